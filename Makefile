@@ -1,0 +1,27 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+# Both create .venv with everything Between needs, on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/between: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(BIN)/between
+
+demo: $(BIN)/between
+	$(BIN)/between demo
+
+test: $(BIN)/between
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/between
+	$(BIN)/python -m bench.run --clients 200
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

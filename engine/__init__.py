@@ -1,0 +1,1 @@
+"""The homework workflow: rules, commands, read models, plugins and store settings."""

@@ -1,0 +1,131 @@
+"""The client aggregate: who the homework is for, and who may help them."""
+
+from __future__ import annotations
+
+from functools import singledispatchmethod
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from engine.errors import RuleViolation
+from engine.rows import client_row
+from events import clients as ev
+from events.base import short_name, stable_topic
+
+CLIENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://between.invalid/client")
+
+
+def client_id(code: str) -> UUID:
+    """Clients are keyed by the clinic's code, so registering a code twice conflicts."""
+    return uuid5(CLIENT_NAMESPACE, code)
+
+
+class Client(Aggregate):
+    """A client's registration, collaborators, contacts and discharge."""
+
+    @classmethod
+    def register(cls, code: str, name: str, therapist: str, **meta: Any) -> Client:
+        return cls._create(
+            ev.ClientRegistered,
+            id=client_id(code),
+            code=code,
+            name=name,
+            therapist=therapist,
+            **meta,
+        )
+
+    # -- commands ------------------------------------------------------------------------
+
+    def add_collaborator(self, name: str, relationship: str, **meta: Any) -> None:
+        self._require_active("add a collaborator")
+        if name == "client" or name in self.collaborators:
+            raise RuleViolation(
+                f"client {self.code} already has a collaborator called {name!r}; "
+                "choose another name"
+            )
+        self.trigger_event(ev.CollaboratorAdded, name=name, relationship=relationship, **meta)
+
+    def change_contacts(self, person: str, contacts: dict, **meta: Any) -> None:
+        self._require_active("change contact details")
+        if person != "client" and person not in self.collaborators:
+            raise RuleViolation(
+                f"client {self.code} has no collaborator called {person!r}; "
+                f"add them first with 'between client collaborator {self.code} {person}'"
+            )
+        self.trigger_event(ev.ContactDetailsChanged, person=person, contacts=contacts, **meta)
+
+    def discharge(self, reason: str, open_assignments: list[str], **meta: Any) -> None:
+        self._require_active("discharge")
+        if open_assignments:
+            raise RuleViolation(
+                f"client {self.code} still has open homework ({', '.join(open_assignments)}); "
+                "close, cancel or record the decline of each before discharging"
+            )
+        self.trigger_event(ev.ClientDischarged, reason=reason, **meta)
+
+    def require_active(self, doing: str) -> None:
+        self._require_active(doing)
+
+    def _require_active(self, doing: str) -> None:
+        if self.row["status"] != "active":
+            raise RuleViolation(
+                f"cannot {doing}: client {self.code} is {self.row['status']} "
+                "(a discharged client gets no new homework or changes)"
+            )
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def code(self) -> str:
+        return self.row["code"]
+
+    @singledispatchmethod
+    def evolve(self, event: Any) -> None:
+        raise TypeError(f"not a client event: {type(event).__name__}")
+
+    @evolve.register
+    def _(self, event: ev.ClientRegistered) -> None:
+        self.row = client_row(event, None)
+        self.name = event.name
+        self.collaborators: dict[str, dict] = {}
+        self.contacts: dict[str, dict] = {}
+        self.request_keys: dict[str, dict] = {}
+        self.discharge_reason: str | None = None
+        self._remember(event)
+
+    @evolve.register
+    def _(self, event: ev.CollaboratorAdded) -> None:
+        self.row = client_row(event, self.row)
+        self.collaborators[event.name] = {"name": event.name, "relationship": event.relationship}
+        self._remember(event)
+
+    @evolve.register
+    def _(self, event: ev.ContactDetailsChanged) -> None:
+        self.row = client_row(event, self.row)
+        self.contacts[event.person] = {**self.contacts.get(event.person, {}), **event.contacts}
+        self._remember(event)
+
+    @evolve.register
+    def _(self, event: ev.ClientDischarged) -> None:
+        self.row = client_row(event, self.row)
+        self.discharge_reason = event.reason
+        self._remember(event)
+
+    def _remember(self, event: Any) -> None:
+        key = event.request_key
+        if key and key not in self.request_keys:
+            self.request_keys[key] = {"event": short_name(event), "result": self.code}
+
+    def detail(self) -> dict:
+        """The ``client show`` view: the summary row plus personal details."""
+        return {
+            **self.row,
+            "name": self.name,
+            "collaborators": list(self.collaborators.values()),
+            "contacts": self.contacts,
+            "discharge_reason": self.discharge_reason,
+        }
+
+
+stable_topic(Client, "between.Client")

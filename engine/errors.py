@@ -1,0 +1,32 @@
+"""Errors a user can cause. Each carries a one-line message that says what to do next.
+
+The CLI maps them to exit codes: ``InvalidInput`` → 2 (usage), everything else → 1.
+"""
+
+
+class BetweenError(Exception):
+    """Base class: a user-facing, one-line refusal. Nothing was recorded."""
+
+    exit_code = 1
+
+
+class InvalidInput(BetweenError):
+    """The input itself is wrong (a value out of range, a malformed date, too large)."""
+
+    exit_code = 2
+
+
+class RuleViolation(BetweenError):
+    """The command breaks a lifecycle rule in the current state."""
+
+
+class NotFound(BetweenError):
+    """No client or assignment matches."""
+
+
+class Conflict(BetweenError):
+    """Someone else changed the same record at the same time, repeatedly."""
+
+
+class StoreError(BetweenError):
+    """The store is missing, unreachable, read-only or of the wrong kind."""

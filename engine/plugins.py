@@ -1,0 +1,218 @@
+"""Loading plugins: built-ins, installed distributions and a plugins directory.
+
+``load_plugins(settings)`` builds a fresh ``pluggy.PluginManager`` (there is no import-time
+global) and asks every plugin for its task types and channels. Any plugin that fails to
+import, implements a hook that does not exist, or registers a name already taken is a
+``PluginError`` naming the plugin — never a silent skip.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from engine import hooks
+from engine.errors import BetweenError, InvalidInput
+from engine.settings import Settings
+from engine.tasktypes import TaskType
+
+ENTRY_POINT_GROUP = "between"
+
+
+class PluginError(BetweenError):
+    """A plugin could not be loaded or conflicts with another one."""
+
+
+@dataclass
+class _Registry:
+    settings: Settings
+    kind: str
+    items: dict[str, Any] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    plugin: str = ""
+
+    def add(self, item: Any) -> None:
+        name = getattr(item, "name", None)
+        if not isinstance(name, str) or not name:
+            raise PluginError(f"plugin {self.plugin} registered a {self.kind} without a name")
+        if name in self.items:
+            raise PluginError(
+                f"{self.kind} {name!r} is registered by both {self.owners[name]} and "
+                f"{self.plugin}; rename one, or disable a plugin with BETWEEN_PLUGINS"
+            )
+        self.items[name] = item
+        self.owners[name] = self.plugin
+
+    def problem(self, where: str, reason: str) -> None:
+        """Report a definition that was skipped, without stopping the others."""
+        self.problems.append(f"{where}: {reason}")
+
+
+class TaskTypeRegistry(_Registry):
+    """Passed to ``between_register_task_types``: ``add(task_type)``, ``problem(...)``."""
+
+    def add(self, item: TaskType) -> None:
+        if not isinstance(item, TaskType):
+            raise PluginError(f"plugin {self.plugin} registered {item!r}, which is not a TaskType")
+        super().add(item)
+
+
+class ChannelRegistry(_Registry):
+    """Passed to ``between_register_channels``: ``add(channel)``."""
+
+
+@dataclass
+class Plugins:
+    """What loading found: the manager, task types, channels and any problems."""
+
+    manager: pluggy.PluginManager
+    task_types: dict[str, TaskType]
+    task_type_owners: dict[str, str]
+    channels: dict[str, Any]
+    problems: list[str]
+    versions: dict[str, str]
+
+    def task_type(self, name: str) -> TaskType:
+        try:
+            return self.task_types[name]
+        except KeyError:
+            known = ", ".join(sorted(self.task_types)) or "none"
+            raise InvalidInput(
+                f"unknown task type {name!r}; known task types: {known} (see 'between types')"
+            ) from None
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Each plugin with its version, source and the hooks it implements."""
+        out = []
+        for name, plugin in self.manager.list_name_plugin():
+            if plugin is None:
+                continue
+            callers = self.manager.get_hookcallers(plugin) or []
+            out.append(
+                {
+                    "name": name,
+                    "version": self.versions.get(name) or getattr(plugin, "__version__", "-"),
+                    "source": _source(name),
+                    "hooks": sorted(c.name for c in callers),
+                }
+            )
+        return sorted(out, key=lambda p: p["name"])
+
+
+def plugin_manager() -> pluggy.PluginManager:
+    """A fresh manager that knows Between's hook specifications."""
+    pm = pluggy.PluginManager(hooks.PROJECT)
+    pm.add_hookspecs(hooks)
+    return pm
+
+
+def load_plugins(settings: Settings, extra: tuple[object, ...] = ()) -> Plugins:
+    """Register built-ins, installed plugins, the plugins directory and ``extra`` objects."""
+    from plugins import BUILTINS
+
+    pm = plugin_manager()
+    versions: dict[str, str] = {}
+    for module in BUILTINS:
+        name = f"between.{module.__name__.rpartition('.')[2]}"
+        pm.register(module, name=name)
+        versions[name] = _between_version()
+    versions.update(_load_entry_points(pm, settings.only_plugins))
+    if settings.plugins_dir:
+        _load_directory(pm, settings.plugins_dir)
+    for obj in extra:
+        _register(pm, obj, getattr(obj, "__name__", repr(obj)))
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as e:
+        raise PluginError(f"plugin {e.plugin_name}: {e}") from None
+
+    types = TaskTypeRegistry(settings, "task type")
+    _collect(pm, "between_register_task_types", types)
+    channels = ChannelRegistry(settings, "channel")
+    _collect(pm, "between_register_channels", channels)
+    problems = types.problems + channels.problems
+    return Plugins(pm, types.items, types.owners, channels.items, problems, versions)
+
+
+def _collect(pm: pluggy.PluginManager, hook_name: str, registry: _Registry) -> None:
+    """Call each implementation of a registration hook, so errors name their plugin."""
+    caller = getattr(pm.hook, hook_name)
+    for impl in reversed(caller.get_hookimpls()):
+        registry.plugin = impl.plugin_name
+        try:
+            impl.function(*[{"registry": registry}[a] for a in impl.argnames])
+        except BetweenError:
+            raise
+        except Exception as e:
+            raise PluginError(f"plugin {impl.plugin_name} failed in {hook_name}: {e}") from e
+
+
+def _register(pm: pluggy.PluginManager, obj: object, name: str) -> None:
+    try:
+        pm.register(obj, name=name)
+    except pluggy.PluginValidationError as e:
+        raise PluginError(f"plugin {name}: {e}") from None
+    except ValueError as e:
+        raise PluginError(f"plugin {name} could not be registered: {e}") from None
+
+
+def _load_entry_points(pm: pluggy.PluginManager, only: tuple[str, ...] | None) -> dict[str, str]:
+    """Load installed plugins (optionally only those named); return their versions."""
+    versions = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if only is not None and ep.name not in only:
+            continue
+        if pm.get_plugin(ep.name) is not None:
+            continue
+        try:
+            plugin = ep.load()
+        except Exception as e:
+            raise PluginError(
+                f"installed plugin {ep.name} ({ep.value}) failed to import: {type(e).__name__}: {e}"
+            ) from None
+        _register(pm, plugin, ep.name)
+        versions[ep.name] = ep.dist.version if ep.dist else "-"
+    return versions
+
+
+def _load_directory(pm: pluggy.PluginManager, directory: Path) -> None:
+    if not directory.is_dir():
+        raise PluginError(
+            f"plugins directory {directory} does not exist; fix --plugins-dir/BETWEEN_PLUGINS_DIR"
+        )
+    for path in sorted(directory.glob("*.py")):
+        name = f"between_local_{path.stem}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as e:
+            sys.modules.pop(name, None)
+            raise PluginError(
+                f"plugin file {path} failed to import: {type(e).__name__}: {e}"
+            ) from None
+        _register(pm, module, f"local:{path.name}")
+
+
+def _between_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("between")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _source(name: str) -> str:
+    if name.startswith("between."):
+        return "built-in"
+    return "directory" if name.startswith("local:") else "installed"

@@ -1,0 +1,279 @@
+"""The read model: summary rows of clients and assignments, kept in step with the log.
+
+Rows are folded from events by ``engine.rows`` and stored with a few indexed columns for
+queries. The model tracks the log position it has applied. Writers call ``catch_up`` inside
+their own transaction (see ``engine.recorders``), so after any command the model is
+current; ``rebuild`` drops it and folds the whole log again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.utils import TopicError, resolve_topic
+
+from engine.rows import OPEN_STATUSES, ROW_FOLDERS, client_row
+from events.clients import CLIENT_EVENTS
+
+TRACKING_NAME = "homework"
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS rm_position (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS rm_clients (id TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, "
+    "therapist TEXT NOT NULL, status TEXT NOT NULL, row TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS rm_assignments (id TEXT PRIMARY KEY, client_id TEXT NOT NULL, "
+    "client TEXT NOT NULL, task_type TEXT NOT NULL, status TEXT NOT NULL, stage TEXT NOT NULL, "
+    "due TEXT NOT NULL, entries INTEGER NOT NULL, expected_entries INTEGER NOT NULL, "
+    "steps_up_from TEXT, row TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS rm_assignments_status_due ON rm_assignments (status, due)",
+    "CREATE INDEX IF NOT EXISTS rm_assignments_client ON rm_assignments (client_id, status)",
+    "CREATE INDEX IF NOT EXISTS rm_assignments_steps_up_from ON rm_assignments (steps_up_from)",
+)
+TABLES = ("rm_position", "rm_clients", "rm_assignments")
+
+_ASSIGNMENT_COLUMNS = (
+    "id",
+    "client_id",
+    "client",
+    "task_type",
+    "status",
+    "stage",
+    "due",
+    "entries",
+    "expected_entries",
+    "steps_up_from",
+    "row",
+)
+_CLIENT_COLUMNS = ("id", "code", "therapist", "status", "row")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between SQLite and PostgreSQL in the SQL we write."""
+
+    name: str
+    param: str
+    position: str
+    for_update: str
+
+    def sql(self, text: str) -> str:
+        return text.replace("?", self.param) if self.param != "?" else text
+
+
+SQLITE = Dialect("sqlite", "?", "rowid", "")
+POSTGRES = Dialect("postgresql", "%s", "notification_id", " FOR UPDATE")
+
+
+def hex_id(value: str | UUID | None) -> str | None:
+    """Ids are indexed as 32 hex digits, so a prefix of a printed id finds its record."""
+    if value is None:
+        return None
+    return value.hex if isinstance(value, UUID) else value.replace("-", "")
+
+
+class ReadModel:
+    """Folds new log entries into the summary tables, and answers queries from them."""
+
+    def __init__(self, mapper: Mapper[UUID], dialect: Dialect, events_table: str) -> None:
+        self.mapper = mapper
+        self.dialect = dialect
+        self.events_table = events_table
+
+    # -- maintenance ---------------------------------------------------------------------
+
+    def create_tables(self, c: Any) -> None:
+        for statement in SCHEMA:
+            c.execute(statement)
+        c.execute(
+            self.dialect.sql(
+                "INSERT INTO rm_position (name, position) VALUES (?, 0) ON CONFLICT DO NOTHING"
+            ),
+            (TRACKING_NAME,),
+        )
+
+    def reset(self, c: Any) -> None:
+        c.execute("DELETE FROM rm_clients")
+        c.execute("DELETE FROM rm_assignments")
+        c.execute(
+            self.dialect.sql("UPDATE rm_position SET position = 0 WHERE name = ?"), (TRACKING_NAME,)
+        )
+
+    def position(self, c: Any, *, lock: bool = False) -> int:
+        suffix = self.dialect.for_update if lock else ""
+        c.execute(
+            self.dialect.sql(f"SELECT position FROM rm_position WHERE name = ?{suffix}"),
+            (TRACKING_NAME,),
+        )
+        return c.fetchone()["position"]
+
+    def catch_up(self, c: Any, batch: int = 1000, limit: int | None = None) -> int:
+        """Apply every event after the tracked position (at most ``limit``); return count."""
+        d = self.dialect
+        start = self.position(c, lock=True)
+        position, applied = start, 0
+        select = d.sql(
+            f"SELECT {d.position} AS position, originator_id, originator_version, topic, state "
+            f"FROM {self.events_table} WHERE {d.position} > ? ORDER BY {d.position} LIMIT ?"
+        )
+        while limit is None or applied < limit:
+            size = batch if limit is None else min(batch, limit - applied)
+            c.execute(select, (position, size))
+            rows = c.fetchall()
+            if not rows:
+                break
+            self._fold(c, rows)
+            position = rows[-1]["position"]
+            applied += len(rows)
+            if len(rows) < size:
+                break
+        if position != start:
+            c.execute(
+                d.sql("UPDATE rm_position SET position = ? WHERE name = ?"),
+                (position, TRACKING_NAME),
+            )
+        return applied
+
+    def _fold(self, c: Any, rows: Sequence[Any]) -> None:
+        clients: dict[str, dict | None] = {}
+        assignments: dict[str, dict | None] = {}
+        events = []
+        for r in rows:
+            try:
+                cls = resolve_topic(r["topic"])
+            except TopicError:
+                continue
+            if cls not in ROW_FOLDERS:
+                continue
+            oid = r["originator_id"]
+            event = self.mapper.to_domain_event(
+                StoredEvent(
+                    originator_id=oid if isinstance(oid, UUID) else UUID(oid),
+                    originator_version=r["originator_version"],
+                    topic=r["topic"],
+                    state=bytes(r["state"]),
+                )
+            )
+            key = event.originator_id.hex
+            (clients if cls in CLIENT_EVENTS else assignments).setdefault(key, None)
+            events.append(event)
+        self._load(c, "rm_clients", clients)
+        self._load(c, "rm_assignments", assignments)
+        for event in events:
+            key = event.originator_id.hex
+            folder = ROW_FOLDERS[type(event)]
+            table = clients if folder is client_row else assignments
+            table[key] = folder(event, table[key])
+        self._store(c, "rm_clients", _CLIENT_COLUMNS, clients.values())
+        self._store(c, "rm_assignments", _ASSIGNMENT_COLUMNS, assignments.values())
+
+    def _load(self, c: Any, table: str, rows: dict[str, dict | None]) -> None:
+        ids = list(rows)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join([self.dialect.param] * len(chunk))
+            c.execute(f"SELECT id, row FROM {table} WHERE id IN ({marks})", chunk)
+            for r in c.fetchall():
+                rows[r["id"]] = json.loads(r["row"])
+
+    def _store(
+        self, c: Any, table: str, columns: tuple[str, ...], rows: Iterable[dict | None]
+    ) -> None:
+        values = [_columns(columns, row) for row in rows if row is not None]
+        if not values:
+            return
+        marks = ",".join([self.dialect.param] * len(columns))
+        updates = ", ".join(f"{col} = excluded.{col}" for col in columns[1:])
+        c.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
+            f"ON CONFLICT (id) DO UPDATE SET {updates}",
+            values,
+        )
+
+    # -- queries -------------------------------------------------------------------------
+
+    def assignment_ids(self, c: Any, prefix: str, limit: int = 6) -> list[str]:
+        c.execute(
+            self.dialect.sql("SELECT id FROM rm_assignments WHERE id LIKE ? ORDER BY id LIMIT ?"),
+            (prefix + "%", limit),
+        )
+        return [r["id"] for r in c.fetchall()]
+
+    def assignments(
+        self,
+        c: Any,
+        *,
+        client_id: str | None = None,
+        statuses: Sequence[str] = (),
+        stage: str | None = None,
+        due_before: str | None = None,
+        overdue_on: str | None = None,
+        steps_up_from: str | None = None,
+    ) -> list[dict]:
+        where, params = [], []
+        if client_id:
+            where.append("client_id = ?")
+            params.append(client_id)
+        if statuses:
+            where.append(f"status IN ({','.join('?' * len(statuses))})")
+            params.extend(statuses)
+        if stage:
+            where.append("stage = ?")
+            params.append(stage)
+        if due_before:
+            where.append("due < ?")
+            params.append(due_before)
+        if overdue_on:
+            where.append("status = 'agreed' AND due < ? AND entries < expected_entries")
+            params.append(overdue_on)
+        if steps_up_from:
+            where.append("steps_up_from = ?")
+            params.append(steps_up_from)
+        sql = "SELECT row FROM rm_assignments"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        c.execute(self.dialect.sql(sql + " ORDER BY due, client, id"), params)
+        return [json.loads(r["row"]) for r in c.fetchall()]
+
+    def client(self, c: Any, code: str) -> dict | None:
+        c.execute(self.dialect.sql("SELECT row FROM rm_clients WHERE code = ?"), (code,))
+        r = c.fetchone()
+        return json.loads(r["row"]) if r else None
+
+    def clients(self, c: Any, status: str | None = None) -> list[dict]:
+        if status:
+            c.execute(
+                self.dialect.sql("SELECT row FROM rm_clients WHERE status = ? ORDER BY code"),
+                (status,),
+            )
+        else:
+            c.execute("SELECT row FROM rm_clients ORDER BY code")
+        return [json.loads(r["row"]) for r in c.fetchall()]
+
+    def open_assignments(self, c: Any, client_id: str) -> list[str]:
+        rows = self.assignments(c, client_id=client_id, statuses=OPEN_STATUSES)
+        return [r["id"][:8] for r in rows]
+
+    def snapshot(self, c: Any) -> dict[str, dict]:
+        """Every stored row by table and id (for ``replay --check``)."""
+        out: dict[str, dict] = {}
+        for table in ("rm_clients", "rm_assignments"):
+            c.execute(f"SELECT id, row FROM {table}")
+            out[table] = {r["id"]: json.loads(r["row"]) for r in c.fetchall()}
+        return out
+
+
+def _columns(columns: tuple[str, ...], row: dict) -> tuple[Any, ...]:
+    values = []
+    for col in columns:
+        if col == "row":
+            values.append(json.dumps(row, ensure_ascii=False, sort_keys=True))
+        elif col in ("id", "client_id", "steps_up_from"):
+            values.append(hex_id(row[col]))
+        else:
+            values.append(row[col])
+    return tuple(values)

@@ -1,0 +1,87 @@
+"""Settings from the command line, the environment and the clinic's configuration file.
+
+Precedence: command-line option > environment variable > configuration file > default.
+The configuration file is TOML, at ``--config`` / ``BETWEEN_CONFIG`` or
+``$XDG_CONFIG_HOME/between/config.toml``; each plugin reads its own table from it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InvalidInput
+
+
+def _config_home() -> Path:
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "between"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command or a plugin may need to know about where it runs."""
+
+    store: str | None = None
+    actor: str | None = None
+    plugins_dir: Path | None = None
+    worksheets_dir: Path | None = None
+    config_file: Path | None = None
+    #: Names of installed (entry-point) plugins to load; None loads them all.
+    only_plugins: tuple[str, ...] | None = None
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
+
+    @classmethod
+    def from_environment(cls, **given: Any) -> Settings:
+        env = dict(os.environ)
+        only = env.get("BETWEEN_PLUGINS")
+
+        def pick(name: str, var: str) -> Any:
+            return given.get(name) or env.get(var) or None
+
+        def path(name: str, var: str) -> Path | None:
+            value = pick(name, var)
+            return Path(value).expanduser() if value else None
+
+        return cls(
+            store=pick("store", "BETWEEN_STORE"),
+            actor=pick("actor", "BETWEEN_ACTOR"),
+            plugins_dir=path("plugins_dir", "BETWEEN_PLUGINS_DIR"),
+            worksheets_dir=path("worksheets_dir", "BETWEEN_WORKSHEETS_DIR"),
+            config_file=path("config_file", "BETWEEN_CONFIG"),
+            only_plugins=None
+            if only is None
+            else tuple(p.strip() for p in only.split(",") if p.strip()),
+            environ=env,
+        )
+
+    @cached_property
+    def config(self) -> dict[str, Any]:
+        """The parsed configuration file ({} when there is none)."""
+        path = self.config_file or _config_home() / "config.toml"
+        if not path.exists():
+            if self.config_file:
+                raise InvalidInput(f"configuration file {path} does not exist")
+            return {}
+        import tomllib
+
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise InvalidInput(f"configuration file {path} is not valid TOML: {e}") from None
+
+    def section(self, name: str) -> dict[str, Any]:
+        """One table of the configuration file, e.g. ``[channels.email]`` → ``"channels.email"``."""
+        table: Any = self.config
+        for part in name.split("."):
+            table = table.get(part, {}) if isinstance(table, dict) else {}
+        return table if isinstance(table, dict) else {}
+
+    @property
+    def worksheets(self) -> Path:
+        """Where worksheet files (task types as data) are read from."""
+        return self.worksheets_dir or Path(
+            self.section("worksheets").get("dir") or _config_home() / "worksheets"
+        )

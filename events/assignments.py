@@ -1,0 +1,103 @@
+"""Facts about one homework assignment, from proposal to closing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from events.base import Fact, Started, topic
+
+
+@topic("between.AssignmentProposed")
+class AssignmentProposed(Started):
+    """The therapist proposed homework; nothing is due until the client agrees."""
+
+    client_id: UUID
+    client: str
+    task_type: str
+    instructions: str
+    parameters: dict
+    stage: str
+    difficulty: int
+    rationale: str
+    due: str
+    expected_entries: int
+    steps_up_from: UUID | None
+    observers: list
+
+
+@topic("between.AssignmentAdjusted")
+class AssignmentAdjusted(Fact):
+    """Therapist and client changed the proposal together, before agreeing."""
+
+    changes: dict
+
+
+@topic("between.AssignmentAgreed")
+class AssignmentAgreed(Fact):
+    """The client agreed to do the homework."""
+
+    confidence: int | None
+    obstacles: str
+
+
+@topic("between.AssignmentDeclined")
+class AssignmentDeclined(Fact):
+    """The client declined the homework, and said why."""
+
+    reason: str
+
+
+@topic("between.EntrySubmitted")
+class EntrySubmitted(Fact):
+    """An entry recorded by the client or a named collaborator.
+
+    ``occurred_at`` is when the thing happened; the event's ``timestamp`` is when it was
+    recorded. ``task_type``/``schema_version`` say which entry schema validated ``fields``.
+    """
+
+    entry_id: UUID
+    by: str
+    occurred_at: datetime
+    fields: dict
+    task_type: str
+    schema_version: int
+
+
+@topic("between.AssignmentReviewed")
+class AssignmentReviewed(Fact):
+    """The therapist reviewed the homework at the start of a session (ratings 0–4)."""
+
+    quantity: int
+    quality: int
+    difficulty: int
+    obstacles: str
+    notes: str
+    next_step: str
+    next_due: str | None
+
+
+@topic("between.AssignmentCancelled")
+class AssignmentCancelled(Fact):
+    """The homework was withdrawn before it was finished."""
+
+    reason: str
+
+
+@topic("between.AssignmentClosed")
+class AssignmentClosed(Fact):
+    """The homework is finished; nothing more can be recorded on it."""
+
+    reason: str
+
+
+ASSIGNMENT_EVENTS = (
+    AssignmentProposed,
+    AssignmentAdjusted,
+    AssignmentAgreed,
+    AssignmentDeclined,
+    EntrySubmitted,
+    AssignmentReviewed,
+    AssignmentCancelled,
+    AssignmentClosed,
+)

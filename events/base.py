@@ -1,0 +1,75 @@
+"""Base classes and the stable-topic registry for every stored event.
+
+Rules for event classes (they are a storage format):
+
+* each concrete class is decorated with ``@topic("between.Name")``; the topic is what is
+  stored, so modules can move without orphaning old logs;
+* ``class_version`` starts at 1; when fields change, bump it and add a static
+  ``upcast_vN_vN+1(state)`` that rewrites an old stored state in place;
+* fields hold JSON-friendly values, ``UUID`` or timezone-aware UTC ``datetime`` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import register_topic
+
+T = TypeVar("T", bound=type)
+
+#: Every registered event class, by stored topic.
+REGISTRY: dict[str, type] = {}
+
+
+def topic(name: str) -> Callable[[T], T]:
+    """Give a class its stable stored topic and register it for decoding."""
+
+    def register(cls: T) -> T:
+        if name in REGISTRY and REGISTRY[name] is not cls:
+            raise RuntimeError(f"topic {name!r} is already used by {REGISTRY[name]!r}")
+        cls.TOPIC = name  # type: ignore[attr-defined]
+        register_topic(name, cls)
+        REGISTRY[name] = cls
+        return cls
+
+    return register
+
+
+class Fact(Aggregate.Event):
+    """A fact about a client or an assignment: who caused it, and under which request key."""
+
+    class_version = 1
+    actor: str
+    request_key: str | None
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.evolve(self)
+
+
+class Started(Aggregate.Created):
+    """The first fact of an aggregate's life."""
+
+    class_version = 1
+    actor: str
+    request_key: str | None
+
+    def apply(self, aggregate: Any) -> None:
+        aggregate.evolve(self)
+
+
+def short_name(event_or_class: Any) -> str:
+    """The event type as shown to people: the stored topic without its namespace."""
+    cls = event_or_class if isinstance(event_or_class, type) else type(event_or_class)
+    return cls.TOPIC.removeprefix("between.")
+
+
+def stable_topic(aggregate_class: type, name: str) -> None:
+    """Give an aggregate class a stable topic (stored in each ``Started`` event).
+
+    Set after the class body on purpose: eventsourcing's metaclass would otherwise demand
+    explicit topics on the event classes it derives for the aggregate, which we never use.
+    """
+    aggregate_class.TOPIC = name  # type: ignore[attr-defined]
+    register_topic(name, aggregate_class)

@@ -1,0 +1,40 @@
+"""Facts about a client: registration, the people close to them, contacts, discharge."""
+
+from __future__ import annotations
+
+from events.base import Fact, Started, topic
+
+
+@topic("between.ClientRegistered")
+class ClientRegistered(Started):
+    """A client joined the clinic's homework programme."""
+
+    code: str
+    name: str
+    therapist: str
+
+
+@topic("between.CollaboratorAdded")
+class CollaboratorAdded(Fact):
+    """Someone close to the client may now record observations for them."""
+
+    name: str
+    relationship: str
+
+
+@topic("between.ContactDetailsChanged")
+class ContactDetailsChanged(Fact):
+    """How to reach the client (``person == "client"``) or one of their collaborators."""
+
+    person: str
+    contacts: dict
+
+
+@topic("between.ClientDischarged")
+class ClientDischarged(Fact):
+    """The client left therapy; they get no new homework."""
+
+    reason: str
+
+
+CLIENT_EVENTS = (ClientRegistered, CollaboratorAdded, ContactDetailsChanged, ClientDischarged)

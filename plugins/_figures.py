@@ -1,0 +1,30 @@
+"""Small helpers the built-in task types share for their review figures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+
+def days_spanned(entries: Sequence[Mapping[str, Any]]) -> int:
+    """Calendar days from the first to the last entry's occurrence, counting both ends."""
+    if not entries:
+        return 0
+    days = sorted(datetime.fromisoformat(e["occurred_at"]).date() for e in entries)
+    return (days[-1] - days[0]).days + 1
+
+
+def trend(values: Sequence[float]) -> str | None:
+    """'falling', 'rising' or 'flat', comparing the last value with the first."""
+    if len(values) < 2:
+        return None
+    change = values[-1] - values[0]
+    return "falling" if change < 0 else "rising" if change > 0 else "flat"
+
+
+def by_person(entries: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for e in entries:
+        counts[e["by"]] = counts.get(e["by"], 0) + 1
+    return counts

@@ -1,0 +1,44 @@
+"""Assertiveness practice: use a technique learned in session in a real situation."""
+
+from __future__ import annotations
+
+from engine.hooks import Field, Schema, TaskType, hookimpl
+from engine.tasktypes import mean_of, values_of
+from plugins._figures import trend
+
+
+class Assertiveness(TaskType):
+    def summarise(self, entries, parameters):
+        return {
+            "entries": len(entries),
+            "mean_self_rating": mean_of(entries, "self_rating"),
+            "self_rating_trend": trend(values_of(entries, "self_rating")),
+        }
+
+
+ASSERTIVENESS = Assertiveness(
+    name="assertiveness",
+    title="Assertiveness practice",
+    description="Put an assertive technique into practice; note the situation, what you did, "
+    "how it went, and rate yourself 0–10.",
+    category="practice",
+    parameters=Schema(
+        (
+            Field("skill", help="e.g. 'saying no', 'broken record', 'I-statements'"),
+            Field("situations", required=False, help="where to try it"),
+        )
+    ),
+    entries=Schema(
+        (
+            Field("situation"),
+            Field("technique"),
+            Field("outcome"),
+            Field("self_rating", "integer", minimum=0, maximum=10),
+        )
+    ),
+)
+
+
+@hookimpl
+def between_register_task_types(registry):
+    registry.add(ASSERTIVENESS)

@@ -1,0 +1,50 @@
+"""Bibliotherapy and cinema therapy: read a book or chapter, watch a film, bring reactions."""
+
+from __future__ import annotations
+
+from engine.hooks import Field, Schema, TaskType, hookimpl
+
+
+class Bibliotherapy(TaskType):
+    def summarise(self, entries, parameters):
+        return {
+            "entries": len(entries),
+            "finished": any(e["fields"].get("finished") for e in entries),
+        }
+
+    def completion(self, entries, expected, parameters):
+        finished = any(e["fields"].get("finished") for e in entries)
+        return {
+            "complete": finished and len(entries) >= expected,
+            "rule": f"the {parameters.get('medium', 'material')} finished, "
+            f"with {expected} reflection(s)",
+        }
+
+
+BIBLIOTHERAPY = Bibliotherapy(
+    name="bibliotherapy",
+    title="Reading or film",
+    description="Read a book or chapter, or watch a film, consciously; note your reactions "
+    "and what you took from it to work on in the next session.",
+    category="bibliotherapy",
+    parameters=Schema(
+        (
+            Field("medium", "choice", choices=("book", "chapter", "film", "article", "audio")),
+            Field("title"),
+            Field("part", required=False, help="e.g. 'chapter 3' or 'first half'"),
+            Field("author", required=False),
+        )
+    ),
+    entries=Schema(
+        (
+            Field("reactions", help="what you felt and thought while reading or watching"),
+            Field("takeaways", help="what you took from it"),
+            Field("finished", "boolean", required=False),
+        )
+    ),
+)
+
+
+@hookimpl
+def between_register_task_types(registry):
+    registry.add(BIBLIOTHERAPY)

@@ -1,0 +1,59 @@
+"""Graded exposure: face one step of the fear hierarchy, rating distress (SUDS 0–100).
+
+Peak SUDS falling across entries is the usual sign that the client is ready to step up.
+"""
+
+from __future__ import annotations
+
+from statistics import fmean
+
+from engine.hooks import Field, Schema, TaskType, hookimpl
+from engine.tasktypes import values_of
+from plugins._figures import trend
+
+SUDS = {"minimum": 0, "maximum": 100}
+
+
+class GradedExposure(TaskType):
+    def summarise(self, entries, parameters):
+        peaks = values_of(entries, "suds_peak")
+        durations = values_of(entries, "minutes")
+        falling = trend(peaks) == "falling"
+        return {
+            "entries": len(entries),
+            "first_peak_suds": peaks[0] if peaks else None,
+            "last_peak_suds": peaks[-1] if peaks else None,
+            "peak_suds_trend": trend(peaks),
+            "mean_minutes": round(fmean(durations), 1) if durations else None,
+            "ready_to_step_up": falling and len(peaks) >= 3,
+        }
+
+
+GRADED_EXPOSURE = GradedExposure(
+    name="graded-exposure",
+    title="Graded exposure",
+    description="Stay with one step of your hierarchy; rate distress (SUDS 0–100) before, at "
+    "the peak and after, and note the safety behaviours you dropped.",
+    category="exposure",
+    parameters=Schema(
+        (
+            Field("hierarchy_item", help="the step of the hierarchy to practise"),
+            Field("target_minutes", "integer", required=False, minimum=1, maximum=600),
+        )
+    ),
+    entries=Schema(
+        (
+            Field("suds_before", "integer", **SUDS),
+            Field("suds_peak", "integer", **SUDS),
+            Field("suds_after", "integer", **SUDS),
+            Field("minutes", "integer", minimum=1, maximum=600),
+            Field("safety_behaviours_dropped", "list", required=False),
+            Field("notes", required=False),
+        )
+    ),
+)
+
+
+@hookimpl
+def between_register_task_types(registry):
+    registry.add(GRADED_EXPOSURE)

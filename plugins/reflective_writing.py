@@ -1,0 +1,53 @@
+"""Reflective writing: introspection on a person, situation or event, in free text."""
+
+from __future__ import annotations
+
+from engine.errors import InvalidInput
+from engine.hooks import Field, Schema, TaskType, hookimpl
+
+
+class ReflectiveWriting(TaskType):
+    def validate_entry(self, data, parameters):
+        clean = super().validate_entry(data, parameters)
+        minimum = parameters.get("min_length") or 0
+        if len(clean["text"].strip()) < minimum:
+            raise InvalidInput(
+                f"invalid entry for {self.name}: text is {len(clean['text'].strip())} "
+                f"characters; this assignment asks for at least {minimum}"
+            )
+        return clean
+
+    def summarise(self, entries, parameters):
+        words = [len(e["fields"]["text"].split()) for e in entries]
+        return {
+            "entries": len(entries),
+            "words": sum(words),
+            "mean_words": round(sum(words) / len(words), 1) if words else None,
+        }
+
+
+REFLECTIVE_WRITING = ReflectiveWriting(
+    name="reflective-writing",
+    title="Reflective writing",
+    description="Write about a person, situation or event: your impressions and feelings.",
+    category="reflection",
+    parameters=Schema(
+        (
+            Field("prompt", help="what to reflect on"),
+            Field(
+                "min_length",
+                "integer",
+                required=False,
+                minimum=0,
+                maximum=20000,
+                help="fewest characters an entry should have",
+            ),
+        )
+    ),
+    entries=Schema((Field("text", help="your writing"),)),
+)
+
+
+@hookimpl
+def between_register_task_types(registry):
+    registry.add(REFLECTIVE_WRITING)

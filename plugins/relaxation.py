@@ -1,0 +1,64 @@
+"""Breathing and relaxation practice, with tension rated before and after each session."""
+
+from __future__ import annotations
+
+from statistics import fmean
+
+from engine.hooks import Field, Schema, TaskType, hookimpl
+from plugins._figures import days_spanned
+
+TECHNIQUES = (
+    "diaphragmatic-breathing",
+    "paced-breathing",
+    "progressive-muscle-relaxation",
+    "guided-imagery",
+    "mindfulness",
+    "other",
+)
+
+
+class Relaxation(TaskType):
+    def summarise(self, entries, parameters):
+        minutes = sum(e["fields"]["minutes"] for e in entries)
+        weeks = max(days_spanned(entries) / 7, 1)
+        drops = [e["fields"]["tension_before"] - e["fields"]["tension_after"] for e in entries]
+        return {
+            "entries": len(entries),
+            "minutes": minutes,
+            "minutes_per_week": round(minutes / weeks, 1),
+            "mean_tension_drop": round(fmean(drops), 2) if drops else None,
+        }
+
+
+RELAXATION = Relaxation(
+    name="relaxation",
+    title="Breathing and relaxation practice",
+    description="Practise the technique regularly; rate your tension 0–10 before and after.",
+    category="practice",
+    parameters=Schema(
+        (
+            Field("technique", "choice", choices=TECHNIQUES),
+            Field(
+                "minutes",
+                "integer",
+                required=False,
+                minimum=1,
+                maximum=120,
+                help="suggested minutes a session",
+            ),
+        )
+    ),
+    entries=Schema(
+        (
+            Field("minutes", "integer", minimum=1, maximum=240),
+            Field("tension_before", "integer", minimum=0, maximum=10),
+            Field("tension_after", "integer", minimum=0, maximum=10),
+            Field("notes", required=False),
+        )
+    ),
+)
+
+
+@hookimpl
+def between_register_task_types(registry):
+    registry.add(RELAXATION)

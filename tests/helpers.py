@@ -1,0 +1,79 @@
+"""Shared test helpers: stores on both backends, a settable clock, counting the log."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+PG_HOST = os.environ.get("BETWEEN_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = os.environ.get("BETWEEN_TEST_PG_PORT", "5432")
+PG_USER = os.environ.get("BETWEEN_TEST_PG_USER", "postgres")
+PG_DB = os.environ.get("BETWEEN_TEST_PG_DB", "test")
+
+
+def postgres_available() -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect(
+            host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=PG_DB, connect_timeout=3
+        ).close()
+    except psycopg.Error:
+        return False
+    return True
+
+
+def require_postgres() -> None:
+    """Skip without PostgreSQL on a laptop; in CI (CI=true) its absence is a failure."""
+    if postgres_available():
+        return
+    message = f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT} (database {PG_DB})"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message + " — required in CI")
+    pytest.skip(message)
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh schema in the test database; yields its store URL and drops it after."""
+    import psycopg
+
+    require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(
+        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=PG_DB, autocommit=True
+    ) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DB}?schema={schema}"
+    finally:
+        with psycopg.connect(
+            host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=PG_DB, autocommit=True
+        ) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+class Clock:
+    """A clock tests can move: ``clock.advance(days=3)``."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.moment = start or datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.moment += timedelta(microseconds=1)
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
+
+
+def count_events(app) -> int:
+    """How many events the store holds."""
+    with app.reading() as c:
+        c.execute("SELECT COUNT(*) AS n FROM stored_events")
+        return c.fetchone()["n"]

@@ -1,0 +1,358 @@
+"""The command line, through click's CliRunner (and once as a real installed command)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import build_cli
+
+
+class Between:
+    """Runs ``between`` commands against one store, as one operator."""
+
+    def __init__(self, store: str, actor: str = "dr.lee") -> None:
+        self.env = {"BETWEEN_STORE": store, "BETWEEN_ACTOR": actor}
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, code: int = 0, env: dict | None = None) -> str:
+        result = self.runner.invoke(build_cli(), list(args), env={**self.env, **(env or {})})
+        output = result.output + (result.stderr if result.stderr_bytes else "")
+        assert "Traceback" not in output, output
+        assert result.exit_code == code, f"exit {result.exit_code}, expected {code}: {output}"
+        return result.output
+
+    def json(self, *args: str) -> object:
+        return json.loads(self(*args, "--json"))
+
+    def events(self) -> int:
+        from engine.app import Homework
+        from engine.store import Store
+
+        app = Homework(Store.parse(self.env["BETWEEN_STORE"]), read_only=True)
+        with app.reading() as c:
+            c.execute("SELECT COUNT(*) AS n FROM stored_events")
+            n = c.fetchone()["n"]
+        app.close()
+        return n
+
+
+@pytest.fixture
+def between(store_url: str) -> Between:
+    b = Between(store_url)
+    b("init")
+    return b
+
+
+def test_a_scripted_week_reads_back_as_json(between: Between):
+    between("client", "add", "C-104", "--name", "Alex Rivera", "--therapist", "dr.lee")
+    between("client", "collaborator", "C-104", "Sam", "--relationship", "partner")
+    proposed = between.json(
+        "assign",
+        "C-104",
+        "self-monitoring",
+        "--stage",
+        "baseline",
+        "--difficulty",
+        "2",
+        "--entries",
+        "5",
+        "--due",
+        "+7",
+        "--instructions",
+        "Note each nail-biting moment",
+        "--rationale",
+        "baseline",
+        "--field",
+        "target=nail biting",
+        "--observer",
+        "Sam",
+    )
+    aid = proposed["result"]
+    short = aid[:6]
+    between("adjust", short, "--entries", "5", "--field", "per_day=1")
+    between("agree", short, "--confidence", "7", "--obstacles", "busy workdays")
+    for n, who in enumerate(["client", "client", "Sam", "client", "client"]):
+        between(
+            "submit",
+            short,
+            "--by",
+            who,
+            "--field",
+            f"situation=moment {n}",
+            "--field",
+            f"intensity={40 + n}",
+        )
+    between(
+        "review",
+        short,
+        "--quantity",
+        "4",
+        "--quality",
+        "3",
+        "--difficulty",
+        "2",
+        "--next-step",
+        "step-up",
+        "--notes",
+        "ready",
+    )
+    follow = between.json(
+        "assign",
+        "C-104",
+        "graded-exposure",
+        "--stage",
+        "practice",
+        "--difficulty",
+        "3",
+        "--due",
+        "+7",
+        "--entries",
+        "3",
+        "--steps-up-from",
+        short,
+        "--instructions",
+        "Ride the bus",
+        "--rationale",
+        "step up",
+        "--field",
+        "hierarchy_item=bus, two stops",
+    )["result"]
+
+    shown = between.json("show", short)
+    assert shown["status"] == "closed" and shown["entries"] == 5
+    assert shown["follow_ups"] == [follow]
+    assert shown["summary"]["by"] == {"client": 4, "Sam": 1}
+    listed = between.json("list", "--client", "C-104")
+    assert [r["id"] for r in listed] == [aid, follow] or [r["id"] for r in listed] == [follow, aid]
+    assert between.json("show", follow[:8])["steps_up_from"] == aid
+    agenda = between.json("agenda", "C-104")
+    assert [r["id"] for r in agenda["awaiting_agreement"]] == [follow]
+    text = between("list")
+    assert aid[:8] in text and "5/5" in text
+
+
+def test_refusals_exit_non_zero_with_one_line_and_record_nothing(between: Between):
+    between("client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
+    aid = between.json(
+        "assign",
+        "C1",
+        "relaxation",
+        "--stage",
+        "practice",
+        "--difficulty",
+        "1",
+        "--due",
+        "+3",
+        "--instructions",
+        "breathe",
+        "--rationale",
+        "calm",
+        "--field",
+        "technique=mindfulness",
+    )["result"][:8]
+    before = between.events()
+    cases = [
+        (
+            (
+                "submit",
+                aid,
+                "--field",
+                "minutes=5",
+                "--field",
+                "tension_before=5",
+                "--field",
+                "tension_after=2",
+            ),
+            1,
+            "no entries before agreement",
+        ),
+        (("agree", aid, "--confidence", "12"), 2, "confidence must be from 0 to 10"),
+        (("agree", "ffffffff"), 1, "no assignment id starts with 'ffffffff'"),
+        (
+            (
+                "review",
+                aid,
+                "--quantity",
+                "9",
+                "--quality",
+                "1",
+                "--difficulty",
+                "1",
+                "--next-step",
+                "close",
+            ),
+            2,
+            "quantity must be from 0 to 4",
+        ),
+        (
+            (
+                "assign",
+                "C1",
+                "relaxation",
+                "--stage",
+                "practice",
+                "--difficulty",
+                "1",
+                "--due",
+                "+3",
+                "--instructions",
+                "i",
+                "--rationale",
+                "r",
+                "--field",
+                "technique=yoga",
+            ),
+            2,
+            "technique must be one of",
+        ),
+        (
+            (
+                "assign",
+                "C1",
+                "relaxation",
+                "--stage",
+                "later",
+                "--difficulty",
+                "1",
+                "--due",
+                "+3",
+                "--instructions",
+                "i",
+                "--rationale",
+                "r",
+            ),
+            2,
+            "Invalid value for '--stage'",
+        ),
+        (("adjust", aid, "--field", "nonsense"), 2, "must look like name=value"),
+        (("client", "add", "C1", "--name", "Dup", "--therapist", "x"), 1, "already registered"),
+        (
+            ("client", "add", "bad code!", "--name", "X", "--therapist", "x"),
+            2,
+            "client code 'bad code!' is not valid",
+        ),
+    ]
+    for args, code, message in cases:
+        result = CliRunner().invoke(build_cli(), list(args), env=between.env)
+        assert result.exit_code == code, (args, result.output)
+        assert message in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+        lines = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
+        assert len(lines) <= 1
+    assert between.events() == before
+
+
+def test_writes_need_an_actor(between: Between):
+    result = CliRunner().invoke(
+        build_cli(),
+        ["client", "add", "C1", "--name", "A", "--therapist", "t"],
+        env={"BETWEEN_STORE": between.env["BETWEEN_STORE"], "BETWEEN_ACTOR": ""},
+    )
+    assert result.exit_code == 2
+    assert "pass --actor NAME or set BETWEEN_ACTOR" in result.output
+
+
+def test_a_missing_store_says_how_to_create_one_and_creates_nothing(tmp_path: Path):
+    missing = tmp_path / "nowhere" / "between.db"
+    b = Between(str(missing))
+    b("list", code=1)
+    result = CliRunner().invoke(build_cli(), ["list"], env=b.env)
+    assert f"no store at {missing}; create one with 'between init'" in result.output
+    assert not missing.exists() and not missing.parent.exists()
+    b("init")
+    assert "already initialised" in b("init")
+
+
+def test_oversized_fields_file_is_refused_before_reading(between: Between, tmp_path: Path):
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"text": "x" * 5_000_000}))
+    result = CliRunner().invoke(
+        build_cli(), ["submit", "abcdef", "--fields-file", str(big)], env=between.env
+    )
+    assert result.exit_code == 2
+    assert "the limit is 262,144 bytes" in result.output
+
+
+def test_unicode_from_a_fields_file_round_trips(between: Between, tmp_path: Path):
+    between("client", "add", "C1", "--name", "Zoë 🌊", "--therapist", "dr.lee")
+    aid = between.json(
+        "assign",
+        "C1",
+        "reflective-writing",
+        "--stage",
+        "baseline",
+        "--difficulty",
+        "1",
+        "--due",
+        "+3",
+        "--instructions",
+        "write",
+        "--rationale",
+        "insight",
+        "--field",
+        "prompt=Mother",
+    )["result"]
+    between("agree", aid[:8])
+    text = "Ich fühle mich — 感じる — ✨\r\nline two\u200d"
+    entry = tmp_path / "entry.json"
+    entry.write_text(json.dumps({"text": text}, ensure_ascii=False), encoding="utf-8")
+    between("submit", aid[:8], "--fields-file", str(entry))
+    assert between.json("show", aid[:8])["entry_list"][0]["fields"]["text"] == text
+    assert between.json("client", "show", "C1")["name"] == "Zoë 🌊"
+
+
+def test_ambiguous_prefix_asks_for_more_digits(between: Between):
+    between("client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
+    ids = []
+    while True:
+        ids.append(
+            between.json(
+                "assign",
+                "C1",
+                "relaxation",
+                "--stage",
+                "practice",
+                "--difficulty",
+                "1",
+                "--due",
+                "+3",
+                "--instructions",
+                "i",
+                "--rationale",
+                "r",
+                "--field",
+                "technique=other",
+            )["result"]
+        )
+        firsts = [i[0] for i in ids]
+        clash = next((c for c in firsts if firsts.count(c) > 1), None)
+        if clash:
+            break
+    result = CliRunner().invoke(build_cli(), ["show", clash], env=between.env)
+    assert result.exit_code == 2 and "matches several assignments" in result.output
+
+
+def test_the_installed_command_runs_as_a_real_process(tmp_path: Path):
+    command = Path(sys.executable).with_name("between")
+    env = {**os.environ, "BETWEEN_STORE": str(tmp_path / "p.db"), "BETWEEN_ACTOR": "dr.lee"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(command), *args], env=env, capture_output=True, text=True, timeout=60
+        )
+
+    assert run("init").returncode == 0
+    assert run("client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee").returncode == 0
+    listed = run("client", "list", "--json")
+    assert listed.returncode == 0 and json.loads(listed.stdout)[0]["code"] == "C1"
+    refused = run("agree", "0000")
+    assert refused.returncode == 1
+    assert refused.stderr.strip().startswith("error: no assignment id starts with '0000'")
+    assert "Traceback" not in refused.stderr
