@@ -6,10 +6,12 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test lint bench clean
 
-$(BIN)/between: pyproject.toml
+$(BIN)/between: pyproject.toml tests/example_plugin/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
+	# The example plugin distribution the tests discover through its entry point.
+	$(BIN)/pip install --quiet --no-deps -e tests/example_plugin
 	touch $(BIN)/between
 
 demo: $(BIN)/between

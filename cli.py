@@ -491,6 +491,7 @@ def build_cli() -> click.Group:
         "--by", default="client", show_default=True, help="'client' or a collaborator's name."
     )
     @click.option("--occurred-at", help="When it happened (default: now), e.g. 2026-11-25T18:30.")
+    @click.option("--prompt", is_flag=True, help="Ask for each field (the default at a terminal).")
     @field_options
     @write_command
     @click.pass_obj
@@ -499,6 +500,7 @@ def build_cli() -> click.Group:
         assignment: str,
         by: str,
         occurred_at: str | None,
+        prompt: bool,
         pairs: tuple[str, ...],
         fields_file: str | None,
         request_key: str | None,
@@ -507,8 +509,8 @@ def build_cli() -> click.Group:
         """Record an entry (fields as --field, a JSON file, or answered at prompts)."""
         app = session.app()
         fields = parse_fields(pairs, fields_file)
-        if not fields and sys.stdin.isatty():
-            fields = _prompt_fields(app, assignment)
+        if prompt or (not fields and sys.stdin.isatty()):
+            fields = {**fields, **_prompt_fields(app, assignment)}
         outcome = app.submit(
             assignment,
             fields,

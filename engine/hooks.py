@@ -12,7 +12,7 @@ the hook names below. Implementations may accept fewer arguments than the spec l
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
@@ -21,7 +21,7 @@ from engine.tasktypes import Field, Schema, TaskType
 if TYPE_CHECKING:
     import click
 
-    from engine.plugins import ChannelRegistry, TaskTypeRegistry
+    from engine.plugins import TaskTypeRegistry
 
 PROJECT = "between"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -43,28 +43,8 @@ def between_register_task_types(registry: TaskTypeRegistry) -> None:
 
 
 @hookspec
-def between_register_channels(registry: ChannelRegistry) -> None:
-    """Add notification channels with ``registry.add(channel)``.
-
-    A channel reads its settings from ``registry.settings.section("channels.NAME")``.
-
-    .. versionadded:: 0.1
-    """
-
-
-@hookspec
 def between_register_commands(cli: click.Group) -> None:
     """Add click commands or groups to the ``between`` command line with ``cli.add_command``.
-
-    .. versionadded:: 0.1
-    """
-
-
-@hookspec(firstresult=True)
-def between_render_message(notification: Any, default: Any) -> Any | None:
-    """Return a replacement ``Message`` for ``notification``, or None to keep ``default``.
-
-    The first plugin that returns a message wins (plugins registered last are asked first).
 
     .. versionadded:: 0.1
     """

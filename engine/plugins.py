@@ -1,7 +1,7 @@
 """Loading plugins: built-ins, installed distributions and a plugins directory.
 
 ``load_plugins(settings)`` builds a fresh ``pluggy.PluginManager`` (there is no import-time
-global) and asks every plugin for its task types and channels. Any plugin that fails to
+global) and asks every plugin for its task types. Any plugin that fails to
 import, implements a hook that does not exist, or registers a name already taken is a
 ``PluginError`` naming the plugin — never a silent skip.
 """
@@ -64,10 +64,6 @@ class TaskTypeRegistry(_Registry):
         super().add(item)
 
 
-class ChannelRegistry(_Registry):
-    """Passed to ``between_register_channels``: ``add(channel)``."""
-
-
 @dataclass
 class Plugins:
     """What loading found: the manager, task types, channels and any problems."""
@@ -75,7 +71,6 @@ class Plugins:
     manager: pluggy.PluginManager
     task_types: dict[str, TaskType]
     task_type_owners: dict[str, str]
-    channels: dict[str, Any]
     problems: list[str]
     versions: dict[str, str]
 
@@ -127,24 +122,25 @@ def load_plugins(settings: Settings, extra: tuple[object, ...] = ()) -> Plugins:
     if settings.plugins_dir:
         _load_directory(pm, settings.plugins_dir)
     for obj in extra:
-        _register(pm, obj, getattr(obj, "__name__", repr(obj)))
+        _register(pm, obj, getattr(obj, "__name__", type(obj).__name__))
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as e:
-        raise PluginError(f"plugin {e.plugin_name}: {e}") from None
+        name = pm.get_name(e.plugin) or repr(e.plugin)
+        raise PluginError(
+            f"plugin {name}: {str(e).partition(' in plugin ')[0]} "
+            "(see 'between plugins' and docs/plugins.md for the hook names)"
+        ) from None
 
     types = TaskTypeRegistry(settings, "task type")
     _collect(pm, "between_register_task_types", types)
-    channels = ChannelRegistry(settings, "channel")
-    _collect(pm, "between_register_channels", channels)
-    problems = types.problems + channels.problems
-    return Plugins(pm, types.items, types.owners, channels.items, problems, versions)
+    return Plugins(pm, types.items, types.owners, types.problems, versions)
 
 
 def _collect(pm: pluggy.PluginManager, hook_name: str, registry: _Registry) -> None:
     """Call each implementation of a registration hook, so errors name their plugin."""
     caller = getattr(pm.hook, hook_name)
-    for impl in reversed(caller.get_hookimpls()):
+    for impl in caller.get_hookimpls():  # in registration order: built-ins first
         registry.plugin = impl.plugin_name
         try:
             impl.function(*[{"registry": registry}[a] for a in impl.argnames])

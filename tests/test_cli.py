@@ -25,6 +25,9 @@ class Between:
         result = self.runner.invoke(build_cli(), list(args), env={**self.env, **(env or {})})
         output = result.output + (result.stderr if result.stderr_bytes else "")
         assert "Traceback" not in output, output
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            result.exception
+        )
         assert result.exit_code == code, f"exit {result.exit_code}, expected {code}: {output}"
         return result.output
 
@@ -243,7 +246,9 @@ def test_refusals_exit_non_zero_with_one_line_and_record_nothing(between: Betwee
         result = CliRunner().invoke(build_cli(), list(args), env=between.env)
         assert result.exit_code == code, (args, result.output)
         assert message in result.output, (args, result.output)
-        assert "Traceback" not in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            result.exception
+        )
         lines = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
         assert len(lines) <= 1
     assert between.events() == before

@@ -1,0 +1,46 @@
+"""A clinic's own plugin: a gratitude-list task type and a ``between gratitude`` command."""
+
+import click
+
+from engine.hooks import Field, Schema, TaskType, hookimpl
+from engine.tasktypes import mean_of
+
+
+class GratitudeList(TaskType):
+    def summarise(self, entries, parameters):
+        return {"entries": len(entries), "mean_items": mean_of(entries, "count")}
+
+    def validate_entry(self, data, parameters):
+        clean = super().validate_entry(data, parameters)
+        clean["count"] = len(clean["items"])
+        return clean
+
+
+GRATITUDE = GratitudeList(
+    name="gratitude-list",
+    title="Gratitude list",
+    description="Each evening, write down things you were grateful for today.",
+    category="practice",
+    parameters=Schema((Field("items_per_day", "integer", required=False, minimum=1, maximum=10),)),
+    entries=Schema(
+        (
+            Field("items", "list", help="what you were grateful for, comma-separated"),
+            Field("count", "integer", required=False, minimum=0, help="filled in for you"),
+        )
+    ),
+)
+
+
+@hookimpl
+def between_register_task_types(registry):
+    registry.add(GRATITUDE)
+
+
+@hookimpl
+def between_register_commands(cli):
+    @cli.command("gratitude")
+    @click.option("--items", default=3, show_default=True, help="How many prompts.")
+    def gratitude(items):
+        """Print prompts for tonight's gratitude list."""
+        for n in range(1, items + 1):
+            click.echo(f"{n}. Something that went well today, however small")
