@@ -709,6 +709,135 @@ def build_cli() -> click.Group:
             [("PLUGIN", "name"), ("VERSION", "version"), ("SOURCE", "source"), ("HOOKS", "hooks")],
         )
 
+    # -- auditing (read-only) ----------------------------------------------------------
+
+    @cli.command("log")
+    @click.option("--client", help="Only this client's events (their record and homework).")
+    @click.option("--assignment", help="Only this assignment's events.")
+    @click.option("--type", "types_", multiple=True, help="Only this event type; repeatable.")
+    @click.option("--actor", "by_actor", help="Only events caused by this actor.")
+    @click.option("--since", help="Only events at or after this time (ISO date or date-time).")
+    @click.option("--until", help="Only events before this time.")
+    @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one event per line.")
+    @click.pass_obj
+    def log(session: Session, as_json: bool, **filters: Any) -> None:
+        """Stream the log in order, read-only (a table, or the JSON Lines export)."""
+        from events.audit import filtered_log
+
+        app = session.app(read_only=True)
+        for entry, record in filtered_log(app, **filters):
+            if as_json:
+                click.echo(json.dumps(record, ensure_ascii=False))
+            else:
+                click.echo(
+                    f"{entry.position:>8}  {record['time'][:19]}  {record['actor']:<12}  "
+                    f"{record['type']:<22}  {record['aggregate'][:8]}"
+                )
+
+    @cli.command("history")
+    @click.argument("record")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_obj
+    def history(session: Session, record: str, as_json: bool) -> None:
+        """One client's (by code) or assignment's (by id) timeline in plain language."""
+        from events.audit import timeline
+
+        lines = timeline(session.app(read_only=True), record)
+        if as_json:
+            print_json(lines)
+            return
+        for line in lines:
+            click.echo(f"{line['time'][:16].replace('T', ' ')}  {line['text']}")
+
+    @cli.command("replay")
+    @click.argument("assignment", required=False)
+    @click.option("--at", "at", help="Rebuild state as it stood at this time.")
+    @click.option("--client", help="Only this client's homework.")
+    @click.option("--check", is_flag=True, help="Rebuild the read models in memory and compare.")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_obj
+    def replay(
+        session: Session,
+        assignment: str | None,
+        at: str | None,
+        client: str | None,
+        check: bool,
+        as_json: bool,
+    ) -> None:
+        """Rebuild state from events alone: at a moment (--at), or as a check (--check)."""
+        from engine.errors import InvalidInput
+        from events import audit
+
+        app = session.app(read_only=True)
+        if check:
+            differences = audit.check(app)
+            if as_json:
+                print_json({"differences": differences})
+            for line in [] if as_json else differences:
+                click.echo(line)
+            if differences:
+                raise SystemExit(1)
+            if not as_json:
+                click.echo("read models match the log")
+            return
+        if not at:
+            raise InvalidInput("give --at TIME (or --check)")
+        moment = audit.moment(at)
+        if assignment:
+            detail = audit.assignment_at(app, assignment, moment)
+            print_json(detail) if as_json else _print_assignment(detail)
+            return
+        rows = audit.rows_at(app, moment, client)
+        if as_json:
+            _stream_json_array(rows)
+        else:
+            _assignment_table(list(rows))
+
+    @cli.command("verify")
+    @click.option("--against", help="A digest from 'between checkpoint' to prove the log extends.")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_obj
+    def verify(session: Session, against: str | None, as_json: bool) -> None:
+        """Check the log's hash chain; exit 0 when intact, 1 when broken."""
+        from events.audit import verify_log
+
+        result = verify_log(session.app(read_only=True), against, progress=_progress)
+        broken = result.first_break
+        if as_json:
+            print_json(
+                {
+                    "intact": result.intact,
+                    "events": result.events,
+                    "head_position": result.head_position,
+                    "checkpoint": str(result.checkpoint()) if result.intact else None,
+                    "break": broken and vars(broken),
+                }
+            )
+        elif broken:
+            click.echo(f"BROKEN at position {broken.position} ({broken.kind}): {broken.detail}")
+        else:
+            extends = f"; extends checkpoint {against}" if against else ""
+            click.echo(
+                f"intact: {result.events} events, head at position {result.head_position}{extends}"
+            )
+        if broken:
+            raise SystemExit(1)
+
+    @cli.command("checkpoint")
+    @click.pass_obj
+    def checkpoint(session: Session) -> None:
+        """Verify the log, then print a digest of its head to keep somewhere else."""
+        from events.audit import verify_log
+
+        result = verify_log(session.app(read_only=True), None, progress=_progress)
+        if not result.intact:
+            click.echo(
+                f"BROKEN at position {result.first_break.position}: {result.first_break.detail}",
+                err=True,
+            )
+            raise SystemExit(1)
+        click.echo(str(result.checkpoint()))
+
     @cli.command("demo")
     @click.option("--keep", is_flag=True, help="Keep the demo store and print where it is.")
     def demo(keep: bool) -> None:
@@ -734,6 +863,23 @@ def _assignment_table(rows: list[dict]) -> None:
             ("DAYS LATE", "days_late"),
         ],
     )
+
+
+def _progress(total: int, label: str) -> Any:
+    """A progress bar on standard error, only when it is a terminal and the run is long."""
+    import contextlib
+
+    if total < 50_000 or not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+    return click.progressbar(length=total, label=label, file=sys.stderr)
+
+
+def _stream_json_array(rows: Iterable[dict]) -> None:
+    """Print a JSON array one element at a time (memory stays flat)."""
+    click.echo("[", nl=False)
+    for n, row in enumerate(rows):
+        click.echo(("," if n else "") + "\n  " + json.dumps(row, ensure_ascii=False), nl=False)
+    click.echo("\n]")
 
 
 def _print_assignment(d: dict) -> None:

@@ -98,6 +98,9 @@ class Homework(Application[UUID]):
 
     def construct_factory(self, env: Environment) -> Any:
         factory = super().construct_factory(env)
+        if self.store.is_sqlite and self.read_only:
+            # Leave the journal mode alone: a read-only connection cannot switch it to WAL.
+            factory.datastore.pool.is_journal_mode_wal = True
         if not self.store.is_sqlite:
             # Our own SQL names tables unqualified: point the search path at the schema.
             options = f"-c search_path={self.store.schema}"
@@ -144,7 +147,7 @@ class Homework(Application[UUID]):
         try:
             with self.factory.datastore.transaction(commit=False) as c:
                 yield c
-        except (OperationalError, InterfaceError) as e:
+        except PersistenceError as e:
             raise StoreError(f"cannot read the store: {_first_line(e)}") from None
 
     def _check_format(self) -> None:
@@ -690,8 +693,11 @@ class Homework(Application[UUID]):
             follow_ups = self.readmodel.assignments(c, steps_up_from=assignment.id.hex)
         return self.describe_assignment(assignment, [r["id"] for r in follow_ups])
 
-    def describe_assignment(self, assignment: Assignment, follow_ups: list[str]) -> dict:
-        detail = with_timeliness(assignment.detail(), self.today())
+    def describe_assignment(
+        self, assignment: Assignment, follow_ups: list[str], today: date | None = None
+    ) -> dict:
+        """The ``show`` shape of an assignment, with timeliness as of ``today``."""
+        detail = with_timeliness(assignment.detail(), today or self.today())
         entries = assignment.entries
         try:
             kind = self.plugins.task_type(assignment.task_type)

@@ -84,7 +84,7 @@ class Assignment(Aggregate):
 
     def review(self, next_step: str, next_due: str | None, **ratings: Any) -> None:
         self._require("review", "agreed", why="a review needs an agreed assignment")
-        meta = {k: ratings.pop(k) for k in ("actor", "request_key")}
+        meta = {k: ratings.pop(k) for k in ("actor", "request_key", "timestamp") if k in ratings}
         self.trigger_event(
             ev.AssignmentReviewed, next_step=next_step, next_due=next_due, **ratings, **meta
         )

@@ -14,8 +14,11 @@ whose positions may legitimately skip values after a rolled-back write.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from hashlib import sha256
 from struct import Struct
+from typing import ClassVar
 from uuid import UUID
 
 GENESIS = bytes(32)
@@ -40,3 +43,148 @@ def link(
     name = topic.encode()
     head = _NUMBERS.pack(position, seq, version, len(oid), len(name))
     return sha256(b"".join((prev, head, oid, name, state))).digest()
+
+
+# -- verification ------------------------------------------------------------------------
+
+Row = tuple[int, int, bytes, bytes, int, str, bytes]
+"""A stored event as verification reads it: position, seq, chain, id bytes, version,
+topic, state."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A short digest of the log's head, kept by an auditor outside the store."""
+
+    seq: int
+    chain: str  # the first CHECKPOINT_HEX hex digits of the head event's chain value
+
+    PREFIX: ClassVar[str] = "between-v1"
+
+    def __str__(self) -> str:
+        return f"{self.PREFIX}:{self.seq}:{self.chain}"
+
+    @classmethod
+    def parse(cls, text: str) -> Checkpoint:
+        prefix, _, rest = text.strip().partition(":")
+        seq, _, chain = rest.partition(":")
+        if prefix != cls.PREFIX or not seq.isdigit() or len(chain) != CHECKPOINT_HEX:
+            raise ValueError(f"{text!r} is not a checkpoint (expected {cls.PREFIX}:N:HEX)")
+        int(chain, 16)
+        return cls(int(seq), chain.lower())
+
+
+CHECKPOINT_HEX = 32
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first place where the log and its chain disagree."""
+
+    position: int
+    kind: str  # altered | deleted | reordered | inserted | cut off | rewritten
+    detail: str
+
+
+@dataclass
+class Verification:
+    """What ``verify`` found: how many events, the head, and the first break if any."""
+
+    events: int = 0
+    head_seq: int = 0
+    head_position: int = 0
+    head_chain: bytes = GENESIS
+    first_break: Break | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.first_break is None
+
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.head_seq, self.head_chain.hex()[:CHECKPOINT_HEX])
+
+
+def verify(
+    rows: Iterable[Row],
+    locate_seq: Callable[[int], list[int]],
+    against: Checkpoint | None = None,
+) -> Verification:
+    """Walk the log in position order, recomputing every link.
+
+    ``locate_seq(n)`` returns the positions of rows whose seq is ``n``; it is called only
+    at a break, to tell a deletion from a move or an insertion.
+    """
+    result = Verification()
+    expected, prev = 1, GENESIS
+    for position, seq, chain, oid, version, topic, state in rows:
+        if seq < 1 or version < 1:
+            result.first_break = Break(
+                position, "altered", f"the row at position {position} has no valid sequence "
+                "number or version: it was edited",
+            )  # fmt: skip
+            return result
+        if seq != expected:
+            result.first_break = _sequence_break(
+                result.head_position, position, seq, expected, locate_seq
+            )
+            return result
+        if link(prev, position, seq, oid, version, topic, state) != chain:
+            result.first_break = Break(
+                position, "altered",
+                f"event #{seq} at position {position} does not match the chain: its stored "
+                "bytes, its position or the event before it changed (an edit, an insertion, "
+                "or a restore from a text dump, which renumbers positions)",
+            )  # fmt: skip
+            return result
+        if (
+            against is not None
+            and seq == against.seq
+            and chain.hex()[:CHECKPOINT_HEX] != against.chain
+        ):
+            result.first_break = Break(
+                position, "rewritten",
+                f"event #{seq} at position {position} differs from the checkpoint: the log was "
+                "rewritten up to here",
+            )  # fmt: skip
+            return result
+        prev, expected = chain, expected + 1
+        result.events, result.head_seq, result.head_position, result.head_chain = (
+            seq, seq, position, chain,
+        )  # fmt: skip
+    if against is not None and result.head_seq < against.seq:
+        result.first_break = Break(
+            result.head_position + 1, "cut off",
+            f"the log ends at event #{result.head_seq} but the checkpoint covers "
+            f"#{against.seq}: {against.seq - result.head_seq} event(s) were cut off the end",
+        )  # fmt: skip
+    return result
+
+
+def _sequence_break(
+    previous: int, position: int, seq: int, expected: int, locate_seq: Callable[[int], list[int]]
+) -> Break:
+    """Explain a row whose sequence number is not the next one."""
+    if seq > expected:
+        moved = [p for p in locate_seq(expected) if p > position]
+        if moved:
+            return Break(
+                position, "reordered",
+                f"position {position} holds event #{seq} where #{expected} belongs; "
+                f"#{expected} was moved to position {moved[0]}",
+            )  # fmt: skip
+        return Break(
+            previous + 1, "deleted",
+            f"event #{expected} is missing after position {previous}: the log jumps from "
+            f"#{expected - 1} to #{seq} (at position {position})",
+        )  # fmt: skip
+    earlier = [p for p in locate_seq(seq) if p < position]
+    if earlier:
+        return Break(
+            earlier[0], "inserted",
+            f"event #{seq} appears twice, at positions {earlier[0]} and {position}: "
+            "an event was inserted",
+        )  # fmt: skip
+    return Break(
+        position, "reordered",
+        f"position {position} holds event #{seq} after #{expected - 1}: events were reordered",
+    )  # fmt: skip

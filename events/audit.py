@@ -1,0 +1,139 @@
+"""What auditors run: filtered log export, timelines, point-in-time replay, the read-model
+check and chain verification. Every function here only reads (callers open the store
+read-only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
+from datetime import datetime, time
+from typing import Any
+from uuid import UUID
+
+from engine.clients import client_id
+from engine.errors import InvalidInput, NotFound
+from events import replay
+from events.base import REGISTRY, short_name
+from events.chain import Checkpoint, Verification, verify
+from events.log import Entry, entries, export_record, narrate, positions_of_seq, raw_rows
+
+Progress = Callable[[int, str], Any]
+_NO_PROGRESS: Progress = lambda total, label: nullcontext(None)  # noqa: E731
+
+
+def moment(text: str) -> datetime:
+    """An ISO date-time (naive = local time) or date (= 00:00 local that day), as aware UTC."""
+    text = (text or "").strip()
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{text!r} is not a time: use e.g. 2026-03-05 or 2026-03-05T18:00"
+        ) from None
+    if len(text) == 10:
+        value = datetime.combine(value.date(), time())
+    return value if value.tzinfo else value.astimezone()
+
+
+def filtered_log(
+    app: Any,
+    *,
+    client: str | None = None,
+    assignment: str | None = None,
+    types_: tuple[str, ...] = (),
+    by_actor: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> Iterator[tuple[Entry, dict]]:
+    """Log entries in order with their export records, filtered as asked."""
+    topics = None
+    if types_:
+        known = {short_name(cls): topic for topic, cls in REGISTRY.items()}
+        unknown = [t for t in types_ if t not in known]
+        if unknown:
+            raise InvalidInput(
+                f"unknown event type {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        topics = {known[t] for t in types_}
+    start, end = (moment(since) if since else None), (moment(until) if until else None)
+    wanted: set[UUID] | None = None
+    owner = client_id(client) if client else None
+    if assignment:
+        wanted = {app.resolve(assignment)}
+    for entry in entries(app, topics=topics if owner is None else None):
+        e = entry.event
+        if owner is not None:
+            if getattr(e, "client_id", None) == owner:
+                wanted = (wanted or set()) | {e.originator_id}
+            if e.originator_id != owner and e.originator_id not in (wanted or set()):
+                continue
+            if topics is not None and e.TOPIC not in topics:
+                continue
+        elif wanted is not None and e.originator_id not in wanted:
+            continue
+        if by_actor and e.actor != by_actor:
+            continue
+        if (start and e.timestamp < start) or (end and e.timestamp >= end):
+            continue
+        yield entry, export_record(entry)
+
+
+def timeline(app: Any, record: str) -> list[dict]:
+    """A client's or an assignment's events in plain language, oldest first."""
+    ids: list[UUID]
+    client = _client_or_none(app, record)
+    if client is not None:
+        ids = [client] + [p.originator_id for p in replay.proposals(app) if p.client_id == client]
+    else:
+        ids = [app.resolve(record)]
+    events = [e for aggregate_id in ids for e in app.events.get(aggregate_id)]
+    events.sort(key=lambda e: (e.timestamp, e.originator_version))
+    return [
+        {"time": e.timestamp.isoformat(), "actor": e.actor, "type": short_name(e),
+         "aggregate": str(e.originator_id), "text": narrate(e)}
+        for e in events
+    ]  # fmt: skip
+
+
+def _client_or_none(app: Any, record: str) -> UUID | None:
+    try:
+        candidate = client_id(record)
+    except InvalidInput:
+        return None
+    return candidate if list(app.events.get(candidate, limit=1)) else None
+
+
+def rows_at(app: Any, at: datetime, client: str | None) -> Iterator[dict]:
+    return replay.rows_at(app, at, client)
+
+
+def assignment_at(app: Any, ref: str, at: datetime) -> dict:
+    detail = replay.assignment_at(app, app.resolve(ref), at)
+    if detail is None:
+        raise NotFound(f"assignment {ref} had not been proposed at {at.isoformat()}")
+    return detail
+
+
+def check(app: Any) -> list[str]:
+    return replay.check_read_model(app)
+
+
+def verify_log(app: Any, against: str | None, progress: Progress = _NO_PROGRESS) -> Verification:
+    """Verify the whole chain (and that it extends ``against``, a checkpoint digest)."""
+    try:
+        checkpoint = Checkpoint.parse(against) if against else None
+    except ValueError as e:
+        raise InvalidInput(str(e)) from None
+    total = app.recorder.max_notification_id() or 0
+    with progress(total, "verifying") as bar:
+        rows = raw_rows(app) if bar is None else _tracked(raw_rows(app), bar)
+        return verify(rows, lambda seq: positions_of_seq(app, seq), checkpoint)
+
+
+def _tracked(rows: Iterator[tuple], bar: Any, every: int = 5000) -> Iterator[tuple]:
+    last = 0
+    for row in rows:
+        yield row
+        if row[0] - last >= every:
+            bar.update(row[0] - last)
+            last = row[0]

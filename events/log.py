@@ -1,0 +1,182 @@
+"""Reading the log: raw rows in position order, decoded events, the export format, and
+plain-language narration.
+
+Everything here streams in batches, so memory does not grow with the log's length.
+
+The export format (``between log --json``) is JSON Lines, one event per line::
+
+    {"position": 42, "time": "2026-03-02T09:00:00+00:00", "actor": "dr.lee",
+     "type": "AssignmentAgreed", "aggregate": "3f2a9c1e-…", "kind": "assignment",
+     "version": 3, "data": {"confidence": 7, "obstacles": "busy workdays"}}
+
+``type`` is the event's stable name, ``version`` the aggregate's version after the event,
+``data`` every other field of the event (ids as canonical UUID text, times as ISO 8601 UTC).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from events import assignments as a
+from events import clients as c
+from events.base import short_name
+
+BATCH = 5000
+_ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "originator_topic"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One decoded event with its position in the log."""
+
+    position: int
+    event: Any
+
+    @property
+    def kind(self) -> str:
+        return "client" if isinstance(self.event, c.CLIENT_EVENTS) else "assignment"
+
+
+def raw_rows(app: Any, after: int = 0, batch: int = BATCH) -> Iterator[tuple]:
+    """(position, seq, chain, id bytes, version, topic, state) in position order."""
+    d = app.dialect
+    sql = d.sql(
+        f"SELECT {d.position} AS position, seq, chain, originator_id AS oid, "
+        "originator_version AS version, topic, state FROM stored_events "
+        f"WHERE {d.position} > ? ORDER BY {d.position} LIMIT ?"
+    )
+    position = after
+    while True:
+        with app.reading() as cur:
+            cur.execute(sql, (position, batch))
+            rows = cur.fetchall()
+        for r in rows:
+            try:
+                oid = r["oid"].bytes if isinstance(r["oid"], UUID) else bytes.fromhex(r["oid"])
+                yield (
+                    r["position"], r["seq"], bytes(r["chain"]), oid, r["version"], r["topic"],
+                    bytes(r["state"]),
+                )  # fmt: skip
+            except (TypeError, ValueError, AttributeError):  # a value of the wrong type
+                yield _as_stored(r)
+        if len(rows) < batch:
+            return
+        position = rows[-1]["position"]
+
+
+def _as_stored(r: Any) -> tuple:
+    """A row whose values were changed to other types, as bytes that cannot match."""
+
+    def blob(value: Any) -> bytes:
+        if isinstance(value, bytes | bytearray | memoryview):
+            return bytes(value)
+        return str(value).encode("utf-8", "surrogateescape")
+
+    seq = r["seq"] if isinstance(r["seq"], int) else -1
+    version = r["version"] if isinstance(r["version"], int) else -1
+    return (r["position"], seq, blob(r["chain"]), blob(r["oid"]), version, str(r["topic"]),
+            blob(r["state"]))  # fmt: skip
+
+
+def positions_of_seq(app: Any, seq: int) -> list[int]:
+    """Where rows claiming sequence number ``seq`` are (used only at a break)."""
+    d = app.dialect
+    with app.reading() as cur:
+        cur.execute(
+            d.sql(f"SELECT {d.position} AS position FROM stored_events WHERE seq = ? ORDER BY 1"),
+            (seq,),
+        )
+        return [r["position"] for r in cur.fetchall()]
+
+
+def entries(app: Any, after: int = 0, topics: set[str] | None = None) -> Iterator[Entry]:
+    """Decoded events in log order (optionally only some topics, skipped before decoding)."""
+    mapper = app.mapper
+    for position, _, _, oid, version, topic, state in raw_rows(app, after):
+        if topics is not None and topic not in topics:
+            continue
+        stored = StoredEvent(UUID(bytes=oid), version, topic, state)
+        yield Entry(position, mapper.to_domain_event(stored))
+
+
+def export_record(entry: Entry) -> dict[str, Any]:
+    """The stable JSON Lines shape of one event."""
+    e = entry.event
+    data = {k: _plain(v) for k, v in vars(e).items() if k not in _ENVELOPE}
+    return {
+        "position": entry.position,
+        "time": e.timestamp.isoformat(),
+        "actor": e.actor,
+        "type": short_name(e),
+        "aggregate": str(e.originator_id),
+        "kind": entry.kind,
+        "version": e.originator_version,
+        "data": data,
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def narrate(e: Any) -> str:
+    """One event in plain language (for ``between history``)."""
+    who = e.actor
+    match e:
+        case c.ClientRegistered():
+            return f"{who} registered client {e.code} (therapist {e.therapist})"
+        case c.CollaboratorAdded():
+            return f"{who} added {e.name} ({e.relationship}) as a collaborator"
+        case c.ContactDetailsChanged():
+            return (
+                f"{who} changed the contact details of {e.person} ({', '.join(sorted(e.contacts))})"
+            )
+        case c.ClientDischarged():
+            return f"{who} discharged the client: {e.reason}"
+        case a.AssignmentProposed():
+            step = f", stepping up from {str(e.steps_up_from)[:8]}" if e.steps_up_from else ""
+            return (
+                f"{who} proposed {e.task_type} homework {str(e.originator_id)[:8]} for "
+                f"{e.client} ({e.stage}, difficulty {e.difficulty}, {e.expected_entries} "
+                f"entries due {e.due}{step})"
+            )
+        case a.AssignmentAdjusted():
+            changed = ", ".join(sorted(e.changes))
+            return f"{who} adjusted {str(e.originator_id)[:8]} with the client: {changed}"
+        case a.AssignmentAgreed():
+            confidence = "" if e.confidence is None else f", confidence {e.confidence}/10"
+            return (
+                f"the client agreed to {str(e.originator_id)[:8]}{confidence} (recorded by {who})"
+            )
+        case a.AssignmentDeclined():
+            return f"the client declined {str(e.originator_id)[:8]}: {e.reason} (recorded by {who})"
+        case a.EntrySubmitted():
+            by = "the client" if e.by == "client" else e.by
+            return (
+                f"{by} recorded an entry on {str(e.originator_id)[:8]} for "
+                f"{e.occurred_at.isoformat()[:16]} (entered by {who})"
+            )
+        case a.AssignmentReviewed():
+            return (
+                f"{who} reviewed {str(e.originator_id)[:8]}: quantity {e.quantity}/4, quality "
+                f"{e.quality}/4, difficulty {e.difficulty}/4, next step {e.next_step}"
+            )
+        case a.AssignmentCancelled():
+            return f"{who} cancelled {str(e.originator_id)[:8]}: {e.reason}"
+        case a.AssignmentClosed():
+            return f"{who} closed {str(e.originator_id)[:8]}: {e.reason}"
+    return f"{who}: {short_name(e)}"

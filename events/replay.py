@@ -1,0 +1,166 @@
+"""Rebuilding state from events alone: as it stood at a moment, and as a check on the
+stored read models.
+
+Both work one aggregate at a time (its events come from the primary-key index), so memory
+stays flat however long the log is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from engine.assignments import Assignment
+from engine.rows import ROW_FOLDERS, with_timeliness
+from events.assignments import AssignmentProposed
+
+PROPOSED = AssignmentProposed.TOPIC
+BATCH = 1000
+
+
+def proposals(app: Any) -> Iterator[AssignmentProposed]:
+    """Every assignment's first event, in log order (streamed in batches)."""
+    d = app.dialect
+    sql = d.sql(
+        f"SELECT {d.position} AS position, originator_id, originator_version, state "
+        f"FROM stored_events WHERE topic = ? AND {d.position} > ? ORDER BY {d.position} LIMIT ?"
+    )
+    position = 0
+    while True:
+        with app.reading() as cur:
+            cur.execute(sql, (PROPOSED, position, BATCH))
+            rows = cur.fetchall()
+        for r in rows:
+            oid = r["originator_id"]
+            stored = StoredEvent(
+                oid if isinstance(oid, UUID) else UUID(oid), r["originator_version"], PROPOSED,
+                bytes(r["state"]),
+            )  # fmt: skip
+            yield app.mapper.to_domain_event(stored)
+        if len(rows) < BATCH:
+            return
+        position = rows[-1]["position"]
+
+
+def history_until(app: Any, aggregate_id: UUID, moment: datetime | None) -> list[Any]:
+    """An aggregate's events recorded at or before ``moment`` (all of them if None)."""
+    events = list(app.events.get(aggregate_id))
+    if moment is None:
+        return events
+    return [e for e in events if e.timestamp <= moment]
+
+
+def fold(events: list[Any]) -> dict | None:
+    row = None
+    for event in events:
+        folder = ROW_FOLDERS.get(type(event))
+        if folder is None:
+            return None
+        row = folder(event, row)
+    return row
+
+
+def rows_at(app: Any, moment: datetime, client: str | None = None) -> Iterator[dict]:
+    """Every assignment (or one client's) as it stood at ``moment``, in list-row shape."""
+    today = moment.astimezone().date()
+    for proposed in proposals(app):
+        if proposed.timestamp > moment or (client and proposed.client != client):
+            continue
+        row = fold(history_until(app, proposed.originator_id, moment))
+        if row is not None:
+            yield with_timeliness(row, today)
+
+
+def assignment_at(app: Any, assignment_id: UUID, moment: datetime) -> dict | None:
+    """One assignment as it stood at ``moment``, in ``show`` shape (None if not yet proposed)."""
+    events = history_until(app, assignment_id, moment)
+    if not events:
+        return None
+    aggregate = None
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    assert isinstance(aggregate, Assignment)
+    follow_ups = [
+        str(p.originator_id)
+        for p in proposals(app)
+        if p.steps_up_from == assignment_id and p.timestamp <= moment
+    ]
+    return app.describe_assignment(aggregate, follow_ups, today=moment.astimezone().date())
+
+
+def aggregate_ids(app: Any) -> Iterator[UUID]:
+    """Every aggregate id in the log, in id order (from the primary-key index)."""
+    sql = app.dialect.sql(
+        "SELECT DISTINCT originator_id FROM stored_events WHERE originator_id > ? "
+        "ORDER BY originator_id LIMIT ?"
+    )
+    last: Any = "" if app.store.is_sqlite else UUID(int=0)  # below every real id
+    while True:
+        with app.reading() as cur:
+            cur.execute(sql, (last, BATCH))
+            rows = cur.fetchall()
+        for r in rows:
+            oid = r["originator_id"]
+            yield oid if isinstance(oid, UUID) else UUID(oid)
+        if len(rows) < BATCH:
+            return
+        last = rows[-1]["originator_id"]
+
+
+def check_read_model(app: Any) -> list[str]:
+    """Fold every aggregate afresh and compare with the stored rows; list the differences."""
+    differences: list[str] = []
+    head = app.recorder.max_notification_id() or 0
+    with app.reading() as cur:
+        tracked = app.readmodel.position(cur)
+    if tracked != head:
+        differences.append(f"read model is at position {tracked}, the log at {head}")
+    expected_counts = {"rm_clients": 0, "rm_assignments": 0}
+    batch: list[tuple[str, str, dict]] = []
+
+    def compare() -> None:
+        for table in expected_counts:
+            wanted = {key: row for t, key, row in batch if t == table}
+            if not wanted:
+                continue
+            stored = _stored_rows(app, table, list(wanted))
+            for key, row in wanted.items():
+                if key not in stored:
+                    differences.append(f"{table}: {key[:8]} is missing from the read model")
+                elif stored[key] != row:
+                    changed = sorted(k for k in row.keys() | stored[key].keys()
+                                     if row.get(k) != stored[key].get(k))  # fmt: skip
+                    differences.append(f"{table}: {key[:8]} differs in {', '.join(changed)}")
+        batch.clear()
+
+    for aggregate_id in aggregate_ids(app):
+        events = history_until(app, aggregate_id, None)
+        row = fold(events)
+        if row is None:
+            continue
+        table = "rm_clients" if "code" in row else "rm_assignments"
+        expected_counts[table] += 1
+        batch.append((table, aggregate_id.hex, row))
+        if len(batch) >= BATCH:
+            compare()
+    compare()
+    with app.reading() as cur:
+        for table, expected in expected_counts.items():
+            cur.execute(f"SELECT COUNT(*) AS n FROM {table}")
+            stored = cur.fetchone()["n"]
+            if stored != expected:
+                differences.append(f"{table}: {stored} stored rows, {expected} from the log")
+    return differences
+
+
+def _stored_rows(app: Any, table: str, ids: list[str]) -> dict[str, dict]:
+    import json
+
+    marks = ",".join([app.dialect.param] * len(ids))
+    with app.reading() as cur:
+        cur.execute(f"SELECT id, row FROM {table} WHERE id IN ({marks})", ids)
+        return {r["id"]: json.loads(r["row"]) for r in cur.fetchall()}
