@@ -31,13 +31,18 @@ class Session:
         self._app: Any = None
         self._plugins: Any = None
 
-    def app(self, *, read_only: bool = False) -> Any:
+    def app(self, *, read_only: bool = False, key_optional: bool = False) -> Any:
+        """The store; auditor commands open it read-only, ``verify`` even without its key."""
         if self._app is None:
             from engine.app import Homework
             from engine.store import Store
 
             self._app = Homework(
-                Store.parse(self.settings.store), read_only=read_only, plugins=self.plugins
+                Store.parse(self.settings.store),
+                read_only=read_only,
+                plugins=self.plugins,
+                key_file=self.settings.key_file,
+                key_optional=key_optional,
             )
         return self._app
 
@@ -208,6 +213,9 @@ def build_cli() -> click.Group:
     @click.option("--plugins-dir", type=click.Path(), help="Folder of *.py plugins.")
     @click.option("--worksheets-dir", type=click.Path(), help="Folder of worksheet files.")
     @click.option("--config", "config_file", type=click.Path(), help="Clinic configuration file.")
+    @click.option(
+        "--key-file", type=click.Path(), help="The encrypted store's key (or BETWEEN_KEY_FILE)."
+    )
     @click.version_option(package_name="between")
     @click.pass_context
     def cli(ctx: click.Context, **options: Any) -> None:
@@ -215,15 +223,25 @@ def build_cli() -> click.Group:
         ctx.obj = Session(**options)
 
     @cli.command("init")
+    @click.option("--encrypt", is_flag=True, help="Encrypt event contents with a new key.")
     @click.pass_obj
-    def init(session: Session) -> None:
+    def init(session: Session, encrypt: bool) -> None:
         """Create the store (a SQLite file by default) and its tables."""
         from engine.app import Homework
         from engine.store import Store
 
         store = Store.parse(session.settings.store)
-        _, created = Homework.initialise(store)
-        click.echo(f"{'created' if created else 'already initialised'}: {store.describe()}")
+        meta, key_path = Homework.initialise(
+            store, encrypt=encrypt, key_file=session.settings.key_file
+        )
+        state = "created" if meta["created"] == "yes" else "already initialised"
+        lock = ", encrypted" if meta["encrypted"] == "yes" else ""
+        click.echo(f"{state}: {store.describe()}{lock}")
+        if key_path:
+            click.echo(
+                f"key written to {key_path} (owner-only). Keep a copy somewhere safe: "
+                "without it the store cannot be read."
+            )
 
     # -- clients -----------------------------------------------------------------------
 
@@ -350,6 +368,93 @@ def build_cli() -> click.Group:
             code, reason, actor=session.actor, request_key=request_key
         )
         report(outcome, as_json, f"discharged client {code}")
+
+    @client.command("erase")
+    @click.argument("client_ref", metavar="CODE")
+    @click.option("--reason", required=True, help="Why (e.g. the request's reference).")
+    @write_command
+    @click.pass_obj
+    def client_erase(
+        session: Session, client_ref: str, reason: str, request_key: str | None, as_json: bool
+    ) -> None:
+        """Erase a discharged client's personal data by destroying their key.
+
+        The erasure is recorded (who, when, why); event types, times, counts and ratings stay,
+        and the log still verifies. CODE may also be the client's id.
+        """
+        outcome = session.app().erase_client(
+            client_ref, reason=reason, actor=session.actor, request_key=request_key
+        )
+        report(outcome, as_json, f"erased the personal data of client {outcome.result[:8]}")
+
+    @cli.command("rekey")
+    @click.option("--to", "target", required=True, help="The new store (it must not exist yet).")
+    @click.option("--new-key-file", type=click.Path(), help="Where to write the new key.")
+    @click.pass_obj
+    def rekey_(session: Session, target: str, new_key_file: str | None) -> None:
+        """Copy this store into a new one encrypted with a new key, and prove the copy."""
+        import os
+
+        from engine.rekey import rekey
+        from engine.store import Store
+
+        environ = {
+            k: v for k, v in os.environ.items() if k not in ("BETWEEN_KEY", "BETWEEN_KEY_FILE")
+        }
+        done = rekey(
+            session.app(read_only=True),
+            Store.parse(target),
+            Path(new_key_file) if new_key_file else None,
+            environ,
+        )
+        click.echo(f"copied {done.events} events; every event's contents are identical")
+        click.echo(f"old store checkpoint: {done.source}")
+        click.echo(f"new store checkpoint: {done.target}")
+        if done.key_file:
+            click.echo(
+                f"new key written to {done.key_file} (owner-only); keep a copy somewhere safe"
+            )
+
+    # -- operators ---------------------------------------------------------------------
+
+    @cli.group("operators", invoke_without_command=True)
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_context
+    def operators(ctx: click.Context, as_json: bool) -> None:
+        """Who may act on this store, and whether that is enforced."""
+        if ctx.invoked_subcommand:
+            return
+        listed = ctx.obj.app().operators()
+        if as_json:
+            print_json(listed)
+            return
+        click.echo(f"operators required: {'yes' if listed['required'] else 'no'}")
+        table(listed["operators"], [("NAME", "name"), ("ROLE", "role")])
+
+    @operators.command("add")
+    @click.argument("name")
+    @click.option("--role", required=True, type=click.Choice(["therapist", "staff", "auditor"]))
+    @click.pass_obj
+    def operators_add(session: Session, name: str, role: str) -> None:
+        """Let NAME act with ROLE (or change their role)."""
+        session.app().set_operator(name, role, actor=session.actor)
+        click.echo(f"{name} is now a {role}")
+
+    @operators.command("remove")
+    @click.argument("name")
+    @click.pass_obj
+    def operators_remove(session: Session, name: str) -> None:
+        """Stop NAME acting on this store."""
+        session.app().remove_operator(name, actor=session.actor)
+        click.echo(f"{name} removed")
+
+    @operators.command("require")
+    @click.argument("state", type=click.Choice(["on", "off"]))
+    @click.pass_obj
+    def operators_require(session: Session, state: str) -> None:
+        """Require (on) or stop requiring (off) that actors be listed operators."""
+        session.app().require_operators(state == "on", actor=session.actor)
+        click.echo(f"listed operators {'required' if state == 'on' else 'no longer required'}")
 
     # -- homework ----------------------------------------------------------------------
 
@@ -801,7 +906,8 @@ def build_cli() -> click.Group:
         """Check the log's hash chain; exit 0 when intact, 1 when broken."""
         from events.audit import verify_log
 
-        result = verify_log(session.app(read_only=True), against, progress=_progress)
+        app = session.app(read_only=True, key_optional=True)
+        result = verify_log(app, against, progress=_progress)
         broken = result.first_break
         if as_json:
             print_json(
@@ -829,7 +935,8 @@ def build_cli() -> click.Group:
         """Verify the log, then print a digest of its head to keep somewhere else."""
         from events.audit import verify_log
 
-        result = verify_log(session.app(read_only=True), None, progress=_progress)
+        app = session.app(read_only=True, key_optional=True)
+        result = verify_log(app, None, progress=_progress)
         if not result.intact:
             click.echo(
                 f"BROKEN at position {result.first_break.position}: {result.first_break.detail}",

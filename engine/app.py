@@ -8,14 +8,17 @@ key (``--idempotency-key``): repeating it records nothing and reports the first 
 
 from __future__ import annotations
 
+import os
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, TypeVar
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import (
@@ -23,18 +26,32 @@ from eventsourcing.persistence import (
     InterfaceError,
     OperationalError,
     PersistenceError,
-    ProgrammingError,
 )
 from eventsourcing.utils import Environment
 
 from engine import validate
 from engine.assignments import ADJUSTABLE, NEXT_STEPS, STAGES, Assignment
-from engine.clients import Client, client_id
+from engine.clients import Client, new_client_id
 from engine.errors import Conflict, InvalidInput, NotFound, RuleViolation, StoreError
+from engine.keys import (
+    KeyStore,
+    PostgresKeys,
+    SQLiteKeys,
+    check_master_key,
+    decode_key,
+    default_key_file,
+    encode_key,
+    find_master_key,
+    key_check,
+    new_key,
+    write_key_file,
+)
+from engine.operators import OPERATORS_ID, Operators
 from engine.plugins import Plugins
-from engine.readmodel import POSTGRES, SQLITE, ReadModel, hex_id
+from engine.readmodel import POSTGRES, SQLITE, Dialect, ReadModel, hex_id
 from engine.recorders import ChainedSQLiteRecorder
 from engine.rows import OPEN_STATUSES, with_timeliness
+from engine.sealing import SealingMapper
 from engine.store import Store
 
 ATTEMPTS = 8
@@ -66,12 +83,19 @@ class Homework(Application[UUID]):
         read_only: bool = False,
         plugins: Plugins | Callable[[], Plugins] | None = None,
         clock: Callable[[], datetime] | None = None,
+        key_file: Path | None = None,
+        environ: dict[str, str] | None = None,
+        key_optional: bool = False,
         _initialising: bool = False,
     ) -> None:
         self.store = store
         self.read_only = read_only
         self.clock = clock or (lambda: datetime.now(UTC))
         self._plugins = plugins
+        self._key_file = key_file
+        self._environ = os.environ if environ is None else environ
+        self._initialising = _initialising
+        self._key_optional = key_optional
         if store.is_sqlite and not _initialising and not store.path.exists():
             raise StoreError(
                 f"no store at {store.path}; create one with 'between init' "
@@ -83,14 +107,15 @@ class Homework(Application[UUID]):
             raise StoreError(
                 f"cannot open the store {store.describe()}: {_first_line(e)}"
             ) from None
-        self.dialect = SQLITE if store.is_sqlite else POSTGRES
         self.readmodel = ReadModel(self.mapper, self.dialect, "stored_events")
         if not read_only:
             self.recorder.after_insert = self.readmodel.catch_up
-        if not _initialising:
-            self._check_format()
 
     # -- wiring --------------------------------------------------------------------------
+
+    @property
+    def dialect(self) -> Dialect:
+        return SQLITE if self.store.is_sqlite else POSTGRES
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
         """Settings come only from the store address, never from stray environment."""
@@ -109,12 +134,36 @@ class Homework(Application[UUID]):
             factory.datastore.pool.kwargs["options"] = options
         return factory
 
+    def construct_mapper(self) -> Any:
+        """Seal personal fields with client keys; encrypt whole states if the store is."""
+        self.meta = {} if self._initialising else self._read_meta()
+        master, cipher = None, None
+        if self.meta.get("encrypted") == "yes":
+            try:
+                master = find_master_key(self.meta["store_id"], dict(self._environ), self._key_file)
+            except StoreError as missing:
+                if not self._key_optional:
+                    raise
+                cipher = LockedCipher(str(missing))  # enough to verify the chain, not to read
+            else:
+                check_master_key(master, self.meta["key_check"])
+                from eventsourcing.cryptography import AESCipher
+
+                cipher = AESCipher(Environment(env={"CIPHER_KEY": encode_key(master)}))
+        self.keys = KeyStore(self._key_backend(), master)
+        return SealingMapper(self.construct_transcoder(), cipher=cipher, keys=self.keys)
+
     def construct_recorder(self) -> Any:
         if self.store.is_sqlite:
             return ChainedSQLiteRecorder(self.factory.datastore)
         from engine.recorders_pg import ChainedPostgresRecorder
 
         return ChainedPostgresRecorder(self.factory.datastore)
+
+    def _key_backend(self) -> Any:
+        if self.store.is_sqlite:
+            return SQLiteKeys(self.store.path.with_suffix(".keys"), read_only=self.read_only)
+        return PostgresKeys(self.factory.datastore)
 
     @property
     def plugins(self) -> Plugins:
@@ -150,42 +199,72 @@ class Homework(Application[UUID]):
         except PersistenceError as e:
             raise StoreError(f"cannot read the store: {_first_line(e)}") from None
 
-    def _check_format(self) -> None:
+    def _read_meta(self) -> dict[str, str]:
         try:
             with self.reading() as c:
-                c.execute(
-                    self.dialect.sql("SELECT value FROM between_meta WHERE key = ?"), ("format",)
-                )
-                row = c.fetchone()
-        except (StoreError, ProgrammingError, PersistenceError) as e:
+                c.execute("SELECT key, value FROM between_meta")
+                meta = {r["key"]: r["value"] for r in c.fetchall()}
+        except StoreError as e:
             raise StoreError(
-                f"{self.store.describe()} is not a Between store ({_first_line(e)}); "
+                f"{self.store.describe()} is not a Between store ({e}); "
                 "create one with 'between init'"
             ) from None
-        if row is None or row["value"] != STORE_FORMAT:
+        if meta.get("format") != STORE_FORMAT:
             raise StoreError(f"{self.store.describe()} has an unknown store format")
+        return meta
 
     @classmethod
-    def initialise(cls, store: Store) -> tuple[Homework, bool]:
-        """Create the store's tables once; return the app and whether anything was created."""
+    def initialise(
+        cls,
+        store: Store,
+        *,
+        encrypt: bool = False,
+        key_file: Path | None = None,
+        environ: dict[str, str] | None = None,
+    ) -> tuple[dict[str, str], Path | None]:
+        """Create the store once. Returns its settings and where a new key file was written
+        (None if none was). Running it again on an existing store changes nothing."""
+        environ = dict(os.environ if environ is None else environ)
         if store.is_sqlite:
             store.path.parent.mkdir(parents=True, exist_ok=True)
-        app = cls(store, _initialising=True)
+        app = cls(store, _initialising=True, environ=environ)
         try:
-            app._check_format()
+            existing = app._read_meta()
         except StoreError:
-            pass
-        else:
-            return app, False
+            existing = None
+        if existing is not None:
+            app.close()
+            if encrypt and existing.get("encrypted") != "yes":
+                raise RuleViolation(
+                    f"{store.describe()} already exists unencrypted; encryption is chosen when a "
+                    "store is created (create a new one and copy with 'between rekey')"
+                )
+            return {**existing, "created": "no"}, None
+        meta = {"format": STORE_FORMAT, "store_id": uuid4().hex, "encrypted": "no"}
+        written = None
+        if encrypt:
+            if environ.get("BETWEEN_KEY"):
+                master = decode_key(environ["BETWEEN_KEY"], "BETWEEN_KEY")
+            else:
+                master = new_key()
+                written = key_file or (
+                    Path(environ["BETWEEN_KEY_FILE"]) if environ.get("BETWEEN_KEY_FILE") else None
+                )
+                written = written or default_key_file(meta["store_id"])
+                write_key_file(written, master)
+            meta.update(encrypted="yes", key_check=key_check(master))
         app.recorder.create_table()
+        app._key_backend().create()
         with app.writing() as c:
             c.execute(META_TABLE)
-            c.execute(
-                app.dialect.sql("INSERT INTO between_meta (key, value) VALUES (?, ?)"),
-                ("format", STORE_FORMAT),
-            )
+            for key, value in meta.items():
+                c.execute(
+                    app.dialect.sql("INSERT INTO between_meta (key, value) VALUES (?, ?)"),
+                    (key, value),
+                )
             app.readmodel.create_tables(c)
-        return app, True
+        app.close()
+        return {**meta, "created": "yes"}, written
 
     # -- time ----------------------------------------------------------------------------
 
@@ -209,11 +288,24 @@ class Homework(Application[UUID]):
             return None
         return aggregate
 
-    def _client(self, code: str) -> Client:
-        client = self._load(Client, client_id(validate.code(code)))
+    def client_id(self, code: str) -> UUID | None:
+        """The id of the client with this code (from the read model), if any."""
+        code = validate.code(code)
+        self.refresh()
+        with self.reading() as c:
+            row = self.readmodel.client(c, code)
+        return UUID(row["id"]) if row else None
+
+    def _client(self, ref: str) -> Client:
+        """A client by code, or by id (the only handle left once a client is erased)."""
+        try:
+            found: UUID | None = UUID(ref)
+        except ValueError:
+            found = self.client_id(ref)
+        client = self._load(Client, found) if found else None
         if client is None:
             raise NotFound(
-                f"no client with code {code!r}; register them with 'between client add {code}'"
+                f"no client with code {ref!r}; register them with 'between client add {ref}'"
             )
         return client
 
@@ -255,10 +347,9 @@ class Homework(Application[UUID]):
             except IntegrityError:
                 continue
             return Outcome(aggregate.detail(), result)
-        label = getattr(aggregate, "short_id", None) or f"client {aggregate.code}"
         raise Conflict(
-            f"{label} was changed by someone else while this command ran ({ATTEMPTS} attempts); "
-            "nothing was recorded — check it and run the command again"
+            f"{aggregate.label} was changed by someone else while this command ran "
+            f"({ATTEMPTS} attempts); nothing was recorded — check it and run the command again"
         )
 
     def _create(self, aggregate: A, request_key: str | None, expected: str) -> Outcome:
@@ -281,32 +372,82 @@ class Homework(Application[UUID]):
             )
         return Outcome(aggregate.detail(), first["result"], repeated=True)
 
+    # -- operators -----------------------------------------------------------------------
+
+    def operators(self) -> dict:
+        found = self._load(Operators, OPERATORS_ID)
+        return found.detail() if found else {"required": False, "operators": []}
+
+    def set_operator(self, name: str, role: str, *, actor: str) -> Outcome:
+        meta = self._meta(actor, None, "operators")
+        name = validate.text("operator name", name.strip(), limit=200)
+        return self._operators_change(lambda o: o.add(name, role, **meta), meta)
+
+    def remove_operator(self, name: str, *, actor: str) -> Outcome:
+        meta = self._meta(actor, None, "operators")
+        return self._operators_change(lambda o: o.remove(name, **meta), meta)
+
+    def require_operators(self, required: bool, *, actor: str) -> Outcome:
+        meta = self._meta(actor, None, "operators")
+        return self._operators_change(lambda o: o.require(required, **meta), meta)
+
+    def _operators_change(self, command: Callable[[Operators], None], meta: dict) -> Outcome:
+        def load() -> Operators:
+            return self._load(Operators, OPERATORS_ID) or Operators.start(**meta)
+
+        return self._change(load, command, None, ())
+
     # -- client commands -----------------------------------------------------------------
 
     def register_client(
         self, code: str, name: str, therapist: str, *, actor: str, request_key: str | None = None
     ) -> Outcome:
-        meta = self._meta(actor, request_key)
+        meta = self._meta(actor, request_key, "register")
         code = validate.code(code)
         name = validate.text("name", name, limit=200)
         therapist = validate.text("therapist", therapist, limit=200)
-        existing = self._load(Client, client_id(code))
-        if existing is not None:
-            if request_key and request_key in existing.request_keys:
+        taken = RuleViolation(f"client code {code!r} is already registered; codes are unique")
+        if request_key:
+            existing = self._load(Client, new_client_id(request_key))
+            if existing is not None:
                 return self._repeat(existing, request_key, ("ClientRegistered",))
-            raise RuleViolation(f"client code {code!r} is already registered; codes are unique")
+        if self.client_id(code):
+            raise taken
         client = Client.register(code, name, therapist, **meta)
-        try:
+        if not self.keys.backend.get(client.id)[0]:
+            self.keys.create(client.id)
+        try:  # the read model's unique code index refuses a racing duplicate
             return self._create(client, request_key, "ClientRegistered")
         except IntegrityError:
-            raise RuleViolation(
-                f"client code {code!r} is already registered; codes are unique"
-            ) from None
+            raise taken from None
+
+    def erase_client(
+        self, code_or_id: str, *, reason: str, actor: str, request_key: str | None = None
+    ) -> Outcome:
+        """Record the erasure, then destroy the client's key: their personal data reads as
+        erased everywhere; the facts (types, times, counts, ratings) and the chain remain."""
+        meta = self._meta(actor, request_key, "erase")
+        reason = validate.text("reason", reason, limit=2000)
+        client = self._client(code_or_id)
+        if client.row["status"] == "erased":
+            outcome = Outcome(client.detail(), str(client.id), repeated=True)
+        else:
+            outcome = self._change(
+                lambda: self._load(Client, client.id),
+                lambda c: c.erase(reason, **meta),
+                request_key,
+                ("ClientErased",),
+            )
+        self.keys.destroy(client.id)
+        if self.store.is_sqlite:  # flush replaced pages out of the WAL
+            with closing(sqlite3.connect(self.store.path)) as db:
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return Outcome(self._load(Client, client.id).detail(), str(client.id), outcome.repeated)
 
     def add_collaborator(
         self, code: str, name: str, relationship: str, *, actor: str, request_key: str | None = None
     ) -> Outcome:
-        meta = self._meta(actor, request_key)
+        meta = self._meta(actor, request_key, "collaborator")
         name = validate.text("collaborator name", name, limit=200)
         relationship = validate.text("relationship", relationship, limit=200)
         return self._change(
@@ -325,7 +466,7 @@ class Homework(Application[UUID]):
         actor: str,
         request_key: str | None = None,
     ) -> Outcome:
-        meta = self._meta(actor, request_key)
+        meta = self._meta(actor, request_key, "contact")
         if not contacts:
             raise InvalidInput("give at least one contact detail, e.g. --email or --phone")
         contacts = {k: validate.text(k, v, limit=320) for k, v in contacts.items()}
@@ -339,7 +480,7 @@ class Homework(Application[UUID]):
     def discharge(
         self, code: str, reason: str, *, actor: str, request_key: str | None = None
     ) -> Outcome:
-        meta = self._meta(actor, request_key)
+        meta = self._meta(actor, request_key, "discharge")
         reason = validate.text("reason", reason, limit=2000)
 
         def command(client: Client) -> None:
@@ -368,7 +509,7 @@ class Homework(Application[UUID]):
         actor: str,
         request_key: str | None = None,
     ) -> Outcome:
-        meta = self._meta(actor, request_key)
+        meta = self._meta(actor, request_key, "propose")
         kind = self.plugins.task_type(task_type)
         fields = {
             "instructions": validate.text("instructions", instructions),
@@ -412,7 +553,7 @@ class Homework(Application[UUID]):
     def adjust(
         self, ref: str, changes: dict[str, Any], *, actor: str, request_key: str | None = None
     ) -> Outcome:
-        meta = self._meta(actor, request_key)
+        meta = self._meta(actor, request_key, "adjust")
         unknown = set(changes) - set(ADJUSTABLE)
         if unknown or not changes:
             raise InvalidInput(
@@ -447,7 +588,7 @@ class Homework(Application[UUID]):
         actor: str,
         request_key: str | None = None,
     ) -> Outcome:
-        meta = self._meta(actor, request_key)
+        meta = self._meta(actor, request_key, "agree")
         if confidence is not None:
             confidence = validate.integer("confidence", confidence, 0, 10)
         obstacles = validate.text("obstacles", obstacles, required=False)
@@ -461,7 +602,7 @@ class Homework(Application[UUID]):
     def decline(
         self, ref: str, *, reason: str, actor: str, request_key: str | None = None
     ) -> Outcome:
-        meta = self._meta(actor, request_key)
+        meta = self._meta(actor, request_key, "decline")
         reason = validate.text("reason", reason)
         return self._change(
             lambda: self._assignment(ref),
@@ -480,7 +621,7 @@ class Homework(Application[UUID]):
         actor: str,
         request_key: str | None = None,
     ) -> Outcome:
-        meta = self._meta(actor, request_key)
+        meta = self._meta(actor, request_key, "submit")
         validate.payload("entry fields", fields)
         by = validate.text("by", by or "client", limit=200)
         when = validate.moment("occurred at", occurred_at, meta["timestamp"])
@@ -516,7 +657,7 @@ class Homework(Application[UUID]):
         actor: str,
         request_key: str | None = None,
     ) -> Outcome:
-        meta = self._meta(actor, request_key)
+        meta = self._meta(actor, request_key, "review")
         ratings = {
             "quantity": validate.integer("quantity", quantity, 0, 4),
             "quality": validate.integer("quality", quality, 0, 4),
@@ -539,7 +680,7 @@ class Homework(Application[UUID]):
     def cancel(
         self, ref: str, *, reason: str, actor: str, request_key: str | None = None
     ) -> Outcome:
-        meta = self._meta(actor, request_key)
+        meta = self._meta(actor, request_key, "cancel")
         reason = validate.text("reason", reason)
         return self._change(
             lambda: self._assignment(ref),
@@ -551,7 +692,7 @@ class Homework(Application[UUID]):
     def close_assignment(
         self, ref: str, *, reason: str = "done", actor: str, request_key: str | None = None
     ) -> Outcome:
-        meta = self._meta(actor, request_key)
+        meta = self._meta(actor, request_key, "close")
         reason = validate.text("reason", reason)
         return self._change(
             lambda: self._assignment(ref),
@@ -560,9 +701,16 @@ class Homework(Application[UUID]):
             ("AssignmentClosed",),
         )
 
-    def _meta(self, actor: str | None, request_key: str | None) -> dict[str, Any]:
+    def _meta(self, actor: str | None, request_key: str | None, command: str) -> dict[str, Any]:
+        """Who is acting, under which key, when — checked before anything else."""
+        if self.read_only:
+            raise StoreError("this store was opened read-only; nothing was written")
+        actor = validate.actor(actor)
+        operators = self._load(Operators, OPERATORS_ID)
+        if operators is not None:
+            operators.check(actor, command)
         return {
-            "actor": validate.actor(actor),
+            "actor": actor,
             "request_key": validate.request_key(request_key),
             "timestamp": self.now(),
         }
@@ -642,7 +790,10 @@ class Homework(Application[UUID]):
         today = self.today()
         filters: dict[str, Any] = {}
         if client:
-            filters["client_id"] = client_id(validate.code(client)).hex
+            found = self.client_id(client)
+            if found is None:
+                raise NotFound(f"no client with code {client!r}")
+            filters["client_id"] = found.hex
         if status:
             filters["statuses"] = (
                 validate.choice(
@@ -699,9 +850,12 @@ class Homework(Application[UUID]):
         """The ``show`` shape of an assignment, with timeliness as of ``today``."""
         detail = with_timeliness(assignment.detail(), today or self.today())
         entries = assignment.entries
-        try:
-            kind = self.plugins.task_type(assignment.task_type)
-        except InvalidInput:
+        expected = detail["expected_entries"]
+        kind = self.plugins.task_types.get(assignment.task_type)
+        if assignment.erased:
+            summary = {"entries": len(entries), "erased": True}
+            completion = {"complete": None, "rule": "the client's personal data was erased"}
+        elif kind is None:
             summary = {"entries": len(entries)}
             completion = {
                 "complete": None,
@@ -709,7 +863,7 @@ class Homework(Application[UUID]):
             }
         else:
             summary = kind.summarise(entries, assignment.parameters)
-            completion = kind.completion(entries, detail["expected_entries"], assignment.parameters)
+            completion = kind.completion(entries, expected, assignment.parameters)
         return {**detail, "summary": summary, "completion": completion, "follow_ups": follow_ups}
 
     def show_client(self, code: str) -> dict:
@@ -725,6 +879,19 @@ class Homework(Application[UUID]):
         self.refresh()
         with self.reading() as c:
             return self.readmodel.clients(c, status)
+
+
+class LockedCipher:
+    """Stands in for the cipher of an encrypted store opened without its key."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def encrypt(self, plaintext: bytes) -> bytes:
+        raise StoreError(self.reason)
+
+    def decrypt(self, ciphertext: bytes) -> bytes:
+        raise StoreError(self.reason)
 
 
 def _first_line(error: BaseException) -> str:

@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from engine.errors import RuleViolation
-from engine.rows import assignment_row, iso
+from engine.rows import ERASED, assignment_row, iso
 from events import assignments as ev
 from events.base import short_name, stable_topic
 
@@ -46,15 +46,15 @@ class Assignment(Aggregate):
 
     def adjust(self, changes: dict, **meta: Any) -> None:
         self._require("adjust", "proposed")
-        self.trigger_event(ev.AssignmentAdjusted, changes=changes, **meta)
+        self._fact(ev.AssignmentAdjusted, changes=changes, **meta)
 
     def agree(self, confidence: int | None, obstacles: str, **meta: Any) -> None:
         self._require("agree to", "proposed")
-        self.trigger_event(ev.AssignmentAgreed, confidence=confidence, obstacles=obstacles, **meta)
+        self._fact(ev.AssignmentAgreed, confidence=confidence, obstacles=obstacles, **meta)
 
     def decline(self, reason: str, **meta: Any) -> None:
         self._require("decline", "proposed")
-        self.trigger_event(ev.AssignmentDeclined, reason=reason, **meta)
+        self._fact(ev.AssignmentDeclined, reason=reason, **meta)
 
     def submit(
         self,
@@ -67,7 +67,7 @@ class Assignment(Aggregate):
     ) -> UUID:
         self.require_entries_allowed()
         entry_id = entry_id or uuid4()
-        self.trigger_event(
+        self._fact(
             ev.EntrySubmitted,
             entry_id=entry_id,
             by=by,
@@ -85,19 +85,20 @@ class Assignment(Aggregate):
     def review(self, next_step: str, next_due: str | None, **ratings: Any) -> None:
         self._require("review", "agreed", why="a review needs an agreed assignment")
         meta = {k: ratings.pop(k) for k in ("actor", "request_key", "timestamp") if k in ratings}
-        self.trigger_event(
-            ev.AssignmentReviewed, next_step=next_step, next_due=next_due, **ratings, **meta
-        )
+        self._fact(ev.AssignmentReviewed, next_step=next_step, next_due=next_due, **ratings, **meta)
         if next_step in ("close", "step-up"):
-            self.trigger_event(ev.AssignmentClosed, reason=f"reviewed: {next_step}", **meta)
+            self._fact(ev.AssignmentClosed, reason=f"reviewed: {next_step}", **meta)
 
     def cancel(self, reason: str, **meta: Any) -> None:
         self._require("cancel", "proposed", "agreed")
-        self.trigger_event(ev.AssignmentCancelled, reason=reason, **meta)
+        self._fact(ev.AssignmentCancelled, reason=reason, **meta)
 
     def close(self, reason: str, **meta: Any) -> None:
         self._require("close", "agreed", why="only agreed homework is closed; cancel a proposal")
-        self.trigger_event(ev.AssignmentClosed, reason=reason, **meta)
+        self._fact(ev.AssignmentClosed, reason=reason, **meta)
+
+    def _fact(self, event_class: type, **fields: Any) -> None:
+        self.trigger_event(event_class, client_id=self.client_id, **fields)
 
     def _require(self, doing: str, *allowed: str, why: str = "") -> None:
         status = self.row["status"]
@@ -117,8 +118,17 @@ class Assignment(Aggregate):
         return self.id.hex[:8]
 
     @property
+    def label(self) -> str:
+        return f"assignment {self.short_id}"
+
+    @property
     def status(self) -> str:
         return self.row["status"]
+
+    @property
+    def erased(self) -> bool:
+        """Whether the client's key is gone (personal fields read as ``ERASED``)."""
+        return self.instructions == ERASED
 
     @singledispatchmethod
     def evolve(self, event: Any) -> None:
@@ -132,7 +142,7 @@ class Assignment(Aggregate):
         self.instructions = event.instructions
         self.parameters = event.parameters
         self.rationale = event.rationale
-        self.observers = list(event.observers)
+        self.observers = event.observers
         self.agreement: dict | None = None
         self.decline_reason: str | None = None
         self.end_reason: str | None = None

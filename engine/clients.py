@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import singledispatchmethod
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
 
@@ -16,9 +16,10 @@ from events.base import short_name, stable_topic
 CLIENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://between.invalid/client")
 
 
-def client_id(code: str) -> UUID:
-    """Clients are keyed by the clinic's code, so registering a code twice conflicts."""
-    return uuid5(CLIENT_NAMESPACE, code)
+def new_client_id(request_key: str | None) -> UUID:
+    """Random, so an id reveals nothing of the client's code; derived from a request key
+    when there is one, so that repeating a registration conflicts instead of duplicating."""
+    return uuid5(CLIENT_NAMESPACE, request_key) if request_key else uuid4()
 
 
 class Client(Aggregate):
@@ -28,7 +29,7 @@ class Client(Aggregate):
     def register(cls, code: str, name: str, therapist: str, **meta: Any) -> Client:
         return cls._create(
             ev.ClientRegistered,
-            id=client_id(code),
+            id=new_client_id(meta.get("request_key")),
             code=code,
             name=name,
             therapist=therapist,
@@ -64,6 +65,14 @@ class Client(Aggregate):
             )
         self.trigger_event(ev.ClientDischarged, reason=reason, **meta)
 
+    def erase(self, reason: str, **meta: Any) -> None:
+        if self.row["status"] != "discharged":
+            raise RuleViolation(
+                f"cannot erase client {self.code}: they are {self.row['status']} (erasure "
+                "follows discharge; discharge them first)"
+            )
+        self.trigger_event(ev.ClientErased, reason=reason, **meta)
+
     def require_active(self, doing: str) -> None:
         self._require_active(doing)
 
@@ -80,6 +89,10 @@ class Client(Aggregate):
     def code(self) -> str:
         return self.row["code"]
 
+    @property
+    def label(self) -> str:
+        return f"client {self.code}"
+
     @singledispatchmethod
     def evolve(self, event: Any) -> None:
         raise TypeError(f"not a client event: {type(event).__name__}")
@@ -92,6 +105,7 @@ class Client(Aggregate):
         self.contacts: dict[str, dict] = {}
         self.request_keys: dict[str, dict] = {}
         self.discharge_reason: str | None = None
+        self.erasure: dict | None = None
         self._remember(event)
 
     @evolve.register
@@ -103,13 +117,26 @@ class Client(Aggregate):
     @evolve.register
     def _(self, event: ev.ContactDetailsChanged) -> None:
         self.row = client_row(event, self.row)
-        self.contacts[event.person] = {**self.contacts.get(event.person, {}), **event.contacts}
+        if isinstance(event.contacts, dict):
+            self.contacts[event.person] = {**self.contacts.get(event.person, {}), **event.contacts}
+        else:  # erased
+            self.contacts[event.person] = event.contacts
         self._remember(event)
 
     @evolve.register
     def _(self, event: ev.ClientDischarged) -> None:
         self.row = client_row(event, self.row)
         self.discharge_reason = event.reason
+        self._remember(event)
+
+    @evolve.register
+    def _(self, event: ev.ClientErased) -> None:
+        self.row = client_row(event, self.row)
+        self.erasure = {
+            "at": event.timestamp.isoformat(),
+            "by": event.actor,
+            "reason": event.reason,
+        }
         self._remember(event)
 
     def _remember(self, event: Any) -> None:
@@ -125,6 +152,7 @@ class Client(Aggregate):
             "collaborators": list(self.collaborators.values()),
             "contacts": self.contacts,
             "discharge_reason": self.discharge_reason,
+            "erasure": self.erasure,
         }
 
 

@@ -17,14 +17,14 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import TopicError, resolve_topic
 
-from engine.rows import OPEN_STATUSES, ROW_FOLDERS, client_row
-from events.clients import CLIENT_EVENTS
+from engine.rows import ERASED, OPEN_STATUSES, ROW_FOLDERS, client_row
+from events.clients import CLIENT_EVENTS, ClientErased
 
 TRACKING_NAME = "homework"
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rm_position (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS rm_clients (id TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, "
+    "CREATE TABLE IF NOT EXISTS rm_clients (id TEXT PRIMARY KEY, code TEXT UNIQUE, "
     "therapist TEXT NOT NULL, status TEXT NOT NULL, row TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS rm_assignments (id TEXT PRIMARY KEY, client_id TEXT NOT NULL, "
     "client TEXT NOT NULL, task_type TEXT NOT NULL, status TEXT NOT NULL, stage TEXT NOT NULL, "
@@ -170,6 +170,17 @@ class ReadModel:
             table[key] = folder(event, table[key])
         self._store(c, "rm_clients", _CLIENT_COLUMNS, clients.values())
         self._store(c, "rm_assignments", _ASSIGNMENT_COLUMNS, assignments.values())
+        for event in events:
+            if isinstance(event, ClientErased):
+                self._erase_from_assignments(c, event.originator_id.hex)
+
+    def _erase_from_assignments(self, c: Any, client_hex: str) -> None:
+        """An erased client's code no longer shows on their homework rows."""
+        c.execute(
+            self.dialect.sql("SELECT row FROM rm_assignments WHERE client_id = ?"), (client_hex,)
+        )
+        rows = [{**json.loads(r["row"]), "client": ERASED} for r in c.fetchall()]
+        self._store(c, "rm_assignments", _ASSIGNMENT_COLUMNS, rows)
 
     def _load(self, c: Any, table: str, rows: dict[str, dict | None]) -> None:
         ids = list(rows)
@@ -274,6 +285,8 @@ def _columns(columns: tuple[str, ...], row: dict) -> tuple[Any, ...]:
             values.append(json.dumps(row, ensure_ascii=False, sort_keys=True))
         elif col in ("id", "client_id", "steps_up_from"):
             values.append(hex_id(row[col]))
+        elif col == "code" and row["status"] == "erased":
+            values.append(None)  # erased clients keep no code, and free it for reuse
         else:
             values.append(row[col])
     return tuple(values)

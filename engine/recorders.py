@@ -44,6 +44,7 @@ class _ImmediateTransaction(SQLiteTransaction):
 
     def __enter__(self) -> SQLiteCursor:
         cursor = self.connection.cursor()
+        cursor.execute("PRAGMA secure_delete = ON")  # replaced bytes are zeroed, not left behind
         cursor.execute("BEGIN IMMEDIATE")
         return cursor
 

@@ -16,6 +16,8 @@ from events import assignments as a
 from events import clients as c
 
 OPEN_STATUSES = ("proposed", "agreed")
+#: What a personal value reads as once its client's key has been destroyed.
+ERASED = "[erased]"
 
 
 def iso(moment: datetime) -> str:
@@ -39,6 +41,7 @@ def _(event: c.ClientRegistered, row: dict | None) -> dict:
         "status": "active",
         "registered_at": iso(event.timestamp),
         "discharged_at": None,
+        "erased_at": None,
         "collaborator_count": 0,
         "version": event.originator_version,
     }
@@ -57,6 +60,11 @@ def _(event: c.ContactDetailsChanged, row: dict | None) -> dict:
 @client_row.register
 def _(event: c.ClientDischarged, row: dict | None) -> dict:
     return _bump(row, event, status="discharged", discharged_at=iso(event.timestamp))
+
+
+@client_row.register
+def _(event: c.ClientErased, row: dict | None) -> dict:
+    return _bump(row, event, status="erased", code=ERASED, erased_at=iso(event.timestamp))
 
 
 # -- assignments -------------------------------------------------------------------------

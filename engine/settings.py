@@ -29,6 +29,7 @@ class Settings:
     plugins_dir: Path | None = None
     worksheets_dir: Path | None = None
     config_file: Path | None = None
+    key_file: Path | None = None
     #: Names of installed (entry-point) plugins to load; None loads them all.
     only_plugins: tuple[str, ...] | None = None
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
@@ -51,6 +52,7 @@ class Settings:
             plugins_dir=path("plugins_dir", "BETWEEN_PLUGINS_DIR"),
             worksheets_dir=path("worksheets_dir", "BETWEEN_WORKSHEETS_DIR"),
             config_file=path("config_file", "BETWEEN_CONFIG"),
+            key_file=path("key_file", "BETWEEN_KEY_FILE"),
             only_plugins=None
             if only is None
             else tuple(p.strip() for p in only.split(",") if p.strip()),

@@ -80,10 +80,13 @@ class TaskTypeContract:
     def test_summary_and_completion_describe_the_entries(self) -> None:
         params = self.task_type.validate_parameters(self.parameters)
         recorded = [
-            {"fields": self.task_type.validate_entry(e, params), "by": "client",
-             "occurred_at": f"2026-03-0{1 + i % 9}T10:00:00+00:00"}
+            {
+                "fields": self.task_type.validate_entry(e, params),
+                "by": "client",
+                "occurred_at": f"2026-03-0{1 + i % 9}T10:00:00+00:00",
+            }
             for i, e in enumerate(self.entries)
-        ]  # fmt: skip
+        ]
         for entries in ([], recorded):
             summary = json.loads(json.dumps(self.task_type.summarise(entries, params)))
             assert set(self.summary_keys) <= set(summary), summary
@@ -96,10 +99,17 @@ class TaskTypeContract:
             actor = {"actor": "contract"}
             app.register_client("C-1", "Contract Client", "contract", **actor)
             aid = app.propose(
-                "C-1", self.task_type.name, instructions="Do it", rationale="Because",
-                stage="practice", difficulty=2, due="+7", expected_entries=len(self.entries),
-                parameters=self.parameters, **actor,
-            ).result  # fmt: skip
+                "C-1",
+                self.task_type.name,
+                instructions="Do it",
+                rationale="Because",
+                stage="practice",
+                difficulty=2,
+                due="+7",
+                expected_entries=len(self.entries),
+                parameters=self.parameters,
+                **actor,
+            ).result
             app.agree(aid, confidence=6, **actor)
             for entry in self.entries:
                 app.submit(aid, entry, **actor)
@@ -129,7 +139,7 @@ def _store_with(task_type: TaskType, folder: Path) -> Iterator[Any]:
                 registry.add(task_type)
 
     store = Store.parse(str(folder / "contract.db"))
-    Homework.initialise(store)[0].close()
+    Homework.initialise(store)
     plugins = load_plugins(Settings.from_environment(), extra=(ThisTaskType(),))
     app = Homework(store, plugins=plugins)
     try:

@@ -12,6 +12,7 @@ from events.base import Fact, Started, topic
 class AssignmentProposed(Started):
     """The therapist proposed homework; nothing is due until the client agrees."""
 
+    PERSONAL = ("client", "instructions", "rationale", "parameters", "observers")
     client_id: UUID
     client: str
     task_type: str
@@ -26,36 +27,51 @@ class AssignmentProposed(Started):
     observers: list
 
 
+class AssignmentFact(Fact):
+    """A fact about an existing assignment; ``client_id`` says whose it is."""
+
+    client_id: UUID
+
+
 @topic("between.AssignmentAdjusted")
-class AssignmentAdjusted(Fact):
+class AssignmentAdjusted(AssignmentFact):
     """Therapist and client changed the proposal together, before agreeing."""
 
+    PERSONAL = (
+        "changes.instructions",
+        "changes.rationale",
+        "changes.parameters",
+        "changes.observers",
+    )
     changes: dict
 
 
 @topic("between.AssignmentAgreed")
-class AssignmentAgreed(Fact):
+class AssignmentAgreed(AssignmentFact):
     """The client agreed to do the homework."""
 
+    PERSONAL = ("obstacles",)
     confidence: int | None
     obstacles: str
 
 
 @topic("between.AssignmentDeclined")
-class AssignmentDeclined(Fact):
+class AssignmentDeclined(AssignmentFact):
     """The client declined the homework, and said why."""
 
+    PERSONAL = ("reason",)
     reason: str
 
 
 @topic("between.EntrySubmitted")
-class EntrySubmitted(Fact):
+class EntrySubmitted(AssignmentFact):
     """An entry recorded by the client or a named collaborator.
 
     ``occurred_at`` is when the thing happened; the event's ``timestamp`` is when it was
     recorded. ``task_type``/``schema_version`` say which entry schema validated ``fields``.
     """
 
+    PERSONAL = ("by", "fields")
     entry_id: UUID
     by: str
     occurred_at: datetime
@@ -65,9 +81,10 @@ class EntrySubmitted(Fact):
 
 
 @topic("between.AssignmentReviewed")
-class AssignmentReviewed(Fact):
+class AssignmentReviewed(AssignmentFact):
     """The therapist reviewed the homework at the start of a session (ratings 0–4)."""
 
+    PERSONAL = ("obstacles", "notes")
     quantity: int
     quality: int
     difficulty: int
@@ -78,16 +95,18 @@ class AssignmentReviewed(Fact):
 
 
 @topic("between.AssignmentCancelled")
-class AssignmentCancelled(Fact):
+class AssignmentCancelled(AssignmentFact):
     """The homework was withdrawn before it was finished."""
 
+    PERSONAL = ("reason",)
     reason: str
 
 
 @topic("between.AssignmentClosed")
-class AssignmentClosed(Fact):
+class AssignmentClosed(AssignmentFact):
     """The homework is finished; nothing more can be recorded on it."""
 
+    PERSONAL = ("reason",)
     reason: str
 
 

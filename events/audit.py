@@ -10,7 +10,6 @@ from datetime import datetime, time
 from typing import Any
 from uuid import UUID
 
-from engine.clients import client_id
 from engine.errors import InvalidInput, NotFound
 from events import replay
 from events.base import REGISTRY, short_name
@@ -57,7 +56,11 @@ def filtered_log(
         topics = {known[t] for t in types_}
     start, end = (moment(since) if since else None), (moment(until) if until else None)
     wanted: set[UUID] | None = None
-    owner = client_id(client) if client else None
+    owner = None
+    if client:
+        owner = _client_or_none(app, client)
+        if owner is None:
+            raise NotFound(f"no client {client!r}")
     if assignment:
         wanted = {app.resolve(assignment)}
     for entry in entries(app, topics=topics if owner is None else None):
@@ -89,17 +92,26 @@ def timeline(app: Any, record: str) -> list[dict]:
     events = [e for aggregate_id in ids for e in app.events.get(aggregate_id)]
     events.sort(key=lambda e: (e.timestamp, e.originator_version))
     return [
-        {"time": e.timestamp.isoformat(), "actor": e.actor, "type": short_name(e),
-         "aggregate": str(e.originator_id), "text": narrate(e)}
+        {
+            "time": e.timestamp.isoformat(),
+            "actor": e.actor,
+            "type": short_name(e),
+            "aggregate": str(e.originator_id),
+            "text": narrate(e),
+        }
         for e in events
-    ]  # fmt: skip
+    ]
 
 
 def _client_or_none(app: Any, record: str) -> UUID | None:
+    """A client id from a code (via the read model) or from the id itself."""
     try:
-        candidate = client_id(record)
-    except InvalidInput:
-        return None
+        candidate = UUID(record)
+    except ValueError:
+        try:
+            return app.client_id(record)
+        except InvalidInput:
+            return None
     return candidate if list(app.events.get(candidate, limit=1)) else None
 
 

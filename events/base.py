@@ -38,9 +38,16 @@ def topic(name: str) -> Callable[[T], T]:
 
 
 class Fact(Aggregate.Event):
-    """A fact about a client or an assignment: who caused it, and under which request key."""
+    """A fact about a client or an assignment: who caused it, and under which request key.
+
+    ``PERSONAL`` names the fields (or ``field.key`` inside a dict field) that hold a
+    client's personal data. They are stored sealed with that client's own key, so erasing
+    the client (destroying the key) leaves them unreadable while the rest stays intact.
+    Nothing that a read model or a replay computes may depend on a personal field.
+    """
 
     class_version = 1
+    PERSONAL = ()
     actor: str
     request_key: str | None
 
@@ -49,9 +56,10 @@ class Fact(Aggregate.Event):
 
 
 class Started(Aggregate.Created):
-    """The first fact of an aggregate's life."""
+    """The first fact of an aggregate's life (``PERSONAL`` as for ``Fact``)."""
 
     class_version = 1
+    PERSONAL = ()
     actor: str
     request_key: str | None
 

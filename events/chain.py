@@ -119,9 +119,11 @@ def verify(
     for position, seq, chain, oid, version, topic, state in rows:
         if seq < 1 or version < 1:
             result.first_break = Break(
-                position, "altered", f"the row at position {position} has no valid sequence "
+                position,
+                "altered",
+                f"the row at position {position} has no valid sequence "
                 "number or version: it was edited",
-            )  # fmt: skip
+            )
             return result
         if seq != expected:
             result.first_break = _sequence_break(
@@ -130,11 +132,12 @@ def verify(
             return result
         if link(prev, position, seq, oid, version, topic, state) != chain:
             result.first_break = Break(
-                position, "altered",
+                position,
+                "altered",
                 f"event #{seq} at position {position} does not match the chain: its stored "
                 "bytes, its position or the event before it changed (an edit, an insertion, "
                 "or a restore from a text dump, which renumbers positions)",
-            )  # fmt: skip
+            )
             return result
         if (
             against is not None
@@ -142,21 +145,26 @@ def verify(
             and chain.hex()[:CHECKPOINT_HEX] != against.chain
         ):
             result.first_break = Break(
-                position, "rewritten",
+                position,
+                "rewritten",
                 f"event #{seq} at position {position} differs from the checkpoint: the log was "
                 "rewritten up to here",
-            )  # fmt: skip
+            )
             return result
         prev, expected = chain, expected + 1
         result.events, result.head_seq, result.head_position, result.head_chain = (
-            seq, seq, position, chain,
-        )  # fmt: skip
+            seq,
+            seq,
+            position,
+            chain,
+        )
     if against is not None and result.head_seq < against.seq:
         result.first_break = Break(
-            result.head_position + 1, "cut off",
+            result.head_position + 1,
+            "cut off",
             f"the log ends at event #{result.head_seq} but the checkpoint covers "
             f"#{against.seq}: {against.seq - result.head_seq} event(s) were cut off the end",
-        )  # fmt: skip
+        )
     return result
 
 
@@ -168,23 +176,27 @@ def _sequence_break(
         moved = [p for p in locate_seq(expected) if p > position]
         if moved:
             return Break(
-                position, "reordered",
+                position,
+                "reordered",
                 f"position {position} holds event #{seq} where #{expected} belongs; "
                 f"#{expected} was moved to position {moved[0]}",
-            )  # fmt: skip
+            )
         return Break(
-            previous + 1, "deleted",
+            previous + 1,
+            "deleted",
             f"event #{expected} is missing after position {previous}: the log jumps from "
             f"#{expected - 1} to #{seq} (at position {position})",
-        )  # fmt: skip
+        )
     earlier = [p for p in locate_seq(seq) if p < position]
     if earlier:
         return Break(
-            earlier[0], "inserted",
+            earlier[0],
+            "inserted",
             f"event #{seq} appears twice, at positions {earlier[0]} and {position}: "
             "an event was inserted",
-        )  # fmt: skip
+        )
     return Break(
-        position, "reordered",
+        position,
+        "reordered",
         f"position {position} holds event #{seq} after #{expected - 1}: events were reordered",
-    )  # fmt: skip
+    )

@@ -9,6 +9,7 @@ from events.base import Fact, Started, topic
 class ClientRegistered(Started):
     """A client joined the clinic's homework programme."""
 
+    PERSONAL = ("code", "name")
     code: str
     name: str
     therapist: str
@@ -18,6 +19,7 @@ class ClientRegistered(Started):
 class CollaboratorAdded(Fact):
     """Someone close to the client may now record observations for them."""
 
+    PERSONAL = ("name", "relationship")
     name: str
     relationship: str
 
@@ -26,6 +28,7 @@ class CollaboratorAdded(Fact):
 class ContactDetailsChanged(Fact):
     """How to reach the client (``person == "client"``) or one of their collaborators."""
 
+    PERSONAL = ("person", "contacts")
     person: str
     contacts: dict
 
@@ -34,7 +37,21 @@ class ContactDetailsChanged(Fact):
 class ClientDischarged(Fact):
     """The client left therapy; they get no new homework."""
 
+    PERSONAL = ("reason",)
     reason: str
 
 
-CLIENT_EVENTS = (ClientRegistered, CollaboratorAdded, ContactDetailsChanged, ClientDischarged)
+@topic("between.ClientErased")
+class ClientErased(Fact):
+    """The client's personal data was erased (their key destroyed); the facts stay."""
+
+    reason: str
+
+
+CLIENT_EVENTS = (
+    ClientRegistered,
+    CollaboratorAdded,
+    ContactDetailsChanged,
+    ClientDischarged,
+    ClientErased,
+)

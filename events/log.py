@@ -25,6 +25,7 @@ from eventsourcing.persistence import StoredEvent
 
 from events import assignments as a
 from events import clients as c
+from events import operators as o
 from events.base import short_name
 
 BATCH = 5000
@@ -40,7 +41,16 @@ class Entry:
 
     @property
     def kind(self) -> str:
-        return "client" if isinstance(self.event, c.CLIENT_EVENTS) else "assignment"
+        """Which kind of record the event belongs to."""
+        return kind_of(self.event)
+
+
+def kind_of(event: Any) -> str:
+    if isinstance(event, c.CLIENT_EVENTS):
+        return "client"
+    if isinstance(event, o.OPERATOR_EVENTS):
+        return "operators"
+    return "assignment"
 
 
 def raw_rows(app: Any, after: int = 0, batch: int = BATCH) -> Iterator[tuple]:
@@ -60,9 +70,14 @@ def raw_rows(app: Any, after: int = 0, batch: int = BATCH) -> Iterator[tuple]:
             try:
                 oid = r["oid"].bytes if isinstance(r["oid"], UUID) else bytes.fromhex(r["oid"])
                 yield (
-                    r["position"], r["seq"], bytes(r["chain"]), oid, r["version"], r["topic"],
+                    r["position"],
+                    r["seq"],
+                    bytes(r["chain"]),
+                    oid,
+                    r["version"],
+                    r["topic"],
                     bytes(r["state"]),
-                )  # fmt: skip
+                )
             except (TypeError, ValueError, AttributeError):  # a value of the wrong type
                 yield _as_stored(r)
         if len(rows) < batch:
@@ -80,8 +95,15 @@ def _as_stored(r: Any) -> tuple:
 
     seq = r["seq"] if isinstance(r["seq"], int) else -1
     version = r["version"] if isinstance(r["version"], int) else -1
-    return (r["position"], seq, blob(r["chain"]), blob(r["oid"]), version, str(r["topic"]),
-            blob(r["state"]))  # fmt: skip
+    return (
+        r["position"],
+        seq,
+        blob(r["chain"]),
+        blob(r["oid"]),
+        version,
+        str(r["topic"]),
+        blob(r["state"]),
+    )
 
 
 def positions_of_seq(app: Any, seq: int) -> list[int]:
@@ -142,11 +164,12 @@ def narrate(e: Any) -> str:
         case c.CollaboratorAdded():
             return f"{who} added {e.name} ({e.relationship}) as a collaborator"
         case c.ContactDetailsChanged():
-            return (
-                f"{who} changed the contact details of {e.person} ({', '.join(sorted(e.contacts))})"
-            )
+            channels = ", ".join(sorted(e.contacts)) if isinstance(e.contacts, dict) else e.contacts
+            return f"{who} changed the contact details of {e.person} ({channels})"
         case c.ClientDischarged():
             return f"{who} discharged the client: {e.reason}"
+        case c.ClientErased():
+            return f"{who} erased the client's personal data: {e.reason}"
         case a.AssignmentProposed():
             step = f", stepping up from {str(e.steps_up_from)[:8]}" if e.steps_up_from else ""
             return (
@@ -155,7 +178,7 @@ def narrate(e: Any) -> str:
                 f"entries due {e.due}{step})"
             )
         case a.AssignmentAdjusted():
-            changed = ", ".join(sorted(e.changes))
+            changed = ", ".join(sorted(e.changes)) if isinstance(e.changes, dict) else e.changes
             return f"{who} adjusted {str(e.originator_id)[:8]} with the client: {changed}"
         case a.AssignmentAgreed():
             confidence = "" if e.confidence is None else f", confidence {e.confidence}/10"
@@ -179,4 +202,10 @@ def narrate(e: Any) -> str:
             return f"{who} cancelled {str(e.originator_id)[:8]}: {e.reason}"
         case a.AssignmentClosed():
             return f"{who} closed {str(e.originator_id)[:8]}: {e.reason}"
+        case o.OperatorAdded():
+            return f"{who} made {e.name} a {e.role}"
+        case o.OperatorRemoved():
+            return f"{who} removed operator {e.name}"
+        case o.OperatorsRequired():
+            return f"{who} {'required' if e.required else 'stopped requiring'} listed operators"
     return f"{who}: {short_name(e)}"

@@ -37,9 +37,11 @@ def proposals(app: Any) -> Iterator[AssignmentProposed]:
         for r in rows:
             oid = r["originator_id"]
             stored = StoredEvent(
-                oid if isinstance(oid, UUID) else UUID(oid), r["originator_version"], PROPOSED,
+                oid if isinstance(oid, UUID) else UUID(oid),
+                r["originator_version"],
+                PROPOSED,
                 bytes(r["state"]),
-            )  # fmt: skip
+            )
             yield app.mapper.to_domain_event(stored)
         if len(rows) < BATCH:
             return
@@ -132,8 +134,11 @@ def check_read_model(app: Any) -> list[str]:
                 if key not in stored:
                     differences.append(f"{table}: {key[:8]} is missing from the read model")
                 elif stored[key] != row:
-                    changed = sorted(k for k in row.keys() | stored[key].keys()
-                                     if row.get(k) != stored[key].get(k))  # fmt: skip
+                    changed = sorted(
+                        k
+                        for k in row.keys() | stored[key].keys()
+                        if row.get(k) != stored[key].get(k)
+                    )
                     differences.append(f"{table}: {key[:8]} differs in {', '.join(changed)}")
         batch.clear()
 

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import uuid4
 
 import pytest
 
 from engine.assignments import Assignment
-from engine.clients import Client, client_id
+from engine.clients import Client
 from engine.errors import RuleViolation
 
 META = {"actor": "dr.lee", "request_key": None}
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
+CLIENT = uuid4()
 
 
 def proposal(**changes) -> Assignment:
     fields = dict(
-        client_id=client_id("C1"),
+        client_id=CLIENT,
         client="C1",
         task_type="self-monitoring",
         instructions="log it",

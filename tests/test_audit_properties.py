@@ -55,10 +55,20 @@ def apply(app: Homework, clock: Clock, ids: list[str], op: tuple) -> None:
         app.register_client(f"C{op[1]}", f"Client {op[1]}", "dr.lee", **ACTOR)
         return
     if kind == "propose":
-        ids.append(app.propose(
-            f"C{op[1]}", "relaxation", instructions="i", rationale="r", stage="practice",
-            difficulty=1, due="+2", expected_entries=2, parameters={"technique": "other"}, **ACTOR,
-        ).result)  # fmt: skip
+        ids.append(
+            app.propose(
+                f"C{op[1]}",
+                "relaxation",
+                instructions="i",
+                rationale="r",
+                stage="practice",
+                difficulty=1,
+                due="+2",
+                expected_entries=2,
+                parameters={"technique": "other"},
+                **ACTOR,
+            ).result
+        )
         return
     if not ids:
         return

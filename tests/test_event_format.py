@@ -7,6 +7,7 @@ keeps proving the old rows load. A new event class needs rows in a fixture file 
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from uuid import UUID
@@ -16,6 +17,7 @@ from eventsourcing.persistence import StoredEvent
 import engine.app  # noqa: F401  (registers the aggregates' topics)
 from engine.assignments import Assignment
 from engine.clients import Client
+from engine.operators import Operators
 from events.base import REGISTRY
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -39,7 +41,17 @@ def test_every_event_class_is_covered_by_a_stored_fixture():
     assert {row["topic"] for row in stored_rows()} == set(REGISTRY)
 
 
+def load_fixture_keys(app) -> None:
+    """The key store as the first release left it (one live key, one erased)."""
+    keys = json.loads((FIXTURES / "keys_v1.json").read_text())
+    for client, key in keys.items():
+        app.keys.backend.put(UUID(client), base64.b64decode(key) if key else b"gone")
+        if key is None:
+            app.keys.backend.destroy(UUID(client))
+
+
 def test_first_release_rows_still_load_and_replay(app):
+    load_fixture_keys(app)
     aggregates: dict[UUID, object] = {}
     for row in stored_rows():
         event = app.mapper.to_domain_event(
@@ -54,8 +66,12 @@ def test_first_release_rows_still_load_and_replay(app):
         aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
     clients = [a for a in aggregates.values() if isinstance(a, Client)]
     homework = [a for a in aggregates.values() if isinstance(a, Assignment)]
-    assert [c.row["status"] for c in clients] == ["discharged"]
+    assert [c.row["status"] for c in clients] == ["discharged", "erased"]
     assert clients[0].name == "Ana Fixture" and clients[0].contacts["client"]["email"]
+    assert clients[1].name == "[erased]" and clients[1].row["code"] == "[erased]"
+    assert clients[1].erasure["reason"] == "GDPR request 17"
     assert sorted(a.status for a in homework) == ["cancelled", "closed", "closed", "declined"]
+    [operators] = [a for a in aggregates.values() if isinstance(a, Operators)]
+    assert operators.required and operators.roles == {"dr.lee": "therapist"}
     stepped = next(a for a in homework if a.row["steps_up_from"])
     assert stepped.status == "declined" and stepped.decline_reason == "busy"

@@ -45,8 +45,24 @@ def plugin_file(env: dict, name: str, code: str) -> Path:
 
 
 def assign(env: dict, task_type: str, *fields: str) -> str:
-    args = ["assign", "C1", task_type, "--stage", "practice", "--difficulty", "1", "--due", "+3",
-            "--instructions", "do it", "--rationale", "why", "--entries", "2", "--json"]  # fmt: skip
+    args = [
+        "assign",
+        "C1",
+        task_type,
+        "--stage",
+        "practice",
+        "--difficulty",
+        "1",
+        "--due",
+        "+3",
+        "--instructions",
+        "do it",
+        "--rationale",
+        "why",
+        "--entries",
+        "2",
+        "--json",
+    ]
     for f in fields:
         args += ["--field", f]
     return json.loads(run(env, *args))["result"]
@@ -170,10 +186,18 @@ def test_worksheets_without_code_validate_like_coded_task_types(env):
         maximum = 10
     """)
     )
-    (folder / "values.json").write_text(json.dumps({
-        "name": "values-check", "title": "Values check", "version": 2,
-        "fields": [{"name": "value", "type": "choice", "choices": ["family", "work", "health"]}],
-    }))  # fmt: skip
+    (folder / "values.json").write_text(
+        json.dumps(
+            {
+                "name": "values-check",
+                "title": "Values check",
+                "version": 2,
+                "fields": [
+                    {"name": "value", "type": "choice", "choices": ["family", "work", "health"]}
+                ],
+            }
+        )
+    )
     (folder / "broken.toml").write_text(
         'name = "broken"\ntitle = "Broken"\n[[fields]]\nname = "x"\ntype = "colour"\n'
     )
@@ -251,9 +275,11 @@ def test_an_installed_distribution_is_discovered_through_its_entry_point(env):
         pytest.skip("pip install -e tests/example_plugin to run this test")
     plugins = {p["name"]: p for p in json.loads(run(env, "plugins", "--json"))}
     assert plugins["gratitude"] == {
-        "name": "gratitude", "version": "1.2.0", "source": "installed",
+        "name": "gratitude",
+        "version": "1.2.0",
+        "source": "installed",
         "hooks": ["between_register_commands", "between_register_task_types"],
-    }  # fmt: skip
+    }
     assert run(env, "gratitude", "--items", "2").count("went well") == 2
     aid = assign(env, "gratitude-list")
     run(env, "agree", aid[:8])
@@ -264,9 +290,23 @@ def test_an_installed_distribution_is_discovered_through_its_entry_point(env):
     }
     limited = {**env, "BETWEEN_PLUGINS": "someone-else"}
     assert "gratitude" not in run(limited, "plugins")
-    assert "unknown task type 'gratitude-list'" in run(limited, "assign", "C1", "gratitude-list",
-        "--stage", "practice", "--difficulty", "1", "--due", "+3", "--instructions", "i",
-        "--rationale", "r", code=2)  # fmt: skip
+    assert "unknown task type 'gratitude-list'" in run(
+        limited,
+        "assign",
+        "C1",
+        "gratitude-list",
+        "--stage",
+        "practice",
+        "--difficulty",
+        "1",
+        "--due",
+        "+3",
+        "--instructions",
+        "i",
+        "--rationale",
+        "r",
+        code=2,
+    )
 
 
 def test_load_errors_are_plugin_errors(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import threading
 import uuid
 
 import psycopg
@@ -18,12 +19,19 @@ from engine.recorders import ChainedSQLiteRecorder
 from tests.helpers import PG_DB, PG_HOST, PG_PORT, PG_USER, require_postgres
 
 
+def finish_reader_threads() -> None:
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join(timeout=10)
+
+
 class SQLiteFile:
     def setUp(self) -> None:
         self.folder = tempfile.TemporaryDirectory()
         self.datastore = SQLiteDatastore(db_name=f"file:{self.folder.name}/events.db")
 
     def tearDown(self) -> None:
+        finish_reader_threads()  # the library's tests leave readers running; closing under them crashes sqlite3
         self.datastore.close()
         self.folder.cleanup()
 
@@ -48,6 +56,7 @@ class PostgresSchema:
         )
 
     def tearDown(self) -> None:
+        finish_reader_threads()
         self.datastore.close()
         with psycopg.connect(
             host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=PG_DB, autocommit=True

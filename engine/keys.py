@@ -1,0 +1,268 @@
+"""Keys: the store's master key (encryption at rest) and each client's own data key.
+
+* The **master key** (AES-256) encrypts every event's stored state when the store was created
+  with ``between init --encrypt``. It lives outside the store: in ``BETWEEN_KEY`` (base64), in
+  the file named by ``--key-file``/``BETWEEN_KEY_FILE``, or by default in
+  ``$XDG_CONFIG_HOME/between/keys/<store id>.key`` (created with owner-only permissions).
+* A **client key** seals that client's personal fields (see ``engine.sealing``). Client keys
+  live in a key store apart from the log — ``<store>.keys`` beside a SQLite store, the table
+  ``between_client_keys`` on PostgreSQL — wrapped with the master key when there is one.
+  Erasing a client destroys their key and leaves a tombstone, so "erased" can be told apart
+  from "missing".
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from engine.errors import StoreError
+
+KEY_CHECK = b"between: this is the right key"
+
+
+def config_keys_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "between" / "keys"
+
+
+def new_key() -> bytes:
+    return AESGCM.generate_key(bit_length=256)
+
+
+def encode_key(key: bytes) -> str:
+    return base64.b64encode(key).decode("ascii")
+
+
+def decode_key(text: str, where: str) -> bytes:
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except ValueError:
+        raise StoreError(f"the key in {where} is not base64 text") from None
+    if len(key) != 32:
+        raise StoreError(f"the key in {where} is {len(key)} bytes; a Between key is 32 bytes")
+    return key
+
+
+def default_key_file(store_id: str) -> Path:
+    return config_keys_dir() / f"{store_id}.key"
+
+
+def write_key_file(path: Path, key: bytes) -> None:
+    """Write a key readable by its owner only (the folder too)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(encode_key(key) + "\n")
+
+
+def find_master_key(store_id: str, environ: dict[str, str], key_file: Path | None) -> bytes:
+    """The master key from BETWEEN_KEY, a key file, or the default key file."""
+    if environ.get("BETWEEN_KEY"):
+        return decode_key(environ["BETWEEN_KEY"], "BETWEEN_KEY")
+    path = key_file or (
+        Path(environ["BETWEEN_KEY_FILE"]) if environ.get("BETWEEN_KEY_FILE") else None
+    )
+    path = path or default_key_file(store_id)
+    if not path.exists():
+        raise StoreError(
+            f"this store is encrypted and its key was not found at {path}; give it with "
+            "--key-file, BETWEEN_KEY_FILE or BETWEEN_KEY (nothing was read or written)"
+        )
+    return decode_key(path.read_text(encoding="ascii", errors="replace"), str(path))
+
+
+def key_check(master: bytes) -> str:
+    """A value stored with the store that only the right master key opens."""
+    nonce = os.urandom(12)
+    return encode_key(nonce + AESGCM(master).encrypt(nonce, KEY_CHECK, None))
+
+
+def check_master_key(master: bytes, check: str) -> None:
+    raw = base64.b64decode(check)
+    try:
+        AESGCM(master).decrypt(raw[:12], raw[12:], None)
+    except InvalidTag:
+        raise StoreError(
+            "the key given does not open this store (wrong key); nothing was read or written"
+        ) from None
+
+
+class KeyStore:
+    """Client keys by client id, cached for the life of the process."""
+
+    def __init__(self, backend: Any, master: bytes | None) -> None:
+        self.backend = backend
+        self.wrap_key = master
+        self.wrap = AESGCM(master) if master else None
+        self._cache: dict[UUID, bytes | None] = {}
+
+    def key(self, client_id: UUID) -> bytes | None:
+        """The client's key, or None once erased; a key that was never stored is an error."""
+        if client_id not in self._cache:
+            found, stored = self.backend.get(client_id)
+            if not found:
+                raise StoreError(
+                    f"the key store has no key for client {client_id}: it is damaged or belongs "
+                    "to another store; restore it from the backup taken with the store"
+                )
+            self._cache[client_id] = None if stored is None else self._unwrap(client_id, stored)
+        return self._cache[client_id]
+
+    def create(self, client_id: UUID) -> bytes:
+        key = new_key()
+        self.backend.put(client_id, self._wrap(client_id, key))
+        self._cache[client_id] = key
+        return key
+
+    def destroy(self, client_id: UUID) -> None:
+        """Destroy the key for good (overwritten on disk), leaving a tombstone."""
+        self.backend.destroy(client_id)
+        self._cache[client_id] = None
+
+    def rewrapped_for(self, master: bytes | None) -> list[tuple[UUID, bytes | None]]:
+        """Every entry, re-wrapped with another master key (for key rotation)."""
+        other = KeyStore(None, master)
+        out = []
+        for client_id, stored in self.backend.all():
+            key = None if stored is None else self._unwrap(client_id, stored)
+            out.append((client_id, None if key is None else other._wrap(client_id, key)))
+        return out
+
+    def _wrap(self, client_id: UUID, key: bytes) -> bytes:
+        if self.wrap is None:
+            return key
+        nonce = os.urandom(12)
+        return nonce + self.wrap.encrypt(nonce, key, client_id.bytes)
+
+    def _unwrap(self, client_id: UUID, stored: bytes) -> bytes:
+        if self.wrap is None:
+            return stored
+        try:
+            return self.wrap.decrypt(stored[:12], stored[12:], client_id.bytes)
+        except InvalidTag:
+            raise StoreError(
+                f"the key of client {client_id} does not open with this master key"
+            ) from None
+
+
+class SQLiteKeys:
+    """Client keys in their own SQLite file: rollback journal (no WAL), secure_delete on."""
+
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        self.path = path
+        self.read_only = read_only
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            raise StoreError(
+                f"the key store {self.path} is missing; restore it from the backup taken with "
+                "the store (without it, personal data cannot be read)"
+            )
+        mode = "ro" if self.read_only else "rw"
+        db = sqlite3.connect(
+            f"file:{self.path}?mode={mode}", uri=True, isolation_level=None, timeout=10
+        )
+        if not self.read_only:
+            db.execute("PRAGMA secure_delete = ON")
+        return db
+
+    def create(self) -> None:
+        with sqlite3.connect(self.path) as db:
+            db.execute("PRAGMA journal_mode = DELETE")
+            db.execute("PRAGMA secure_delete = ON")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS client_keys "
+                "(client_id TEXT PRIMARY KEY, key BLOB, erased INTEGER NOT NULL DEFAULT 0)"
+            )
+        db.close()
+        os.chmod(self.path, 0o600)
+
+    def get(self, client_id: UUID) -> tuple[bool, bytes | None]:
+        db = self._connect()
+        try:
+            row = db.execute(
+                "SELECT key FROM client_keys WHERE client_id = ?", (client_id.hex,)
+            ).fetchone()
+        finally:
+            db.close()
+        return (row is not None, row[0] if row else None)
+
+    def put(self, client_id: UUID, key: bytes) -> None:
+        db = self._connect()
+        try:
+            db.execute(
+                "INSERT INTO client_keys (client_id, key) VALUES (?, ?)", (client_id.hex, key)
+            )
+        finally:
+            db.close()
+
+    def destroy(self, client_id: UUID) -> None:
+        db = self._connect()
+        try:
+            db.execute(
+                "UPDATE client_keys SET key = NULL, erased = 1 WHERE client_id = ?",
+                (client_id.hex,),
+            )
+            db.execute("VACUUM")  # rewrite the file: no free page keeps the old key
+        finally:
+            db.close()
+
+    def all(self) -> list[tuple[UUID, bytes | None]]:
+        db = self._connect()
+        try:
+            return [
+                (UUID(r[0]), r[1]) for r in db.execute("SELECT client_id, key FROM client_keys")
+            ]
+        finally:
+            db.close()
+
+
+class PostgresKeys:
+    """Client keys in the table ``between_client_keys`` of the store's own schema."""
+
+    def __init__(self, datastore: Any) -> None:
+        self.datastore = datastore
+
+    def create(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS between_client_keys "
+                "(client_id uuid PRIMARY KEY, key bytea, erased boolean NOT NULL DEFAULT false)"
+            )
+
+    def get(self, client_id: UUID) -> tuple[bool, bytes | None]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT key FROM between_client_keys WHERE client_id = %s", (client_id,))
+            row = c.fetchone()
+        return (row is not None, bytes(row["key"]) if row and row["key"] is not None else None)
+
+    def put(self, client_id: UUID, key: bytes) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "INSERT INTO between_client_keys (client_id, key) VALUES (%s, %s)", (client_id, key)
+            )
+
+    def destroy(self, client_id: UUID) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "UPDATE between_client_keys SET key = NULL, erased = true WHERE client_id = %s",
+                (client_id,),
+            )
+        with self.datastore.get_connection() as conn:  # autocommit: VACUUM cannot run in a block
+            conn.execute("VACUUM FULL between_client_keys")
+
+    def all(self) -> list[tuple[UUID, bytes | None]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT client_id, key FROM between_client_keys")
+            return [
+                (r["client_id"], None if r["key"] is None else bytes(r["key"]))
+                for r in c.fetchall()
+            ]
