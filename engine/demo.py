@@ -41,6 +41,8 @@ def script(due: str, later: str) -> list[str]:
         "decline @ID --reason 'Too much to do this week'",
         "show @PREV",
         "list",
+        "history C-104",
+        "verify",
     ]
 
 
