@@ -415,6 +415,97 @@ def build_cli() -> click.Group:
                 f"new key written to {done.key_file} (owner-only); keep a copy somewhere safe"
             )
 
+    @client.command("consent")
+    @click.argument("code")
+    @click.option("--channel", required=True, help="e.g. console, email, webhook.")
+    @click.option(
+        "--person", default="client", show_default=True, help="'client' or a collaborator."
+    )
+    @click.option("--withdraw", is_flag=True, help="Record that consent was withdrawn.")
+    @write_command
+    @click.pass_obj
+    def client_consent(
+        session: Session,
+        code: str,
+        channel: str,
+        person: str,
+        withdraw: bool,
+        request_key: str | None,
+        as_json: bool,
+    ) -> None:
+        """Record that a person agrees (or no longer agrees) to hear on a channel."""
+        outcome = session.app().record_consent(
+            code,
+            channel,
+            person=person,
+            granted=not withdraw,
+            actor=session.actor,
+            request_key=request_key,
+        )
+        state = "withdrew consent to" if withdraw else "consented to"
+        report(outcome, as_json, f"{person} ({code}) {state} {channel}")
+
+    @cli.command("notify")
+    @click.option("--follow", is_flag=True, help="Keep running (for a service); Ctrl-C stops.")
+    @click.option("--interval", default=60.0, show_default=True, help="Seconds between passes.")
+    @click.option("--status", "show_status", is_flag=True, help="Show pending, sent and failed.")
+    @click.option("--retry", "retry_id", metavar="ID", help="Send a failed notification again.")
+    @click.option("--json", "as_json", is_flag=True)
+    @click.pass_obj
+    def notify(
+        session: Session,
+        follow: bool,
+        interval: float,
+        show_status: bool,
+        retry_id: str | None,
+        as_json: bool,
+    ) -> None:
+        """Send the notifications the log calls for (once, or --follow)."""
+        import time
+
+        from engine.notify import Dispatcher
+
+        app = session.app()
+        if show_status:
+            rows = app.notifications()
+            counts = {
+                s: sum(1 for r in rows if r["status"] == s) for s in ("pending", "sent", "failed")
+            }
+            if as_json:
+                print_json({"counts": counts, "notifications": rows})
+                return
+            click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
+            table(
+                [r for r in rows if r["status"] != "sent"],
+                [
+                    ("ID", "id"),
+                    ("KIND", "kind"),
+                    ("TO", "role"),
+                    ("CHANNEL", "channel"),
+                    ("STATUS", "status"),
+                    ("ATTEMPTS", "attempts"),
+                    ("LAST", "last_detail"),
+                ],
+            )
+            return
+        if retry_id:
+            app.retry_notification(retry_id, actor=session.actor)
+            click.echo(f"notification {retry_id} will be sent again")
+            return
+        dispatcher = Dispatcher(app, session.settings, actor=session.actor)
+        while True:
+            done = dispatcher.run_once()
+            if as_json:
+                click.echo(json.dumps(vars(done)))
+            else:
+                click.echo(", ".join(f"{name} {count}" for name, count in vars(done).items()))
+            if not follow:
+                return
+            try:
+                time.sleep(interval)
+            except KeyboardInterrupt:
+                return
+
     # -- operators ---------------------------------------------------------------------
 
     @cli.group("operators", invoke_without_command=True)

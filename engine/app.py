@@ -8,6 +8,7 @@ key (``--idempotency-key``): repeating it records nothing and reports the first 
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import sqlite3
@@ -46,6 +47,7 @@ from engine.keys import (
     new_key,
     write_key_file,
 )
+from engine.notifications import Notification
 from engine.operators import OPERATORS_ID, Operators
 from engine.plugins import Plugins
 from engine.readmodel import POSTGRES, SQLITE, Dialect, ReadModel, hex_id
@@ -477,6 +479,28 @@ class Homework(Application[UUID]):
             ("ContactDetailsChanged",),
         )
 
+    def record_consent(
+        self,
+        code: str,
+        channel: str,
+        *,
+        person: str = "client",
+        granted: bool = True,
+        actor: str,
+        request_key: str | None = None,
+    ) -> Outcome:
+        """Record that ``person`` agrees (or no longer agrees) to hear on ``channel``."""
+        meta = self._meta(actor, request_key, "contact")
+        if channel not in self.plugins.channels:
+            known = ", ".join(sorted(self.plugins.channels))
+            raise InvalidInput(f"unknown channel {channel!r}; known channels: {known}")
+        return self._change(
+            lambda: self._client(code),
+            lambda c: c.record_consent(person, channel, granted, **meta),
+            request_key,
+            ("ConsentRecorded",),
+        )
+
     def discharge(
         self, code: str, reason: str, *, actor: str, request_key: str | None = None
     ) -> Outcome:
@@ -736,6 +760,37 @@ class Homework(Application[UUID]):
                 f"{', '.join(unknown)} not a collaborator of this client; add them first with "
                 "'between client collaborator'"
             )
+
+    # -- notifications -------------------------------------------------------------------
+
+    def notifications(self, status: str | None = None) -> list[dict]:
+        """Notification rows (pending, sent, failed), newest first."""
+        self.refresh()
+        sql = "SELECT row FROM rm_notifications"
+        params: tuple = ()
+        if status:
+            sql += " WHERE status = ?"
+            params = (validate.choice("status", status, ("pending", "sent", "failed")),)
+        with self.reading() as c:
+            c.execute(self.dialect.sql(sql), params)
+            rows = [json.loads(r["row"]) for r in c.fetchall()]
+        return sorted(rows, key=lambda r: r["queued_at"], reverse=True)
+
+    def retry_notification(self, ref: str, *, actor: str) -> Outcome:
+        """Send a failed notification again (its idempotency key stays the same)."""
+        meta = self._meta(actor, None, "notify")
+        prefix = ref.strip().lower().replace("-", "")
+        matches = [
+            r for r in self.notifications("failed") if r["id"].replace("-", "").startswith(prefix)
+        ]
+        if len(matches) != 1:
+            raise NotFound(f"{len(matches)} failed notifications start with {ref!r}; give one id")
+        return self._change(
+            lambda: self._load(Notification, UUID(matches[0]["id"])),
+            lambda n: n.retry(**meta),
+            None,
+            (),
+        )
 
     # -- queries -------------------------------------------------------------------------
 

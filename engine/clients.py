@@ -56,6 +56,20 @@ class Client(Aggregate):
             )
         self.trigger_event(ev.ContactDetailsChanged, person=person, contacts=contacts, **meta)
 
+    def record_consent(self, person: str, channel: str, granted: bool, **meta: Any) -> None:
+        self._require_active("record consent")
+        if person != "client" and person not in self.collaborators:
+            raise RuleViolation(
+                f"client {self.code} has no collaborator called {person!r}; consent is recorded "
+                "for the client or a collaborator they added"
+            )
+        if (channel in self.consents.get(person, set())) == granted:
+            state = "already consented" if granted else "has not consented"
+            raise RuleViolation(f"{person} {state} to {channel}; nothing to change")
+        self.trigger_event(
+            ev.ConsentRecorded, person=person, channel=channel, granted=granted, **meta
+        )
+
     def discharge(self, reason: str, open_assignments: list[str], **meta: Any) -> None:
         self._require_active("discharge")
         if open_assignments:
@@ -103,6 +117,7 @@ class Client(Aggregate):
         self.name = event.name
         self.collaborators: dict[str, dict] = {}
         self.contacts: dict[str, dict] = {}
+        self.consents: dict[str, set[str]] = {}
         self.request_keys: dict[str, dict] = {}
         self.discharge_reason: str | None = None
         self.erasure: dict | None = None
@@ -130,6 +145,13 @@ class Client(Aggregate):
         self._remember(event)
 
     @evolve.register
+    def _(self, event: ev.ConsentRecorded) -> None:
+        self.row = client_row(event, self.row)
+        channels = self.consents.setdefault(event.person, set())
+        (channels.add if event.granted else channels.discard)(event.channel)
+        self._remember(event)
+
+    @evolve.register
     def _(self, event: ev.ClientErased) -> None:
         self.row = client_row(event, self.row)
         self.erasure = {
@@ -151,6 +173,7 @@ class Client(Aggregate):
             "name": self.name,
             "collaborators": list(self.collaborators.values()),
             "contacts": self.contacts,
+            "consents": {person: sorted(chs) for person, chs in self.consents.items()},
             "discharge_reason": self.discharge_reason,
             "erasure": self.erasure,
         }

@@ -19,6 +19,7 @@ def script(due: str, later: str) -> list[str]:
         "init",
         "client add C-104 --name 'Alex Rivera' --therapist dr.lee",
         "client collaborator C-104 Sam --relationship partner",
+        "client consent C-104 --channel console",
         "types",
         "assign C-104 self-monitoring --stage baseline --difficulty 2 --entries 5 "
         f"--due {due} --instructions 'Note each time you bite your nails' "
@@ -26,6 +27,7 @@ def script(due: str, later: str) -> list[str]:
         "--field target='nail biting' --observer Sam",
         "adjust @ID --entries 5 --field per_day=1",
         "agree @ID --confidence 7 --obstacles 'busy workdays'",
+        "notify",
         "submit @ID --field situation='team meeting' --field emotion=anxious --field intensity=70",
         "submit @ID --field situation='commute' --field intensity=55",
         "submit @ID --by Sam --field situation='watching TV' --field intensity=30",
@@ -39,6 +41,7 @@ def script(due: str, later: str) -> list[str]:
         "--instructions 'Breathe slowly for 10 minutes when the urge comes' "
         "--rationale 'Practise a competing response to the habit'",
         "decline @ID --reason 'Too much to do this week'",
+        "notify",
         "show @PREV",
         "list",
         "history C-104",

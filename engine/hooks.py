@@ -16,18 +16,19 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
+from engine.channels import Delivery, Message
 from engine.tasktypes import Field, Schema, TaskType
 
 if TYPE_CHECKING:
     import click
 
-    from engine.plugins import TaskTypeRegistry
+    from engine.plugins import ChannelRegistry, TaskTypeRegistry
 
 PROJECT = "between"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-__all__ = ["Field", "Schema", "TaskType", "hookimpl"]
+__all__ = ["Delivery", "Field", "Message", "Schema", "TaskType", "hookimpl"]
 
 
 @hookspec
@@ -37,6 +38,29 @@ def between_register_task_types(registry: TaskTypeRegistry) -> None:
     ``registry.settings`` holds the store, directories and configuration file;
     ``registry.problem(where, reason)`` reports a definition that could not be loaded
     without stopping the others (used for worksheet files).
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def between_register_channels(registry: ChannelRegistry) -> None:
+    """Add notification channels with ``registry.add(channel)``.
+
+    A channel has ``name``, ``address_key`` (the contact detail it sends to, or None) and
+    ``send(message, settings) -> Delivery``; see ``engine.channels``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def between_render_message(notification: dict, default: Message) -> Message | None:
+    """Return a replacement for the ``default`` message, or None to keep it.
+
+    ``notification`` describes what happened (``kind``, ``role``, ``channel``, the assignment's
+    ``task_type``, ``title``, ``due``, ``client`` code…). The first plugin that returns a
+    message wins; plugins registered last are asked first.
 
     .. versionadded:: 0.1
     """

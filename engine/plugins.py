@@ -1,7 +1,7 @@
 """Loading plugins: built-ins, installed distributions and a plugins directory.
 
 ``load_plugins(settings)`` builds a fresh ``pluggy.PluginManager`` (there is no import-time
-global) and asks every plugin for its task types. Any plugin that fails to
+global) and asks every plugin for its task types and channels. Any plugin that fails to
 import, implements a hook that does not exist, or registers a name already taken is a
 ``PluginError`` naming the plugin — never a silent skip.
 """
@@ -64,6 +64,18 @@ class TaskTypeRegistry(_Registry):
         super().add(item)
 
 
+class ChannelRegistry(_Registry):
+    """Passed to ``between_register_channels``: ``add(channel)``."""
+
+    def add(self, item: Any) -> None:
+        if not callable(getattr(item, "send", None)) or not hasattr(item, "address_key"):
+            raise PluginError(
+                f"plugin {self.plugin} registered {item!r}, which is not a channel "
+                "(it needs name, address_key and send(message, settings))"
+            )
+        super().add(item)
+
+
 @dataclass
 class Plugins:
     """What loading found: the manager, task types, channels and any problems."""
@@ -71,6 +83,7 @@ class Plugins:
     manager: pluggy.PluginManager
     task_types: dict[str, TaskType]
     task_type_owners: dict[str, str]
+    channels: dict[str, Any]
     problems: list[str]
     versions: dict[str, str]
 
@@ -134,7 +147,10 @@ def load_plugins(settings: Settings, extra: tuple[object, ...] = ()) -> Plugins:
 
     types = TaskTypeRegistry(settings, "task type")
     _collect(pm, "between_register_task_types", types)
-    return Plugins(pm, types.items, types.owners, types.problems, versions)
+    channels = ChannelRegistry(settings, "channel")
+    _collect(pm, "between_register_channels", channels)
+    problems = types.problems + channels.problems
+    return Plugins(pm, types.items, types.owners, channels.items, problems, versions)
 
 
 def _collect(pm: pluggy.PluginManager, hook_name: str, registry: _Registry) -> None:

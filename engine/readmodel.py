@@ -17,8 +17,15 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import TopicError, resolve_topic
 
-from engine.rows import ERASED, OPEN_STATUSES, ROW_FOLDERS, client_row
-from events.clients import CLIENT_EVENTS, ClientErased
+from engine.rows import (
+    ERASED,
+    OPEN_STATUSES,
+    ROW_FOLDERS,
+    assignment_row,
+    client_row,
+    notification_row,
+)
+from events.clients import ClientErased
 
 TRACKING_NAME = "homework"
 
@@ -33,9 +40,12 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS rm_assignments_status_due ON rm_assignments (status, due)",
     "CREATE INDEX IF NOT EXISTS rm_assignments_client ON rm_assignments (client_id, status)",
     "CREATE INDEX IF NOT EXISTS rm_assignments_steps_up_from ON rm_assignments (steps_up_from)",
+    "CREATE TABLE IF NOT EXISTS rm_notifications (id TEXT PRIMARY KEY, client_id TEXT NOT NULL, "
+    "status TEXT NOT NULL, next_attempt_at TEXT, row TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS rm_notifications_due ON rm_notifications (status, next_attempt_at)",
 )
-TABLES = ("rm_position", "rm_clients", "rm_assignments")
 
+_NOTIFICATION_COLUMNS = ("id", "client_id", "status", "next_attempt_at", "row")
 _ASSIGNMENT_COLUMNS = (
     "id",
     "client_id",
@@ -50,6 +60,13 @@ _ASSIGNMENT_COLUMNS = (
     "row",
 )
 _CLIENT_COLUMNS = ("id", "code", "therapist", "status", "row")
+
+#: Each summary table: the row function that folds its events, and its stored columns.
+ROW_TABLES = {
+    client_row: ("rm_clients", _CLIENT_COLUMNS),
+    assignment_row: ("rm_assignments", _ASSIGNMENT_COLUMNS),
+    notification_row: ("rm_notifications", _NOTIFICATION_COLUMNS),
+}
 
 
 @dataclass(frozen=True)
@@ -97,8 +114,8 @@ class ReadModel:
         )
 
     def reset(self, c: Any) -> None:
-        c.execute("DELETE FROM rm_clients")
-        c.execute("DELETE FROM rm_assignments")
+        for table, _ in ROW_TABLES.values():
+            c.execute(f"DELETE FROM {table}")
         c.execute(
             self.dialect.sql("UPDATE rm_position SET position = 0 WHERE name = ?"), (TRACKING_NAME,)
         )
@@ -139,8 +156,7 @@ class ReadModel:
         return applied
 
     def _fold(self, c: Any, rows: Sequence[Any]) -> None:
-        clients: dict[str, dict | None] = {}
-        assignments: dict[str, dict | None] = {}
+        tables: dict[Any, dict[str, dict | None]] = {folder: {} for folder in ROW_TABLES}
         events = []
         for r in rows:
             try:
@@ -158,18 +174,16 @@ class ReadModel:
                     state=bytes(r["state"]),
                 )
             )
-            key = event.originator_id.hex
-            (clients if cls in CLIENT_EVENTS else assignments).setdefault(key, None)
+            tables[ROW_FOLDERS[cls]].setdefault(event.originator_id.hex, None)
             events.append(event)
-        self._load(c, "rm_clients", clients)
-        self._load(c, "rm_assignments", assignments)
+        for folder, (table, _) in ROW_TABLES.items():
+            self._load(c, table, tables[folder])
         for event in events:
-            key = event.originator_id.hex
             folder = ROW_FOLDERS[type(event)]
-            table = clients if folder is client_row else assignments
-            table[key] = folder(event, table[key])
-        self._store(c, "rm_clients", _CLIENT_COLUMNS, clients.values())
-        self._store(c, "rm_assignments", _ASSIGNMENT_COLUMNS, assignments.values())
+            key = event.originator_id.hex
+            tables[folder][key] = folder(event, tables[folder][key])
+        for folder, (table, columns) in ROW_TABLES.items():
+            self._store(c, table, columns, tables[folder].values())
         for event in events:
             if isinstance(event, ClientErased):
                 self._erase_from_assignments(c, event.originator_id.hex)
@@ -272,7 +286,7 @@ class ReadModel:
     def snapshot(self, c: Any) -> dict[str, dict]:
         """Every stored row by table and id (for ``replay --check``)."""
         out: dict[str, dict] = {}
-        for table in ("rm_clients", "rm_assignments"):
+        for table, _ in ROW_TABLES.values():
             c.execute(f"SELECT id, row FROM {table}")
             out[table] = {r["id"]: json.loads(r["row"]) for r in c.fetchall()}
         return out
@@ -283,7 +297,7 @@ def _columns(columns: tuple[str, ...], row: dict) -> tuple[Any, ...]:
     for col in columns:
         if col == "row":
             values.append(json.dumps(row, ensure_ascii=False, sort_keys=True))
-        elif col in ("id", "client_id", "steps_up_from"):
+        elif col in ("id", "client_id", "steps_up_from", "assignment_id"):
             values.append(hex_id(row[col]))
         elif col == "code" and row["status"] == "erased":
             values.append(None)  # erased clients keep no code, and free it for reuse

@@ -14,6 +14,7 @@ from typing import Any
 
 from events import assignments as a
 from events import clients as c
+from events import notifications as n
 
 OPEN_STATUSES = ("proposed", "agreed")
 #: What a personal value reads as once its client's key has been destroyed.
@@ -60,6 +61,11 @@ def _(event: c.ContactDetailsChanged, row: dict | None) -> dict:
 @client_row.register
 def _(event: c.ClientDischarged, row: dict | None) -> dict:
     return _bump(row, event, status="discharged", discharged_at=iso(event.timestamp))
+
+
+@client_row.register
+def _(event: c.ConsentRecorded, row: dict | None) -> dict:
+    return _bump(row, event)
 
 
 @client_row.register
@@ -170,6 +176,57 @@ def _bump(row: dict | None, event: Any, **changes: Any) -> dict:
     return new
 
 
+# -- notifications -----------------------------------------------------------------------
+
+
+@singledispatch
+def notification_row(event: Any, row: dict | None) -> dict:
+    raise TypeError(f"not a notification event: {type(event).__name__}")
+
+
+@notification_row.register
+def _(event: n.NotificationQueued, row: dict | None) -> dict:
+    return {
+        "id": str(event.originator_id),
+        "client_id": str(event.client_id),
+        "assignment_id": str(event.assignment_id) if event.assignment_id else None,
+        "kind": event.kind,
+        "role": event.role,
+        "channel": event.channel,
+        "cause": event.cause,
+        "status": "pending",
+        "attempts": 0,
+        "queued_at": iso(event.timestamp),
+        "next_attempt_at": iso(event.timestamp),
+        "last_attempt_at": None,
+        "last_outcome": None,
+        "last_detail": None,
+        "version": event.originator_version,
+    }
+
+
+@notification_row.register
+def _(event: n.DeliveryAttempted, row: dict | None) -> dict:
+    status = {"delivered": "sent", "permanent": "failed"}.get(event.outcome, "pending")
+    if status == "pending" and event.next_attempt_at is None:
+        status = "failed"  # retryable, but out of attempts
+    return _bump(
+        row,
+        event,
+        status=status,
+        attempts=event.attempt,
+        last_attempt_at=iso(event.timestamp),
+        last_outcome=event.outcome,
+        last_detail=event.detail,
+        next_attempt_at=iso(event.next_attempt_at) if event.next_attempt_at else None,
+    )
+
+
+@notification_row.register
+def _(event: n.DeliveryRetryRequested, row: dict | None) -> dict:
+    return _bump(row, event, status="pending", next_attempt_at=iso(event.timestamp))
+
+
 # -- time-dependent facts, computed when asked ------------------------------------------
 
 
@@ -183,3 +240,4 @@ def with_timeliness(row: dict, today: date) -> dict:
 
 ROW_FOLDERS = {**dict.fromkeys(c.CLIENT_EVENTS, client_row)}
 ROW_FOLDERS.update(dict.fromkeys(a.ASSIGNMENT_EVENTS, assignment_row))
+ROW_FOLDERS.update(dict.fromkeys(n.NOTIFICATION_EVENTS, notification_row))

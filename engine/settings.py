@@ -81,6 +81,15 @@ class Settings:
             table = table.get(part, {}) if isinstance(table, dict) else {}
         return table if isinstance(table, dict) else {}
 
+    def channel(self, name: str) -> dict[str, Any]:
+        """A channel's settings: ``[channels.NAME]`` overridden by ``BETWEEN_CHANNEL_NAME_KEY``."""
+        values = dict(self.section(f"channels.{name}"))
+        prefix = f"BETWEEN_CHANNEL_{name.upper().replace('-', '_')}_"
+        for var, value in self.environ.items():
+            if var.startswith(prefix):
+                values[var.removeprefix(prefix).lower()] = value
+        return values
+
     @property
     def worksheets(self) -> Path:
         """Where worksheet files (task types as data) are read from."""

@@ -41,6 +41,16 @@ class ClientDischarged(Fact):
     reason: str
 
 
+@topic("between.ConsentRecorded")
+class ConsentRecorded(Fact):
+    """The client (or a collaborator) agreed — or no longer agrees — to hear on a channel."""
+
+    PERSONAL = ("person",)
+    person: str
+    channel: str
+    granted: bool
+
+
 @topic("between.ClientErased")
 class ClientErased(Fact):
     """The client's personal data was erased (their key destroyed); the facts stay."""
@@ -53,5 +63,6 @@ CLIENT_EVENTS = (
     CollaboratorAdded,
     ContactDetailsChanged,
     ClientDischarged,
+    ConsentRecorded,
     ClientErased,
 )

@@ -15,6 +15,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from engine.assignments import Assignment
+from engine.readmodel import ROW_TABLES
 from engine.rows import ROW_FOLDERS, with_timeliness
 from events.assignments import AssignmentProposed
 
@@ -121,7 +122,7 @@ def check_read_model(app: Any) -> list[str]:
         tracked = app.readmodel.position(cur)
     if tracked != head:
         differences.append(f"read model is at position {tracked}, the log at {head}")
-    expected_counts = {"rm_clients": 0, "rm_assignments": 0}
+    expected_counts = {table: 0 for table, _ in ROW_TABLES.values()}
     batch: list[tuple[str, str, dict]] = []
 
     def compare() -> None:
@@ -147,7 +148,7 @@ def check_read_model(app: Any) -> list[str]:
         row = fold(events)
         if row is None:
             continue
-        table = "rm_clients" if "code" in row else "rm_assignments"
+        table = ROW_TABLES[ROW_FOLDERS[type(events[0])]][0]
         expected_counts[table] += 1
         batch.append((table, aggregate_id.hex, row))
         if len(batch) >= BATCH:

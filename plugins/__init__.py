@@ -4,11 +4,14 @@
 from plugins import (
     assertiveness,
     bibliotherapy,
+    console,
     graded_exposure,
     reflective_writing,
     relaxation,
     self_monitoring,
+    smtp_email,
     thought_record,
+    webhook,
     worksheets,
 )
 
@@ -21,4 +24,7 @@ BUILTINS = (
     assertiveness,
     graded_exposure,
     worksheets,
+    console,
+    smtp_email,
+    webhook,
 )

@@ -1,0 +1,76 @@
+"""The notification aggregate: one message for one person on one channel, and its attempts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import singledispatchmethod
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from engine.errors import RuleViolation
+from engine.rows import notification_row
+from events import notifications as ev
+from events.base import stable_topic
+
+
+class Notification(Aggregate):
+    """Queued once (its id is derived from its cause); attempted until delivered or failed."""
+
+    @classmethod
+    def queue(cls, notification_id: UUID, **fields: Any) -> Notification:
+        return cls._create(ev.NotificationQueued, id=notification_id, **fields)
+
+    def attempted(
+        self, outcome: str, detail: str, next_attempt_at: datetime | None, **meta: Any
+    ) -> None:
+        if self.status != "pending":
+            raise RuleViolation(f"notification {self.id.hex[:8]} is {self.status}, not pending")
+        self.trigger_event(
+            ev.DeliveryAttempted,
+            client_id=self.client_id,
+            attempt=self.row["attempts"] + 1,
+            outcome=outcome,
+            detail=detail[:500],
+            next_attempt_at=next_attempt_at,
+            **meta,
+        )
+
+    def retry(self, **meta: Any) -> None:
+        if self.status != "failed":
+            raise RuleViolation(
+                f"notification {self.id.hex[:8]} is {self.status}; only failed ones are retried"
+            )
+        self.trigger_event(ev.DeliveryRetryRequested, client_id=self.client_id, **meta)
+
+    @property
+    def status(self) -> str:
+        return self.row["status"]
+
+    @property
+    def label(self) -> str:
+        return f"notification {self.id.hex[:8]}"
+
+    @singledispatchmethod
+    def evolve(self, event: Any) -> None:
+        raise TypeError(f"not a notification event: {type(event).__name__}")
+
+    @evolve.register
+    def _(self, event: ev.NotificationQueued) -> None:
+        self.row = notification_row(event, None)
+        self.client_id = event.client_id
+        self.assignment_id = event.assignment_id
+        self.person = event.person
+        self.address = event.address
+        self.request_keys: dict[str, dict] = {}
+
+    @evolve.register
+    def _(self, event: ev.DeliveryAttempted | ev.DeliveryRetryRequested) -> None:
+        self.row = notification_row(event, self.row)
+
+    def detail(self) -> dict:
+        return {**self.row, "person": self.person}
+
+
+stable_topic(Notification, "between.Notification")

@@ -1,0 +1,48 @@
+"""Facts about telling people: a notification queued, each delivery attempt, a retry.
+
+Auditors read from these who was told what (the kind of message), when, through which
+channel, and every failure. The person and their address are sealed with the client's key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from events.base import Fact, Started, topic
+
+
+@topic("between.NotificationQueued")
+class NotificationQueued(Started):
+    """Someone is to be told something about a client's homework, on one channel."""
+
+    PERSONAL = ("person", "address")
+    client_id: UUID
+    assignment_id: UUID | None
+    kind: str
+    role: str
+    person: str
+    channel: str
+    address: str
+    cause: str
+
+
+@topic("between.DeliveryAttempted")
+class DeliveryAttempted(Fact):
+    """One attempt to deliver: ``delivered``, ``retryable`` or ``permanent`` (failure)."""
+
+    client_id: UUID
+    attempt: int
+    outcome: str
+    detail: str
+    next_attempt_at: datetime | None
+
+
+@topic("between.DeliveryRetryRequested")
+class DeliveryRetryRequested(Fact):
+    """An operator asked for a failed notification to be tried again."""
+
+    client_id: UUID
+
+
+NOTIFICATION_EVENTS = (NotificationQueued, DeliveryAttempted, DeliveryRetryRequested)
