@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import os
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -103,6 +104,8 @@ class KeyStore:
         self.wrap_key = master
         self.wrap = AESGCM(master) if master else None
         self._cache: dict[UUID, bytes | None] = {}
+        #: While not None, new keys wait here until ``flush`` (bulk imports).
+        self.deferred: list[tuple[UUID, bytes]] | None = None
 
     def key(self, client_id: UUID) -> bytes | None:
         """The client's key, or None once erased; a key that was never stored is an error."""
@@ -117,10 +120,20 @@ class KeyStore:
         return self._cache[client_id]
 
     def create(self, client_id: UUID) -> bytes:
+        """A new key for a new client, stored at once (or at ``flush`` while deferring)."""
         key = new_key()
-        self.backend.put(client_id, self._wrap(client_id, key))
         self._cache[client_id] = key
+        if self.deferred is not None:
+            self.deferred.append((client_id, self._wrap(client_id, key)))
+        else:
+            self.backend.put_many([(client_id, self._wrap(client_id, key))])
         return key
+
+    def flush(self) -> None:
+        """Store the keys created while deferring (before the events that use them)."""
+        if self.deferred:
+            self.backend.put_many(self.deferred)
+            self.deferred.clear()
 
     def destroy(self, client_id: UUID) -> None:
         """Destroy the key for good (overwritten on disk), leaving a tombstone."""
@@ -159,70 +172,71 @@ class SQLiteKeys:
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
         self.read_only = read_only
+        self._db: sqlite3.Connection | None = None
 
     def _connect(self) -> sqlite3.Connection:
-        if not self.path.exists():
-            raise StoreError(
-                f"the key store {self.path} is missing; restore it from the backup taken with "
-                "the store (without it, personal data cannot be read)"
+        if self._db is None:
+            if not self.path.exists():
+                raise StoreError(
+                    f"the key store {self.path} is missing; restore it from the backup taken "
+                    "with the store (without it, personal data cannot be read)"
+                )
+            mode = "ro" if self.read_only else "rw"
+            self._db = sqlite3.connect(
+                f"file:{self.path}?mode={mode}",
+                uri=True,
+                isolation_level=None,
+                timeout=10,
+                check_same_thread=False,
             )
-        mode = "ro" if self.read_only else "rw"
-        db = sqlite3.connect(
-            f"file:{self.path}?mode={mode}", uri=True, isolation_level=None, timeout=10
-        )
-        if not self.read_only:
-            db.execute("PRAGMA secure_delete = ON")
-        return db
+            if not self.read_only:
+                self._db.execute("PRAGMA secure_delete = ON")
+        return self._db
 
     def create(self) -> None:
-        with sqlite3.connect(self.path) as db:
+        with closing(sqlite3.connect(self.path)) as db:
             db.execute("PRAGMA journal_mode = DELETE")
-            db.execute("PRAGMA secure_delete = ON")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS client_keys "
                 "(client_id TEXT PRIMARY KEY, key BLOB, erased INTEGER NOT NULL DEFAULT 0)"
             )
-        db.close()
         os.chmod(self.path, 0o600)
 
     def get(self, client_id: UUID) -> tuple[bool, bytes | None]:
-        db = self._connect()
-        try:
-            row = db.execute(
-                "SELECT key FROM client_keys WHERE client_id = ?", (client_id.hex,)
-            ).fetchone()
-        finally:
-            db.close()
+        row = (
+            self._connect()
+            .execute("SELECT key FROM client_keys WHERE client_id = ?", (client_id.hex,))
+            .fetchone()
+        )
         return (row is not None, row[0] if row else None)
 
-    def put(self, client_id: UUID, key: bytes) -> None:
+    def put_many(self, entries: list[tuple[UUID, bytes]]) -> None:
         db = self._connect()
-        try:
-            db.execute(
-                "INSERT INTO client_keys (client_id, key) VALUES (?, ?)", (client_id.hex, key)
+        with db:  # one transaction
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(
+                "INSERT INTO client_keys (client_id, key) VALUES (?, ?)",
+                [(client_id.hex, key) for client_id, key in entries],
             )
-        finally:
-            db.close()
+
+    def put(self, client_id: UUID, key: bytes) -> None:
+        self.put_many([(client_id, key)])
 
     def destroy(self, client_id: UUID) -> None:
         db = self._connect()
-        try:
-            db.execute(
-                "UPDATE client_keys SET key = NULL, erased = 1 WHERE client_id = ?",
-                (client_id.hex,),
-            )
-            db.execute("VACUUM")  # rewrite the file: no free page keeps the old key
-        finally:
-            db.close()
+        db.execute(
+            "UPDATE client_keys SET key = NULL, erased = 1 WHERE client_id = ?", (client_id.hex,)
+        )
+        db.execute("VACUUM")  # rewrite the file: no free page keeps the old key
 
     def all(self) -> list[tuple[UUID, bytes | None]]:
-        db = self._connect()
-        try:
-            return [
-                (UUID(r[0]), r[1]) for r in db.execute("SELECT client_id, key FROM client_keys")
-            ]
-        finally:
-            db.close()
+        rows = self._connect().execute("SELECT client_id, key FROM client_keys").fetchall()
+        return [(UUID(r[0]), r[1]) for r in rows]
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 class PostgresKeys:
@@ -244,11 +258,14 @@ class PostgresKeys:
             row = c.fetchone()
         return (row is not None, bytes(row["key"]) if row and row["key"] is not None else None)
 
-    def put(self, client_id: UUID, key: bytes) -> None:
+    def put_many(self, entries: list[tuple[UUID, bytes]]) -> None:
         with self.datastore.transaction(commit=True) as c:
-            c.execute(
-                "INSERT INTO between_client_keys (client_id, key) VALUES (%s, %s)", (client_id, key)
+            c.executemany(
+                "INSERT INTO between_client_keys (client_id, key) VALUES (%s, %s)", entries
             )
+
+    def put(self, client_id: UUID, key: bytes) -> None:
+        self.put_many([(client_id, key)])
 
     def destroy(self, client_id: UUID) -> None:
         with self.datastore.transaction(commit=True) as c:
@@ -258,6 +275,9 @@ class PostgresKeys:
             )
         with self.datastore.get_connection() as conn:  # autocommit: VACUUM cannot run in a block
             conn.execute("VACUUM FULL between_client_keys")
+
+    def close(self) -> None:
+        pass
 
     def all(self) -> list[tuple[UUID, bytes | None]]:
         with self.datastore.transaction(commit=False) as c:

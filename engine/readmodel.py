@@ -128,6 +128,25 @@ class ReadModel:
         )
         return c.fetchone()["position"]
 
+    def after_insert(self, c: Any, positions: Sequence[int], events: Sequence[Any] | None) -> None:
+        """In a writer's transaction: fold the events just inserted.
+
+        When the writer passes its domain events and they directly follow the tracked
+        position, they are folded as they are (no reading back, no decoding); otherwise the
+        model catches up from the log.
+        """
+        if events is not None and positions:
+            c.execute(
+                self.dialect.sql(
+                    "UPDATE rm_position SET position = ? WHERE name = ? AND position = ?"
+                ),
+                (positions[-1], TRACKING_NAME, positions[0] - 1),
+            )
+            if getattr(c, "sqlite_cursor", c).rowcount == 1:  # up to date: fold what we hold
+                self._fold_events(c, [e for e in events if type(e) in ROW_FOLDERS])
+                return
+        self.catch_up(c)
+
     def catch_up(self, c: Any, batch: int = 1000, limit: int | None = None) -> int:
         """Apply every event after the tracked position (at most ``limit``); return count."""
         d = self.dialect
@@ -149,14 +168,16 @@ class ReadModel:
             if len(rows) < size:
                 break
         if position != start:
-            c.execute(
-                d.sql("UPDATE rm_position SET position = ? WHERE name = ?"),
-                (position, TRACKING_NAME),
-            )
+            self._set_position(c, position)
         return applied
 
+    def _set_position(self, c: Any, position: int) -> None:
+        c.execute(
+            self.dialect.sql("UPDATE rm_position SET position = ? WHERE name = ?"),
+            (position, TRACKING_NAME),
+        )
+
     def _fold(self, c: Any, rows: Sequence[Any]) -> None:
-        tables: dict[Any, dict[str, dict | None]] = {folder: {} for folder in ROW_TABLES}
         events = []
         for r in rows:
             try:
@@ -174,8 +195,13 @@ class ReadModel:
                     state=bytes(r["state"]),
                 )
             )
-            tables[ROW_FOLDERS[cls]].setdefault(event.originator_id.hex, None)
             events.append(event)
+        self._fold_events(c, events)
+
+    def _fold_events(self, c: Any, events: Sequence[Any]) -> None:
+        tables: dict[Any, dict[str, dict | None]] = {folder: {} for folder in ROW_TABLES}
+        for event in events:
+            tables[ROW_FOLDERS[type(event)]].setdefault(event.originator_id.hex, None)
         for folder, (table, _) in ROW_TABLES.items():
             self._load(c, table, tables[folder])
         for event in events:

@@ -3,7 +3,8 @@
 They extend eventsourcing's process recorders (events + tracking) and change only how
 events are inserted: inside one write transaction they read the log's head, give each new
 event its position, sequence number and chain link (see ``events.chain``), insert them,
-and call ``after_insert(cursor)`` so that read models update in the same transaction —
+and call ``after_insert(cursor, positions, domain_events)`` so that read models update in the
+same transaction (from the domain events in hand, when the caller passes them) —
 one commit, one fsync, and a read model that can never disagree with the log it tracks.
 """
 
@@ -19,7 +20,7 @@ from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder, SQLiteTran
 
 from events.chain import GENESIS, id_bytes, link
 
-AfterInsert = Callable[[Any], None]
+AfterInsert = Callable[[Any, Sequence[int], Sequence[Any] | None], None]
 
 
 def chain_rows(
@@ -97,7 +98,7 @@ class ChainedSQLiteRecorder(SQLiteProcessRecorder):
         if tracking is not None:
             self._insert_tracking(c, tracking)
         if self.after_insert is not None:
-            self.after_insert(c)
+            self.after_insert(c, positions, kwargs.get("new_events"))
         return list(positions)
 
 

@@ -75,5 +75,5 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
             curs.execute(self._insert_rows, [list(col) for col in zip(*rows, strict=True)])
             self._notify_channel(curs)
             if self.after_insert is not None:
-                self.after_insert(curs)
+                self.after_insert(curs, positions, kwargs.get("new_events"))
         return positions

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -75,10 +76,15 @@ def _replace(state: dict, path: str, change: Any) -> None:
         state[field] = change(state[field])
 
 
+@lru_cache(maxsize=4096)
+def _cipher(key: bytes) -> AESGCM:
+    return AESGCM(key)
+
+
 def _seal(key: bytes, client: UUID, path: str, value: Any) -> dict:
     nonce = os.urandom(12)
     plain = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    sealed = AESGCM(key).encrypt(nonce, plain, client.bytes + path.encode())
+    sealed = _cipher(key).encrypt(nonce, plain, client.bytes + path.encode())
     return {SEALED: base64.b64encode(nonce + sealed).decode("ascii")}
 
 
@@ -89,7 +95,7 @@ def _open(key: bytes | None, client: UUID, path: str, token: Any) -> Any:
         return ERASED
     raw = base64.b64decode(token[SEALED])
     try:
-        plain = AESGCM(key).decrypt(raw[:12], raw[12:], client.bytes + path.encode())
+        plain = _cipher(key).decrypt(raw[:12], raw[12:], client.bytes + path.encode())
     except InvalidTag:
         raise ValueError(f"sealed field {path} of client {client} does not open") from None
     return json.loads(plain)

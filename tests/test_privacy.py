@@ -187,7 +187,10 @@ def test_erasure_leaves_nothing_readable_and_the_log_verifiable(encrypted, tmp_p
         encrypted, "client", "erase", "ERASE-ME-77", "--reason", "GDPR 17", code=1
     )
     run(encrypted, "client", "discharge", "ERASE-ME-77", "--reason", "finished")
-    run(encrypted, "client", "erase", "ERASE-ME-77", "--reason", "GDPR request 2026-114")
+    erased = run(
+        encrypted, "client", "erase", "ERASE-ME-77", "--reason", "GDPR request 2026-114", "--json"
+    )
+    assert PERSONAL["name"] not in erased and json.loads(erased)["record"]["name"] == "[erased]"
 
     outputs = [
         run(encrypted, "client", "show", client_id, "--json"),

@@ -1,0 +1,342 @@
+"""Generate a synthetic clinic through Between's own commands (validation included).
+
+    python -m bench.generate --clients 5000 --store /tmp/clinic.db [--seed 7] [--until 2026-11-25]
+
+About 200 events a client: ~10 assignments across every built-in task type and all three
+stages, with adjustments, agreements and declines, entries (some by collaborators), reviews
+with every next step, step-up links, cancellations, discharges, consents and the notifications
+the dispatcher would send (queued and delivered). The same seed and ``--until`` give the same
+clinic. Commands run in bulk mode: many events per transaction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import random
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from engine.app import Homework
+from engine.assignments import Assignment
+from engine.channels import Delivery
+from engine.clients import Client
+from engine.errors import BetweenError
+from engine.hooks import hookimpl
+from engine.notify import Dispatcher
+from engine.plugins import load_plugins
+from engine.settings import Settings
+from engine.store import Store
+
+BUILT_IN_KINDS = (
+    "self-monitoring",
+    "thought-record",
+    "reflective-writing",
+    "bibliotherapy",
+    "relaxation",
+    "assertiveness",
+    "graded-exposure",
+)
+THERAPISTS = ("dr.lee", "dr.okafor", "dr.silva", "dr.nakamura")
+WORDS = (
+    "bus",
+    "office",
+    "kitchen",
+    "meeting",
+    "phone call",
+    "supermarket",
+    "family dinner",
+    "train",
+    "waiting room",
+    "late evening",
+    "school gate",
+    "gym",
+)
+
+
+def parameters(kind: str, rng: random.Random) -> dict[str, Any]:
+    return {
+        "self-monitoring": lambda: {
+            "target": rng.choice(["urges", "worry", "checking"]),
+            "per_day": "2",
+        },
+        "thought-record": lambda: {"focus": "self-criticism"},
+        "reflective-writing": lambda: {"prompt": "a difficult conversation", "min_length": "20"},
+        "bibliotherapy": lambda: {
+            "medium": rng.choice(["book", "chapter", "film"]),
+            "title": "Feeling Good",
+        },
+        "relaxation": lambda: {
+            "technique": rng.choice(["paced-breathing", "mindfulness"]),
+            "minutes": "15",
+        },
+        "assertiveness": lambda: {"skill": rng.choice(["saying no", "broken record"])},
+        "graded-exposure": lambda: {"hierarchy_item": f"step {rng.randint(1, 8)} of the ladder"},
+    }[kind]()
+
+
+def entry(kind: str, rng: random.Random, step: int) -> dict[str, Any]:
+    where = rng.choice(WORDS)
+    return {
+        "self-monitoring": lambda: {
+            "situation": where,
+            "thought": "what if it goes wrong",
+            "emotion": "anxious",
+            "intensity": rng.randint(20, 95),
+        },
+        "thought-record": lambda: {
+            "situation": where,
+            "emotions": {"anxious": rng.randint(50, 90)},
+            "automatic_thought": "I will fail",
+            "balanced_thought": "I have coped before",
+            "rerated": {"anxious": rng.randint(20, 50)},
+        },
+        "reflective-writing": lambda: {
+            "text": f"Thinking about the {where}, I noticed how tense I got."
+        },
+        "bibliotherapy": lambda: {
+            "reactions": "recognised myself",
+            "takeaways": "thoughts are not facts",
+            "finished": step > 1,
+        },
+        "relaxation": lambda: {
+            "minutes": rng.randint(5, 25),
+            "tension_before": rng.randint(5, 9),
+            "tension_after": rng.randint(1, 5),
+        },
+        "assertiveness": lambda: {
+            "situation": where,
+            "technique": "broken record",
+            "outcome": "held my ground",
+            "self_rating": rng.randint(3, 9),
+        },
+        "graded-exposure": lambda: {
+            "suds_before": rng.randint(40, 70),
+            "suds_peak": max(20, 90 - 8 * step),
+            "suds_after": rng.randint(10, 40),
+            "minutes": rng.randint(10, 45),
+        },
+    }[kind]()
+
+
+class Sink:
+    """A silent channel: the generator records deliveries without talking to anyone."""
+
+    name = "sink"
+    address_key = None
+
+    def send(self, message: Any, settings: Any) -> Delivery:
+        return Delivery("delivered", "benchmark sink")
+
+
+class SinkPlugin:
+    @hookimpl
+    def between_register_channels(self, registry: Any) -> None:
+        registry.add(Sink())
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.moment = start
+
+    def __call__(self) -> datetime:
+        self.moment += timedelta(microseconds=7)
+        return self.moment
+
+
+def generate(
+    store: Store, clients: int, seed: int, until: date, encrypt: bool = False, out: Any = sys.stdout
+) -> tuple[int, float]:
+    """Build the clinic; return (events written, seconds taken)."""
+    rng = random.Random(seed)
+    Homework.initialise(store, encrypt=encrypt)
+    settings = Settings(store=None)
+    clock = Clock(datetime.combine(until - timedelta(days=730), datetime.min.time(), UTC))
+    app = Homework(store, clock=clock, plugins=load_plugins(settings, extra=(SinkPlugin(),)))
+    dispatcher = Dispatcher(app, settings, actor="between-notify")
+    kinds = sorted(BUILT_IN_KINDS)
+    before = app.recorder.max_notification_id() or 0
+    started = time.perf_counter()
+    end = datetime.combine(until, datetime.min.time(), UTC)
+    with app.bulk(events_per_transaction=1000):
+        for n in range(clients):
+            start = end - timedelta(days=730) + timedelta(days=rng.uniform(0, 700))
+            clock.moment = max(clock.moment, start) if n == 0 else start
+            one_client(app, dispatcher, rng, kinds, f"{seed}-{n}", end)
+            if n and n % 500 == 0:
+                print(f"  {n} clients", file=out, flush=True)
+    written = (app.recorder.max_notification_id() or 0) - before
+    app.recorder.insert_tracking(_tracking(app))  # the dispatcher need not re-read the past
+    seconds = time.perf_counter() - started
+    app.close()
+    return written, seconds
+
+
+def _tracking(app: Homework) -> Any:
+    from eventsourcing.persistence import Tracking
+
+    from engine.notify import TRACKING
+
+    return Tracking(TRACKING, app.recorder.max_notification_id() or 0)
+
+
+def one_client(
+    app: Homework,
+    dispatcher: Dispatcher,
+    rng: random.Random,
+    kinds: list[str],
+    tag: str,
+    end: datetime,
+) -> None:
+    clock = app.clock
+    meta = {"actor": rng.choice(THERAPISTS)}
+    code = f"C-{tag}"
+    app.register_client(code, f"Client {tag}", meta["actor"], request_key=f"client-{tag}", **meta)
+    app.change_contacts(code, "client", {"email": f"client-{tag}@example.org"}, **meta)
+    app.record_consent(code, "sink", **meta)
+    observers = []
+    if rng.random() < 0.4:
+        app.add_collaborator(code, "Partner", "partner", **meta)
+        app.record_consent(code, "sink", person="Partner", **meta)
+        observers = ["Partner"]
+    count = rng.randint(7, 13)
+    previous = None
+    open_left = False
+    for i in range(count):
+        if clock.moment > end - timedelta(days=3):
+            open_left = True
+            break
+        stage = "baseline" if i < 2 else "relapse-prevention" if i >= count - 2 else "practice"
+        kind = kinds[(i + rng.randint(0, 6)) % len(kinds)]
+        expected = rng.randint(3, 9)
+        aid = app.propose(
+            code,
+            kind,
+            instructions=f"Homework {i + 1}",
+            rationale=f"{stage} work",
+            stage=stage,
+            difficulty=min(10, 1 + i),
+            due=(clock.moment + timedelta(days=7)).date().isoformat(),
+            expected_entries=expected,
+            parameters=parameters(kind, rng),
+            steps_up_from=previous,
+            observers=observers if kind == "self-monitoring" else [],
+            request_key=f"a-{tag}-{i}",
+            **meta,
+        ).result
+        if rng.random() < 0.3:
+            app.adjust(aid, {"expected_entries": max(1, expected - 1)}, **meta)
+        if rng.random() < 0.1:
+            app.decline(aid, reason="not this week", **meta)
+            notify(app, dispatcher, aid, "AssignmentDeclined")
+            previous = None
+            continue
+        app.agree(aid, confidence=rng.randint(3, 10), obstacles="time", **meta)
+        notify(app, dispatcher, aid, "AssignmentAgreed")
+        if rng.random() < 0.05:
+            app.cancel(aid, reason="plans changed", **meta)
+            continue
+        rounds = 2 if rng.random() < 0.2 else 1
+        for r in range(rounds):
+            for step in range(int(expected * rng.uniform(0.5, 1.1))):
+                clock.moment += timedelta(hours=rng.uniform(6, 20))
+                if clock.moment > end:
+                    return
+                by = "Partner" if observers and rng.random() < 0.2 else "client"
+                app.submit(
+                    aid,
+                    entry(app._load(Assignment, _uuid(aid)).task_type, rng, step),
+                    by=by,
+                    occurred_at=clock.moment - timedelta(hours=1),
+                    **meta,
+                )
+            clock.moment += timedelta(days=rng.uniform(1, 3))
+            if clock.moment > end:
+                return
+            step = rng.choices(["step-up", "close", "modify", "continue"], [4, 3, 1, 2])[0]
+            if r + 1 < rounds:
+                step = "continue"
+            due = (
+                (clock.moment + timedelta(days=7)).date().isoformat()
+                if step == "continue"
+                else None
+            )
+            app.review(
+                aid,
+                quantity=rng.randint(1, 4),
+                quality=rng.randint(1, 4),
+                difficulty=rng.randint(0, 4),
+                next_step=step,
+                notes="discussed",
+                next_due=due,
+                **meta,
+            )
+            notify(app, dispatcher, aid, "AssignmentReviewed")
+            if step == "modify":
+                app.adjust(aid, {"difficulty": max(1, min(10, i))}, **meta)
+                app.agree(aid, confidence=6, **meta)
+            if step in ("close", "step-up"):
+                break
+        else:
+            if app._load(Assignment, _uuid(aid)).status == "agreed":
+                if clock.moment < end - timedelta(days=10):
+                    app.close_assignment(aid, reason="done", **meta)
+                else:
+                    open_left = True
+        previous = aid if step == "step-up" else None
+        clock.moment += timedelta(days=rng.uniform(0, 2))
+    if not open_left and clock.moment < end:
+        with contextlib.suppress(BetweenError):  # homework still open: stays a current client
+            app.discharge(code, "therapy completed", **meta)
+
+
+def notify(app: Homework, dispatcher: Dispatcher, aid: str, what: str) -> None:
+    """Queue and deliver what the dispatcher would for this change (through its own rules)."""
+    assignment = app._load(Assignment, _uuid(aid))
+    client = app._load(Client, assignment.client_id)
+    kinds = {
+        "AssignmentAgreed": [("agreed", "client"), ("agreed", "collaborator")],
+        "AssignmentReviewed": [("reviewed", "client")],
+        "AssignmentDeclined": [("declined", "therapist")],
+    }[what]
+    cause = f"{assignment.id.hex[:8]}@v{assignment.version}"
+    for kind, role in kinds:
+        for n in dispatcher._queue(client, assignment, kind, role, cause, app.now()):
+            n.attempted(
+                "delivered",
+                "benchmark sink",
+                None,
+                actor="between-notify",
+                request_key=None,
+                timestamp=app.now(),
+            )
+            app._save(n)
+
+
+def _uuid(text: str) -> Any:
+    from uuid import UUID
+
+    return UUID(text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--store", required=True, help="a new SQLite file or a postgresql:// URL")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--until", type=date.fromisoformat, default=date.today())
+    parser.add_argument("--encrypt", action="store_true")
+    args = parser.parse_args(argv)
+    store = Store.parse(args.store)
+    if store.is_sqlite and Path(store.path).exists():
+        parser.error(f"{store.path} exists; the generator writes a new store")
+    events, seconds = generate(store, args.clients, args.seed, args.until, args.encrypt)
+    rate = events / seconds
+    print(f"{events} events for {args.clients} clients in {seconds:.1f} s ({rate:,.0f} events/s)")
+
+
+if __name__ == "__main__":
+    main()
