@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import random
 import sys
+import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -153,7 +154,9 @@ def generate(
     """Build the clinic; return (events written, seconds taken)."""
     rng = random.Random(seed)
     Homework.initialise(store, encrypt=encrypt)
-    settings = Settings(store=None)
+    config = Path(tempfile.mkdtemp()) / "clinic.toml"  # one therapist hears of every entry
+    config.write_text('[therapists."dr.lee"]\nchannels = ["sink"]\n')
+    settings = Settings(store=None, config_file=config)
     clock = Clock(datetime.combine(until - timedelta(days=730), datetime.min.time(), UTC))
     app = Homework(store, clock=clock, plugins=load_plugins(settings, extra=(SinkPlugin(),)))
     dispatcher = Dispatcher(app, settings, actor="between-notify")
@@ -202,7 +205,7 @@ def one_client(
         app.add_collaborator(code, "Partner", "partner", **meta)
         app.record_consent(code, "sink", person="Partner", **meta)
         observers = ["Partner"]
-    count = rng.randint(7, 13)
+    count = rng.randint(8, 12)
     previous = None
     open_left = False
     for i in range(count):
@@ -211,7 +214,7 @@ def one_client(
             break
         stage = "baseline" if i < 2 else "relapse-prevention" if i >= count - 2 else "practice"
         kind = kinds[(i + rng.randint(0, 6)) % len(kinds)]
-        expected = rng.randint(3, 9)
+        expected = rng.randint(5, 14)
         aid = app.propose(
             code,
             kind,
@@ -241,7 +244,7 @@ def one_client(
             continue
         rounds = 2 if rng.random() < 0.2 else 1
         for r in range(rounds):
-            for step in range(int(expected * rng.uniform(0.5, 1.1))):
+            for step in range(int(expected * rng.uniform(0.6, 1.1))):
                 clock.moment += timedelta(hours=rng.uniform(6, 20))
                 if clock.moment > end:
                     return
@@ -253,6 +256,7 @@ def one_client(
                     occurred_at=clock.moment - timedelta(hours=1),
                     **meta,
                 )
+                notify(app, dispatcher, aid, "EntrySubmitted")
             clock.moment += timedelta(days=rng.uniform(1, 3))
             if clock.moment > end:
                 return
@@ -301,6 +305,7 @@ def notify(app: Homework, dispatcher: Dispatcher, aid: str, what: str) -> None:
         "AssignmentAgreed": [("agreed", "client"), ("agreed", "collaborator")],
         "AssignmentReviewed": [("reviewed", "client")],
         "AssignmentDeclined": [("declined", "therapist")],
+        "EntrySubmitted": [("entry", "therapist")],
     }[what]
     cause = f"{assignment.id.hex[:8]}@v{assignment.version}"
     for kind, role in kinds:

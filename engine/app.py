@@ -30,7 +30,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from engine import validate
+from engine import queries, validate
 from engine.assignments import ADJUSTABLE, NEXT_STEPS, STAGES, Assignment
 from engine.clients import Client, new_client_id
 from engine.errors import Conflict, InvalidInput, NotFound, RuleViolation, StoreError
@@ -50,9 +50,9 @@ from engine.keys import (
 from engine.notifications import Notification
 from engine.operators import OPERATORS_ID, Operators
 from engine.plugins import Plugins
-from engine.readmodel import POSTGRES, SQLITE, Dialect, ReadModel, hex_id
+from engine.readmodel import POSTGRES, SQLITE, Dialect, ReadModel
 from engine.recorders import ChainedSQLiteRecorder
-from engine.rows import OPEN_STATUSES, with_timeliness
+from engine.rows import with_timeliness
 from engine.sealing import SealingMapper
 from engine.store import Store
 
@@ -928,64 +928,17 @@ class Homework(Application[UUID]):
             if done < 20_000:
                 return total
 
-    def list_assignments(
-        self,
-        *,
-        client: str | None = None,
-        status: str | None = None,
-        stage: str | None = None,
-        overdue: bool = False,
-        due_before: str | None = None,
-    ) -> list[dict]:
-        today = self.today()
-        filters: dict[str, Any] = {}
-        if client:
-            found = self.client_id(client)
-            if found is None:
-                raise NotFound(f"no client with code {client!r}")
-            filters["client_id"] = found.hex
-        if status:
-            filters["statuses"] = (
-                validate.choice(
-                    "status",
-                    status,
-                    ("proposed", "agreed", "declined", "cancelled", "closed", "open"),
-                ),
-            )
-            if status == "open":
-                filters["statuses"] = OPEN_STATUSES
-        if stage:
-            filters["stage"] = validate.choice("stage", stage, STAGES)
-        if due_before:
-            filters["due_before"] = validate.due_date(due_before, today)
-        if overdue:
-            filters["overdue_on"] = today.isoformat()
+    def list_assignments(self, **filters: Any) -> list[dict]:
+        """``between list`` (filters: client, status, stage, overdue, due_before)."""
         self.refresh()
         with self.reading() as c:
-            rows = self.readmodel.assignments(c, **filters)
-        return [with_timeliness(r, today) for r in rows]
+            return queries.list_assignments(self.readmodel, c, today=self.today(), **filters)
 
     def agenda(self, code: str) -> dict:
         """What to go over at the start of this client's next session."""
-        today = self.today()
         self.refresh()
         with self.reading() as c:
-            client = self.readmodel.client(c, validate.code(code))
-            if client is None:
-                raise NotFound(f"no client with code {code!r}")
-            rows = self.readmodel.assignments(c, client_id=hex_id(client["id"]))
-        rows = [with_timeliness(r, today) for r in rows]
-        last_review = max((r["last_review"]["at"] for r in rows if r["last_review"]), default="")
-        return {
-            "client": client["code"],
-            "as_of": today.isoformat(),
-            "last_review_at": last_review or None,
-            "to_review": [r for r in rows if r["status"] == "agreed"],
-            "awaiting_agreement": [r for r in rows if r["status"] == "proposed"],
-            "declined_since_last_review": [
-                r for r in rows if r["status"] == "declined" and r["declined_at"] > last_review
-            ],
-        }
+            return queries.agenda(self.readmodel, c, code, today=self.today())
 
     def show(self, ref: str) -> dict:
         """One assignment in full: contents, entries, reviews, summary and follow-ups."""
@@ -1024,11 +977,9 @@ class Homework(Application[UUID]):
         return {**client.detail(), "assignments": [with_timeliness(r, self.today()) for r in rows]}
 
     def list_clients(self, status: str | None = None) -> list[dict]:
-        if status:
-            validate.choice("status", status, ("active", "discharged"))
         self.refresh()
         with self.reading() as c:
-            return self.readmodel.clients(c, status)
+            return queries.list_clients(self.readmodel, c, status)
 
 
 @dataclass

@@ -18,10 +18,10 @@ from eventsourcing.domain import Aggregate
 
 from engine.errors import RuleViolation
 from engine.rows import ERASED, assignment_row, iso
+from engine.views import STAGES  # noqa: F401 (re-exported)
 from events import assignments as ev
 from events.base import short_name, stable_topic
 
-STAGES = ("baseline", "practice", "relapse-prevention")
 NEXT_STEPS = ("continue", "step-up", "modify", "close")
 ADJUSTABLE = (
     "instructions",

@@ -10,24 +10,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import TopicError, resolve_topic
 
+from engine.queries import POSTGRES, SQLITE, TRACKING_NAME, Dialect, Queries, hex_id  # noqa: F401
 from engine.rows import (
     ERASED,
-    OPEN_STATUSES,
     ROW_FOLDERS,
     assignment_row,
     client_row,
     notification_row,
 )
 from events.clients import ClientErased
-
-TRACKING_NAME = "homework"
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rm_position (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
@@ -69,36 +66,12 @@ ROW_TABLES = {
 }
 
 
-@dataclass(frozen=True)
-class Dialect:
-    """What differs between SQLite and PostgreSQL in the SQL we write."""
-
-    name: str
-    param: str
-    position: str
-    for_update: str
-
-    def sql(self, text: str) -> str:
-        return text.replace("?", self.param) if self.param != "?" else text
-
-
-SQLITE = Dialect("sqlite", "?", "rowid", "")
-POSTGRES = Dialect("postgresql", "%s", "notification_id", " FOR UPDATE")
-
-
-def hex_id(value: str | UUID | None) -> str | None:
-    """Ids are indexed as 32 hex digits, so a prefix of a printed id finds its record."""
-    if value is None:
-        return None
-    return value.hex if isinstance(value, UUID) else value.replace("-", "")
-
-
-class ReadModel:
+class ReadModel(Queries):
     """Folds new log entries into the summary tables, and answers queries from them."""
 
     def __init__(self, mapper: Mapper[UUID], dialect: Dialect, events_table: str) -> None:
+        super().__init__(dialect)
         self.mapper = mapper
-        self.dialect = dialect
         self.events_table = events_table
 
     # -- maintenance ---------------------------------------------------------------------
@@ -244,70 +217,6 @@ class ReadModel:
             f"ON CONFLICT (id) DO UPDATE SET {updates}",
             values,
         )
-
-    # -- queries -------------------------------------------------------------------------
-
-    def assignment_ids(self, c: Any, prefix: str, limit: int = 6) -> list[str]:
-        c.execute(
-            self.dialect.sql("SELECT id FROM rm_assignments WHERE id LIKE ? ORDER BY id LIMIT ?"),
-            (prefix + "%", limit),
-        )
-        return [r["id"] for r in c.fetchall()]
-
-    def assignments(
-        self,
-        c: Any,
-        *,
-        client_id: str | None = None,
-        statuses: Sequence[str] = (),
-        stage: str | None = None,
-        due_before: str | None = None,
-        overdue_on: str | None = None,
-        steps_up_from: str | None = None,
-    ) -> list[dict]:
-        where, params = [], []
-        if client_id:
-            where.append("client_id = ?")
-            params.append(client_id)
-        if statuses:
-            where.append(f"status IN ({','.join('?' * len(statuses))})")
-            params.extend(statuses)
-        if stage:
-            where.append("stage = ?")
-            params.append(stage)
-        if due_before:
-            where.append("due < ?")
-            params.append(due_before)
-        if overdue_on:
-            where.append("status = 'agreed' AND due < ? AND entries < expected_entries")
-            params.append(overdue_on)
-        if steps_up_from:
-            where.append("steps_up_from = ?")
-            params.append(steps_up_from)
-        sql = "SELECT row FROM rm_assignments"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        c.execute(self.dialect.sql(sql + " ORDER BY due, client, id"), params)
-        return [json.loads(r["row"]) for r in c.fetchall()]
-
-    def client(self, c: Any, code: str) -> dict | None:
-        c.execute(self.dialect.sql("SELECT row FROM rm_clients WHERE code = ?"), (code,))
-        r = c.fetchone()
-        return json.loads(r["row"]) if r else None
-
-    def clients(self, c: Any, status: str | None = None) -> list[dict]:
-        if status:
-            c.execute(
-                self.dialect.sql("SELECT row FROM rm_clients WHERE status = ? ORDER BY code"),
-                (status,),
-            )
-        else:
-            c.execute("SELECT row FROM rm_clients ORDER BY code")
-        return [json.loads(r["row"]) for r in c.fetchall()]
-
-    def open_assignments(self, c: Any, client_id: str) -> list[str]:
-        rows = self.assignments(c, client_id=client_id, statuses=OPEN_STATUSES)
-        return [r["id"][:8] for r in rows]
 
     def snapshot(self, c: Any) -> dict[str, dict]:
         """Every stored row by table and id (for ``replay --check``)."""

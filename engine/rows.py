@@ -8,17 +8,14 @@ personal text (names, contacts, entry contents) — only codes, dates, counts an
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from functools import singledispatch
 from typing import Any
 
+from engine.views import ERASED, OPEN_STATUSES, with_timeliness  # noqa: F401 (re-exported)
 from events import assignments as a
 from events import clients as c
 from events import notifications as n
-
-OPEN_STATUSES = ("proposed", "agreed")
-#: What a personal value reads as once its client's key has been destroyed.
-ERASED = "[erased]"
 
 
 def iso(moment: datetime) -> str:
@@ -225,17 +222,6 @@ def _(event: n.DeliveryAttempted, row: dict | None) -> dict:
 @notification_row.register
 def _(event: n.DeliveryRetryRequested, row: dict | None) -> dict:
     return _bump(row, event, status="pending", next_attempt_at=iso(event.timestamp))
-
-
-# -- time-dependent facts, computed when asked ------------------------------------------
-
-
-def with_timeliness(row: dict, today: date) -> dict:
-    """Add ``overdue`` and ``days_late`` as of ``today`` (they change without events)."""
-    due = date.fromisoformat(row["due"])
-    late = (today - due).days
-    overdue = row["status"] == "agreed" and late > 0 and row["entries"] < row["expected_entries"]
-    return {**row, "overdue": overdue, "days_late": late if overdue else 0}
 
 
 ROW_FOLDERS = {**dict.fromkeys(c.CLIENT_EVENTS, client_row)}

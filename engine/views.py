@@ -1,0 +1,19 @@
+"""Small shared facts about views that need no event classes (so queries stay light)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+OPEN_STATUSES = ("proposed", "agreed")
+ASSIGNMENT_STATUSES = ("proposed", "agreed", "declined", "cancelled", "closed")
+STAGES = ("baseline", "practice", "relapse-prevention")
+#: What a personal value reads as once its client's key has been destroyed.
+ERASED = "[erased]"
+
+
+def with_timeliness(row: dict, today: date) -> dict:
+    """Add ``overdue`` and ``days_late`` as of ``today`` (they change without events)."""
+    due = date.fromisoformat(row["due"])
+    late = (today - due).days
+    overdue = row["status"] == "agreed" and late > 0 and row["entries"] < row["expected_entries"]
+    return {**row, "overdue": overdue, "days_late": late if overdue else 0}
