@@ -24,6 +24,7 @@ from engine.rows import (
     client_row,
     notification_row,
 )
+from engine.sealing import ROW_PERSONAL
 from events.clients import ClientErased
 
 SCHEMA = (
@@ -166,7 +167,8 @@ class ReadModel(Queries):
                     originator_version=r["originator_version"],
                     topic=r["topic"],
                     state=bytes(r["state"]),
-                )
+                ),
+                only=ROW_PERSONAL,
             )
             events.append(event)
         self._fold_events(c, events)

@@ -25,6 +25,8 @@ from engine.keys import KeyStore
 from engine.rows import ERASED
 
 SEALED = "_sealed_"
+#: The only sealed fields a summary row shows (the client's code), opened for read models.
+ROW_PERSONAL = frozenset({"code", "client"})
 
 
 def owner_of(event: Any) -> UUID:
@@ -54,9 +56,13 @@ class SealingMapper(Mapper[UUID]):
         object.__setattr__(sealed, "__dict__", state)
         return super().to_stored_event(sealed)
 
-    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+    def to_domain_event(self, stored_event: StoredEvent, only: frozenset[str] | None = None) -> Any:
+        """Decode an event, opening its sealed fields (or ``only`` those named: the read
+        models need just the client code, and skipping the rest saves most of the work)."""
         event = super().to_domain_event(stored_event)
         personal = getattr(type(event), "PERSONAL", ())
+        if only is not None:
+            personal = [path for path in personal if path in only]
         if personal:
             client = owner_of(event)
             key = self.keys.key(client)

@@ -14,6 +14,7 @@ whose positions may legitimately skip values after a rolled-back write.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from hashlib import sha256
@@ -112,25 +113,28 @@ def verify(
     """Walk the log in position order, recomputing every link.
 
     ``locate_seq(n)`` returns the positions of rows whose seq is ``n``; it is called only
-    at a break, to tell a deletion from a move or an insertion.
+    at a break, to tell a deletion from a move or an insertion. (The loop inlines ``link``:
+    it runs once per stored event.)
     """
     result = Verification()
-    expected, prev = 1, GENESIS
+    expected, prev, head_position = 1, GENESIS, 0
+    pack, digest, join = _NUMBERS.pack, sha256, b"".join
+    names: dict[str, bytes] = {}
+    checkpoint_seq = against.seq if against is not None else 0
     for position, seq, chain, oid, version, topic, state in rows:
-        if seq < 1 or version < 1:
-            result.first_break = Break(
-                position,
-                "altered",
-                f"the row at position {position} has no valid sequence "
-                "number or version: it was edited",
-            )
-            return result
         if seq != expected:
-            result.first_break = _sequence_break(
-                result.head_position, position, seq, expected, locate_seq
-            )
-            return result
-        if link(prev, position, seq, oid, version, topic, state) != chain:
+            result.first_break = _sequence_break(head_position, position, seq, expected, locate_seq)
+            break
+        name = names.get(topic)
+        if name is None:
+            name = names[topic] = str(topic).encode()
+        try:
+            computed = digest(
+                join((prev, pack(position, seq, version, len(oid), len(name)), oid, name, state))
+            ).digest()
+        except (struct.error, TypeError):
+            computed = b""  # a value changed to another type: it cannot match
+        if computed != chain:
             result.first_break = Break(
                 position,
                 "altered",
@@ -138,29 +142,21 @@ def verify(
                 "bytes, its position or the event before it changed (an edit, an insertion, "
                 "or a restore from a text dump, which renumbers positions)",
             )
-            return result
-        if (
-            against is not None
-            and seq == against.seq
-            and chain.hex()[:CHECKPOINT_HEX] != against.chain
-        ):
+            break
+        if seq == checkpoint_seq and chain.hex()[:CHECKPOINT_HEX] != against.chain:
             result.first_break = Break(
                 position,
                 "rewritten",
                 f"event #{seq} at position {position} differs from the checkpoint: the log was "
                 "rewritten up to here",
             )
-            return result
-        prev, expected = chain, expected + 1
-        result.events, result.head_seq, result.head_position, result.head_chain = (
-            seq,
-            seq,
-            position,
-            chain,
-        )
-    if against is not None and result.head_seq < against.seq:
+            break
+        prev, expected, head_position = chain, expected + 1, position
+    result.events = result.head_seq = expected - 1
+    result.head_position, result.head_chain = head_position, prev
+    if result.first_break is None and against is not None and result.head_seq < against.seq:
         result.first_break = Break(
-            result.head_position + 1,
+            head_position + 1,
             "cut off",
             f"the log ends at event #{result.head_seq} but the checkpoint covers "
             f"#{against.seq}: {against.seq - result.head_seq} event(s) were cut off the end",
@@ -172,6 +168,10 @@ def _sequence_break(
     previous: int, position: int, seq: int, expected: int, locate_seq: Callable[[int], list[int]]
 ) -> Break:
     """Explain a row whose sequence number is not the next one."""
+    if not isinstance(seq, int) or seq < 1:
+        return Break(
+            position, "altered", f"the row at position {position} has no valid sequence number"
+        )
     if seq > expected:
         moved = [p for p in locate_seq(expected) if p > position]
         if moved:

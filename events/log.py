@@ -15,10 +15,13 @@ The export format (``between log --json``) is JSON Lines, one event per line::
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -54,56 +57,57 @@ def kind_of(event: Any) -> str:
 
 
 def raw_rows(app: Any, after: int = 0, batch: int = BATCH) -> Iterator[tuple]:
-    """(position, seq, chain, id bytes, version, topic, state) in position order."""
-    d = app.dialect
-    sql = d.sql(
-        f"SELECT {d.position} AS position, seq, chain, originator_id AS oid, "
-        "originator_version AS version, topic, state FROM stored_events "
-        f"WHERE {d.position} > ? ORDER BY {d.position} LIMIT ?"
+    """(position, seq, chain, id bytes, version, topic, state) in position order, streamed
+    from one read transaction (a consistent snapshot) in batches of ``batch`` rows."""
+    if app.store.is_sqlite:
+        yield from _sqlite_rows(app.store.path, after, batch)
+        return
+    from psycopg.rows import tuple_row
+
+    sql = (
+        "SELECT notification_id, seq, chain, originator_id, originator_version, topic, state "
+        "FROM stored_events WHERE notification_id > %s ORDER BY notification_id"
     )
-    position = after
-    while True:
-        with app.reading() as cur:
-            cur.execute(sql, (position, batch))
-            rows = cur.fetchall()
-        for r in rows:
-            try:
-                oid = r["oid"].bytes if isinstance(r["oid"], UUID) else bytes.fromhex(r["oid"])
-                yield (
-                    r["position"],
-                    r["seq"],
-                    bytes(r["chain"]),
-                    oid,
-                    r["version"],
-                    r["topic"],
-                    bytes(r["state"]),
-                )
-            except (TypeError, ValueError, AttributeError):  # a value of the wrong type
-                yield _as_stored(r)
-        if len(rows) < batch:
-            return
-        position = rows[-1]["position"]
+    with (
+        app.factory.datastore.get_connection() as conn,
+        conn.transaction(),
+        conn.cursor(name="between_log", row_factory=tuple_row) as cursor,
+    ):
+        cursor.itersize = batch
+        cursor.execute(sql, (after,))
+        for row in cursor:
+            yield _plain_row(row)
 
 
-def _as_stored(r: Any) -> tuple:
-    """A row whose values were changed to other types, as bytes that cannot match."""
+def _sqlite_rows(path: Any, after: int, batch: int) -> Iterator[tuple]:
+    with closing(sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)) as db:
+        cursor = db.execute(
+            "SELECT rowid, seq, chain, originator_id, originator_version, topic, state "
+            "FROM stored_events WHERE rowid > ? ORDER BY rowid",
+            (after,),
+        )
+        fromhex = bytes.fromhex
+        while rows := cursor.fetchmany(batch):
+            for position, seq, chain, oid, version, topic, state in rows:
+                try:
+                    yield position, seq, chain, fromhex(oid), version, topic, state
+                except (TypeError, ValueError):  # a value of the wrong type: edited by hand
+                    yield _plain_row((position, seq, chain, oid, version, topic, state))
+
+
+def _plain_row(row: tuple) -> tuple:
+    """A row as plain values; values changed to other types become bytes that cannot match."""
 
     def blob(value: Any) -> bytes:
         if isinstance(value, bytes | bytearray | memoryview):
             return bytes(value)
+        if isinstance(value, UUID):
+            return value.bytes
         return str(value).encode("utf-8", "surrogateescape")
 
-    seq = r["seq"] if isinstance(r["seq"], int) else -1
-    version = r["version"] if isinstance(r["version"], int) else -1
-    return (
-        r["position"],
-        seq,
-        blob(r["chain"]),
-        blob(r["oid"]),
-        version,
-        str(r["topic"]),
-        blob(r["state"]),
-    )
+    position, seq, chain, oid, version, topic, state = row
+    return (position, seq if isinstance(seq, int) else -1, blob(chain), blob(oid),
+            version if isinstance(version, int) else -1, str(topic), blob(state))  # fmt: skip
 
 
 def positions_of_seq(app: Any, seq: int) -> list[int]:

@@ -17,6 +17,7 @@ from eventsourcing.persistence import StoredEvent
 from engine.assignments import Assignment
 from engine.readmodel import ROW_TABLES
 from engine.rows import ROW_FOLDERS, with_timeliness
+from engine.sealing import ROW_PERSONAL
 from events.assignments import AssignmentProposed
 
 PROPOSED = AssignmentProposed.TOPIC
@@ -43,15 +44,19 @@ def proposals(app: Any) -> Iterator[AssignmentProposed]:
                 PROPOSED,
                 bytes(r["state"]),
             )
-            yield app.mapper.to_domain_event(stored)
+            yield app.mapper.to_domain_event(stored, only=ROW_PERSONAL)
         if len(rows) < BATCH:
             return
         position = rows[-1]["position"]
 
 
-def history_until(app: Any, aggregate_id: UUID, moment: datetime | None) -> list[Any]:
-    """An aggregate's events recorded at or before ``moment`` (all of them if None)."""
-    events = list(app.events.get(aggregate_id))
+def history_until(
+    app: Any, aggregate_id: UUID, moment: datetime | None, only: frozenset[str] | None = None
+) -> list[Any]:
+    """An aggregate's events recorded at or before ``moment`` (all of them if None),
+    opening only the sealed fields named in ``only`` (all of them if None)."""
+    stored = app.recorder.select_events(aggregate_id)
+    events = [app.mapper.to_domain_event(s, only=only) for s in stored]
     if moment is None:
         return events
     return [e for e in events if e.timestamp <= moment]
@@ -73,7 +78,7 @@ def rows_at(app: Any, moment: datetime, client: str | None = None) -> Iterator[d
     for proposed in proposals(app):
         if proposed.timestamp > moment or (client and proposed.client != client):
             continue
-        row = fold(history_until(app, proposed.originator_id, moment))
+        row = fold(history_until(app, proposed.originator_id, moment, ROW_PERSONAL))
         if row is not None:
             yield with_timeliness(row, today)
 
@@ -144,7 +149,7 @@ def check_read_model(app: Any) -> list[str]:
         batch.clear()
 
     for aggregate_id in aggregate_ids(app):
-        events = history_until(app, aggregate_id, None)
+        events = history_until(app, aggregate_id, None, ROW_PERSONAL)
         row = fold(events)
         if row is None:
             continue
