@@ -920,12 +920,12 @@ class Homework(Application[UUID]):
         """Drop the read model and fold the whole log again; return the events applied."""
         with self.writing() as c:
             self.readmodel.reset(c)
-        total = 0
+        total, chunk = 0, 50_000  # events a transaction: writers wait at most one chunk
         while True:
             with self.writing() as c:
-                done = self.readmodel.catch_up(c, limit=20_000)
+                done = self.readmodel.catch_up(c, batch=5_000, limit=chunk)
             total += done
-            if done < 20_000:
+            if done < chunk:
                 return total
 
     def list_assignments(self, **filters: Any) -> list[dict]:

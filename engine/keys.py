@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from engine.errors import StoreError
 
 KEY_CHECK = b"between: this is the right key"
+KEY_CACHE = 1024  # client keys kept in memory by one process
 
 
 def config_keys_dir() -> Path:
@@ -110,6 +111,8 @@ class KeyStore:
     def key(self, client_id: UUID) -> bytes | None:
         """The client's key, or None once erased; a key that was never stored is an error."""
         if client_id not in self._cache:
+            if len(self._cache) >= KEY_CACHE:  # bounded: memory stays flat over a long log
+                del self._cache[next(iter(self._cache))]
             found, stored = self.backend.get(client_id)
             if not found:
                 raise StoreError(

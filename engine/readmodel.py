@@ -152,25 +152,21 @@ class ReadModel(Queries):
         )
 
     def _fold(self, c: Any, rows: Sequence[Any]) -> None:
-        events = []
+        events, ids = [], {}
+        decode = self.mapper.to_domain_event
         for r in rows:
+            topic = r["topic"]
             try:
-                cls = resolve_topic(r["topic"])
+                cls = resolve_topic(topic)
             except TopicError:
                 continue
             if cls not in ROW_FOLDERS:
                 continue
             oid = r["originator_id"]
-            event = self.mapper.to_domain_event(
-                StoredEvent(
-                    originator_id=oid if isinstance(oid, UUID) else UUID(oid),
-                    originator_version=r["originator_version"],
-                    topic=r["topic"],
-                    state=bytes(r["state"]),
-                ),
-                only=ROW_PERSONAL,
-            )
-            events.append(event)
+            if not isinstance(oid, UUID):
+                oid = ids.get(oid) or ids.setdefault(oid, UUID(oid))
+            stored = StoredEvent(oid, r["originator_version"], topic, bytes(r["state"]))
+            events.append(decode(stored, only=ROW_PERSONAL))
         self._fold_events(c, events)
 
     def _fold_events(self, c: Any, events: Sequence[Any]) -> None:
@@ -233,7 +229,7 @@ def _columns(columns: tuple[str, ...], row: dict) -> tuple[Any, ...]:
     values = []
     for col in columns:
         if col == "row":
-            values.append(json.dumps(row, ensure_ascii=False, sort_keys=True))
+            values.append(json.dumps(row, ensure_ascii=False))
         elif col in ("id", "client_id", "steps_up_from", "assignment_id"):
             values.append(hex_id(row[col]))
         elif col == "code" and row["status"] == "erased":

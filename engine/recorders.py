@@ -45,7 +45,9 @@ class _ImmediateTransaction(SQLiteTransaction):
 
     def __enter__(self) -> SQLiteCursor:
         cursor = self.connection.cursor()
-        cursor.execute("PRAGMA secure_delete = ON")  # replaced bytes are zeroed, not left behind
+        if not getattr(self.connection, "secure_delete", False):
+            cursor.execute("PRAGMA secure_delete = ON")  # replaced bytes are zeroed, not kept
+            self.connection.secure_delete = True
         cursor.execute("BEGIN IMMEDIATE")
         return cursor
 

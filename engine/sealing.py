@@ -60,9 +60,7 @@ class SealingMapper(Mapper[UUID]):
         """Decode an event, opening its sealed fields (or ``only`` those named: the read
         models need just the client code, and skipping the rest saves most of the work)."""
         event = super().to_domain_event(stored_event)
-        personal = getattr(type(event), "PERSONAL", ())
-        if only is not None:
-            personal = [path for path in personal if path in only]
+        personal = _personal(type(event), only)
         if personal:
             client = owner_of(event)
             key = self.keys.key(client)
@@ -71,6 +69,13 @@ class SealingMapper(Mapper[UUID]):
                     vars(event), path, lambda token, path=path: _open(key, client, path, token)
                 )
         return event
+
+
+@lru_cache(maxsize=256)
+def _personal(cls: type, only: frozenset[str] | None) -> tuple[str, ...]:
+    """The sealed paths of an event class to open (all, or those in ``only``)."""
+    paths = getattr(cls, "PERSONAL", ())
+    return tuple(p for p in paths if only is None or p in only)
 
 
 def _replace(state: dict, path: str, change: Any) -> None:
@@ -82,7 +87,7 @@ def _replace(state: dict, path: str, change: Any) -> None:
         state[field] = change(state[field])
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)
 def _cipher(key: bytes) -> AESGCM:
     return AESGCM(key)
 

@@ -1,0 +1,26 @@
+"""Run one ``between`` command and report its peak resident memory.
+
+python -m bench.peak verify        # prints the command's output, then "peak-kb N" on stderr
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+
+
+def main() -> None:
+    from cli import build_cli
+
+    code = 0
+    try:
+        build_cli()(args=sys.argv[1:], prog_name="between")
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    finally:
+        print(f"peak-kb {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
