@@ -9,6 +9,19 @@ import resource
 import sys
 
 
+def peak_kb() -> int:
+    """This process image's high-water mark (VmHWM). Unlike ru_maxrss it starts afresh at
+    exec, so a large parent that forked us does not count."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def main() -> None:
     from cli import build_cli
 
@@ -18,7 +31,7 @@ def main() -> None:
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else 1
     finally:
-        print(f"peak-kb {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}", file=sys.stderr)
+        print(f"peak-kb {peak_kb()}", file=sys.stderr)
     sys.exit(code)
 
 
