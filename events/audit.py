@@ -14,7 +14,15 @@ from engine.errors import InvalidInput, NotFound
 from events import replay
 from events.base import REGISTRY, short_name
 from events.chain import Checkpoint, Verification, verify
-from events.log import Entry, entries, export_record, narrate, positions_of_seq, raw_rows
+from events.log import (
+    Entry,
+    entries,
+    export_record,
+    narrate,
+    positions_of_seq,
+    row_batches,
+    stored_id_bytes,
+)
 
 Progress = Callable[[int, str], Any]
 _NO_PROGRESS: Progress = lambda total, label: nullcontext(None)  # noqa: E731
@@ -138,14 +146,13 @@ def verify_log(app: Any, against: str | None, progress: Progress = _NO_PROGRESS)
         raise InvalidInput(str(e)) from None
     total = app.recorder.max_notification_id() or 0
     with progress(total, "verifying") as bar:
-        rows = raw_rows(app) if bar is None else _tracked(raw_rows(app), bar)
-        return verify(rows, lambda seq: positions_of_seq(app, seq), checkpoint)
+        batches = row_batches(app) if bar is None else _tracked(row_batches(app), bar)
+        return verify(
+            batches, lambda seq: positions_of_seq(app, seq), checkpoint, stored_id_bytes(app)
+        )
 
 
-def _tracked(rows: Iterator[tuple], bar: Any, every: int = 5000) -> Iterator[tuple]:
-    last = 0
-    for row in rows:
-        yield row
-        if row[0] - last >= every:
-            bar.update(row[0] - last)
-            last = row[0]
+def _tracked(batches: Iterator[list[tuple]], bar: Any) -> Iterator[list[tuple]]:
+    for rows in batches:
+        yield rows
+        bar.update(len(rows))

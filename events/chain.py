@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from hashlib import sha256
 from struct import Struct
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 GENESIS = bytes(32)
@@ -106,55 +106,66 @@ class Verification:
 
 
 def verify(
-    rows: Iterable[Row],
+    batches: Iterable[list[tuple]],
     locate_seq: Callable[[int], list[int]],
     against: Checkpoint | None = None,
+    id_bytes: Callable[[Any], bytes] = bytes.fromhex,
 ) -> Verification:
     """Walk the log in position order, recomputing every link.
 
-    ``locate_seq(n)`` returns the positions of rows whose seq is ``n``; it is called only
-    at a break, to tell a deletion from a move or an insertion. (The loop inlines ``link``:
-    it runs once per stored event.)
+    ``batches`` yields lists of stored rows (position, seq, chain, aggregate id as stored,
+    version, topic, state); ``id_bytes`` turns a stored id into the bytes the chain covers.
+    ``locate_seq(n)`` returns the positions of rows whose seq is ``n``; it is called only at a
+    break, to tell a deletion from a move or an insertion. The loop inlines ``link``: it runs
+    once per stored event.
     """
     result = Verification()
     expected, prev, head_position = 1, GENESIS, 0
     pack, digest, join = _NUMBERS.pack, sha256, b"".join
-    names: dict[str, bytes] = {}
+    names: dict[Any, bytes] = {}
     checkpoint_seq = against.seq if against is not None else 0
-    for position, seq, chain, oid, version, topic, state in rows:
-        if seq != expected:
-            result.first_break = _sequence_break(head_position, position, seq, expected, locate_seq)
+    broken: Break | None = None
+    for rows in batches:
+        for position, seq, chain, oid, version, topic, state in rows:
+            if seq != expected:
+                broken = _sequence_break(head_position, position, seq, expected, locate_seq)
+                break
+            name = names.get(topic)
+            if name is None:
+                name = names[topic] = str(topic).encode()
+            try:
+                key = id_bytes(oid)
+                computed = digest(
+                    join(
+                        (prev, pack(position, seq, version, len(key), len(name)), key, name, state)
+                    )
+                ).digest()
+            except (struct.error, TypeError, ValueError, AttributeError):
+                computed = b""  # a value changed to another type: it cannot match
+            if computed != chain:
+                broken = Break(
+                    position,
+                    "altered",
+                    f"event #{seq} at position {position} does not match the chain: its stored "
+                    "bytes, its position or the event before it changed (an edit, an insertion, "
+                    "or a restore from a text dump, which renumbers positions)",
+                )
+                break
+            if seq == checkpoint_seq and chain.hex()[:CHECKPOINT_HEX] != against.chain:
+                broken = Break(
+                    position,
+                    "rewritten",
+                    f"event #{seq} at position {position} differs from the checkpoint: the log "
+                    "was rewritten up to here",
+                )
+                break
+            prev, expected, head_position = chain, expected + 1, position
+        if broken:
             break
-        name = names.get(topic)
-        if name is None:
-            name = names[topic] = str(topic).encode()
-        try:
-            computed = digest(
-                join((prev, pack(position, seq, version, len(oid), len(name)), oid, name, state))
-            ).digest()
-        except (struct.error, TypeError):
-            computed = b""  # a value changed to another type: it cannot match
-        if computed != chain:
-            result.first_break = Break(
-                position,
-                "altered",
-                f"event #{seq} at position {position} does not match the chain: its stored "
-                "bytes, its position or the event before it changed (an edit, an insertion, "
-                "or a restore from a text dump, which renumbers positions)",
-            )
-            break
-        if seq == checkpoint_seq and chain.hex()[:CHECKPOINT_HEX] != against.chain:
-            result.first_break = Break(
-                position,
-                "rewritten",
-                f"event #{seq} at position {position} differs from the checkpoint: the log was "
-                "rewritten up to here",
-            )
-            break
-        prev, expected, head_position = chain, expected + 1, position
+    result.first_break = broken
     result.events = result.head_seq = expected - 1
     result.head_position, result.head_chain = head_position, prev
-    if result.first_break is None and against is not None and result.head_seq < against.seq:
+    if broken is None and against is not None and result.head_seq < against.seq:
         result.first_break = Break(
             head_position + 1,
             "cut off",

@@ -56,58 +56,50 @@ def kind_of(event: Any) -> str:
     return "assignment"
 
 
-def raw_rows(app: Any, after: int = 0, batch: int = BATCH) -> Iterator[tuple]:
-    """(position, seq, chain, id bytes, version, topic, state) in position order, streamed
-    from one read transaction (a consistent snapshot) in batches of ``batch`` rows."""
+def row_batches(app: Any, after: int = 0, batch: int = BATCH) -> Iterator[list[tuple]]:
+    """Stored rows in position order, as they are stored — (position, seq, chain, aggregate
+    id, version, topic, state) — in lists of up to ``batch``, from one read snapshot."""
     if app.store.is_sqlite:
-        yield from _sqlite_rows(app.store.path, after, batch)
+        with closing(sqlite3.connect(f"file:{quote(str(app.store.path))}?mode=ro", uri=True)) as db:
+            cursor = db.execute(
+                "SELECT rowid, seq, chain, originator_id, originator_version, topic, state "
+                "FROM stored_events WHERE rowid > ? ORDER BY rowid",
+                (after,),
+            )
+            while rows := cursor.fetchmany(batch):
+                yield rows
         return
     from psycopg.rows import tuple_row
 
-    sql = (
-        "SELECT notification_id, seq, chain, originator_id, originator_version, topic, state "
-        "FROM stored_events WHERE notification_id > %s ORDER BY notification_id"
-    )
     with (
         app.factory.datastore.get_connection() as conn,
         conn.transaction(),
         conn.cursor(name="between_log", row_factory=tuple_row) as cursor,
     ):
-        cursor.itersize = batch
-        cursor.execute(sql, (after,))
-        for row in cursor:
-            yield _plain_row(row)
-
-
-def _sqlite_rows(path: Any, after: int, batch: int) -> Iterator[tuple]:
-    with closing(sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)) as db:
-        cursor = db.execute(
-            "SELECT rowid, seq, chain, originator_id, originator_version, topic, state "
-            "FROM stored_events WHERE rowid > ? ORDER BY rowid",
+        cursor.execute(
+            "SELECT notification_id, seq, chain, originator_id, originator_version, topic, state "
+            "FROM stored_events WHERE notification_id > %s ORDER BY notification_id",
             (after,),
         )
-        fromhex = bytes.fromhex
         while rows := cursor.fetchmany(batch):
-            for position, seq, chain, oid, version, topic, state in rows:
-                try:
-                    yield position, seq, chain, fromhex(oid), version, topic, state
-                except (TypeError, ValueError):  # a value of the wrong type: edited by hand
-                    yield _plain_row((position, seq, chain, oid, version, topic, state))
+            yield rows
 
 
-def _plain_row(row: tuple) -> tuple:
-    """A row as plain values; values changed to other types become bytes that cannot match."""
+def stored_id_bytes(app: Any) -> Any:
+    """How a stored aggregate id becomes the bytes the chain covers, for this store."""
+    return bytes.fromhex if app.store.is_sqlite else _uuid_bytes
 
-    def blob(value: Any) -> bytes:
-        if isinstance(value, bytes | bytearray | memoryview):
-            return bytes(value)
-        if isinstance(value, UUID):
-            return value.bytes
-        return str(value).encode("utf-8", "surrogateescape")
 
-    position, seq, chain, oid, version, topic, state = row
-    return (position, seq if isinstance(seq, int) else -1, blob(chain), blob(oid),
-            version if isinstance(version, int) else -1, str(topic), blob(state))  # fmt: skip
+def _uuid_bytes(value: UUID) -> bytes:
+    return value.bytes
+
+
+def raw_rows(app: Any, after: int = 0) -> Iterator[tuple]:
+    """Stored rows one by one, with the aggregate id as the bytes the chain covers."""
+    to_bytes = stored_id_bytes(app)
+    for rows in row_batches(app, after):
+        for position, seq, chain, oid, version, topic, state in rows:
+            yield position, seq, bytes(chain), to_bytes(oid), version, topic, bytes(state)
 
 
 def positions_of_seq(app: Any, seq: int) -> list[int]:
