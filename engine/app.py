@@ -31,7 +31,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from engine import queries, validate
-from engine.assignments import ADJUSTABLE, NEXT_STEPS, STAGES, Assignment
+from engine.assignments import ADJUSTABLE, NEXT_STEPS, Assignment
 from engine.clients import Client, new_client_id
 from engine.errors import Conflict, InvalidInput, NotFound, RuleViolation, StoreError
 from engine.keys import (
@@ -50,11 +50,12 @@ from engine.keys import (
 from engine.notifications import Notification
 from engine.operators import OPERATORS_ID, Operators
 from engine.plugins import Plugins
-from engine.readmodel import POSTGRES, SQLITE, Dialect, ReadModel
+from engine.queries import POSTGRES, SQLITE, Dialect
+from engine.readmodel import ReadModel
 from engine.recorders import ChainedSQLiteRecorder
-from engine.rows import with_timeliness
 from engine.sealing import SealingMapper
 from engine.store import Store
+from engine.views import STAGES, with_timeliness
 
 ATTEMPTS = 8
 RECENT = 256  # aggregates kept in memory after a save (fast-forwarded on the next load)

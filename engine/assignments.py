@@ -17,8 +17,8 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from engine.errors import RuleViolation
-from engine.rows import ERASED, assignment_row, iso
-from engine.views import STAGES  # noqa: F401 (re-exported)
+from engine.rows import assignment_row, iso
+from engine.views import ERASED
 from events import assignments as ev
 from events.base import short_name, stable_topic
 

@@ -39,8 +39,8 @@ from engine.assignments import Assignment
 from engine.channels import PERMANENT, RETRYABLE, Delivery, Message
 from engine.clients import Client
 from engine.notifications import Notification
-from engine.rows import ERASED
 from engine.settings import Settings
+from engine.views import ERASED
 from events import assignments as a
 
 TRACKING = "notifications"

@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import TopicError, resolve_topic
 
-from engine.queries import POSTGRES, SQLITE, TRACKING_NAME, Dialect, Queries, hex_id  # noqa: F401
+from engine.queries import TRACKING_NAME, Dialect, Queries, hex_id
 from engine.rows import (
     ERASED,
     ROW_FOLDERS,

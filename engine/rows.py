@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import singledispatch
 from typing import Any
 
-from engine.views import ERASED, OPEN_STATUSES, with_timeliness  # noqa: F401 (re-exported)
+from engine.views import ERASED
 from events import assignments as a
 from events import clients as c
 from events import notifications as n

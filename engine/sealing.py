@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from engine.keys import KeyStore
-from engine.rows import ERASED
+from engine.views import ERASED
 
 SEALED = "_sealed_"
 #: The only sealed fields a summary row shows (the client's code), opened for read models.

@@ -16,8 +16,9 @@ from eventsourcing.persistence import StoredEvent
 
 from engine.assignments import Assignment
 from engine.readmodel import ROW_TABLES
-from engine.rows import ROW_FOLDERS, with_timeliness
+from engine.rows import ROW_FOLDERS
 from engine.sealing import ROW_PERSONAL
+from engine.views import with_timeliness
 from events.assignments import AssignmentProposed
 
 PROPOSED = AssignmentProposed.TOPIC
