@@ -64,6 +64,7 @@ class Dispatcher:
         self.app = app
         self.settings = settings
         self.actor = actor or "between-notify"
+        app._meta(self.actor, None, "notify")  # read-only stores and unlisted actors stop here
         conf = settings.section("notify")
         self.lead = timedelta(days=int(conf.get("due_soon_days", 1)))
         self.max_attempts = int(conf.get("max_attempts", 6))
