@@ -77,3 +77,20 @@ def count_events(app) -> int:
     with app.reading() as c:
         c.execute("SELECT COUNT(*) AS n FROM stored_events")
         return c.fetchone()["n"]
+
+
+RELAXATION = {
+    "instructions": "i",
+    "rationale": "r",
+    "stage": "practice",
+    "difficulty": 1,
+    "due": "+2",
+    "expected_entries": 2,
+    "parameters": {"technique": "other"},
+}
+
+
+def relaxation(app, code: str, **changes) -> str:
+    """Propose relaxation homework for ``code`` (as dr.lee unless ``actor`` is given); its id."""
+    fields = {**RELAXATION, "actor": "dr.lee", **changes}
+    return app.propose(code, "relaxation", **fields).result

@@ -16,7 +16,7 @@ from engine.errors import StoreError
 from engine.store import Store
 from events.audit import verify_log
 from events.chain import link
-from tests.helpers import count_events
+from tests.helpers import count_events, relaxation
 
 ACTOR = {"actor": "dr.lee"}
 
@@ -27,18 +27,16 @@ def populate(app: Homework, clock, clients: int = 3) -> list[str]:
     for n in range(clients):
         code = f"C{n}"
         app.register_client(code, f"Client {n}", "dr.lee", **ACTOR)
-        aid = app.propose(
+        aid = relaxation(
+            app,
             code,
-            "relaxation",
             instructions="breathe",
             rationale="calm",
-            stage="practice",
             difficulty=2,
             due="+7",
             expected_entries=3,
             parameters={"technique": "mindfulness"},
-            **ACTOR,
-        ).result
+        )
         app.agree(aid, confidence=6, **ACTOR)
         for day in range(3):
             clock.advance(days=1)
@@ -143,18 +141,7 @@ def test_replay_at_a_moment_matches_what_list_said_then(tmp_path, clock):
     Homework.initialise(Store.parse(url))
     app = Homework(Store.parse(url), clock=clock)
     app.register_client("C1", "Ana", "dr.lee", **ACTOR)
-    aid = app.propose(
-        "C1",
-        "relaxation",
-        instructions="i",
-        rationale="r",
-        stage="practice",
-        difficulty=1,
-        due="+2",
-        expected_entries=2,
-        parameters={"technique": "other"},
-        **ACTOR,
-    ).result
+    aid = relaxation(app, "C1")
     app.agree(aid, **ACTOR)
     clock.advance(days=4)
     then = clock.moment

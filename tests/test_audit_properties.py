@@ -22,7 +22,7 @@ from engine.errors import BetweenError
 from engine.store import Store
 from events.audit import verify_log
 from events.replay import check_read_model, rows_at
-from tests.helpers import Clock
+from tests.helpers import Clock, relaxation
 
 ACTOR = {"actor": "dr.lee"}
 ENTRY = {"minutes": 5, "tension_before": 6, "tension_after": 3}
@@ -55,20 +55,7 @@ def apply(app: Homework, clock: Clock, ids: list[str], op: tuple) -> None:
         app.register_client(f"C{op[1]}", f"Client {op[1]}", "dr.lee", **ACTOR)
         return
     if kind == "propose":
-        ids.append(
-            app.propose(
-                f"C{op[1]}",
-                "relaxation",
-                instructions="i",
-                rationale="r",
-                stage="practice",
-                difficulty=1,
-                due="+2",
-                expected_entries=2,
-                parameters={"technique": "other"},
-                **ACTOR,
-            ).result
-        )
+        ids.append(relaxation(app, f"C{op[1]}"))
         return
     if not ids:
         return

@@ -14,7 +14,7 @@ import pytest
 from engine.app import ATTEMPTS, Homework
 from engine.errors import Conflict
 from engine.store import Store
-from tests.helpers import count_events
+from tests.helpers import count_events, relaxation
 
 ACTOR = {"actor": "dr.lee"}
 WRITER = textwrap.dedent(
@@ -41,18 +41,7 @@ WRITER = textwrap.dedent(
 
 def agreed_assignment(app: Homework) -> str:
     app.register_client("C1", "Ana", "dr.lee", **ACTOR)
-    aid = app.propose(
-        "C1",
-        "relaxation",
-        instructions="i",
-        rationale="r",
-        stage="practice",
-        difficulty=1,
-        due="+3",
-        expected_entries=500,
-        parameters={"technique": "other"},
-        **ACTOR,
-    ).result
+    aid = relaxation(app, "C1", due="+3", expected_entries=500)
     app.agree(aid, **ACTOR)
     return aid
 

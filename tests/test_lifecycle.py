@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import InvalidInput, NotFound, RuleViolation
-from tests.helpers import count_events
+from tests.helpers import count_events, relaxation
 
 ACTOR = {"actor": "dr.lee"}
 
@@ -38,19 +38,17 @@ def week(app, clock):
     app.review(
         first[:8], quantity=4, quality=3, difficulty=2, next_step="step-up", notes="ok", **ACTOR
     )
-    second = app.propose(
+    second = relaxation(
+        app,
         "C-104",
-        "relaxation",
         instructions="Breathe slowly",
         rationale="Competing response",
-        stage="practice",
         difficulty=3,
         due="+7",
         expected_entries=7,
         steps_up_from=first[:8],
         parameters={"technique": "diaphragmatic-breathing"},
-        **ACTOR,
-    ).result
+    )
     return first, second
 
 
@@ -82,18 +80,14 @@ def test_a_week_reads_back_through_show_list_and_agenda(app, clock):
 
 def test_overdue_homework_is_listed_with_days_late(app, clock):
     app.register_client("C1", "Ana", "dr.lee", **ACTOR)
-    aid = app.propose(
+    aid = relaxation(
+        app,
         "C1",
-        "relaxation",
         instructions="breathe",
         rationale="calm",
-        stage="practice",
-        difficulty=1,
-        due="+2",
         expected_entries=3,
         parameters={"technique": "mindfulness"},
-        **ACTOR,
-    ).result
+    )
     app.agree(aid, **ACTOR)
     assert app.list_assignments(overdue=True) == []
     clock.advance(days=5)
@@ -224,18 +218,14 @@ def test_rebuilding_the_read_model_gives_identical_answers(app, clock):
 )
 def test_refused_commands_name_the_problem_and_record_nothing(app, command, error, message):
     app.register_client("C1", "Ana", "dr.lee", **ACTOR)
-    aid = app.propose(
+    aid = relaxation(
+        app,
         "C1",
-        "relaxation",
         instructions="breathe",
         rationale="calm",
-        stage="practice",
-        difficulty=1,
-        due="+2",
         expected_entries=3,
         parameters={"technique": "mindfulness"},
-        **ACTOR,
-    ).result[:8]
+    )[:8]
     before = count_events(app)
     with pytest.raises(error, match=message):
         command(app, aid)
@@ -378,18 +368,7 @@ def test_oversized_input_is_refused_up_front(app):
 
 def test_discharge_refuses_while_homework_is_open_then_blocks_new_homework(app):
     app.register_client("C1", "Ana", "dr.lee", **ACTOR)
-    aid = app.propose(
-        "C1",
-        "relaxation",
-        instructions="i",
-        rationale="r",
-        stage="practice",
-        difficulty=1,
-        due="+2",
-        expected_entries=3,
-        parameters={"technique": "mindfulness"},
-        **ACTOR,
-    ).result
+    aid = relaxation(app, "C1", expected_entries=3, parameters={"technique": "mindfulness"})
     with pytest.raises(RuleViolation, match=f"still has open homework \\({aid[:8]}\\)"):
         app.discharge("C1", "finished", **ACTOR)
     app.cancel(aid, reason="ending therapy", **ACTOR)

@@ -23,7 +23,7 @@ from engine.notify import Dispatcher
 from engine.plugins import load_plugins
 from engine.settings import Settings
 from engine.store import Store
-from tests.helpers import Clock
+from tests.helpers import Clock, relaxation
 from tests.peers import SmtpServer, WebhookReceiver
 
 ACTOR = {"actor": "dr.lee"}
@@ -133,18 +133,9 @@ def test_a_week_sends_exactly_the_expected_messages_on_consented_channels(tmp_pa
         aid, quantity=2, quality=3, difficulty=2, next_step="continue", next_due="+4", **ACTOR
     )
     app.decline(
-        app.propose(
-            "C1",
-            "relaxation",
-            instructions="breathe",
-            rationale="calm",
-            stage="practice",
-            difficulty=1,
-            due="+5",
-            expected_entries=1,
-            parameters={"technique": "other"},
-            **ACTOR,
-        ).result,
+        relaxation(
+            app, "C1", instructions="breathe", rationale="calm", due="+5", expected_entries=1
+        ),
         reason="too busy",
         **ACTOR,
     )
@@ -267,18 +258,7 @@ def test_a_raising_channel_stops_neither_the_others_nor_loses_its_event(tmp_path
     app.change_contacts("C1", "client", {"email": "ana@example.org"}, **ACTOR)
     app.record_consent("C1", "pager", **ACTOR)
     app.record_consent("C1", "email", **ACTOR)
-    aid = app.propose(
-        "C1",
-        "relaxation",
-        instructions="i",
-        rationale="r",
-        stage="practice",
-        difficulty=1,
-        due="+9",
-        expected_entries=1,
-        parameters={"technique": "other"},
-        **ACTOR,
-    ).result
+    aid = relaxation(app, "C1", due="+9", expected_entries=1)
     app.agree(aid, **ACTOR)
     done = Dispatcher(app, settings).run_once()
     assert done.sent == 1 and done.retrying == 1
@@ -397,18 +377,7 @@ def test_a_dispatcher_killed_mid_run_loses_nothing_and_duplicates_keep_their_key
             app.register_client(code, f"Client {n}", "dr.lee", **ACTOR)
             app.change_contacts(code, "client", {"webhook": slow.url}, **ACTOR)
             app.record_consent(code, "webhook", **ACTOR)
-            aid = app.propose(
-                code,
-                "relaxation",
-                instructions="i",
-                rationale="r",
-                stage="practice",
-                difficulty=1,
-                due="+20",
-                expected_entries=2,
-                parameters={"technique": "other"},
-                **ACTOR,
-            ).result
+            aid = relaxation(app, code, due="+20")
             app.agree(aid, **ACTOR)
             app.review(aid, quantity=1, quality=1, difficulty=1, next_step="continue", **ACTOR)
         command = [sys.executable, "-c", KILLABLE, settings.store, str(clock_free_config)]
