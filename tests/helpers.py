@@ -94,3 +94,12 @@ def relaxation(app, code: str, **changes) -> str:
     """Propose relaxation homework for ``code`` (as dr.lee unless ``actor`` is given); its id."""
     fields = {**RELAXATION, "actor": "dr.lee", **changes}
     return app.propose(code, "relaxation", **fields).result
+
+
+def assign_args(code: str, task_type: str, *fields: str, due: str = "+3") -> list[str]:
+    """``between assign`` arguments for plain practice homework, with ``--field`` options."""
+    args = ["assign", code, task_type, "--stage", "practice", "--difficulty", "1",
+            "--due", due, "--instructions", "do it", "--rationale", "why"]  # fmt: skip
+    for f in fields:
+        args += ["--field", f]
+    return args

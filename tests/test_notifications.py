@@ -23,7 +23,7 @@ from engine.notify import Dispatcher
 from engine.plugins import load_plugins
 from engine.settings import Settings
 from engine.store import Store
-from tests.helpers import Clock, relaxation
+from tests.helpers import Clock, assign_args, relaxation
 from tests.peers import SmtpServer, WebhookReceiver
 
 ACTOR = {"actor": "dr.lee"}
@@ -297,26 +297,8 @@ def test_hook_between_register_channels(tmp_path):
     run("init")
     run("client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
     assert run("client", "consent", "C1", "--channel", "jotter").exit_code == 0
-    aid = json.loads(
-        run(
-            "assign",
-            "C1",
-            "relaxation",
-            "--stage",
-            "practice",
-            "--difficulty",
-            "1",
-            "--due",
-            "+9",
-            "--instructions",
-            "i",
-            "--rationale",
-            "r",
-            "--field",
-            "technique=other",
-            "--json",
-        ).output
-    )["result"]
+    args = assign_args("C1", "relaxation", "technique=other", due="+9")
+    aid = json.loads(run(*args, "--json").output)["result"]
     run("agree", aid[:8])
     assert "sent 1" in run("notify").output
     assert (tmp_path / "jotted.txt").read_text().count("Homework agreed") == 1

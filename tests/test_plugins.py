@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from cli import build_cli
 from engine.plugins import PluginError, load_plugins
 from engine.settings import Settings
+from tests.helpers import assign_args
 
 
 def run(env: dict, *args: str, code: int = 0, input: str | None = None) -> str:
@@ -45,27 +46,8 @@ def plugin_file(env: dict, name: str, code: str) -> Path:
 
 
 def assign(env: dict, task_type: str, *fields: str) -> str:
-    args = [
-        "assign",
-        "C1",
-        task_type,
-        "--stage",
-        "practice",
-        "--difficulty",
-        "1",
-        "--due",
-        "+3",
-        "--instructions",
-        "do it",
-        "--rationale",
-        "why",
-        "--entries",
-        "2",
-        "--json",
-    ]
-    for f in fields:
-        args += ["--field", f]
-    return json.loads(run(env, *args))["result"]
+    args = assign_args("C1", task_type, *fields)
+    return json.loads(run(env, *args, "--entries", "2", "--json"))["result"]
 
 
 def test_hook_between_register_task_types(env):
@@ -290,23 +272,8 @@ def test_an_installed_distribution_is_discovered_through_its_entry_point(env):
     }
     limited = {**env, "BETWEEN_PLUGINS": "someone-else"}
     assert "gratitude" not in run(limited, "plugins")
-    assert "unknown task type 'gratitude-list'" in run(
-        limited,
-        "assign",
-        "C1",
-        "gratitude-list",
-        "--stage",
-        "practice",
-        "--difficulty",
-        "1",
-        "--due",
-        "+3",
-        "--instructions",
-        "i",
-        "--rationale",
-        "r",
-        code=2,
-    )
+    refused = run(limited, *assign_args("C1", "gratitude-list"), code=2)
+    assert "unknown task type 'gratitude-list'" in refused
 
 
 def test_load_errors_are_plugin_errors(tmp_path):
