@@ -20,7 +20,7 @@ demo: $(BIN)/between
 test: $(BIN)/between
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/pytest
 
 bench: $(BIN)/between
 	$(BIN)/python -m bench.run --clients 200

@@ -25,7 +25,7 @@ class Session:
     """What every command shares: settings, and the store opened on first use."""
 
     def __init__(self, **options: Any) -> None:
-        from engine.settings import Settings
+        from between.engine.settings import Settings
 
         self.settings = Settings.from_environment(**options)
         self._app: Any = None
@@ -34,8 +34,8 @@ class Session:
     def app(self, *, read_only: bool = False, key_optional: bool = False) -> Any:
         """The store; auditor commands open it read-only, ``verify`` even without its key."""
         if self._app is None:
-            from engine.app import Homework
-            from engine.store import Store
+            from between.engine.app import Homework
+            from between.engine.store import Store
 
             self._app = Homework(
                 Store.parse(self.settings.store),
@@ -48,7 +48,7 @@ class Session:
 
     def plugins(self) -> Any:
         if self._plugins is None:
-            from engine.plugins import load_plugins
+            from between.engine.plugins import load_plugins
 
             self._plugins = load_plugins(self.settings)
         return self._plugins
@@ -65,8 +65,8 @@ class Session:
         """
         from datetime import date
 
-        from engine import queries
-        from engine.store import Store
+        from between.engine import queries
+        from between.engine.store import Store
 
         store = Store.parse(self.settings.store)
         if store.is_sqlite and self._app is None:
@@ -85,7 +85,7 @@ class BetweenGroup(click.Group):
     """Turns user-facing errors into one line and an exit code; finds plugin commands."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from engine.errors import BetweenError
+        from between.engine.errors import BetweenError
 
         try:
             return super().invoke(ctx)
@@ -109,7 +109,7 @@ class BetweenGroup(click.Group):
         if getattr(self, "_plugins_added", False):
             return
         self._plugins_added = True
-        from engine.errors import BetweenError
+        from between.engine.errors import BetweenError
 
         session = ctx.ensure_object(Session) if ctx.obj is None else ctx.obj
         try:
@@ -176,8 +176,8 @@ def _cell(value: Any) -> str:
 
 def parse_fields(pairs: tuple[str, ...], fields_file: str | None) -> dict[str, Any]:
     """Fields from ``--fields-file`` (JSON object) then ``--field key=value`` options."""
-    from engine.errors import InvalidInput
-    from engine.validate import MAX_PAYLOAD
+    from between.engine.errors import InvalidInput
+    from between.engine.validate import MAX_PAYLOAD
 
     fields: dict[str, Any] = {}
     if fields_file:
@@ -250,8 +250,8 @@ def build_cli() -> click.Group:
     @click.pass_obj
     def init(session: Session, encrypt: bool) -> None:
         """Create the store (a SQLite file by default) and its tables."""
-        from engine.app import Homework
-        from engine.store import Store
+        from between.engine.app import Homework
+        from between.engine.store import Store
 
         store = Store.parse(session.settings.store)
         meta, key_path = Homework.initialise(
@@ -418,8 +418,8 @@ def build_cli() -> click.Group:
         """Copy this store into a new one encrypted with a new key, and prove the copy."""
         import os
 
-        from engine.rekey import rekey
-        from engine.store import Store
+        from between.audit.rekey import rekey
+        from between.engine.store import Store
 
         environ = {
             k: v for k, v in os.environ.items() if k not in ("BETWEEN_KEY", "BETWEEN_KEY_FILE")
@@ -486,7 +486,7 @@ def build_cli() -> click.Group:
         """Send the notifications the log calls for (once, or --follow)."""
         import time
 
-        from engine.notify import Dispatcher
+        from between.engine.notify import Dispatcher
 
         app = session.app()
         if show_status:
@@ -941,7 +941,7 @@ def build_cli() -> click.Group:
     @click.pass_obj
     def log(session: Session, as_json: bool, **filters: Any) -> None:
         """Stream the log in order, read-only (a table, or the JSON Lines export)."""
-        from events.audit import filtered_log
+        from between.audit.auditor import filtered_log
 
         app = session.app(read_only=True)
         for entry, record in filtered_log(app, **filters):
@@ -959,7 +959,7 @@ def build_cli() -> click.Group:
     @click.pass_obj
     def history(session: Session, record: str, as_json: bool) -> None:
         """One client's (by code) or assignment's (by id) timeline in plain language."""
-        from events.audit import timeline
+        from between.audit.auditor import timeline
 
         lines = timeline(session.app(read_only=True), record)
         if as_json:
@@ -984,8 +984,8 @@ def build_cli() -> click.Group:
         as_json: bool,
     ) -> None:
         """Rebuild state from events alone: at a moment (--at), or as a check (--check)."""
-        from engine.errors import InvalidInput
-        from events import audit
+        from between.audit import auditor as audit
+        from between.engine.errors import InvalidInput
 
         app = session.app(read_only=True)
         if check:
@@ -1018,7 +1018,7 @@ def build_cli() -> click.Group:
     @click.pass_obj
     def verify(session: Session, against: str | None, as_json: bool) -> None:
         """Check the log's hash chain; exit 0 when intact, 1 when broken."""
-        from events.audit import verify_log
+        from between.audit.auditor import verify_log
 
         app = session.app(read_only=True, key_optional=True)
         result = verify_log(app, against, progress=_progress)
@@ -1047,7 +1047,7 @@ def build_cli() -> click.Group:
     @click.pass_obj
     def checkpoint(session: Session) -> None:
         """Verify the log, then print a digest of its head to keep somewhere else."""
-        from events.audit import verify_log
+        from between.audit.auditor import verify_log
 
         app = session.app(read_only=True, key_optional=True)
         result = verify_log(app, None, progress=_progress)
@@ -1063,7 +1063,7 @@ def build_cli() -> click.Group:
     @click.option("--keep", is_flag=True, help="Keep the demo store and print where it is.")
     def demo(keep: bool) -> None:
         """Walk one client through a week of homework on a fresh SQLite store."""
-        from engine.demo import run_demo
+        from between.commands.demo import run_demo
 
         run_demo(build_cli, keep=keep)
 
@@ -1140,7 +1140,7 @@ def _print_assignment(d: dict) -> None:
 
 def _prompt_fields(app: Any, assignment: str) -> dict[str, Any]:
     """Ask for each entry field, re-asking until the value is valid."""
-    from engine.tasktypes import FieldError
+    from between.engine.tasktypes import FieldError
 
     record = app.show(assignment)
     kind = app.plugins.task_type(record["task_type"])

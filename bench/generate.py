@@ -21,16 +21,16 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from engine.app import Homework
-from engine.assignments import Assignment
-from engine.channels import Delivery
-from engine.clients import Client
-from engine.errors import BetweenError
-from engine.hooks import hookimpl
-from engine.notify import Dispatcher
-from engine.plugins import load_plugins
-from engine.settings import Settings
-from engine.store import Store
+from between import hookimpl
+from between.engine.app import Homework
+from between.engine.assignments import Assignment
+from between.engine.channels import Delivery
+from between.engine.clients import Client
+from between.engine.errors import BetweenError
+from between.engine.notify import Dispatcher
+from between.engine.plugins import load_plugins
+from between.engine.settings import Settings
+from between.engine.store import Store
 
 BUILT_IN_KINDS = (
     "self-monitoring",
@@ -181,7 +181,7 @@ def generate(
 def _tracking(app: Homework) -> Any:
     from eventsourcing.persistence import Tracking
 
-    from engine.notify import TRACKING
+    from between.engine.notify import TRACKING
 
     return Tracking(TRACKING, app.recorder.max_notification_id() or 0)
 

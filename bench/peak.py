@@ -23,7 +23,7 @@ def peak_kb() -> int:
 
 
 def main() -> None:
-    from cli import build_cli
+    from between.cli import build_cli
 
     code = 0
     try:

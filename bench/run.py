@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sqlite3
 import statistics
@@ -30,12 +31,14 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from engine.app import Homework
-from engine.errors import StoreError
-from engine.store import Store
+from between.engine.app import Homework
+from between.engine.errors import StoreError
+from between.engine.store import Store
 
 BETWEEN = (
-    [sys.executable, "-m", "cli"] if not shutil.which("between") else [shutil.which("between")]
+    [sys.executable, "-m", "between.cli"]
+    if not shutil.which("between")
+    else [shutil.which("between")]
 )
 
 
@@ -279,8 +282,8 @@ def run(args: argparse.Namespace) -> list[Figure]:
     ours = median_of(args.runs, lambda: timed_rate(events, app.rebuild))
     figures.append(Figure("read-model rebuild", ours, decode, "events/s", "≥ 0.4×"))
 
-    from events.audit import verify_log
-    from events.replay import rows_at
+    from between.audit.auditor import verify_log
+    from between.audit.replay import rows_at
 
     raw = median_of(args.runs, lambda: baseline_raw_scan(app))
     ours = median_of(args.runs, lambda: timed_rate(events, lambda: verify_log(app, None)))
@@ -330,9 +333,7 @@ def compile_between() -> None:
     import compileall
 
     root = Path(__file__).resolve().parent.parent
-    for name in ("engine", "events", "plugins", "bench"):
-        compileall.compile_dir(root / name, quiet=1)
-    compileall.compile_file(root / "cli.py", quiet=1)
+    compileall.compile_dir(root, quiet=1, rx=re.compile(r"/(tests|docs|build|\.\w+)/"))
 
 
 def report(figures: list[Figure]) -> str:

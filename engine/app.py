@@ -30,11 +30,11 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from engine import queries, validate
-from engine.assignments import ADJUSTABLE, NEXT_STEPS, Assignment
-from engine.clients import Client, new_client_id
-from engine.errors import Conflict, InvalidInput, NotFound, RuleViolation, StoreError
-from engine.keys import (
+from between.engine import queries, validate
+from between.engine.assignments import ADJUSTABLE, NEXT_STEPS, Assignment
+from between.engine.clients import Client, new_client_id
+from between.engine.errors import Conflict, InvalidInput, NotFound, RuleViolation, StoreError
+from between.engine.keys import (
     KeyStore,
     PostgresKeys,
     SQLiteKeys,
@@ -47,15 +47,15 @@ from engine.keys import (
     new_key,
     write_key_file,
 )
-from engine.notifications import Notification
-from engine.operators import OPERATORS_ID, Operators
-from engine.plugins import Plugins
-from engine.queries import POSTGRES, SQLITE, Dialect
-from engine.readmodel import ReadModel
-from engine.recorders import ChainedSQLiteRecorder
-from engine.sealing import SealingMapper
-from engine.store import Store
-from engine.views import STAGES, with_timeliness
+from between.engine.notifications import Notification
+from between.engine.operators import OPERATORS_ID, Operators
+from between.engine.plugins import Plugins
+from between.engine.queries import POSTGRES, SQLITE, Dialect
+from between.engine.readmodel import ReadModel
+from between.engine.recorders import ChainedSQLiteRecorder
+from between.engine.sealing import SealingMapper
+from between.engine.store import Store
+from between.engine.views import STAGES, with_timeliness
 
 ATTEMPTS = 8
 RECENT = 256  # aggregates kept in memory after a save (fast-forwarded on the next load)
@@ -167,7 +167,7 @@ class Homework(Application[UUID]):
     def construct_recorder(self) -> Any:
         if self.store.is_sqlite:
             return ChainedSQLiteRecorder(self.factory.datastore)
-        from engine.recorders_pg import ChainedPostgresRecorder
+        from between.engine.recorders_pg import ChainedPostgresRecorder
 
         return ChainedPostgresRecorder(self.factory.datastore)
 
@@ -179,8 +179,8 @@ class Homework(Application[UUID]):
     @property
     def plugins(self) -> Plugins:
         if self._plugins is None:
-            from engine.plugins import load_plugins
-            from engine.settings import Settings
+            from between.engine.plugins import load_plugins
+            from between.engine.settings import Settings
 
             self._plugins = load_plugins(Settings.from_environment())
         if callable(self._plugins):

@@ -16,11 +16,11 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from engine.errors import RuleViolation
-from engine.rows import assignment_row, iso
-from engine.views import ERASED
-from events import assignments as ev
-from events.base import short_name, stable_topic
+from between.engine.errors import RuleViolation
+from between.engine.rows import assignment_row, iso
+from between.engine.views import ERASED
+from between.events import assignments as ev
+from between.events.base import short_name, stable_topic
 
 NEXT_STEPS = ("continue", "step-up", "modify", "close")
 ADJUSTABLE = (

@@ -8,10 +8,10 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from engine.errors import RuleViolation
-from engine.rows import client_row
-from events import clients as ev
-from events.base import short_name, stable_topic
+from between.engine.errors import RuleViolation
+from between.engine.rows import client_row
+from between.events import clients as ev
+from between.events.base import short_name, stable_topic
 
 CLIENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://between.invalid/client")
 

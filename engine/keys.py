@@ -24,7 +24,7 @@ from uuid import UUID
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from engine.errors import StoreError
+from between.engine.errors import StoreError
 
 KEY_CHECK = b"between: this is the right key"
 KEY_CACHE = 1024  # client keys kept in memory by one process

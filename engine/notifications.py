@@ -9,10 +9,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from engine.errors import RuleViolation
-from engine.rows import notification_row
-from events import notifications as ev
-from events.base import stable_topic
+from between.engine.errors import RuleViolation
+from between.engine.rows import notification_row
+from between.events import notifications as ev
+from between.events.base import stable_topic
 
 
 class Notification(Aggregate):

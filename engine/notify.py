@@ -35,13 +35,13 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from engine.assignments import Assignment
-from engine.channels import PERMANENT, RETRYABLE, Delivery, Message
-from engine.clients import Client
-from engine.notifications import Notification
-from engine.settings import Settings
-from engine.views import ERASED
-from events import assignments as a
+from between.engine.assignments import Assignment
+from between.engine.channels import PERMANENT, RETRYABLE, Delivery, Message
+from between.engine.clients import Client
+from between.engine.notifications import Notification
+from between.engine.settings import Settings
+from between.engine.views import ERASED
+from between.events import assignments as a
 
 TRACKING = "notifications"
 NAMESPACE = uuid5(NAMESPACE_URL, "https://between.invalid/notification")

@@ -14,9 +14,9 @@ from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from engine.errors import InvalidInput, RuleViolation
-from events import operators as ev
-from events.base import stable_topic
+from between.engine.errors import InvalidInput, RuleViolation
+from between.events import operators as ev
+from between.events.base import stable_topic
 
 OPERATORS_ID = uuid5(NAMESPACE_URL, "https://between.invalid/operators")
 ROLES = ("therapist", "staff", "auditor")

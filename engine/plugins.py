@@ -17,10 +17,10 @@ from typing import Any
 
 import pluggy
 
-from engine import hooks
-from engine.errors import BetweenError, InvalidInput
-from engine.settings import Settings
-from engine.tasktypes import TaskType
+from between.engine import hookspecs
+from between.engine.errors import BetweenError, InvalidInput
+from between.engine.settings import Settings
+from between.engine.tasktypes import TaskType
 
 ENTRY_POINT_GROUP = "between"
 
@@ -116,22 +116,15 @@ class Plugins:
 
 def plugin_manager() -> pluggy.PluginManager:
     """A fresh manager that knows Between's hook specifications."""
-    pm = pluggy.PluginManager(hooks.PROJECT)
-    pm.add_hookspecs(hooks)
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
     return pm
 
 
 def load_plugins(settings: Settings, extra: tuple[object, ...] = ()) -> Plugins:
     """Register built-ins, installed plugins, the plugins directory and ``extra`` objects."""
-    from plugins import BUILTINS
-
     pm = plugin_manager()
-    versions: dict[str, str] = {}
-    for module in BUILTINS:
-        name = f"between.{module.__name__.rpartition('.')[2]}"
-        pm.register(module, name=name)
-        versions[name] = _between_version()
-    versions.update(_load_entry_points(pm, settings.only_plugins))
+    versions = _load_entry_points(pm, settings.only_plugins)
     if settings.plugins_dir:
         _load_directory(pm, settings.plugins_dir)
     for obj in extra:
@@ -176,12 +169,20 @@ def _register(pm: pluggy.PluginManager, obj: object, name: str) -> None:
 
 
 def _load_entry_points(pm: pluggy.PluginManager, only: tuple[str, ...] | None) -> dict[str, str]:
-    """Load installed plugins (optionally only those named); return their versions."""
+    """Load the built-ins, then installed plugins (optionally only those named).
+
+    Built-ins are entry points of Between's own distribution, registered as ``between.NAME``
+    and never filtered; returns each plugin's version.
+    """
+    found = list(entry_points(group=ENTRY_POINT_GROUP))
+    builtins = [ep for ep in found if _distribution(ep) == "between"]
+    installed = [ep for ep in found if _distribution(ep) != "between"]
     versions = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if only is not None and ep.name not in only:
+    for ep in builtins + installed:
+        name = f"between.{ep.name}" if ep in builtins else ep.name
+        if ep not in builtins and only is not None and ep.name not in only:
             continue
-        if pm.get_plugin(ep.name) is not None:
+        if pm.get_plugin(name) is not None:
             continue
         try:
             plugin = ep.load()
@@ -189,9 +190,13 @@ def _load_entry_points(pm: pluggy.PluginManager, only: tuple[str, ...] | None) -
             raise PluginError(
                 f"installed plugin {ep.name} ({ep.value}) failed to import: {type(e).__name__}: {e}"
             ) from None
-        _register(pm, plugin, ep.name)
-        versions[ep.name] = ep.dist.version if ep.dist else "-"
+        _register(pm, plugin, name)
+        versions[name] = ep.dist.version if ep.dist else "-"
     return versions
+
+
+def _distribution(ep: Any) -> str | None:
+    return ep.dist.name if ep.dist else None
 
 
 def _load_directory(pm: pluggy.PluginManager, directory: Path) -> None:
@@ -213,15 +218,6 @@ def _load_directory(pm: pluggy.PluginManager, directory: Path) -> None:
                 f"plugin file {path} failed to import: {type(e).__name__}: {e}"
             ) from None
         _register(pm, module, f"local:{path.name}")
-
-
-def _between_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("between")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def _source(name: str) -> str:

@@ -17,9 +17,9 @@ from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
-from engine import validate
-from engine.errors import NotFound
-from engine.views import ASSIGNMENT_STATUSES, OPEN_STATUSES, STAGES, with_timeliness
+from between.engine import validate
+from between.engine.errors import NotFound
+from between.engine.views import ASSIGNMENT_STATUSES, OPEN_STATUSES, STAGES, with_timeliness
 
 TRACKING_NAME = "homework"
 
@@ -196,7 +196,7 @@ def fast_reader(path: Any, environ: dict[str, str], key_file: Any) -> Iterator[A
             yield None
             return
         if meta.get("encrypted") == "yes":
-            from engine.keys import check_master_key, find_master_key
+            from between.engine.keys import check_master_key, find_master_key
 
             master = find_master_key(meta["store_id"], environ, key_file)
             check_master_key(master, meta["key_check"])

@@ -16,16 +16,16 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import TopicError, resolve_topic
 
-from engine.queries import TRACKING_NAME, Dialect, Queries, hex_id
-from engine.rows import (
+from between.engine.queries import TRACKING_NAME, Dialect, Queries, hex_id
+from between.engine.rows import (
     ERASED,
     ROW_FOLDERS,
     assignment_row,
     client_row,
     notification_row,
 )
-from engine.sealing import ROW_PERSONAL
-from events.clients import ClientErased
+from between.engine.sealing import ROW_PERSONAL
+from between.events.clients import ClientErased
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rm_position (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",

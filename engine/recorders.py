@@ -2,7 +2,7 @@
 
 They extend eventsourcing's process recorders (events + tracking) and change only how
 events are inserted: inside one write transaction they read the log's head, give each new
-event its position, sequence number and chain link (see ``events.chain``), insert them,
+event its position, sequence number and chain link (see ``between.engine.chain``), insert them,
 and call ``after_insert(cursor, positions, domain_events)`` so that read models update in the
 same transaction (from the domain events in hand, when the caller passes them) —
 one commit, one fsync, and a read model that can never disagree with the log it tracks.
@@ -18,7 +18,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder, SQLiteTransaction
 
-from events.chain import GENESIS, id_bytes, link
+from between.engine.chain import GENESIS, id_bytes, link
 
 AfterInsert = Callable[[Any, Sequence[int], Sequence[Any] | None], None]
 

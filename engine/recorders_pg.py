@@ -11,7 +11,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
-from engine.recorders import AfterInsert, chain_rows
+from between.engine.recorders import AfterInsert, chain_rows
 
 
 class ChainedPostgresRecorder(PostgresProcessRecorder):

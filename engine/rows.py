@@ -12,10 +12,10 @@ from datetime import datetime
 from functools import singledispatch
 from typing import Any
 
-from engine.views import ERASED
-from events import assignments as a
-from events import clients as c
-from events import notifications as n
+from between.engine.views import ERASED
+from between.events import assignments as a
+from between.events import clients as c
+from between.events import notifications as n
 
 
 def iso(moment: datetime) -> str:

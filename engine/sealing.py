@@ -21,8 +21,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from engine.keys import KeyStore
-from engine.views import ERASED
+from between.engine.keys import KeyStore
+from between.engine.views import ERASED
 
 SEALED = "_sealed_"
 #: The only sealed fields a summary row shows (the client's code), opened for read models.

@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from engine.errors import InvalidInput
+from between.engine.errors import InvalidInput
 
 
 def _config_home() -> Path:

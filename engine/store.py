@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from engine.errors import InvalidInput
+from between.engine.errors import InvalidInput
 
 
 def default_sqlite_path() -> Path:

@@ -12,11 +12,11 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from statistics import fmean
 from typing import Any, ClassVar
 
-from engine.errors import InvalidInput
-from engine.validate import MAX_TEXT
+from between.engine.errors import InvalidInput
+from between.engine.figures import mean_of
+from between.engine.validate import MAX_TEXT
 
 FIELD_TYPES = ("text", "integer", "number", "boolean", "choice", "datetime", "list", "ratings")
 _TRUE = {"true", "yes", "y", "1", "on"}
@@ -241,21 +241,6 @@ class TaskType:
             "parameters": self.parameters.describe(),
             "entries": self.entries.describe(),
         }
-
-
-def values_of(entries: Sequence[Mapping[str, Any]], name: str) -> list[float]:
-    """The numeric values of one field across entries, in entry order."""
-    out = []
-    for entry in entries:
-        value = entry["fields"].get(name)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            out.append(value)
-    return out
-
-
-def mean_of(entries: Sequence[Mapping[str, Any]], name: str) -> float | None:
-    values = values_of(entries, name)
-    return round(fmean(values), 2) if values else None
 
 
 def _split(text: str) -> list[str]:

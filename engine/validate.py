@@ -7,7 +7,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from engine.errors import InvalidInput
+from between.engine.errors import InvalidInput
 
 #: The most characters one text value may hold.
 MAX_TEXT = 20_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from events.base import Fact, Started, topic
+from between.events.base import Fact, Started, topic
 
 
 @topic("between.AssignmentProposed")

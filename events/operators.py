@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from events.base import Fact, Started, topic
+from between.events.base import Fact, Started, topic
 
 
 @topic("between.OperatorsListStarted")

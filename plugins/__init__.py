@@ -1,30 +1,3 @@
-"""Built-in plugins. Each is a small module registered through the same public hooks
-(``engine.hooks``) that a clinic's own plugins use."""
-
-from plugins import (
-    assertiveness,
-    bibliotherapy,
-    console,
-    graded_exposure,
-    reflective_writing,
-    relaxation,
-    self_monitoring,
-    smtp_email,
-    thought_record,
-    webhook,
-    worksheets,
-)
-
-BUILTINS = (
-    self_monitoring,
-    thought_record,
-    reflective_writing,
-    bibliotherapy,
-    relaxation,
-    assertiveness,
-    graded_exposure,
-    worksheets,
-    console,
-    smtp_email,
-    webhook,
-)
+"""Built-in plugins: each a small module using only the public API (``from between import
+...``), found through the ``between`` entry points in ``pyproject.toml`` exactly as a
+clinic's installed plugins are."""

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from engine.hooks import Field, Schema, TaskType, hookimpl
-from engine.tasktypes import mean_of, values_of
-from plugins._figures import trend
+from between import Field, Schema, TaskType, hookimpl, mean_of, trend, values_of
 
 
 class Assertiveness(TaskType):

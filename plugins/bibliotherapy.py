@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.hooks import Field, Schema, TaskType, hookimpl
+from between import Field, Schema, TaskType, hookimpl
 
 
 class Bibliotherapy(TaskType):

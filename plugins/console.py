@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.hooks import Delivery, hookimpl
+from between import Delivery, hookimpl
 
 
 class Console:

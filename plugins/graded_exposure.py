@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from statistics import fmean
 
-from engine.hooks import Field, Schema, TaskType, hookimpl
-from engine.tasktypes import values_of
-from plugins._figures import trend
+from between import Field, Schema, TaskType, hookimpl, trend, values_of
 
 SUDS = {"minimum": 0, "maximum": 100}
 

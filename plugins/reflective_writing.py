@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from engine.errors import InvalidInput
-from engine.hooks import Field, Schema, TaskType, hookimpl
+from between import Field, InvalidInput, Schema, TaskType, hookimpl
 
 
 class ReflectiveWriting(TaskType):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from statistics import fmean
 
-from engine.hooks import Field, Schema, TaskType, hookimpl
-from plugins._figures import days_spanned
+from between import Field, Schema, TaskType, days_spanned, hookimpl
 
 TECHNIQUES = (
     "diaphragmatic-breathing",

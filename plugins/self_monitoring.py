@@ -6,9 +6,7 @@ does not notice); entries say who recorded them.
 
 from __future__ import annotations
 
-from engine.hooks import Field, Schema, TaskType, hookimpl
-from engine.tasktypes import mean_of
-from plugins._figures import by_person, days_spanned
+from between import Field, Schema, TaskType, by_person, days_spanned, hookimpl, mean_of
 
 
 class SelfMonitoring(TaskType):

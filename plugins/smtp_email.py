@@ -13,7 +13,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from engine.hooks import Delivery, hookimpl
+from between import Delivery, hookimpl
 
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 

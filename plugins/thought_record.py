@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from statistics import fmean
 
-from engine.hooks import Field, Schema, TaskType, hookimpl
+from between import Field, Schema, TaskType, hookimpl
 
 
 class ThoughtRecord(TaskType):

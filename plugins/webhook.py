@@ -23,7 +23,7 @@ import time
 import urllib.error
 import urllib.request
 
-from engine.hooks import Delivery, hookimpl
+from between import Delivery, hookimpl
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:

@@ -32,7 +32,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from engine.hooks import Field, Schema, TaskType, hookimpl
+from between import Field, Schema, TaskType, hookimpl
 
 FIELD_KEYS = {
     "name",

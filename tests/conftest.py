@@ -3,10 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import Clock, postgres_schema
 
-from engine.app import Homework
-from engine.store import Store
-from tests.helpers import Clock, postgres_schema
+from between.engine.app import Homework
+from between.engine.store import Store
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from uuid import uuid4
 
 import pytest
 
-from engine.assignments import Assignment
-from engine.clients import Client
-from engine.errors import RuleViolation
+from between.engine.assignments import Assignment
+from between.engine.clients import Client
+from between.engine.errors import RuleViolation
 
 META = {"actor": "dr.lee", "request_key": None}
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)

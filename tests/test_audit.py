@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import count_events, relaxation
 
-from cli import build_cli
-from engine.app import Homework
-from engine.errors import StoreError
-from engine.store import Store
-from events.audit import verify_log
-from events.chain import link
-from tests.helpers import count_events, relaxation
+from between.audit.auditor import verify_log
+from between.cli import build_cli
+from between.engine.app import Homework
+from between.engine.chain import link
+from between.engine.errors import StoreError
+from between.engine.store import Store
 
 ACTOR = {"actor": "dr.lee"}
 
@@ -313,8 +313,7 @@ def test_auditor_commands_cannot_write(sqlite_app):
 @pytest.mark.postgres
 def test_postgres_edits_and_deletions_are_caught_and_gaps_are_not(pg_url, clock):
     import psycopg
-
-    from tests.helpers import PG_DB, PG_HOST, PG_PORT, PG_USER
+    from helpers import PG_DB, PG_HOST, PG_PORT, PG_USER
 
     store = Store.parse(pg_url)
     Homework.initialise(store)

@@ -14,15 +14,15 @@ import textwrap
 import time
 from pathlib import Path
 
+from helpers import Clock, relaxation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.app import Homework
-from engine.errors import BetweenError
-from engine.store import Store
-from events.audit import verify_log
-from events.replay import check_read_model, rows_at
-from tests.helpers import Clock, relaxation
+from between.audit.auditor import verify_log
+from between.audit.replay import check_read_model, rows_at
+from between.engine.app import Homework
+from between.engine.errors import BetweenError
+from between.engine.store import Store
 
 ACTOR = {"actor": "dr.lee"}
 ENTRY = {"minutes": 5, "tension_before": 6, "tension_after": 3}
@@ -97,8 +97,8 @@ def test_replay_at_t_equals_the_state_after_the_commands_up_to_t(ops):
 WRITER = textwrap.dedent(
     """
     import itertools, sys
-    from engine.app import Homework
-    from engine.store import Store
+    from between.engine.app import Homework
+    from between.engine.store import Store
     app = Homework(Store.parse(sys.argv[1]))
     a = {"actor": "w"}
     for n in itertools.count(int(sys.argv[2])):

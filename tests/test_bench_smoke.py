@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 FIGURES = (
     "CLI list --overdue --json",
@@ -33,12 +34,13 @@ def test_the_benchmark_completes_and_prints_every_figure(tmp_path):
     assert all(line.count("|") == 7 for line in table)
 
 
-def test_the_generator_is_deterministic_for_a_seed(tmp_path):
+def test_the_generator_is_deterministic_for_a_seed(tmp_path, monkeypatch):
     from datetime import date
 
+    monkeypatch.syspath_prepend(str(Path(__file__).parent.parent))  # bench/ is not installed
     from bench.generate import generate
-    from engine.app import Homework
-    from engine.store import Store
+    from between.engine.app import Homework
+    from between.engine.store import Store
 
     shapes = []
     for name in ("a.db", "b.db"):

@@ -3,14 +3,14 @@ and its review summary shows the figures that matter for that kind of homework."
 
 from __future__ import annotations
 
-from engine.testing import TaskTypeContract
-from plugins.assertiveness import ASSERTIVENESS
-from plugins.bibliotherapy import BIBLIOTHERAPY
-from plugins.graded_exposure import GRADED_EXPOSURE
-from plugins.reflective_writing import REFLECTIVE_WRITING
-from plugins.relaxation import RELAXATION
-from plugins.self_monitoring import SELF_MONITORING
-from plugins.thought_record import THOUGHT_RECORD
+from between.plugins.assertiveness import ASSERTIVENESS
+from between.plugins.bibliotherapy import BIBLIOTHERAPY
+from between.plugins.graded_exposure import GRADED_EXPOSURE
+from between.plugins.reflective_writing import REFLECTIVE_WRITING
+from between.plugins.relaxation import RELAXATION
+from between.plugins.self_monitoring import SELF_MONITORING
+from between.plugins.thought_record import THOUGHT_RECORD
+from between.testing import TaskTypeContract
 
 
 class TestSelfMonitoring(TaskTypeContract):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import build_cli
+from between.cli import build_cli
 
 
 class Between:
@@ -35,8 +35,8 @@ class Between:
         return json.loads(self(*args, "--json"))
 
     def events(self) -> int:
-        from engine.app import Homework
-        from engine.store import Store
+        from between.engine.app import Homework
+        from between.engine.store import Store
 
         app = Homework(Store.parse(self.env["BETWEEN_STORE"]), read_only=True)
         with app.reading() as c:

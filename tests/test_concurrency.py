@@ -10,19 +10,19 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import count_events, relaxation
 
-from engine.app import ATTEMPTS, Homework
-from engine.errors import Conflict
-from engine.store import Store
-from tests.helpers import count_events, relaxation
+from between.engine.app import ATTEMPTS, Homework
+from between.engine.errors import Conflict
+from between.engine.store import Store
 
 ACTOR = {"actor": "dr.lee"}
 WRITER = textwrap.dedent(
     """
     import json, sys, time
-    from engine.app import Homework
-    from engine.errors import Conflict
-    from engine.store import Store
+    from between.engine.app import Homework
+    from between.engine.errors import Conflict
+    from between.engine.store import Store
     store, ref, n, start = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     app = Homework(Store.parse(store))
     while time.time() < start:

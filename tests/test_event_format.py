@@ -14,11 +14,11 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-import engine.app  # noqa: F401  (registers the aggregates' topics)
-from engine.assignments import Assignment
-from engine.clients import Client
-from engine.operators import Operators
-from events.base import REGISTRY
+import between.engine.app  # noqa: F401  (registers the aggregates' topics)
+from between.engine.assignments import Assignment
+from between.engine.clients import Client
+from between.engine.operators import Operators
+from between.events.base import REGISTRY
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from helpers import count_events, relaxation
 
-from engine.errors import InvalidInput, NotFound, RuleViolation
-from tests.helpers import count_events, relaxation
+from between.engine.errors import InvalidInput, NotFound, RuleViolation
 
 ACTOR = {"actor": "dr.lee"}
 

@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import Clock, assign_args, relaxation
+from peers import SmtpServer, WebhookReceiver
 
-from cli import build_cli
-from engine.app import Homework
-from engine.notify import Dispatcher
-from engine.plugins import load_plugins
-from engine.settings import Settings
-from engine.store import Store
-from tests.helpers import Clock, assign_args, relaxation
-from tests.peers import SmtpServer, WebhookReceiver
+from between.cli import build_cli
+from between.engine.app import Homework
+from between.engine.notify import Dispatcher
+from between.engine.plugins import load_plugins
+from between.engine.settings import Settings
+from between.engine.store import Store
 
 ACTOR = {"actor": "dr.lee"}
 ORIGINAL_DUE = "2026-03-05"  # the Clock starts on 2026-03-02; homework is due in 3 days
@@ -242,7 +242,7 @@ class Exploding:
 
 
 class ExplodingPlugin:
-    from engine.hooks import hookimpl
+    from between import hookimpl
 
     @hookimpl
     def between_register_channels(self, registry):
@@ -272,7 +272,7 @@ def test_hook_between_register_channels(tmp_path):
     (tmp_path / "plugins" / "jotter.py").write_text(
         textwrap.dedent(f"""
         from pathlib import Path
-        from engine.hooks import Delivery, hookimpl
+        from between import Delivery, hookimpl
 
         class Jotter:
             name = "jotter"
@@ -306,8 +306,8 @@ def test_hook_between_register_channels(tmp_path):
 
 
 def test_hook_between_render_message(tmp_path, smtp, hook):
-    from engine.channels import Message
-    from engine.hooks import hookimpl
+    from between import hookimpl
+    from between.engine.channels import Message
 
     class Friendly:
         @hookimpl
@@ -332,11 +332,11 @@ def test_hook_between_render_message(tmp_path, smtp, hook):
 KILLABLE = textwrap.dedent(
     """
     import sys
-    from engine.app import Homework
-    from engine.notify import Dispatcher
-    from engine.plugins import load_plugins
-    from engine.settings import Settings
-    from engine.store import Store
+    from between.engine.app import Homework
+    from between.engine.notify import Dispatcher
+    from between.engine.plugins import load_plugins
+    from between.engine.settings import Settings
+    from between.engine.store import Store
     settings = Settings(store=sys.argv[1], config_file=__import__("pathlib").Path(sys.argv[2]))
     app = Homework(Store.parse(settings.store), plugins=load_plugins(settings))
     print("started", flush=True)

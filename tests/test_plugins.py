@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import assign_args
 
-from cli import build_cli
-from engine.plugins import PluginError, load_plugins
-from engine.settings import Settings
-from tests.helpers import assign_args
+from between.cli import build_cli
+from between.engine.plugins import PluginError, load_plugins
+from between.engine.settings import Settings
 
 
 def run(env: dict, *args: str, code: int = 0, input: str | None = None) -> str:
@@ -55,7 +55,7 @@ def test_hook_between_register_task_types(env):
         env,
         "sleep_diary.py",
         """
-        from engine.hooks import Field, Schema, TaskType, hookimpl
+        from between import Field, Schema, TaskType, hookimpl
 
         @hookimpl
         def between_register_task_types(registry):
@@ -85,7 +85,7 @@ def test_hook_between_register_commands(env):
         "hello.py",
         """
         import click
-        from engine.hooks import hookimpl
+        from between import hookimpl
 
         @hookimpl
         def between_register_commands(cli):
@@ -104,7 +104,7 @@ def test_a_misspelled_hook_is_an_error_naming_the_plugin(env):
         env,
         "typo.py",
         """
-        from engine.hooks import hookimpl
+        from between import hookimpl
 
         @hookimpl
         def between_register_task_type(registry):
@@ -127,8 +127,8 @@ def test_a_duplicate_task_type_name_is_an_error_naming_both_plugins(env):
         env,
         "copycat.py",
         """
-        from engine.hooks import hookimpl
-        from plugins.relaxation import RELAXATION
+        from between import hookimpl
+        from between.plugins.relaxation import RELAXATION
 
         @hookimpl
         def between_register_task_types(registry):

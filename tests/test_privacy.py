@@ -13,12 +13,12 @@ from uuid import UUID
 
 import pytest
 from click.testing import CliRunner
+from helpers import count_events
 
-from cli import build_cli
-from engine.app import Homework
-from engine.errors import RuleViolation
-from engine.store import Store
-from tests.helpers import count_events
+from between.cli import build_cli
+from between.engine.app import Homework
+from between.engine.errors import RuleViolation
+from between.engine.store import Store
 
 PERSONAL = {
     "name": "Marguerite Okonkwo-Lindqvist",
@@ -315,8 +315,7 @@ def test_roles_limit_what_each_operator_may_do(tmp_path):
 @pytest.mark.postgres
 def test_postgres_tables_hold_no_personal_string_and_erasure_works(pg_url, tmp_path):
     import psycopg
-
-    from tests.helpers import PG_DB, PG_HOST, PG_PORT, PG_USER
+    from helpers import PG_DB, PG_HOST, PG_PORT, PG_USER
 
     env = {
         "BETWEEN_STORE": pg_url,

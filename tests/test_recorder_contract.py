@@ -14,9 +14,9 @@ from eventsourcing.tests.persistence import (
     ProcessRecorderTestCase,
     TrackingRecorderTestCase,
 )
+from helpers import PG_DB, PG_HOST, PG_PORT, PG_USER, require_postgres
 
-from engine.recorders import ChainedSQLiteRecorder
-from tests.helpers import PG_DB, PG_HOST, PG_PORT, PG_USER, require_postgres
+from between.engine.recorders import ChainedSQLiteRecorder
 
 
 def finish_reader_threads() -> None:
@@ -64,7 +64,7 @@ class PostgresSchema:
             c.execute(f'DROP SCHEMA "{self.schema}" CASCADE')
 
     def create_recorder(self):
-        from engine.recorders_pg import ChainedPostgresRecorder
+        from between.engine.recorders_pg import ChainedPostgresRecorder
 
         recorder = ChainedPostgresRecorder(self.datastore)
         recorder.create_table()

@@ -2,8 +2,7 @@
 
 import click
 
-from engine.hooks import Field, Schema, TaskType, hookimpl
-from engine.tasktypes import mean_of
+from between import Field, Schema, TaskType, hookimpl, mean_of
 
 
 class GratitudeList(TaskType):

@@ -2,7 +2,7 @@
 
 from between_gratitude import GRATITUDE
 
-from engine.testing import TaskTypeContract
+from between.testing import TaskTypeContract
 
 
 class TestGratitude(TaskTypeContract):

@@ -1,15 +1,7 @@
-"""The integrity chain: every stored event carries a hash linking it to the one before.
+"""Verifying the integrity chain (see ``between.engine.chain`` for what each link covers).
 
-``link`` is computed over the *stored* bytes (the encrypted state when the store is
-encrypted), so verifying the chain never needs a decryption key. Each link covers:
-
-* the previous link (32 bytes; ``GENESIS`` for the first event),
-* the event's log position and its sequence number (1, 2, 3, … with no gaps),
-* the aggregate id, its version, the topic and the stored state.
-
-Hashing the position catches a SQLite file renumbered by a dump/restore; the gap-free
-sequence number tells a deletion (a jump) from an edit (a bad hash) even on PostgreSQL,
-whose positions may legitimately skip values after a rolled-back write.
+An auditor re-computes every link from the stored bytes, so verification never needs a
+decryption key; a ``Checkpoint`` kept outside the store also catches truncation.
 """
 
 from __future__ import annotations
@@ -18,35 +10,9 @@ import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from hashlib import sha256
-from struct import Struct
 from typing import Any, ClassVar
-from uuid import UUID
 
-GENESIS = bytes(32)
-_NUMBERS = Struct(">QQQII")
-
-
-def id_bytes(originator_id: UUID | str) -> bytes:
-    """The bytes of an aggregate id that enter the chain."""
-    return originator_id.bytes if isinstance(originator_id, UUID) else originator_id.encode()
-
-
-def link(
-    prev: bytes,
-    position: int,
-    seq: int,
-    oid: bytes,
-    version: int,
-    topic: str,
-    state: bytes,
-) -> bytes:
-    """The chain value of one stored event (``oid`` from ``id_bytes``)."""
-    name = topic.encode()
-    head = _NUMBERS.pack(position, seq, version, len(oid), len(name))
-    return sha256(b"".join((prev, head, oid, name, state))).digest()
-
-
-# -- verification ------------------------------------------------------------------------
+from between.engine.chain import GENESIS, LINK_HEADER
 
 Row = tuple[int, int, bytes, bytes, int, str, bytes]
 """A stored event as verification reads it: position, seq, chain, id bytes, version,
@@ -121,7 +87,7 @@ def verify(
     """
     result = Verification()
     expected, prev, head_position = 1, GENESIS, 0
-    pack, digest, join = _NUMBERS.pack, sha256, b"".join
+    pack, digest, join = LINK_HEADER.pack, sha256, b"".join
     names: dict[Any, bytes] = {}
     checkpoint_seq = against.seq if against is not None else 0
     broken: Break | None = None

@@ -26,10 +26,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from events import assignments as a
-from events import clients as c
-from events import operators as o
-from events.base import short_name
+from between.events import assignments as a
+from between.events import clients as c
+from between.events import operators as o
+from between.events.base import short_name
 
 BATCH = 5000
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "originator_topic"}

@@ -2,7 +2,7 @@
 
 Subclass ``TaskTypeContract`` in a pytest module (name the subclass ``Test…``)::
 
-    from engine.testing import TaskTypeContract
+    from between.testing import TaskTypeContract
     from between_gratitude import GRATITUDE
 
     class TestGratitude(TaskTypeContract):
@@ -25,8 +25,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from engine.errors import InvalidInput
-from engine.tasktypes import FIELD_TYPES, TaskType
+from between.engine.errors import InvalidInput
+from between.engine.tasktypes import FIELD_TYPES, TaskType
 
 
 class TaskTypeContract:
@@ -126,11 +126,11 @@ class TaskTypeContract:
 @contextmanager
 def _store_with(task_type: TaskType, folder: Path) -> Iterator[Any]:
     """A new SQLite store whose plugins include ``task_type``."""
-    from engine.app import Homework
-    from engine.hooks import hookimpl
-    from engine.plugins import load_plugins
-    from engine.settings import Settings
-    from engine.store import Store
+    from between import hookimpl
+    from between.engine.app import Homework
+    from between.engine.plugins import load_plugins
+    from between.engine.settings import Settings
+    from between.engine.store import Store
 
     class ThisTaskType:
         @hookimpl

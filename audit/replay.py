@@ -14,12 +14,12 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from engine.assignments import Assignment
-from engine.readmodel import ROW_TABLES
-from engine.rows import ROW_FOLDERS
-from engine.sealing import ROW_PERSONAL
-from engine.views import with_timeliness
-from events.assignments import AssignmentProposed
+from between.engine.assignments import Assignment
+from between.engine.readmodel import ROW_TABLES
+from between.engine.rows import ROW_FOLDERS
+from between.engine.sealing import ROW_PERSONAL
+from between.engine.views import with_timeliness
+from between.events.assignments import AssignmentProposed
 
 PROPOSED = AssignmentProposed.TOPIC
 BATCH = 1000

@@ -1,9 +1,10 @@
-"""Small helpers the built-in task types share for their review figures."""
+"""Helpers for task types' review figures (used by the built-ins, public to every plugin)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from statistics import fmean
 from typing import Any
 
 
@@ -28,3 +29,18 @@ def by_person(entries: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     for e in entries:
         counts[e["by"]] = counts.get(e["by"], 0) + 1
     return counts
+
+
+def values_of(entries: Sequence[Mapping[str, Any]], name: str) -> list[float]:
+    """The numeric values of one field across entries, in entry order."""
+    out = []
+    for entry in entries:
+        value = entry["fields"].get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out.append(value)
+    return out
+
+
+def mean_of(entries: Sequence[Mapping[str, Any]], name: str) -> float | None:
+    values = values_of(entries, name)
+    return round(fmean(values), 2) if values else None

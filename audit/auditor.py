@@ -10,11 +10,8 @@ from datetime import datetime, time
 from typing import Any
 from uuid import UUID
 
-from engine.errors import InvalidInput, NotFound
-from events import replay
-from events.base import REGISTRY, short_name
-from events.chain import Checkpoint, Verification, verify
-from events.log import (
+from between.audit import replay
+from between.audit.log import (
     Entry,
     entries,
     export_record,
@@ -23,6 +20,9 @@ from events.log import (
     row_batches,
     stored_id_bytes,
 )
+from between.audit.verify import Checkpoint, Verification, verify
+from between.engine.errors import InvalidInput, NotFound
+from between.events.base import REGISTRY, short_name
 
 Progress = Callable[[int, str], Any]
 _NO_PROGRESS: Progress = lambda total, label: nullcontext(None)  # noqa: E731

@@ -1,9 +1,9 @@
-"""The hooks a Between plugin can implement — the whole public plugin API in one import.
+"""The hooks a Between plugin can implement (plugins import ``hookimpl`` from ``between``).
 
 A plugin is a module (or any object) with functions marked ``@hookimpl`` whose names are
 the hook names below. Implementations may accept fewer arguments than the spec lists.
 
-    from engine.hooks import hookimpl, TaskType, Schema, Field
+    from between import hookimpl, TaskType, Schema, Field
 
     @hookimpl
     def between_register_task_types(registry):
@@ -16,19 +16,15 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
-from engine.channels import Delivery, Message
-from engine.tasktypes import Field, Schema, TaskType
-
 if TYPE_CHECKING:
     import click
 
-    from engine.plugins import ChannelRegistry, TaskTypeRegistry
+    from between.engine.channels import Message
+    from between.engine.plugins import ChannelRegistry, TaskTypeRegistry
 
 PROJECT = "between"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
-
-__all__ = ["Delivery", "Field", "Message", "Schema", "TaskType", "hookimpl"]
 
 
 @hookspec

@@ -20,10 +20,10 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
-from engine.errors import RuleViolation, StoreError
-from engine.store import Store
-from events.chain import Checkpoint
-from events.log import raw_rows
+from between.audit.log import raw_rows
+from between.audit.verify import Checkpoint
+from between.engine.errors import RuleViolation, StoreError
+from between.engine.store import Store
 
 BATCH = 1000
 
@@ -38,8 +38,8 @@ class Rotation:
 
 def rekey(source: Any, target_store: Store, key_file: Path | None, environ: dict) -> Rotation:
     """Copy ``source`` (opened read-only) into a new encrypted store and prove the copy."""
-    from engine.app import Homework
-    from events.audit import verify_log
+    from between.audit.auditor import verify_log
+    from between.engine.app import Homework
 
     before = verify_log(source, None)
     if not before.intact:

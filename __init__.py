@@ -1,0 +1,107 @@
+"""Between: homework between psychotherapy sessions, as an event-sourced log.
+
+Everything a plugin needs is one import::
+
+    from between import hookimpl, TaskType, Schema, Field
+
+    @hookimpl
+    def between_register_task_types(registry):
+        registry.add(TaskType(name="gratitude", title="Gratitude list", ...))
+
+The names are loaded on first use, so ``import between`` (and the CLI's start-up) stays light.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from between.engine.channels import (
+        DELIVERED,
+        PERMANENT,
+        RETRYABLE,
+        Channel,
+        Delivery,
+        Message,
+    )
+    from between.engine.errors import (
+        BetweenError,
+        Conflict,
+        InvalidInput,
+        NotFound,
+        RuleViolation,
+        StoreError,
+    )
+    from between.engine.figures import by_person, days_spanned, mean_of, trend, values_of
+    from between.engine.hookspecs import hookimpl, hookspec
+    from between.engine.plugins import ChannelRegistry, TaskTypeRegistry
+    from between.engine.settings import Settings
+    from between.engine.tasktypes import Field, FieldError, Schema, TaskType
+
+_EXPORTS = {
+    "between.engine.channels": (
+        "DELIVERED",
+        "PERMANENT",
+        "RETRYABLE",
+        "Channel",
+        "Delivery",
+        "Message",
+    ),
+    "between.engine.errors": (
+        "BetweenError",
+        "Conflict",
+        "InvalidInput",
+        "NotFound",
+        "RuleViolation",
+        "StoreError",
+    ),
+    "between.engine.figures": ("by_person", "days_spanned", "mean_of", "trend", "values_of"),
+    "between.engine.hookspecs": ("hookimpl", "hookspec"),
+    "between.engine.plugins": ("ChannelRegistry", "TaskTypeRegistry"),
+    "between.engine.settings": ("Settings",),
+    "between.engine.tasktypes": ("Field", "FieldError", "Schema", "TaskType"),
+}
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = [
+    "DELIVERED",
+    "PERMANENT",
+    "RETRYABLE",
+    "BetweenError",
+    "Channel",
+    "ChannelRegistry",
+    "Conflict",
+    "Delivery",
+    "Field",
+    "FieldError",
+    "InvalidInput",
+    "Message",
+    "NotFound",
+    "RuleViolation",
+    "Schema",
+    "Settings",
+    "StoreError",
+    "TaskType",
+    "TaskTypeRegistry",
+    "by_person",
+    "days_spanned",
+    "hookimpl",
+    "hookspec",
+    "mean_of",
+    "trend",
+    "values_of",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'between' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
