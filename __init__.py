@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         Delivery,
         Message,
     )
+    from between.engine.charts import Chart, Series, points_of
     from between.engine.errors import (
         BetweenError,
         Conflict,
@@ -37,7 +38,13 @@ if TYPE_CHECKING:
     from between.engine.hookspecs import hookimpl, hookspec
     from between.engine.plugins import ChannelRegistry, TaskTypeRegistry
     from between.engine.settings import Settings
-    from between.engine.tasktypes import Field, FieldError, Schema, TaskType
+    from between.engine.tasktypes import (
+        Field,
+        FieldError,
+        Schema,
+        TaskType,
+        check_task_type_name,
+    )
 
 _EXPORTS = {
     "between.engine.channels": (
@@ -48,6 +55,7 @@ _EXPORTS = {
         "Delivery",
         "Message",
     ),
+    "between.engine.charts": ("Chart", "Series", "points_of"),
     "between.engine.errors": (
         "BetweenError",
         "Conflict",
@@ -60,7 +68,13 @@ _EXPORTS = {
     "between.engine.hookspecs": ("hookimpl", "hookspec"),
     "between.engine.plugins": ("ChannelRegistry", "TaskTypeRegistry"),
     "between.engine.settings": ("Settings",),
-    "between.engine.tasktypes": ("Field", "FieldError", "Schema", "TaskType"),
+    "between.engine.tasktypes": (
+        "Field",
+        "FieldError",
+        "Schema",
+        "TaskType",
+        "check_task_type_name",
+    ),
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 
@@ -71,6 +85,7 @@ __all__ = [
     "BetweenError",
     "Channel",
     "ChannelRegistry",
+    "Chart",
     "Conflict",
     "Delivery",
     "Field",
@@ -80,15 +95,18 @@ __all__ = [
     "NotFound",
     "RuleViolation",
     "Schema",
+    "Series",
     "Settings",
     "StoreError",
     "TaskType",
     "TaskTypeRegistry",
     "by_person",
+    "check_task_type_name",
     "days_spanned",
     "hookimpl",
     "hookspec",
     "mean_of",
+    "points_of",
     "trend",
     "values_of",
 ]

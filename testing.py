@@ -12,13 +12,15 @@ Subclass ``TaskTypeContract`` in a pytest module (name the subclass ``Test…``)
         bad_entries = [({"items": ""}, "items")]
         summary_keys = ("entries", "mean_items")
 
-Every built-in task type passes this same contract.
+Every built-in task type passes this same contract. The store it runs on is isolated from
+the author's environment: no configuration file, plugins directory, worksheets or other
+installed plugins are loaded — only Between's built-ins and the task type under test.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,7 +28,7 @@ from typing import Any, ClassVar
 import pytest
 
 from between.engine.errors import InvalidInput
-from between.engine.tasktypes import FIELD_TYPES, TaskType
+from between.engine.tasktypes import FIELD_TYPES, TaskType, check_task_type_name
 
 
 class TaskTypeContract:
@@ -46,7 +48,7 @@ class TaskTypeContract:
 
     def test_has_a_name_title_description_and_category(self) -> None:
         t = self.task_type
-        assert t.name and t.name == t.name.strip().lower() and " " not in t.name
+        check_task_type_name(t.name)  # lower case without spaces
         assert t.title.strip() and t.description.strip() and t.category.strip()
 
     def test_schemas_are_well_formed_and_describable(self) -> None:
@@ -59,23 +61,38 @@ class TaskTypeContract:
 
     def test_valid_parameters_and_entries_are_accepted(self) -> None:
         assert self.entries, "give at least one valid entry"
-        params = self.task_type.validate_parameters(self.parameters)
+        try:
+            params = self.task_type.validate_parameters(self.parameters)
+        except InvalidInput as e:
+            pytest.fail(f"valid parameters {self.parameters!r} were refused: {e}")
         for entry in self.entries:
-            clean = self.task_type.validate_entry(entry, params)
-            assert json.loads(json.dumps(clean)) == clean  # stored as JSON, unchanged
+            try:
+                clean = self.task_type.validate_entry(entry, params)
+            except InvalidInput as e:
+                pytest.fail(f"valid entry {entry!r} was refused: {e}")
+            assert json.loads(json.dumps(clean)) == clean, f"entry {entry!r} is not stored as given"
 
     def test_bad_entries_are_refused_naming_the_field(self) -> None:
         params = self.task_type.validate_parameters(self.parameters)
         for entry, field in [*self.bad_entries, ({"no_such_field": "x"}, "no_such_field")]:
-            with pytest.raises(InvalidInput) as refused:
-                self.task_type.validate_entry({**self.entries[0], **entry}, params)
-            assert field in str(refused.value)
+            _refused(
+                "bad entry",
+                entry,
+                field,
+                self.task_type.validate_entry,
+                {**self.entries[0], **entry},
+                params,
+            )
 
     def test_bad_parameters_are_refused_naming_the_field(self) -> None:
         for params, field in self.bad_parameters:
-            with pytest.raises(InvalidInput) as refused:
-                self.task_type.validate_parameters({**self.parameters, **params})
-            assert field in str(refused.value)
+            _refused(
+                "bad parameters",
+                params,
+                field,
+                self.task_type.validate_parameters,
+                {**self.parameters, **params},
+            )
 
     def test_summary_and_completion_describe_the_entries(self) -> None:
         params = self.task_type.validate_parameters(self.parameters)
@@ -123,25 +140,45 @@ class TaskTypeContract:
             }
 
 
+def _refused(
+    what: str, example: dict[str, Any], field: str, check: Callable[..., object], *args: Any
+) -> None:
+    """``check(*args)`` must raise ``InvalidInput`` naming ``field``; failures name the example."""
+    try:
+        check(*args)
+    except InvalidInput as e:
+        if field not in str(e):
+            pytest.fail(f"{what} {example!r} was refused without naming {field!r}: {e}")
+    else:
+        pytest.fail(f"{what} {example!r} was accepted; it should be refused naming {field!r}")
+
+
 @contextmanager
 def _store_with(task_type: TaskType, folder: Path) -> Iterator[Any]:
-    """A new SQLite store whose plugins include ``task_type``."""
-    from between import hookimpl
+    """A new SQLite store whose plugins are the built-ins and ``task_type``, nothing else."""
+    from between import TaskTypeRegistry, hookimpl
     from between.engine.app import Homework
     from between.engine.plugins import load_plugins
     from between.engine.settings import Settings
     from between.engine.store import Store
 
     class ThisTaskType:
-        @hookimpl
-        def between_register_task_types(self, registry: Any) -> None:
-            if task_type.name not in registry.items:
+        @hookimpl(trylast=True)  # after the built-ins, so a built-in under test is not added twice
+        def between_register_task_types(self, registry: TaskTypeRegistry) -> None:
+            if registry.items.get(task_type.name) is not task_type:
                 registry.add(task_type)
 
-    store = Store.parse(str(folder / "contract.db"))
-    Homework.initialise(store)
-    plugins = load_plugins(Settings.from_environment(), extra=(ThisTaskType(),))
-    app = Homework(store, plugins=plugins)
+    (folder / "config.toml").write_text("", encoding="utf-8")
+    settings = Settings(
+        store=str(folder / "contract.db"),
+        config_file=folder / "config.toml",  # not $BETWEEN_CONFIG or ~/.config/between
+        worksheets_dir=folder / "worksheets",  # none
+        only_plugins=(),  # no installed plugins; no plugins directory
+        environ={},
+    )
+    store = Store.parse(settings.store)
+    Homework.initialise(store, environ={})
+    app = Homework(store, plugins=load_plugins(settings, extra=(ThisTaskType(),)), environ={})
     try:
         yield app
     finally:

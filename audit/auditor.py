@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,30 +16,23 @@ from between.audit.log import (
     entries,
     export_record,
     narrate,
-    positions_of_seq,
     row_batches,
+    rows_of_seq,
     stored_id_bytes,
 )
 from between.audit.verify import Checkpoint, Verification, verify
 from between.engine.errors import InvalidInput, NotFound
+from between.engine.validate import instant
 from between.events.base import REGISTRY, short_name
+from between.events.clients import ClientRegistered
 
 Progress = Callable[[int, str], Any]
 _NO_PROGRESS: Progress = lambda total, label: nullcontext(None)  # noqa: E731
 
 
-def moment(text: str) -> datetime:
-    """An ISO date-time (naive = local time) or date (= 00:00 local that day), as aware UTC."""
-    text = (text or "").strip()
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(
-            f"{text!r} is not a time: use e.g. 2026-03-05 or 2026-03-05T18:00"
-        ) from None
-    if len(text) == 10:
-        value = datetime.combine(value.date(), time())
-    return value if value.tzinfo else value.astimezone()
+def moment(text: str, name: str = "--at") -> datetime:
+    """A time given to an auditor's command, as aware UTC (see ``validate.utc_time``)."""
+    return instant(name, text)
 
 
 def filtered_log(
@@ -62,13 +55,10 @@ def filtered_log(
                 f"unknown event type {', '.join(unknown)}; known: {', '.join(sorted(known))}"
             )
         topics = {known[t] for t in types_}
-    start, end = (moment(since) if since else None), (moment(until) if until else None)
+    start = moment(since, "--since") if since else None
+    end = moment(until, "--until") if until else None
     wanted: set[UUID] | None = None
-    owner = None
-    if client:
-        owner = _client_or_none(app, client)
-        if owner is None:
-            raise NotFound(f"no client {client!r}")
+    owner = _client(app, client) if client else None
     if assignment:
         wanted = {app.resolve(assignment)}
     for entry in entries(app, topics=topics if owner is None else None):
@@ -111,6 +101,14 @@ def timeline(app: Any, record: str) -> list[dict]:
     ]
 
 
+def _client(app: Any, record: str) -> UUID:
+    """A client's id from a code or an id (the only handle left once a client is erased)."""
+    found = _client_or_none(app, record)
+    if found is None:
+        raise NotFound(f"no client {record!r}; give a client code or, once erased, its id")
+    return found
+
+
 def _client_or_none(app: Any, record: str) -> UUID | None:
     """A client id from a code (via the read model) or from the id itself."""
     try:
@@ -120,11 +118,13 @@ def _client_or_none(app: Any, record: str) -> UUID | None:
             return app.client_id(record)
         except InvalidInput:
             return None
-    return candidate if list(app.events.get(candidate, limit=1)) else None
+    first = list(app.events.get(candidate, limit=1))
+    return candidate if first and isinstance(first[0], ClientRegistered) else None
 
 
 def rows_at(app: Any, at: datetime, client: str | None) -> Iterator[dict]:
-    return replay.rows_at(app, at, client)
+    """Assignments as they stood at ``at``; ``client`` as ``log --client`` takes it."""
+    return replay.rows_at(app, at, _client(app, client) if client else None)
 
 
 def assignment_at(app: Any, ref: str, at: datetime) -> dict:
@@ -146,10 +146,9 @@ def verify_log(app: Any, against: str | None, progress: Progress = _NO_PROGRESS)
         raise InvalidInput(str(e)) from None
     total = app.recorder.max_notification_id() or 0
     with progress(total, "verifying") as bar:
-        batches = row_batches(app) if bar is None else _tracked(row_batches(app), bar)
-        return verify(
-            batches, lambda seq: positions_of_seq(app, seq), checkpoint, stored_id_bytes(app)
-        )
+        rows = row_batches(app, after=None)  # every row, on the log or not
+        batches = rows if bar is None else _tracked(rows, bar)
+        return verify(batches, lambda seq: rows_of_seq(app, seq), checkpoint, stored_id_bytes(app))
 
 
 def _tracked(batches: Iterator[list[tuple]], bar: Any) -> Iterator[list[tuple]]:

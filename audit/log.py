@@ -21,13 +21,14 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from between.engine.errors import StoreError
 from between.events import assignments as a
 from between.events import clients as c
+from between.events import notifications as n
 from between.events import operators as o
 from between.events.base import short_name
 
@@ -53,24 +54,32 @@ def kind_of(event: Any) -> str:
         return "client"
     if isinstance(event, o.OPERATOR_EVENTS):
         return "operators"
+    if isinstance(event, n.NOTIFICATION_EVENTS):
+        return "notification"
     return "assignment"
 
 
-def row_batches(app: Any, after: int = 0, batch: int = BATCH) -> Iterator[list[tuple]]:
+def row_batches(app: Any, after: int | None = 0, batch: int = BATCH) -> Iterator[list[tuple]]:
     """Stored rows in position order, as they are stored — (position, seq, chain, aggregate
-    id, version, topic, state) — in lists of up to ``batch``, from one read snapshot."""
+    id, version, topic, state) — in lists of up to ``batch``, from one read snapshot.
+
+    Only rows on the log (positions after ``after``); ``after=None`` reads every row of the
+    table, including any forged outside the log (``verify`` must account for all of them).
+    """
     if app.store.is_sqlite:
-        with closing(sqlite3.connect(f"file:{quote(str(app.store.path))}?mode=ro", uri=True)) as db:
+        with closing(sqlite3.connect(app.store.read_only_uri(), uri=True)) as db:
+            db.text_factory = _lenient_text  # a tampered text column must not stop the scan
+            where = "" if after is None else f"WHERE rowid > {int(after)} "
             cursor = db.execute(
                 "SELECT rowid, seq, chain, originator_id, originator_version, topic, state "
-                "FROM stored_events WHERE rowid > ? ORDER BY rowid",
-                (after,),
+                f"FROM stored_events {where}ORDER BY rowid"
             )
             while rows := cursor.fetchmany(batch):
                 yield rows
         return
     from psycopg.rows import tuple_row
 
+    where = "" if after is None else f"WHERE notification_id > {int(after)} "
     with (
         app.factory.datastore.get_connection() as conn,
         conn.transaction(),
@@ -78,11 +87,15 @@ def row_batches(app: Any, after: int = 0, batch: int = BATCH) -> Iterator[list[t
     ):
         cursor.execute(
             "SELECT notification_id, seq, chain, originator_id, originator_version, topic, state "
-            "FROM stored_events WHERE notification_id > %s ORDER BY notification_id",
-            (after,),
+            f"FROM stored_events {where}ORDER BY notification_id"
         )
         while rows := cursor.fetchmany(batch):
             yield rows
+
+
+def _lenient_text(raw: bytes) -> str:
+    """Text as stored; bytes that are not UTF-8 survive as surrogates (and fail the chain)."""
+    return raw.decode("utf-8", "surrogateescape")
 
 
 def stored_id_bytes(app: Any) -> Any:
@@ -99,18 +112,29 @@ def raw_rows(app: Any, after: int = 0) -> Iterator[tuple]:
     to_bytes = stored_id_bytes(app)
     for rows in row_batches(app, after):
         for position, seq, chain, oid, version, topic, state in rows:
-            yield position, seq, bytes(chain), to_bytes(oid), version, topic, bytes(state)
+            try:
+                row = (position, seq, bytes(chain), to_bytes(oid), version, topic, bytes(state))
+            except (TypeError, ValueError):
+                raise StoreError(
+                    f"the stored row at position {position} is malformed; it was altered — "
+                    "run 'between verify'"
+                ) from None
+            yield row
 
 
-def positions_of_seq(app: Any, seq: int) -> list[int]:
-    """Where rows claiming sequence number ``seq`` are (used only at a break)."""
+def rows_of_seq(app: Any, seq: int) -> list[tuple[int, bytes]]:
+    """Position and chain value of every row claiming sequence number ``seq`` (used only at
+    a break, to tell an inserted copy from the event it copies)."""
     d = app.dialect
     with app.reading() as cur:
         cur.execute(
-            d.sql(f"SELECT {d.position} AS position FROM stored_events WHERE seq = ? ORDER BY 1"),
+            d.sql(
+                f"SELECT {d.position} AS position, chain FROM stored_events WHERE seq = ? "
+                "ORDER BY 1"
+            ),
             (seq,),
         )
-        return [r["position"] for r in cur.fetchall()]
+        return [(r["position"], bytes(r["chain"])) for r in cur.fetchall()]
 
 
 def entries(app: Any, after: int = 0, topics: set[str] | None = None) -> Iterator[Entry]:
@@ -119,8 +143,16 @@ def entries(app: Any, after: int = 0, topics: set[str] | None = None) -> Iterato
     for position, _, _, oid, version, topic, state in raw_rows(app, after):
         if topics is not None and topic not in topics:
             continue
-        stored = StoredEvent(UUID(bytes=oid), version, topic, state)
-        yield Entry(position, mapper.to_domain_event(stored))
+        try:
+            event = mapper.to_domain_event(StoredEvent(UUID(bytes=oid), version, topic, state))
+        except StoreError:
+            raise
+        except Exception as e:
+            raise StoreError(
+                f"the event at position {position} cannot be read ({type(e).__name__}); "
+                "it was altered — run 'between verify' for the whole log"
+            ) from None
+        yield Entry(position, event)
 
 
 def export_record(entry: Entry) -> dict[str, Any]:

@@ -7,6 +7,7 @@ stays flat however long the log is.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from between.engine.assignments import Assignment
-from between.engine.readmodel import ROW_TABLES
+from between.engine.readmodel import ROW_TABLES, column_values
 from between.engine.rows import ROW_FOLDERS
 from between.engine.sealing import ROW_PERSONAL
 from between.engine.views import with_timeliness
@@ -73,11 +74,11 @@ def fold(events: list[Any]) -> dict | None:
     return row
 
 
-def rows_at(app: Any, moment: datetime, client: str | None = None) -> Iterator[dict]:
+def rows_at(app: Any, moment: datetime, client_id: UUID | None = None) -> Iterator[dict]:
     """Every assignment (or one client's) as it stood at ``moment``, in list-row shape."""
     today = moment.astimezone().date()
     for proposed in proposals(app):
-        if proposed.timestamp > moment or (client and proposed.client != client):
+        if proposed.timestamp > moment or (client_id and proposed.client_id != client_id):
             continue
         row = fold(history_until(app, proposed.originator_id, moment, ROW_PERSONAL))
         if row is not None:
@@ -121,32 +122,24 @@ def aggregate_ids(app: Any) -> Iterator[UUID]:
 
 
 def check_read_model(app: Any) -> list[str]:
-    """Fold every aggregate afresh and compare with the stored rows; list the differences."""
+    """Fold every aggregate afresh and compare with the stored rows — every stored column,
+    the ones queries filter and sort on as well as the row itself; list the differences."""
     differences: list[str] = []
     head = app.recorder.max_notification_id() or 0
     with app.reading() as cur:
         tracked = app.readmodel.position(cur)
     if tracked != head:
         differences.append(f"read model is at position {tracked}, the log at {head}")
-    expected_counts = {table: 0 for table, _ in ROW_TABLES.values()}
+    columns = dict(ROW_TABLES.values())
+    expected_counts = dict.fromkeys(columns, 0)
     batch: list[tuple[str, str, dict]] = []
 
     def compare() -> None:
-        for table in expected_counts:
+        for table, names in columns.items():
             wanted = {key: row for t, key, row in batch if t == table}
-            if not wanted:
-                continue
-            stored = _stored_rows(app, table, list(wanted))
-            for key, row in wanted.items():
-                if key not in stored:
-                    differences.append(f"{table}: {key[:8]} is missing from the read model")
-                elif stored[key] != row:
-                    changed = sorted(
-                        k
-                        for k in row.keys() | stored[key].keys()
-                        if row.get(k) != stored[key].get(k)
-                    )
-                    differences.append(f"{table}: {key[:8]} differs in {', '.join(changed)}")
+            if wanted:
+                stored = _stored_rows(app, table, names, list(wanted))
+                differences.extend(_differences(table, names, wanted, stored))
         batch.clear()
 
     for aggregate_id in aggregate_ids(app):
@@ -169,10 +162,33 @@ def check_read_model(app: Any) -> list[str]:
     return differences
 
 
-def _stored_rows(app: Any, table: str, ids: list[str]) -> dict[str, dict]:
-    import json
+def _differences(
+    table: str, names: tuple[str, ...], wanted: dict[str, dict], stored: dict[str, dict]
+) -> Iterator[str]:
+    """Each stored row against the one folded from the log, column by column."""
+    for key, row in wanted.items():
+        found = stored.get(key)
+        if found is None:
+            yield f"{table}: {key[:8]} is missing from the read model"
+            continue
+        expected = dict(zip(names, column_values(names, row), strict=True))
+        for name in names:
+            if name == "row":
+                kept = json.loads(found["row"])
+                if kept != row:
+                    fields = sorted(
+                        k for k in row.keys() | kept.keys() if row.get(k) != kept.get(k)
+                    )
+                    yield f"{table}: {key[:8]} differs in row fields {', '.join(fields)}"
+            elif found[name] != expected[name]:
+                yield (
+                    f"{table}: {key[:8]} differs in column {name} "
+                    f"(stored {found[name]!r}, from the log {expected[name]!r})"
+                )
 
+
+def _stored_rows(app: Any, table: str, names: tuple[str, ...], ids: list[str]) -> dict[str, dict]:
     marks = ",".join([app.dialect.param] * len(ids))
     with app.reading() as cur:
-        cur.execute(f"SELECT id, row FROM {table} WHERE id IN ({marks})", ids)
-        return {r["id"]: json.loads(r["row"]) for r in cur.fetchall()}
+        cur.execute(f"SELECT {', '.join(names)} FROM {table} WHERE id IN ({marks})", ids)
+        return {r["id"]: {name: r[name] for name in names} for r in cur.fetchall()}

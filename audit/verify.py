@@ -57,7 +57,8 @@ class Break:
 class Verification:
     """What ``verify`` found: how many events, the head, and the first break if any."""
 
-    events: int = 0
+    events: int = 0  # every row of the event table, on the chain or not
+    verified: int = 0  # events whose links were recomputed before any break
     head_seq: int = 0
     head_position: int = 0
     head_chain: bytes = GENESIS
@@ -73,7 +74,7 @@ class Verification:
 
 def verify(
     batches: Iterable[list[tuple]],
-    locate_seq: Callable[[int], list[int]],
+    locate_seq: Callable[[int], list[tuple[int, bytes]]],
     against: Checkpoint | None = None,
     id_bytes: Callable[[Any], bytes] = bytes.fromhex,
 ) -> Verification:
@@ -81,9 +82,9 @@ def verify(
 
     ``batches`` yields lists of stored rows (position, seq, chain, aggregate id as stored,
     version, topic, state); ``id_bytes`` turns a stored id into the bytes the chain covers.
-    ``locate_seq(n)`` returns the positions of rows whose seq is ``n``; it is called only at a
-    break, to tell a deletion from a move or an insertion. The loop inlines ``link``: it runs
-    once per stored event.
+    ``locate_seq(n)`` returns (position, chain) of the rows whose seq is ``n``; it is called
+    only at a break, to tell a deletion from a move or an insertion. The loop inlines
+    ``link``: it runs once per stored event.
     """
     result = Verification()
     expected, prev, head_position = 1, GENESIS, 0
@@ -91,15 +92,27 @@ def verify(
     names: dict[Any, bytes] = {}
     checkpoint_seq = against.seq if against is not None else 0
     broken: Break | None = None
+    rows_seen = 0
     for rows in batches:
+        rows_seen += len(rows)
+        if broken:
+            continue  # count the rest of the table
         for position, seq, chain, oid, version, topic, state in rows:
-            if seq != expected:
-                broken = _sequence_break(head_position, position, seq, expected, locate_seq)
+            if not isinstance(position, int) or position < 1:
+                broken = Break(
+                    position,
+                    "inserted",
+                    f"a row at position {position} lies outside the log (positions start at 1); "
+                    "it is on no chain: it was inserted",
+                )
                 break
-            name = names.get(topic)
-            if name is None:
-                name = names[topic] = str(topic).encode()
+            if seq != expected:
+                broken = _sequence_break(head_position, position, seq, chain, expected, locate_seq)
+                break
             try:
+                name = names.get(topic)
+                if name is None:
+                    name = names[topic] = str(topic).encode()
                 key = id_bytes(oid)
                 computed = digest(
                     join(
@@ -107,7 +120,7 @@ def verify(
                     )
                 ).digest()
             except (struct.error, TypeError, ValueError, AttributeError):
-                computed = b""  # a value changed to another type: it cannot match
+                computed = b""  # a value changed to another type or encoding: it cannot match
             if computed != chain:
                 broken = Break(
                     position,
@@ -126,10 +139,9 @@ def verify(
                 )
                 break
             prev, expected, head_position = chain, expected + 1, position
-        if broken:
-            break
     result.first_break = broken
-    result.events = result.head_seq = expected - 1
+    result.events = rows_seen
+    result.verified = result.head_seq = expected - 1
     result.head_position, result.head_chain = head_position, prev
     if broken is None and against is not None and result.head_seq < against.seq:
         result.first_break = Break(
@@ -142,7 +154,12 @@ def verify(
 
 
 def _sequence_break(
-    previous: int, position: int, seq: int, expected: int, locate_seq: Callable[[int], list[int]]
+    previous: int,
+    position: int,
+    seq: int,
+    chain: bytes,
+    expected: int,
+    locate_seq: Callable[[int], list[tuple[int, bytes]]],
 ) -> Break:
     """Explain a row whose sequence number is not the next one."""
     if not isinstance(seq, int) or seq < 1:
@@ -150,7 +167,7 @@ def _sequence_break(
             position, "altered", f"the row at position {position} has no valid sequence number"
         )
     if seq > expected:
-        moved = [p for p in locate_seq(expected) if p > position]
+        moved = [p for p, _ in locate_seq(expected) if p > position]
         if moved:
             return Break(
                 position,
@@ -164,12 +181,20 @@ def _sequence_break(
             f"event #{expected} is missing after position {previous}: the log jumps from "
             f"#{expected - 1} to #{seq} (at position {position})",
         )
-    earlier = [p for p in locate_seq(seq) if p < position]
+    earlier = [(p, c) for p, c in locate_seq(seq) if p < position]
     if earlier:
+        first, first_chain = earlier[0]
+        if first_chain == chain:  # a byte-for-byte copy of an event already on the chain
+            return Break(
+                position,
+                "inserted",
+                f"position {position} holds a copy of event #{seq} (the original is at "
+                f"position {first}): it was inserted",
+            )
         return Break(
-            earlier[0],
+            first,
             "inserted",
-            f"event #{seq} appears twice, at positions {earlier[0]} and {position}: "
+            f"event #{seq} appears twice, at positions {first} and {position}: "
             "an event was inserted",
         )
     return Break(

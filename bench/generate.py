@@ -26,8 +26,8 @@ from between.engine.app import Homework
 from between.engine.assignments import Assignment
 from between.engine.channels import Delivery
 from between.engine.clients import Client
+from between.engine.dispatcher import Dispatcher
 from between.engine.errors import BetweenError
-from between.engine.notify import Dispatcher
 from between.engine.plugins import load_plugins
 from between.engine.settings import Settings
 from between.engine.store import Store
@@ -181,7 +181,7 @@ def generate(
 def _tracking(app: Homework) -> Any:
     from eventsourcing.persistence import Tracking
 
-    from between.engine.notify import TRACKING
+    from between.engine.dispatcher import TRACKING
 
     return Tracking(TRACKING, app.recorder.max_notification_id() or 0)
 
@@ -251,7 +251,7 @@ def one_client(
                 by = "Partner" if observers and rng.random() < 0.2 else "client"
                 app.submit(
                     aid,
-                    entry(app._load(Assignment, _uuid(aid)).task_type, rng, step),
+                    entry(app.work.load(Assignment, _uuid(aid)).task_type, rng, step),
                     by=by,
                     occurred_at=clock.moment - timedelta(hours=1),
                     **meta,
@@ -285,7 +285,7 @@ def one_client(
             if step in ("close", "step-up"):
                 break
         else:
-            if app._load(Assignment, _uuid(aid)).status == "agreed":
+            if app.work.load(Assignment, _uuid(aid)).status == "agreed":
                 if clock.moment < end - timedelta(days=10):
                     app.close_assignment(aid, reason="done", **meta)
                 else:
@@ -299,8 +299,8 @@ def one_client(
 
 def notify(app: Homework, dispatcher: Dispatcher, aid: str, what: str) -> None:
     """Queue and deliver what the dispatcher would for this change (through its own rules)."""
-    assignment = app._load(Assignment, _uuid(aid))
-    client = app._load(Client, assignment.client_id)
+    assignment = app.work.load(Assignment, _uuid(aid))
+    client = app.work.load(Client, assignment.client_id)
     kinds = {
         "AssignmentAgreed": [("agreed", "client"), ("agreed", "collaborator")],
         "AssignmentReviewed": [("reviewed", "client")],
@@ -318,7 +318,7 @@ def notify(app: Homework, dispatcher: Dispatcher, aid: str, what: str) -> None:
                 request_key=None,
                 timestamp=app.now(),
             )
-            app._save(n)
+            app.work.save(n)
 
 
 def _uuid(text: str) -> Any:

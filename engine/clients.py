@@ -39,7 +39,7 @@ class Client(Aggregate):
     # -- commands ------------------------------------------------------------------------
 
     def add_collaborator(self, name: str, relationship: str, **meta: Any) -> None:
-        self._require_active("add a collaborator")
+        self.require_active("add a collaborator")
         if name == "client" or name in self.collaborators:
             raise RuleViolation(
                 f"client {self.code} already has a collaborator called {name!r}; "
@@ -48,7 +48,7 @@ class Client(Aggregate):
         self.trigger_event(ev.CollaboratorAdded, name=name, relationship=relationship, **meta)
 
     def change_contacts(self, person: str, contacts: dict, **meta: Any) -> None:
-        self._require_active("change contact details")
+        self.require_active("change contact details")
         if person != "client" and person not in self.collaborators:
             raise RuleViolation(
                 f"client {self.code} has no collaborator called {person!r}; "
@@ -57,7 +57,7 @@ class Client(Aggregate):
         self.trigger_event(ev.ContactDetailsChanged, person=person, contacts=contacts, **meta)
 
     def record_consent(self, person: str, channel: str, granted: bool, **meta: Any) -> None:
-        self._require_active("record consent")
+        self.require_active("record consent")
         if person != "client" and person not in self.collaborators:
             raise RuleViolation(
                 f"client {self.code} has no collaborator called {person!r}; consent is recorded "
@@ -71,7 +71,7 @@ class Client(Aggregate):
         )
 
     def discharge(self, reason: str, open_assignments: list[str], **meta: Any) -> None:
-        self._require_active("discharge")
+        self.require_active("discharge")
         if open_assignments:
             raise RuleViolation(
                 f"client {self.code} still has open homework ({', '.join(open_assignments)}); "
@@ -88,9 +88,6 @@ class Client(Aggregate):
         self.trigger_event(ev.ClientErased, reason=reason, **meta)
 
     def require_active(self, doing: str) -> None:
-        self._require_active(doing)
-
-    def _require_active(self, doing: str) -> None:
         if self.row["status"] != "active":
             raise RuleViolation(
                 f"cannot {doing}: client {self.code} is {self.row['status']} "

@@ -12,7 +12,7 @@ the hook names below. Implementations may accept fewer arguments than the spec l
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import click
 
     from between.engine.channels import Message
+    from between.engine.charts import Chart
     from between.engine.plugins import ChannelRegistry, TaskTypeRegistry
 
 PROJECT = "between"
@@ -67,4 +68,17 @@ def between_register_commands(cli: click.Group) -> None:
     """Add click commands or groups to the ``between`` command line with ``cli.add_command``.
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def between_report_charts(task_type: str, assignments: list[dict[str, Any]]) -> list[Chart] | None:
+    """Charts for a client's report, drawn from their homework of one task type, or None.
+
+    Called once for each task type in the report, with that client's homework of the type,
+    oldest first, each in the ``show --json`` shape; its ``entry_list`` holds only the entries
+    recorded in the report's period. Every implementation is asked (answer None for task
+    types that are not yours); a failing one becomes a note in the report naming its plugin.
+
+    .. versionadded:: 0.2
     """

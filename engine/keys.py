@@ -19,6 +19,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -186,7 +187,7 @@ class SQLiteKeys:
                 )
             mode = "ro" if self.read_only else "rw"
             self._db = sqlite3.connect(
-                f"file:{self.path}?mode={mode}",
+                f"file:{quote(str(self.path))}?mode={mode}",
                 uri=True,
                 isolation_level=None,
                 timeout=10,

@@ -2,16 +2,18 @@
 
 ``load_plugins(settings)`` builds a fresh ``pluggy.PluginManager`` (there is no import-time
 global) and asks every plugin for its task types and channels. Any plugin that fails to
-import, implements a hook that does not exist, or registers a name already taken is a
-``PluginError`` naming the plugin — never a silent skip.
+import, implements a hook that does not exist (or with arguments the hook does not pass), or
+registers a name already taken is a one-line ``PluginError`` naming the plugin — never a
+silent skip. Every hook is called through pluggy, so ``tryfirst``/``trylast`` hold.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import sys
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,11 @@ import pluggy
 from between.engine import hookspecs
 from between.engine.errors import BetweenError, InvalidInput
 from between.engine.settings import Settings
-from between.engine.tasktypes import TaskType
+from between.engine.tasktypes import TaskType, check_task_type_name
 
 ENTRY_POINT_GROUP = "between"
+#: Hooks whose implementations are called one plugin at a time, so the registry knows who adds.
+REGISTRATION_HOOKS = ("between_register_task_types", "between_register_channels")
 
 
 class PluginError(BetweenError):
@@ -36,6 +40,7 @@ class _Registry:
     items: dict[str, Any] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    #: The plugin whose implementation is running (set by the loader before each call).
     plugin: str = ""
 
     def add(self, item: Any) -> None:
@@ -61,6 +66,10 @@ class TaskTypeRegistry(_Registry):
     def add(self, item: TaskType) -> None:
         if not isinstance(item, TaskType):
             raise PluginError(f"plugin {self.plugin} registered {item!r}, which is not a TaskType")
+        try:
+            check_task_type_name(item.name)
+        except ValueError as e:
+            raise PluginError(f"plugin {self.plugin}: {e}") from None
         super().add(item)
 
 
@@ -92,8 +101,9 @@ class Plugins:
             return self.task_types[name]
         except KeyError:
             known = ", ".join(sorted(self.task_types)) or "none"
+            hint = f", which also lists {len(self.problems)} problem(s)" if self.problems else ""
             raise InvalidInput(
-                f"unknown task type {name!r}; known task types: {known} (see 'between types')"
+                f"unknown task type {name!r}; known task types: {known} (see 'between types'{hint})"
             ) from None
 
     def describe(self) -> list[dict[str, Any]]:
@@ -124,59 +134,102 @@ def plugin_manager() -> pluggy.PluginManager:
 def load_plugins(settings: Settings, extra: tuple[object, ...] = ()) -> Plugins:
     """Register built-ins, installed plugins, the plugins directory and ``extra`` objects."""
     pm = plugin_manager()
-    versions = _load_entry_points(pm, settings.only_plugins)
+    versions, problems = _load_entry_points(pm, settings.only_plugins)
     if settings.plugins_dir:
         _load_directory(pm, settings.plugins_dir)
     for obj in extra:
         _register(pm, obj, getattr(obj, "__name__", type(obj).__name__))
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as e:
-        name = pm.get_name(e.plugin) or repr(e.plugin)
-        raise PluginError(
-            f"plugin {name}: {str(e).partition(' in plugin ')[0]} "
-            "(see 'between plugins' and docs/plugins.md for the hook names)"
-        ) from None
 
     types = TaskTypeRegistry(settings, "task type")
     _collect(pm, "between_register_task_types", types)
     channels = ChannelRegistry(settings, "channel")
     _collect(pm, "between_register_channels", channels)
-    problems = types.problems + channels.problems
+    problems += types.problems + channels.problems
     return Plugins(pm, types.items, types.owners, channels.items, problems, versions)
 
 
 def _collect(pm: pluggy.PluginManager, hook_name: str, registry: _Registry) -> None:
-    """Call each implementation of a registration hook, so errors name their plugin."""
+    """Call a registration hook through pluggy one plugin at a time, so errors name it.
+
+    Plugins are taken in pluggy's calling order (``tryfirst`` first, ``trylast`` last, else
+    the most recently registered first); each call goes through a hook caller that holds only
+    that plugin's implementations.
+    """
     caller = getattr(pm.hook, hook_name)
-    for impl in caller.get_hookimpls():  # in registration order: built-ins first
-        registry.plugin = impl.plugin_name
+    plugins = {impl.plugin_name: impl.plugin for impl in reversed(caller.get_hookimpls())}
+    for name, plugin in plugins.items():
+        others = [p for p in plugins.values() if p is not plugin]
+        registry.plugin = name
         try:
-            impl.function(*[{"registry": registry}[a] for a in impl.argnames])
+            pm.subset_hook_caller(hook_name, remove_plugins=others)(registry=registry)
         except BetweenError:
             raise
         except Exception as e:
-            raise PluginError(f"plugin {impl.plugin_name} failed in {hook_name}: {e}") from e
+            raise PluginError(f"plugin {name} failed in {hook_name}: {e}") from e
 
 
 def _register(pm: pluggy.PluginManager, obj: object, name: str) -> None:
+    _check_hooks(pm, obj, name)
     try:
         pm.register(obj, name=name)
-    except pluggy.PluginValidationError as e:
-        raise PluginError(f"plugin {name}: {e}") from None
+    except pluggy.PluginValidationError as e:  # what _check_hooks leaves to pluggy
+        raise PluginError(f"plugin {name}: {'; '.join(str(e).splitlines())}") from None
     except ValueError as e:
         raise PluginError(f"plugin {name} could not be registered: {e}") from None
 
 
-def _load_entry_points(pm: pluggy.PluginManager, only: tuple[str, ...] | None) -> dict[str, str]:
+def _check_hooks(pm: pluggy.PluginManager, obj: object, name: str) -> None:
+    """Refuse unknown hooks, arguments a hook does not pass, and registration wrappers."""
+    known = sorted(n for n, c in vars(pm.hook).items() if n[0] != "_" and c.has_spec())
+    for attr in dir(obj):
+        opts = pm.parse_hookimpl_opts(obj, attr)
+        if opts is None:
+            continue
+        hook = opts.get("specname") or attr
+        caller = getattr(pm.hook, hook, None)
+        if caller is None or not caller.has_spec():
+            if opts.get("optionalhook"):
+                continue
+            raise PluginError(
+                f"plugin {name} implements {hook}, which is not a hook; the hooks are "
+                f"{', '.join(known)} (see docs/plugins.md)"
+            )
+        function = getattr(obj, attr)
+        taken = pluggy.HookImpl(obj, name, function, opts).argnames
+        unknown = [a for a in taken if a not in caller.spec.argnames]
+        if unknown:
+            raise PluginError(
+                f"plugin {name}: {hook}{inspect.signature(function)} asks for "
+                f"{', '.join(unknown)}, which the hook does not pass; it passes "
+                f"{', '.join(caller.spec.argnames)}"
+            )
+        if hook in REGISTRATION_HOOKS and (opts.get("wrapper") or opts.get("hookwrapper")):
+            raise PluginError(
+                f"plugin {name}: {hook} may not be a wrapper; order it with "
+                "@hookimpl(tryfirst=True) or @hookimpl(trylast=True) instead"
+            )
+
+
+def _load_entry_points(
+    pm: pluggy.PluginManager, only: tuple[str, ...] | None
+) -> tuple[dict[str, str], list[str]]:
     """Load the built-ins, then installed plugins (optionally only those named).
 
     Built-ins are entry points of Between's own distribution, registered as ``between.NAME``
-    and never filtered; returns each plugin's version.
+    and never filtered. Returns each plugin's version, and a problem for each name in
+    ``only`` that is no plugin at all.
     """
     found = list(entry_points(group=ENTRY_POINT_GROUP))
     builtins = [ep for ep in found if _distribution(ep) == "between"]
     installed = [ep for ep in found if _distribution(ep) != "between"]
+    problems = []
+    unknown = sorted(set(only or ()) - {ep.name for ep in found})
+    if unknown:
+        names = ", ".join(sorted({ep.name for ep in installed})) or "none"
+        problems.append(
+            f"BETWEEN_PLUGINS: no installed plugin is named {', '.join(map(repr, unknown))}; "
+            f"installed plugins: {names}"
+        )
     versions = {}
     for ep in builtins + installed:
         name = f"between.{ep.name}" if ep in builtins else ep.name
@@ -192,10 +245,10 @@ def _load_entry_points(pm: pluggy.PluginManager, only: tuple[str, ...] | None) -
             ) from None
         _register(pm, plugin, name)
         versions[name] = ep.dist.version if ep.dist else "-"
-    return versions
+    return versions, problems
 
 
-def _distribution(ep: Any) -> str | None:
+def _distribution(ep: EntryPoint) -> str | None:
     return ep.dist.name if ep.dist else None
 
 

@@ -116,6 +116,24 @@ class Queries:
         rows = self.assignments(c, client_id=client_id, statuses=OPEN_STATUSES)
         return [r["id"][:8] for r in rows]
 
+    def notifications(self, c: Any, status: str | None = None) -> list[dict]:
+        sql, params = "SELECT row FROM rm_notifications", ()
+        if status:
+            sql, params = sql + " WHERE status = ?", (status,)
+        c.execute(self.dialect.sql(sql), params)
+        return [json.loads(r["row"]) for r in c.fetchall()]
+
+    def due_notifications(self, c: Any, now: str, limit: int) -> list[UUID]:
+        """Pending notifications whose next attempt is due by ``now``, earliest first."""
+        c.execute(
+            self.dialect.sql(
+                "SELECT id FROM rm_notifications WHERE status = 'pending' "
+                "AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?"
+            ),
+            (now, limit),
+        )
+        return [UUID(r["id"]) for r in c.fetchall()]
+
 
 def list_assignments(
     q: Queries,

@@ -205,7 +205,7 @@ class ReadModel(Queries):
     def _store(
         self, c: Any, table: str, columns: tuple[str, ...], rows: Iterable[dict | None]
     ) -> None:
-        values = [_columns(columns, row) for row in rows if row is not None]
+        values = [column_values(columns, row) for row in rows if row is not None]
         if not values:
             return
         marks = ",".join([self.dialect.param] * len(columns))
@@ -225,7 +225,7 @@ class ReadModel(Queries):
         return out
 
 
-def _columns(columns: tuple[str, ...], row: dict) -> tuple[Any, ...]:
+def column_values(columns: tuple[str, ...], row: dict) -> tuple[Any, ...]:
     values = []
     for col in columns:
         if col == "row":

@@ -57,6 +57,14 @@ class ChainedSQLiteRecorder(SQLiteProcessRecorder):
 
     after_insert: AfterInsert | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Records are loaded only from rows on the log (positions from 1): a row forged
+        # outside it never becomes part of a record, and 'verify' reports it.
+        self.select_events_statement = (
+            f"SELECT * FROM {self.events_table_name} WHERE rowid > 0 AND originator_id=? "
+        )
+
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()
         assert self.events_table_name in statements[0]

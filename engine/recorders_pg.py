@@ -35,6 +35,10 @@ class ChainedPostgresRecorder(PostgresProcessRecorder):
             "seq bigint NOT NULL, chain bytea NOT NULL, "
             "PRIMARY KEY (originator_id, originator_version))"
         ).format(schema=schema, table=table, id_type=id_type)
+        # Records are loaded only from rows on the log (positions from 1); see recorders.py.
+        self.select_events_statement = SQL(
+            "SELECT * FROM {schema}.{table} WHERE notification_id > 0 AND originator_id = %s"
+        ).format(schema=schema, table=table)
         self._select_head = SQL(
             "SELECT notification_id, seq, chain FROM {schema}.{table} "
             "ORDER BY notification_id DESC LIMIT 1"

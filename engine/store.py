@@ -79,15 +79,36 @@ class Store:
         schema = "" if self.schema == "public" else f"?schema={self.schema}"
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}{schema}"
 
+    def uri(self) -> str:
+        """The SQLite file as a URI (for ``sqlite3.connect(..., uri=True)``)."""
+        return f"file:{quote(str(self.path))}"
+
+    def read_only_uri(self) -> str:
+        """How to open the SQLite file for reading without leaving a file behind.
+
+        In use (a ``-wal`` file beside it): read-only, sharing the writers' WAL. Not in use,
+        in a writable place: read-write but only read — SQLite removes the WAL files it makes
+        when the connection closes. In a read-only place (a backup copy; no writer can work
+        there, since a writer needs a ``-wal`` file): immutable, creating nothing.
+        """
+        assert self.path is not None
+        uri = self.uri()
+        if Path(f"{self.path}-wal").exists():
+            return f"{uri}?mode=ro"
+        if os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK):
+            return uri
+        return f"{uri}?mode=ro&immutable=1"
+
     def settings(self, *, read_only: bool = False) -> dict[str, str]:
         """eventsourcing environment settings; tables are never created here (see init)."""
         env = {"CREATE_TABLE": "n"}
         if self.is_sqlite:
             assert self.path is not None
-            mode = "?mode=ro" if read_only else ""
             env.update(
                 PERSISTENCE_MODULE="eventsourcing.sqlite",
-                SQLITE_DBNAME=f"file:{quote(str(self.path))}{mode}",
+                SQLITE_DBNAME=self.read_only_uri()
+                if read_only
+                else f"file:{quote(str(self.path))}",
                 SQLITE_LOCK_TIMEOUT="10",
             )
         else:

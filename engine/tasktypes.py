@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from between.engine.errors import InvalidInput
 from between.engine.figures import mean_of
-from between.engine.validate import MAX_TEXT
+from between.engine.validate import MAX_TEXT, utc_time
 
 FIELD_TYPES = ("text", "integer", "number", "boolean", "choice", "datetime", "list", "ratings")
 _TRUE = {"true", "yes", "y", "1", "on"}
@@ -25,6 +24,15 @@ _FALSE = {"false", "no", "n", "0", "off"}
 
 class FieldError(ValueError):
     """One field's value is wrong; the message says why."""
+
+
+def check_task_type_name(name: Any) -> str:
+    """A task type's name, or ``ValueError``: names are lower case without spaces."""
+    if isinstance(name, str) and name and name == name.lower() and name.split() == [name]:
+        return name
+    fixed = "-".join(str(name).lower().split())
+    example = f", e.g. {fixed!r}" if fixed else ""
+    raise ValueError(f"task type name {name!r} must be lower case without spaces{example}")
 
 
 @dataclass(frozen=True)
@@ -123,12 +131,9 @@ class Field:
 
     def _datetime(self, value: Any) -> str:
         try:
-            moment = datetime.fromisoformat(str(value).strip())
-        except ValueError:
-            raise FieldError("must be a date and time such as 2026-11-25T18:30") from None
-        if moment.tzinfo is None:
-            moment = moment.astimezone()
-        return moment.astimezone(UTC).isoformat()
+            return utc_time(str(value)).isoformat()
+        except ValueError as e:
+            raise FieldError(str(e)) from None
 
     def _ratings(self, value: Any) -> dict[str, float]:
         if isinstance(value, str):
@@ -136,7 +141,10 @@ class Field:
             if text.startswith("{"):
                 value = json.loads(text)
             else:
-                pairs = [p.rpartition(":") for p in _split(text)]
+                pieces = _split(text)
+                if not all(isinstance(p, str) for p in pieces):
+                    raise FieldError("must look like label:number,label:number")
+                pairs = [p.rpartition(":") for p in pieces]
                 if any(not sep or not label.strip() for label, sep, _ in pairs):
                     raise FieldError("must look like label:number,label:number")
                 value = {label.strip(): num.strip() for label, _, num in pairs}
@@ -202,22 +210,17 @@ class TaskType:
     parameters: Schema = field(default_factory=Schema)
     entries: Schema = field(default_factory=Schema)
 
-    CATEGORIES: ClassVar[tuple[str, ...]] = (
-        "self-monitoring",
-        "reflection",
-        "bibliotherapy",
-        "practice",
-        "exposure",
-        "worksheet",
-    )
-
     def validate_parameters(self, data: Mapping[str, Any]) -> dict[str, Any]:
         return self.parameters.validate(data, f"parameters for {self.name}")
 
-    def validate_entry(self, data: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict:
+    def validate_entry(
+        self, data: Mapping[str, Any], parameters: Mapping[str, Any]
+    ) -> dict[str, Any]:
         return self.entries.validate(data, f"entry for {self.name}")
 
-    def summarise(self, entries: Sequence[Mapping[str, Any]], parameters: Mapping) -> dict:
+    def summarise(
+        self, entries: Sequence[Mapping[str, Any]], parameters: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """Figures for the review. ``entries`` are dicts with ``fields``, ``by`` and
         ``occurred_at``; by default: the count and each numeric field's mean."""
         summary: dict[str, Any] = {"entries": len(entries)}
@@ -227,8 +230,8 @@ class TaskType:
         return summary
 
     def completion(
-        self, entries: Sequence[Mapping[str, Any]], expected: int, parameters: Mapping
-    ) -> dict:
+        self, entries: Sequence[Mapping[str, Any]], expected: int, parameters: Mapping[str, Any]
+    ) -> dict[str, Any]:
         """Whether the homework counts as done, and the rule that says so."""
         return {"complete": len(entries) >= expected, "rule": f"{expected} entries by the due date"}
 
@@ -243,14 +246,14 @@ class TaskType:
         }
 
 
-def _split(text: str) -> list[str]:
+def _split(text: str) -> Any:
+    """Comma-separated pieces, or whatever a JSON list holds (the caller checks it)."""
     text = text.strip()
     if text.startswith("["):
         try:
-            items = json.loads(text)
+            return json.loads(text)
         except ValueError as e:
             raise FieldError(f"is malformed JSON: {e}") from None
-        return items
     return [p.strip() for p in text.split(",") if p.strip()]
 
 

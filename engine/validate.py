@@ -86,20 +86,47 @@ def due_date(value: str, today: date) -> str:
         ) from None
 
 
-def moment(name: str, value: str | datetime | None, now: datetime) -> datetime:
-    """A point in time as timezone-aware UTC; naive input is read as local time."""
-    if value is None or value == "":
-        return now
+#: Times outside these years are refused: Python cannot convert times near its limits (1–9999).
+YEARS = (1900, 9999)
+TIME_EXAMPLE = "2026-11-25T18:30"
+
+
+def utc_time(value: str | datetime) -> datetime:
+    """The one parser of user-given times: an ISO 8601 date-time or date as aware UTC.
+
+    Naive times are local time (a bare date is 00:00 local that day); ``ValueError`` says
+    what is wrong with an example, ready to follow the name of the input.
+    """
+    given = value.strip() if isinstance(value, str) else value.isoformat()
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.strip())
+            value = datetime.fromisoformat(given)
         except ValueError:
-            raise InvalidInput(
-                f"{name} {value!r} is not a date and time: use e.g. 2026-11-25T18:30"
+            raise ValueError(
+                f"must be a date and time such as {TIME_EXAMPLE} (or a date), not {given!r}"
             ) from None
-    if value.tzinfo is None:
-        value = value.astimezone()
-    value = value.astimezone(UTC)
+    low, high = YEARS
+    try:
+        if low <= value.year <= high:
+            return (value if value.tzinfo else value.astimezone()).astimezone(UTC)
+    except (OverflowError, ValueError):  # 9999-12-31T23:00-05:00 is in the year 10000 in UTC
+        pass
+    raise ValueError(f"must be in the years {low}–{high} (e.g. {TIME_EXAMPLE}), not {given!r}")
+
+
+def instant(name: str, value: str | datetime) -> datetime:
+    """A named user-given time as aware UTC (see ``utc_time``), or ``InvalidInput`` naming it."""
+    try:
+        return utc_time(value)
+    except ValueError as e:
+        raise InvalidInput(f"{name} {e}") from None
+
+
+def moment(name: str, value: str | datetime | None, now: datetime) -> datetime:
+    """When something happened: ``now`` if not given, else a time not in the future."""
+    if value is None or value == "":
+        return now
+    value = instant(name, value)
     if value > now + timedelta(minutes=5):
         raise InvalidInput(f"{name} {value.isoformat()} is in the future")
     return value

@@ -1,17 +1,22 @@
-"""The webhook channel: an HTTP POST of a JSON body, signed with a shared secret.
+"""The webhook channel: an HTTP POST of a JSON body, signed with the recipient's own secret.
 
-Settings (``[channels.webhook]`` or ``BETWEEN_CHANNEL_WEBHOOK_<KEY>``): ``secret`` (required),
-``timeout`` (seconds, default 10). The URL is the recipient's ``webhook`` contact detail.
+Settings (``[channels.webhook]`` or ``BETWEEN_CHANNEL_WEBHOOK_<KEY>``): ``secret`` (required:
+the clinic's webhook secret, never given to a receiver), ``timeout`` (seconds, default 10).
+The URL is the recipient's ``webhook`` contact detail.
 
-Headers: ``Idempotency-Key`` (the same on every attempt), ``X-Between-Timestamp`` (Unix seconds)
-and ``X-Between-Signature: sha256=<hex>``, the HMAC-SHA256 with the secret over
-``<timestamp>.<body>`` (the raw body bytes). A receiver checks it with::
+Each receiver gets a secret of its own, derived from the clinic's secret and its URL
+(``between webhook-secret URL`` prints it): one receiver's secret cannot sign a message
+for another. Headers: ``Idempotency-Key`` (the same on every attempt), ``X-Between-Timestamp``
+(Unix seconds) and ``X-Between-Signature: sha256=<hex>``, the HMAC-SHA256 with the receiver's
+secret over ``<timestamp>.<body>`` (the raw body bytes). A receiver checks it with::
 
     expected = hmac.new(secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     hmac.compare_digest(expected, signature.removeprefix("sha256="))
 
-and rejects timestamps more than a few minutes old. A 2xx response is delivered; 408, 429 and
-5xx are retried; any other 4xx is a permanent failure.
+rejects timestamps more than 5 minutes from its clock (replays) and drops an
+``Idempotency-Key`` it has already processed. A 2xx response is delivered; 408, 429 and 5xx
+are retried; a redirect is never followed (the URL must be updated) and, like any other 4xx,
+is a permanent failure.
 """
 
 from __future__ import annotations
@@ -22,8 +27,19 @@ import json
 import time
 import urllib.error
 import urllib.request
+from typing import Any
 
-from between import Delivery, hookimpl
+import click
+
+from between import Delivery, InvalidInput, Message, hookimpl
+
+REPLAY_WINDOW_SECONDS = 300
+
+
+def recipient_secret(clinic_secret: str, url: str) -> str:
+    """The secret one receiver verifies with, bound to its URL."""
+    derived = hmac.new(clinic_secret.encode(), f"between-webhook:{url}".encode(), hashlib.sha256)
+    return derived.hexdigest()
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -31,11 +47,21 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + digest.hexdigest()
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a delivery: it surfaces as an HTTPError with its code."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 class Webhook:
     name = "webhook"
     address_key = "webhook"
 
-    def send(self, message, settings):
+    def send(self, message: Message, settings: Any) -> Delivery:
         conf = settings.channel("webhook")
         secret = conf.get("secret")
         if not secret:
@@ -56,19 +82,43 @@ class Webhook:
                 "Content-Type": "application/json",
                 "Idempotency-Key": message.key,
                 "X-Between-Timestamp": stamp,
-                "X-Between-Signature": signature(secret, stamp, body),
+                "X-Between-Signature": signature(
+                    recipient_secret(secret, message.address), stamp, body
+                ),
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=float(conf.get("timeout", 10))) as reply:
+            with _OPENER.open(request, timeout=float(conf.get("timeout", 10))) as reply:
                 return Delivery("delivered", f"HTTP {reply.status}")
         except urllib.error.HTTPError as e:
+            if 300 <= e.code < 400:
+                moved = e.headers.get("Location", "elsewhere")
+                return Delivery(
+                    "permanent",
+                    f"HTTP {e.code}: the receiver moved to {moved}; update the webhook URL",
+                )
             retry = e.code in (408, 429) or e.code >= 500
             return Delivery("retryable" if retry else "permanent", f"HTTP {e.code}")
         except (OSError, ValueError) as e:
             return Delivery("retryable", f"{type(e).__name__}: {e}")
 
 
+@click.command("webhook-secret")
+@click.argument("url")
+@click.pass_obj
+def webhook_secret(session: Any, url: str) -> None:
+    """Print the secret to give the receiver at URL (it verifies signatures with it)."""
+    secret = session.settings.channel("webhook").get("secret")
+    if not secret:
+        raise InvalidInput("set [channels.webhook] secret in the clinic's configuration first")
+    click.echo(recipient_secret(secret, url))
+
+
 @hookimpl
-def between_register_channels(registry):
+def between_register_channels(registry: Any) -> None:
     registry.add(Webhook())
+
+
+@hookimpl
+def between_register_commands(cli: click.Group) -> None:
+    cli.add_command(webhook_secret)

@@ -23,6 +23,8 @@ task type::
     maximum = 10
 
 A file that cannot be read is reported (file, field, reason) and skipped; the others load.
+Worksheets are registered last (``trylast``), so a worksheet named like a task type of any
+other plugin is reported and skipped; it never stops a command.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from between import Field, Schema, TaskType, hookimpl
+from between import Field, Schema, TaskType, TaskTypeRegistry, check_task_type_name, hookimpl
 
 FIELD_KEYS = {
     "name",
@@ -74,7 +76,7 @@ def read_worksheet(path: Path) -> TaskType:
     parameters = _fields(data.get("parameters", []), "parameters", required=False)
     try:
         return TaskType(
-            name=data["name"].strip(),
+            name=check_task_type_name(data["name"].strip()),
             title=data["title"].strip(),
             description=str(data.get("description", "")),
             category=str(data.get("category", "worksheet")),
@@ -116,8 +118,9 @@ def _fields(items: Any, key: str, required: bool) -> tuple[Field, ...]:
     return tuple(fields)
 
 
-@hookimpl
-def between_register_task_types(registry):
+@hookimpl(trylast=True)
+def between_register_task_types(registry: TaskTypeRegistry) -> None:
+    """Each readable worksheet whose name is free; the others are reported as problems."""
     folder = registry.settings.worksheets
     if not folder.is_dir():
         return
@@ -127,7 +130,12 @@ def between_register_task_types(registry):
         except WorksheetError as e:
             registry.problem(str(path), str(e))
             continue
-        if task_type.name in registry.items:
-            registry.problem(str(path), f"task type name {task_type.name!r} is already taken")
+        owner = registry.owners.get(task_type.name)
+        if owner is not None:
+            registry.problem(
+                str(path),
+                f"task type name {task_type.name!r} is already taken by {owner}; rename the "
+                "worksheet",
+            )
             continue
         registry.add(task_type)

@@ -68,6 +68,13 @@ class WebhookReceiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hook"
 
+    @property
+    def own_secret(self) -> str:
+        """What the clinic hands this receiver: its secret, bound to its URL."""
+        from between.plugins.webhook import recipient_secret
+
+        return recipient_secret(self.secret, self.url)
+
     def start(self) -> None:
         receiver = self
 
@@ -76,7 +83,7 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 stamp = self.headers["X-Between-Timestamp"]
                 expected = hmac.new(
-                    receiver.secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256
+                    receiver.own_secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256
                 )
                 given = self.headers["X-Between-Signature"].removeprefix("sha256=")
                 if (

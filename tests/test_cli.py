@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import assign_args
 
 from between.cli import build_cli
 
@@ -252,6 +253,50 @@ def test_refusals_exit_non_zero_with_one_line_and_record_nothing(between: Betwee
         lines = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
         assert len(lines) <= 1
     assert between.events() == before
+
+
+def test_homework_ends_by_decline_cancel_or_close_each_with_a_reason(between: Between):
+    between("client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
+    declined, cancelled, closed = (
+        between.json(*assign_args("C1", "relaxation", "technique=other"))["result"]
+        for _ in range(3)
+    )
+    assert between("decline", declined[:6], "--reason", "busy") == f"declined {declined[:8]}\n"
+    between("agree", cancelled[:8])
+    between("agree", closed[:8])
+    key = ("--idempotency-key", "cancel-1")
+    assert (
+        between("cancel", cancelled[:8], "--reason", "ill", *key) == f"cancelled {cancelled[:8]}\n"
+    )
+    again = between.json("cancel", cancelled[:8], "--reason", "ill", *key)
+    assert again["repeated"] and again["record"]["status"] == "cancelled"
+    assert between.json("close", closed[:8])["record"]["status"] == "closed"
+    statuses = {r["id"]: r["status"] for r in between.json("list", "--client", "C1")}
+    assert statuses == {declined: "declined", cancelled: "cancelled", closed: "closed"}
+    assert "Missing option '--reason'" in between("cancel", closed[:8], code=2)
+    assert "[default: done]" in between("close", "--help")
+
+
+def test_operators_roles_come_from_the_engine(between: Between):
+    from between.engine.operators import ROLES
+
+    assert (
+        between("operators", "add", "dr.lee", "--role", "therapist")
+        == "dr.lee is now a therapist\n"
+    )
+    assert (
+        "Invalid value for '--role'"
+        in CliRunner()
+        .invoke(build_cli(), ["operators", "add", "kim", "--role", "boss"], env=between.env)
+        .output
+    )
+    assert f"[{'|'.join(ROLES)}]" in between("operators", "add", "--help")
+    between("operators", "require", "on")
+    assert between.json("operators") == {
+        "required": True,
+        "operators": [{"name": "dr.lee", "role": "therapist"}],
+    }
+    assert "operators required: yes" in between("operators")
 
 
 def test_writes_need_an_actor(between: Between):

@@ -21,7 +21,7 @@ from peers import SmtpServer, WebhookReceiver
 
 from between.cli import build_cli
 from between.engine.app import Homework
-from between.engine.notify import Dispatcher
+from between.engine.dispatcher import Dispatcher
 from between.engine.plugins import load_plugins
 from between.engine.settings import Settings
 from between.engine.store import Store
@@ -333,7 +333,7 @@ KILLABLE = textwrap.dedent(
     """
     import sys
     from between.engine.app import Homework
-    from between.engine.notify import Dispatcher
+    from between.engine.dispatcher import Dispatcher
     from between.engine.plugins import load_plugins
     from between.engine.settings import Settings
     from between.engine.store import Store

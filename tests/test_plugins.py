@@ -136,9 +136,58 @@ def test_a_duplicate_task_type_name_is_an_error_naming_both_plugins(env):
     """,
     )
     out = run(env, "types", code=1)
-    assert (
-        "task type 'relaxation' is registered by both between.relaxation and local:copycat.py"
-        in out
+    # pluggy calls the most recently registered plugin first: the directory before built-ins
+    assert out == (
+        "error: task type 'relaxation' is registered by both local:copycat.py and "
+        "between.relaxation; rename one, or disable a plugin with BETWEEN_PLUGINS\n"
+    )
+
+
+def test_a_hook_asking_for_an_argument_it_is_not_given_is_one_line(env):
+    plugin_file(
+        env,
+        "sleep.py",
+        """
+        from between import hookimpl
+
+        @hookimpl
+        def between_register_task_types(registy):
+            pass
+    """,
+    )
+    assert run(env, "types", code=1) == (
+        "error: plugin local:sleep.py: between_register_task_types(registy) asks for registy, "
+        "which the hook does not pass; it passes registry\n"
+    )
+
+
+def test_a_task_type_name_with_capitals_or_spaces_is_refused_naming_the_plugin(env):
+    plugin_file(
+        env,
+        "plan.py",
+        """
+        from between import Field, Schema, TaskType, hookimpl
+
+        @hookimpl
+        def between_register_task_types(registry):
+            registry.add(TaskType(
+                name="Activity Plan", title="Activity plan", description="Plan.",
+                category="practice", entries=Schema((Field("activity"),)),
+            ))
+    """,
+    )
+    assert run(env, "types", code=1) == (
+        "error: plugin local:plan.py: task type name 'Activity Plan' must be lower case without "
+        "spaces, e.g. 'activity-plan'\n"
+    )
+
+
+def test_a_misspelt_name_in_between_plugins_is_reported_not_silently_ignored(env):
+    out = run({**env, "BETWEEN_PLUGINS": "activaton"}, "types")
+    problems = [line for line in out.splitlines() if line.startswith("skipped: ")]
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        "skipped: BETWEEN_PLUGINS: no installed plugin is named 'activaton'; installed plugins: "
     )
 
 
@@ -274,6 +323,23 @@ def test_an_installed_distribution_is_discovered_through_its_entry_point(env):
     assert "gratitude" not in run(limited, "plugins")
     refused = run(limited, *assign_args("C1", "gratitude-list"), code=2)
     assert "unknown task type 'gratitude-list'" in refused
+    assert "which also lists 1 problem(s)" in refused  # BETWEEN_PLUGINS names no plugin
+    assert "installed plugins: gratitude" in run(limited, "types")
+
+
+def test_a_worksheet_named_like_an_installed_plugins_type_is_skipped(env):
+    if not installed_example():
+        pytest.skip("pip install -e tests/example_plugin to run this test")
+    folder = Path(env["BETWEEN_WORKSHEETS_DIR"])
+    (folder / "mine.toml").write_text(
+        'name = "gratitude-list"\ntitle = "Mine"\n[[fields]]\nname = "x"\n'
+    )
+    out = run(env, "types")
+    assert (
+        f"skipped: {folder / 'mine.toml'}: task type name 'gratitude-list' is already taken by "
+        "gratitude; rename the worksheet"
+    ) in out
+    run(env, "list")  # every other command still runs
 
 
 def test_load_errors_are_plugin_errors(tmp_path):

@@ -1,15 +1,22 @@
 """A clinic's own plugin: a gratitude-list task type and a ``between gratitude`` command."""
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import click
 
-from between import Field, Schema, TaskType, hookimpl, mean_of
+from between import Field, Schema, TaskType, TaskTypeRegistry, hookimpl, mean_of
 
 
 class GratitudeList(TaskType):
-    def summarise(self, entries, parameters):
+    def summarise(
+        self, entries: Sequence[Mapping[str, Any]], parameters: Mapping[str, Any]
+    ) -> dict[str, Any]:
         return {"entries": len(entries), "mean_items": mean_of(entries, "count")}
 
-    def validate_entry(self, data, parameters):
+    def validate_entry(
+        self, data: Mapping[str, Any], parameters: Mapping[str, Any]
+    ) -> dict[str, Any]:
         clean = super().validate_entry(data, parameters)
         clean["count"] = len(clean["items"])
         return clean
@@ -31,15 +38,15 @@ GRATITUDE = GratitudeList(
 
 
 @hookimpl
-def between_register_task_types(registry):
+def between_register_task_types(registry: TaskTypeRegistry) -> None:
     registry.add(GRATITUDE)
 
 
 @hookimpl
-def between_register_commands(cli):
+def between_register_commands(cli: click.Group) -> None:
     @cli.command("gratitude")
     @click.option("--items", default=3, show_default=True, help="How many prompts.")
-    def gratitude(items):
+    def gratitude(items: int) -> None:
         """Print prompts for tonight's gratitude list."""
         for n in range(1, items + 1):
             click.echo(f"{n}. Something that went well today, however small")

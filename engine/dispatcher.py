@@ -29,19 +29,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from between.engine.assignments import Assignment
 from between.engine.channels import PERMANENT, RETRYABLE, Delivery, Message
 from between.engine.clients import Client
+from between.engine.messages import default_text
 from between.engine.notifications import Notification
 from between.engine.settings import Settings
 from between.engine.views import ERASED
 from between.events import assignments as a
+
+if TYPE_CHECKING:
+    from between.engine.app import Homework
 
 TRACKING = "notifications"
 NAMESPACE = uuid5(NAMESPACE_URL, "https://between.invalid/notification")
@@ -60,11 +63,12 @@ class Pass:
 class Dispatcher:
     """Derives, queues and sends notifications for one store."""
 
-    def __init__(self, app: Any, settings: Settings, actor: str | None = None) -> None:
+    def __init__(self, app: Homework, settings: Settings, actor: str | None = None) -> None:
         self.app = app
         self.settings = settings
         self.actor = actor or "between-notify"
-        app._meta(self.actor, None, "notify")  # read-only stores and unlisted actors stop here
+        self.work = app.work
+        self.work.authorise(self.actor, "notify")  # read-only stores, unlisted actors stop here
         conf = settings.section("notify")
         self.lead = timedelta(days=int(conf.get("due_soon_days", 1)))
         self.max_attempts = int(conf.get("max_attempts", 6))
@@ -92,10 +96,8 @@ class Dispatcher:
             fresh = [
                 n for stored in found for n in self._derive(self.app.mapper.to_domain_event(stored))
             ]
-            processing = ProcessingEvent(tracking=Tracking(TRACKING, found[-1].id))
-            processing.collect_events(*fresh)
-            try:
-                self.app._record(processing)
+            try:  # the notifications and the new position, in one transaction
+                self.work.write(*fresh, tracking=Tracking(TRACKING, found[-1].id))
             except IntegrityError:
                 continue  # another dispatcher got here first: read the position again
             queued += len(fresh)
@@ -109,8 +111,8 @@ class Dispatcher:
         }.get(type(event))
         if not kinds:
             return []
-        assignment = self.app._load(Assignment, event.originator_id)
-        client = self.app._load(Client, assignment.client_id)
+        assignment = self.work.load(Assignment, event.originator_id)
+        client = self.work.load(Client, assignment.client_id)
         if client is None or client.row["status"] == "erased":
             return []
         cause = f"{event.originator_id.hex[:8]}@v{event.originator_version}"
@@ -140,8 +142,8 @@ class Dispatcher:
                 if overdue
                 else [("due-soon", "client"), ("due-soon", "collaborator")]
             )
-            assignment = self.app._load(Assignment, UUID(row["id"]))
-            client = self.app._load(Client, assignment.client_id)
+            assignment = self.work.load(Assignment, UUID(row["id"]))
+            client = self.work.load(Client, assignment.client_id)
             if client is None or client.row["status"] != "active":
                 continue
             cause = f"due {row['due']}"
@@ -149,7 +151,7 @@ class Dispatcher:
                 fresh += self._queue(client, assignment, kind, role, cause, self.app.now())
         if fresh:
             try:
-                self.app._save(*fresh)
+                self.work.save(*fresh)
             except IntegrityError:
                 return self._save_one_by_one(fresh)
         return len(fresh)
@@ -158,7 +160,7 @@ class Dispatcher:
         saved = 0
         for n in notifications:
             try:
-                self.app._save(n)
+                self.work.save(n)
                 saved += 1
             except IntegrityError:
                 pass  # queued meanwhile by another dispatcher
@@ -176,7 +178,7 @@ class Dispatcher:
         queued = []
         for person, channel, address in self._recipients(client, assignment, role):
             key = uuid5(NAMESPACE, f"{assignment.id}:{cause}:{kind}:{role}:{person}:{channel}")
-            if self.app._load(Notification, key) is not None:
+            if self.work.load(Notification, key) is not None:
                 continue
             queued.append(
                 Notification.queue(
@@ -232,16 +234,9 @@ class Dispatcher:
     def deliver(self, done: Pass, batch: int = 500) -> None:
         now = self.app.now()
         with self.app.reading() as c:
-            c.execute(
-                self.app.dialect.sql(
-                    "SELECT id FROM rm_notifications WHERE status = 'pending' "
-                    "AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?"
-                ),
-                (now.isoformat(), batch),
-            )
-            due = [UUID(r["id"]) for r in c.fetchall()]
+            due = self.app.readmodel.due_notifications(c, now.isoformat(), batch)
         for notification_id in due:
-            n = self.app._load(Notification, notification_id)
+            n = self.work.load(Notification, notification_id)
             if n is None or n.status != "pending":
                 continue
             delivery = self._send(n)
@@ -249,9 +244,9 @@ class Dispatcher:
             retry_at = None
             if delivery.outcome == RETRYABLE and attempt < self.max_attempts:
                 retry_at = now + timedelta(seconds=self.backoff * 2 ** (attempt - 1))
-            n.attempted(delivery.outcome, delivery.detail, retry_at, **self._meta())
+            n.attempted(delivery.outcome, delivery.detail, retry_at, **self._attempt_meta())
             try:
-                self.app._save(n)
+                self.work.save(n)
             except IntegrityError:
                 continue  # another dispatcher recorded this attempt first
             if delivery.outcome == "delivered":
@@ -274,7 +269,7 @@ class Dispatcher:
             return Delivery(RETRYABLE, f"channel {channel.name} raised {type(e).__name__}: {e}")
 
     def render(self, n: Notification) -> Message:
-        assignment = self.app._load(Assignment, n.assignment_id)
+        assignment = self.work.load(Assignment, n.assignment_id)
         kind = self.app.plugins.task_types.get(assignment.task_type)
         title = kind.title if kind else assignment.task_type
         row = assignment.row
@@ -308,53 +303,5 @@ class Dispatcher:
         )
         return custom or default
 
-    def _meta(self) -> dict[str, Any]:
+    def _attempt_meta(self) -> dict[str, Any]:
         return {"actor": self.actor, "request_key": None, "timestamp": self.app.now()}
-
-
-def default_text(info: dict[str, Any]) -> tuple[str, str]:
-    """Plain messages with no clinical content beyond what the recipient needs."""
-    title, due, short = info["title"], info["due"], info["assignment"][:8]
-    progress = f"{info['entries']} of {info['expected_entries']} entries"
-    texts = {
-        ("agreed", "client"): (
-            f"Homework agreed: {title}",
-            f"You agreed to '{title}'. It is due on {due}.",
-        ),
-        ("agreed", "collaborator"): (
-            "You are asked to help with homework",
-            f"You agreed to record observations for homework due on {due}.",
-        ),
-        ("due-soon", "client"): (
-            f"Reminder: {title} is due on {due}",
-            f"'{title}' is due on {due}.",
-        ),
-        ("due-soon", "collaborator"): (
-            f"Reminder: observations due on {due}",
-            f"Your observations are due on {due}.",
-        ),
-        ("overdue", "client"): (
-            f"{title} was due on {due}",
-            f"'{title}' was due on {due}. Bring what you have to your next session.",
-        ),
-        ("reviewed", "client"): (
-            f"Homework reviewed: {title}",
-            f"Your homework '{title}' was reviewed.",
-        ),
-        ("entry", "therapist"): (
-            f"New entry for {info['client']}",
-            f"{info['client']} recorded an entry on {short} ({progress}).",
-        ),
-        ("overdue", "therapist"): (
-            f"Overdue homework for {info['client']}",
-            f"Homework {short} for {info['client']} was due on {due} ({progress}).",
-        ),
-        ("declined", "therapist"): (
-            f"Homework declined by {info['client']}",
-            f"{info['client']} declined homework {short} ({title}).",
-        ),
-    }
-    return texts.get(
-        (info["kind"], info["role"]),
-        (f"About homework {short}", f"Homework {short}: {info['kind']}."),
-    )

@@ -1,0 +1,158 @@
+"""Auditing, read-only: the log, plain-language histories, replay, chain verification."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from between.commands.inputs import json_option
+from between.commands.output import (
+    assignment_table,
+    print_assignment,
+    print_json,
+    progress,
+    stream_json_array,
+)
+
+if TYPE_CHECKING:
+    from between.cli import Session
+
+
+@click.command("log")
+@click.option("--client", help="Only this client's events (their record and homework).")
+@click.option("--assignment", help="Only this assignment's events.")
+@click.option("--type", "types_", multiple=True, help="Only this event type; repeatable.")
+@click.option("--actor", "by_actor", help="Only events caused by this actor.")
+@click.option("--since", help="Only events at or after this time (ISO date or date-time).")
+@click.option("--until", help="Only events before this time.")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one event per line.")
+@click.pass_obj
+def log(session: Session, as_json: bool, **filters: Any) -> None:
+    """Stream the log in order, read-only (a table, or the JSON Lines export)."""
+    from between.audit.auditor import filtered_log
+
+    for entry, record in filtered_log(session.app(read_only=True), **filters):
+        if as_json:
+            click.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            click.echo(
+                f"{entry.position:>8}  {record['time'][:19]}  {record['actor']:<12}  "
+                f"{record['type']:<22}  {record['aggregate'][:8]}"
+            )
+
+
+@click.command("history")
+@click.argument("record")
+@json_option
+@click.pass_obj
+def history(session: Session, record: str, as_json: bool) -> None:
+    """One client's (by code) or assignment's (by id) timeline in plain language."""
+    from between.audit.auditor import timeline
+
+    lines = timeline(session.app(read_only=True), record)
+    if as_json:
+        print_json(lines)
+        return
+    for line in lines:
+        click.echo(f"{line['time'][:16].replace('T', ' ')}  {line['text']}")
+
+
+@click.command("replay")
+@click.argument("assignment", required=False)
+@click.option("--at", "at", help="Rebuild state as it stood at this time.")
+@click.option("--client", help="Only this client's homework.")
+@click.option("--check", is_flag=True, help="Rebuild the read models in memory and compare.")
+@json_option
+@click.pass_obj
+def replay(
+    session: Session,
+    assignment: str | None,
+    at: str | None,
+    client: str | None,
+    check: bool,
+    as_json: bool,
+) -> None:
+    """Rebuild state from events alone: at a moment (--at), or as a check (--check)."""
+    from between.audit import auditor as audit
+    from between.engine.errors import InvalidInput
+
+    app = session.app(read_only=True)
+    if check:
+        differences = audit.check(app)
+        if as_json:
+            print_json({"differences": differences})
+        else:
+            for line in differences:
+                click.echo(line)
+        if differences:
+            raise SystemExit(1)
+        if not as_json:
+            click.echo("read models match the log")
+        return
+    if not at:
+        raise InvalidInput("give --at TIME (or --check)")
+    moment = audit.moment(at)
+    if assignment:
+        detail = audit.assignment_at(app, assignment, moment)
+        if as_json:
+            print_json(detail)
+        else:
+            print_assignment(detail)
+        return
+    rows = audit.rows_at(app, moment, client)
+    if as_json:
+        stream_json_array(rows)
+    else:
+        assignment_table(rows)
+
+
+@click.command("verify")
+@click.option("--against", help="A digest from 'between checkpoint' to prove the log extends.")
+@json_option
+@click.pass_obj
+def verify(session: Session, against: str | None, as_json: bool) -> None:
+    """Check the log's hash chain; exit 0 when intact, 1 when broken."""
+    from between.audit.auditor import verify_log
+
+    result = verify_log(session.app(read_only=True, key_optional=True), against, progress=progress)
+    broken = result.first_break
+    if as_json:
+        print_json(
+            {
+                "intact": result.intact,
+                "events": result.events,
+                "head_position": result.head_position,
+                "checkpoint": str(result.checkpoint()) if result.intact else None,
+                "break": broken and vars(broken),
+            }
+        )
+    elif broken:
+        click.echo(f"BROKEN at position {broken.position} ({broken.kind}): {broken.detail}")
+    else:
+        extends = f"; extends checkpoint {against}" if against else ""
+        click.echo(
+            f"intact: {result.events} events, head at position {result.head_position}{extends}"
+        )
+    if broken:
+        raise SystemExit(1)
+
+
+@click.command("checkpoint")
+@click.pass_obj
+def checkpoint(session: Session) -> None:
+    """Verify the log, then print a digest of its head to keep somewhere else."""
+    from between.audit.auditor import verify_log
+
+    result = verify_log(session.app(read_only=True, key_optional=True), None, progress=progress)
+    broken = result.first_break
+    if broken:
+        click.echo(f"BROKEN at position {broken.position}: {broken.detail}", err=True)
+        raise SystemExit(1)
+    click.echo(str(result.checkpoint()))
+
+
+def register(cli: click.Group) -> None:
+    for command in (log, history, replay, verify, checkpoint):
+        cli.add_command(command)

@@ -1,0 +1,192 @@
+"""``between client …``: register clients, the people who help them, consent and erasure."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from between.commands.inputs import json_option, write_command
+from between.commands.output import assignment_table, print_json, report, short, table
+
+if TYPE_CHECKING:
+    from between.cli import Session
+
+#: The client statuses ``client list --status`` offers (the engine keeps no list of them).
+LISTED_STATUSES = ("active", "discharged")
+PERSON = click.option(
+    "--person", default="client", show_default=True, help="'client' or a collaborator."
+)
+
+
+@click.command("add")
+@click.argument("code")
+@click.option("--name", required=True, help="The client's display name.")
+@click.option("--therapist", required=True, help="The therapist responsible.")
+@write_command
+@click.pass_obj
+def add(
+    session: Session, code: str, name: str, therapist: str, request_key: str | None, as_json: bool
+) -> None:
+    """Register a client under the clinic's CODE."""
+    outcome = session.app().register_client(
+        code, name, therapist, actor=session.actor, request_key=request_key
+    )
+    report(outcome, as_json, f"registered client {code}")
+
+
+@click.command("list")
+@click.option("--status", type=click.Choice(LISTED_STATUSES))
+@json_option
+@click.pass_obj
+def list_clients(session: Session, status: str | None, as_json: bool) -> None:
+    """List clients."""
+    rows = session.query("list_clients", status)
+    if as_json:
+        print_json(rows)
+        return
+    table(
+        rows,
+        [
+            ("CODE", "code"),
+            ("THERAPIST", "therapist"),
+            ("STATUS", "status"),
+            ("COLLABORATORS", "collaborator_count"),
+            ("REGISTERED", "registered_at"),
+        ],
+    )
+
+
+@click.command("show")
+@click.argument("code")
+@json_option
+@click.pass_obj
+def show(session: Session, code: str, as_json: bool) -> None:
+    """Show one client, their collaborators and their homework."""
+    detail = session.app().show_client(code)
+    if as_json:
+        print_json(detail)
+        return
+    click.echo(
+        f"{detail['code']}  {detail['name']}  ({detail['status']}, therapist {detail['therapist']})"
+    )
+    for person in detail["collaborators"]:
+        click.echo(f"  collaborator: {person['name']} ({person['relationship']})")
+    for person, contacts in detail["contacts"].items():
+        click.echo(f"  contact {person}: " + ", ".join(f"{k} {v}" for k, v in contacts.items()))
+    assignment_table(detail["assignments"])
+
+
+@click.command("collaborator")
+@click.argument("code")
+@click.argument("name")
+@click.option("--relationship", required=True, help="e.g. partner, parent, friend.")
+@write_command
+@click.pass_obj
+def collaborator(
+    session: Session,
+    code: str,
+    name: str,
+    relationship: str,
+    request_key: str | None,
+    as_json: bool,
+) -> None:
+    """Let NAME (someone close to the client) record observations."""
+    outcome = session.app().add_collaborator(
+        code, name, relationship, actor=session.actor, request_key=request_key
+    )
+    report(outcome, as_json, f"{name} may now record observations for {code}")
+
+
+@click.command("contact")
+@click.argument("code")
+@PERSON
+@click.option("--email")
+@click.option("--phone")
+@click.option("--webhook", help="A URL that receives this person's notifications.")
+@write_command
+@click.pass_obj
+def contact(
+    session: Session,
+    code: str,
+    person: str,
+    request_key: str | None,
+    as_json: bool,
+    **channels: str | None,
+) -> None:
+    """Change how to reach the client or a collaborator."""
+    contacts = {k: v for k, v in channels.items() if v is not None}
+    outcome = session.app().change_contacts(
+        code, person, contacts, actor=session.actor, request_key=request_key
+    )
+    report(outcome, as_json, f"contact details of {person} ({code}) changed")
+
+
+@click.command("consent")
+@click.argument("code")
+@click.option("--channel", required=True, help="e.g. console, email, webhook.")
+@PERSON
+@click.option("--withdraw", is_flag=True, help="Record that consent was withdrawn.")
+@write_command
+@click.pass_obj
+def consent(
+    session: Session,
+    code: str,
+    channel: str,
+    person: str,
+    withdraw: bool,
+    request_key: str | None,
+    as_json: bool,
+) -> None:
+    """Record that a person agrees (or no longer agrees) to hear on a channel."""
+    outcome = session.app().record_consent(
+        code,
+        channel,
+        person=person,
+        granted=not withdraw,
+        actor=session.actor,
+        request_key=request_key,
+    )
+    state = "withdrew consent to" if withdraw else "consented to"
+    report(outcome, as_json, f"{person} ({code}) {state} {channel}")
+
+
+@click.command("discharge")
+@click.argument("code")
+@click.option("--reason", required=True)
+@write_command
+@click.pass_obj
+def discharge(
+    session: Session, code: str, reason: str, request_key: str | None, as_json: bool
+) -> None:
+    """Record that the client left therapy (no new homework after this)."""
+    outcome = session.app().discharge(code, reason, actor=session.actor, request_key=request_key)
+    report(outcome, as_json, f"discharged client {code}")
+
+
+@click.command("erase")
+@click.argument("client_ref", metavar="CODE")
+@click.option("--reason", required=True, help="Why (e.g. the request's reference).")
+@write_command
+@click.pass_obj
+def erase(
+    session: Session, client_ref: str, reason: str, request_key: str | None, as_json: bool
+) -> None:
+    """Erase a discharged client's personal data by destroying their key.
+
+    The erasure is recorded (who, when, why); event types, times, counts and ratings stay,
+    and the log still verifies. CODE may also be the client's id.
+    """
+    outcome = session.app().erase_client(
+        client_ref, reason=reason, actor=session.actor, request_key=request_key
+    )
+    report(outcome, as_json, f"erased the personal data of client {short(outcome.result)}")
+
+
+def register(cli: click.Group) -> None:
+    @cli.group("client")
+    def client() -> None:
+        """Register clients and the people who help them."""
+
+    for command in (add, list_clients, show, collaborator, contact, consent, discharge, erase):
+        client.add_command(command)

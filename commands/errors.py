@@ -1,0 +1,62 @@
+"""How failures reach the user: one line on standard error and an exit code, never a traceback.
+
+``BetweenError`` (a refusal or bad input) prints its own message with its exit code; an
+unexpected exception prints what failed and why, exit 1, with the traceback only when asked
+for (``--debug`` or ``BETWEEN_DEBUG=1``); Ctrl-C prints "interrupted", exit 130. Click's own
+usage errors and exits pass through untouched.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import click
+
+DEBUG_HINT = "run with --debug or BETWEEN_DEBUG=1 for the traceback"
+INTERRUPTED = 130
+_OFF = ("", "0", "false", "no", "off")
+
+
+def debug_requested(ctx: click.Context) -> bool:
+    """Whether ``--debug`` was given or ``BETWEEN_DEBUG`` is set to something true."""
+    if ctx.find_root().params.get("debug"):
+        return True
+    return os.environ.get("BETWEEN_DEBUG", "").strip().lower() not in _OFF
+
+
+@contextmanager
+def one_line_errors(ctx: click.Context, what: str | Callable[[], str]) -> Iterator[None]:
+    """Turn anything raised inside into one line and an exit code; ``what`` names the work."""
+    from between.engine.errors import BetweenError
+
+    try:
+        yield
+    except BetweenError as e:
+        click.secho(f"error: {e}", err=True, fg="red")
+        ctx.exit(e.exit_code)
+    except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        raise
+    except KeyboardInterrupt:
+        click.secho("interrupted", err=True, fg="red")
+        ctx.exit(INTERRUPTED)
+    except Exception as e:
+        if isinstance(e, OSError) and e.errno == errno.EPIPE:
+            raise  # click quietly handles a closed pipe (`between log | head`)
+        debug = debug_requested(ctx)
+        if debug:
+            traceback.print_exception(e)
+        described = what() if callable(what) else what
+        hint = "" if debug else f" ({DEBUG_HINT})"
+        click.secho(f"error: {described}: {describe(e)}{hint}", err=True, fg="red")
+        ctx.exit(1)
+
+
+def describe(error: BaseException) -> str:
+    """``Type: message`` on one line (just ``Type`` when there is no message)."""
+    message = " ".join(str(error).split())
+    name = type(error).__name__
+    return f"{name}: {message}" if message else name

@@ -1,0 +1,272 @@
+"""Homework through its life: assign, adjust, agree or decline, submit, review, cancel, close."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from between.commands.inputs import (
+    ChoiceOf,
+    F,
+    field_options,
+    parse_fields,
+    prompt_fields,
+    write_command,
+)
+from between.commands.output import report, short
+from between.engine.views import STAGES
+
+if TYPE_CHECKING:
+    from between.cli import Session
+
+
+def homework_options(proposing: bool) -> Callable[[F], F]:
+    """What describes homework: all required when proposing, any subset when adjusting."""
+    options = [
+        click.option(
+            "--instructions", required=proposing, help="What to do, in the client's words."
+        ),
+        click.option("--rationale", required=proposing, help="Why this homework, now."),
+        click.option("--stage", required=proposing, type=click.Choice(STAGES)),
+        click.option(
+            "--difficulty", required=proposing, type=int, help="Step on the ladder, 1–10."
+        ),
+        click.option("--due", required=proposing, help="YYYY-MM-DD, or +N days from today."),
+        click.option(
+            "--entries",
+            "expected_entries",
+            type=int,
+            help="How many entries are expected.",
+            **({"default": 1, "show_default": True} if proposing else {}),
+        ),
+    ]
+    if proposing:
+        options.append(
+            click.option("--steps-up-from", help="The assignment this one steps up from.")
+        )
+    options.append(
+        click.option(
+            "--observer",
+            "observers",
+            multiple=True,
+            help="A collaborator asked to observe; repeatable.",
+        )
+    )
+
+    def decorate(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+@click.command("assign")
+@click.argument("code")
+@click.argument("task_type")
+@homework_options(proposing=True)
+@field_options
+@write_command
+@click.pass_obj
+def assign(
+    session: Session,
+    code: str,
+    task_type: str,
+    pairs: tuple[str, ...],
+    fields_file: str | None,
+    request_key: str | None,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """Propose homework of TASK_TYPE for client CODE (parameters as --field)."""
+    outcome = session.app().propose(
+        code,
+        task_type,
+        parameters=parse_fields(pairs, fields_file),
+        observers=list(options.pop("observers")),
+        actor=session.actor,
+        request_key=request_key,
+        **options,
+    )
+    record = outcome.record
+    report(
+        outcome,
+        as_json,
+        f"proposed {short(record['id'])}: {record['task_type']} for "
+        f"{record['client']}, due {record['due']}",
+    )
+
+
+@click.command("adjust")
+@click.argument("assignment")
+@homework_options(proposing=False)
+@field_options
+@write_command
+@click.pass_obj
+def adjust(
+    session: Session,
+    assignment: str,
+    pairs: tuple[str, ...],
+    fields_file: str | None,
+    request_key: str | None,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """Change a proposal together with the client, before they agree."""
+    changes = {k: v for k, v in options.items() if v not in (None, ())}
+    if "observers" in changes:
+        changes["observers"] = list(changes["observers"])
+    parameters = parse_fields(pairs, fields_file)
+    if parameters:
+        changes["parameters"] = parameters
+    outcome = session.app().adjust(
+        assignment, changes, actor=session.actor, request_key=request_key
+    )
+    changed = ", ".join(sorted(changes))
+    report(outcome, as_json, f"adjusted {short(outcome.record['id'])}: {changed}")
+
+
+@click.command("agree")
+@click.argument("assignment")
+@click.option("--confidence", type=int, help="The client's confidence they will do it, 0–10.")
+@click.option("--obstacles", default="", help="What might get in the way.")
+@write_command
+@click.pass_obj
+def agree(
+    session: Session,
+    assignment: str,
+    confidence: int | None,
+    obstacles: str,
+    request_key: str | None,
+    as_json: bool,
+) -> None:
+    """Record that the client agreed to the homework."""
+    outcome = session.app().agree(
+        assignment,
+        confidence=confidence,
+        obstacles=obstacles,
+        actor=session.actor,
+        request_key=request_key,
+    )
+    record = outcome.record
+    report(outcome, as_json, f"agreed {short(record['id'])}, due {record['due']}")
+
+
+@click.command("submit")
+@click.argument("assignment")
+@click.option(
+    "--by", default="client", show_default=True, help="'client' or a collaborator's name."
+)
+@click.option("--occurred-at", help="When it happened (default: now), e.g. 2026-11-25T18:30.")
+@click.option("--prompt", is_flag=True, help="Ask for each field (the default at a terminal).")
+@field_options
+@write_command
+@click.pass_obj
+def submit(
+    session: Session,
+    assignment: str,
+    by: str,
+    occurred_at: str | None,
+    prompt: bool,
+    pairs: tuple[str, ...],
+    fields_file: str | None,
+    request_key: str | None,
+    as_json: bool,
+) -> None:
+    """Record an entry (fields as --field, a JSON file, or answered at prompts)."""
+    app = session.app()
+    fields = parse_fields(pairs, fields_file)
+    if prompt or (not fields and sys.stdin.isatty()):
+        fields = {**fields, **prompt_fields(app, assignment)}
+    outcome = app.submit(
+        assignment,
+        fields,
+        by=by,
+        occurred_at=occurred_at,
+        actor=session.actor,
+        request_key=request_key,
+    )
+    record = outcome.record
+    report(
+        outcome,
+        as_json,
+        f"entry {short(outcome.result)} recorded on {short(record['id'])} "
+        f"({record['entries']} of {record['expected_entries']})",
+    )
+
+
+@click.command("review")
+@click.argument("assignment")
+@click.option("--quantity", required=True, type=int, help="How much was done, 0–4.")
+@click.option("--quality", required=True, type=int, help="How well it was done, 0–4.")
+@click.option("--difficulty", required=True, type=int, help="How hard it was for the client, 0–4.")
+@click.option(
+    "--next-step", required=True, type=ChoiceOf("between.engine.assignments", "NEXT_STEPS")
+)
+@click.option("--obstacles", default="", help="What got in the way.")
+@click.option("--notes", default="")
+@click.option("--due", "next_due", help="With 'continue': the new due date.")
+@write_command
+@click.pass_obj
+def review(
+    session: Session, assignment: str, request_key: str | None, as_json: bool, **options: Any
+) -> None:
+    """Review the homework at the start of a session."""
+    outcome = session.app().review(
+        assignment, actor=session.actor, request_key=request_key, **options
+    )
+    record = outcome.record
+    report(
+        outcome,
+        as_json,
+        f"reviewed {short(record['id'])}: next step {options['next_step']} "
+        f"(now {record['status']})",
+    )
+
+
+def ending(name: str, method: str, done: str, summary: str, **reason: Any) -> click.Command:
+    """A command that ends homework for a reason: ``between NAME ASSIGNMENT --reason …``."""
+
+    @click.command(name, help=summary)
+    @click.argument("assignment")
+    @click.option("--reason", **reason)
+    @write_command
+    @click.pass_obj
+    def command(
+        session: Session, assignment: str, reason: str, request_key: str | None, as_json: bool
+    ) -> None:
+        outcome = getattr(session.app(), method)(
+            assignment, reason=reason, actor=session.actor, request_key=request_key
+        )
+        report(outcome, as_json, f"{done} {short(outcome.record['id'])}")
+
+    return command
+
+
+decline = ending(
+    "decline",
+    "decline",
+    "declined",
+    "Record that the client declined the homework, and why.",
+    required=True,
+    help="The client's reason.",
+)
+cancel = ending(
+    "cancel", "cancel", "cancelled", "Withdraw homework that is proposed or agreed.", required=True
+)
+close = ending(
+    "close",
+    "close_assignment",
+    "closed",
+    "Close agreed homework; nothing more can be recorded on it.",
+    default="done",
+    show_default=True,
+)
+
+
+def register(cli: click.Group) -> None:
+    for command in (assign, adjust, agree, decline, submit, review, cancel, close):
+        cli.add_command(command)

@@ -1,0 +1,123 @@
+"""What commands take in: shared options, domain choices, and fields (options, file, prompts)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: ``--json`` on a reading command (write commands get theirs from ``write_command``).
+json_option = click.option("--json", "as_json", is_flag=True)
+
+
+class ChoiceOf(click.Choice):
+    """A choice among a domain constant, imported only when a value or help needs it.
+
+    ``ChoiceOf("between.engine.assignments", "NEXT_STEPS")`` keeps the event machinery out
+    of start-up while the choices stay defined once, in the engine.
+    """
+
+    def __init__(self, module: str, name: str) -> None:
+        self.source = (module, name)
+        self.case_sensitive = True
+
+    @cached_property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        module, name = self.source
+        return tuple(getattr(importlib.import_module(module), name))
+
+
+def write_command(func: F) -> F:
+    """Options every write command shares: --idempotency-key and --json."""
+    func = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(func)
+    return click.option(
+        "--idempotency-key",
+        "request_key",
+        help="Repeat-safe key: running the command again with it records nothing new.",
+    )(func)
+
+
+def field_options(func: F) -> F:
+    """``--field NAME=VALUE`` (repeatable) and ``--fields-file``; see ``parse_fields``."""
+    func = click.option(
+        "--fields-file", help="A JSON object of fields ('-' reads standard input)."
+    )(func)
+    return click.option(
+        "--field", "pairs", multiple=True, metavar="NAME=VALUE", help="A field; repeatable."
+    )(func)
+
+
+def parse_fields(pairs: tuple[str, ...], fields_file: str | None) -> dict[str, Any]:
+    """Fields from ``--fields-file`` (JSON object) then ``--field key=value`` options."""
+    from between.engine.errors import InvalidInput
+
+    fields: dict[str, Any] = _read_fields_file(fields_file) if fields_file else {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"--field {pair!r} must look like name=value")
+        fields[key.strip()] = value
+    return fields
+
+
+def _read_fields_file(fields_file: str) -> dict[str, Any]:
+    """A JSON object from a file, or standard input for '-', refused when too large."""
+    from between.engine.errors import InvalidInput
+    from between.engine.validate import MAX_PAYLOAD
+
+    if fields_file == "-":
+        raw = sys.stdin.buffer.read(MAX_PAYLOAD + 1)
+        if len(raw) > MAX_PAYLOAD:
+            raise InvalidInput(f"fields on standard input exceed {MAX_PAYLOAD:,} bytes")
+    else:
+        path = Path(fields_file)
+        if not path.is_file():
+            raise InvalidInput(f"fields file {fields_file} does not exist")
+        size = path.stat().st_size
+        if size > MAX_PAYLOAD:
+            raise InvalidInput(
+                f"fields file {fields_file} is {size:,} bytes; the limit is {MAX_PAYLOAD:,} bytes"
+            )
+        raw = path.read_bytes()
+    try:
+        loaded = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise InvalidInput(f"fields file {fields_file} is not UTF-8 JSON: {e}") from None
+    if not isinstance(loaded, dict):
+        raise InvalidInput(f"fields file {fields_file} must hold a JSON object")
+    return loaded
+
+
+def prompt_fields(app: Any, assignment: str) -> dict[str, Any]:
+    """Ask for each entry field, re-asking until the value is valid."""
+    from between.engine.tasktypes import FieldError
+
+    record = app.show(assignment)
+    kind = app.plugins.task_type(record["task_type"])
+    click.echo(f"Entry for {kind.title} ({record['id'][:8]}); leave optional fields empty.")
+    fields: dict[str, Any] = {}
+    for f in kind.entries.fields:
+        label = f"{f.name} ({f.type}{', optional' if not f.required else ''})"
+        while True:
+            value = click.prompt(label, default="", show_default=False)
+            if not value.strip():
+                if not f.required:
+                    break
+                click.echo(f"  {f.name} is required")
+                continue
+            try:
+                f.coerce(value)
+            except (FieldError, ValueError) as e:
+                click.echo(f"  {f.name} {e}")
+                continue
+            fields[f.name] = value
+            break
+    return fields

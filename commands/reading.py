@@ -1,0 +1,74 @@
+"""Reading homework: one assignment in full, a filtered list, and a client's session agenda."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from between.commands.inputs import json_option
+from between.commands.output import assignment_table, print_assignment, print_json
+from between.engine.views import ASSIGNMENT_STATUSES, STAGES
+
+if TYPE_CHECKING:
+    from between.cli import Session
+
+#: The agenda's sections, in the order they are printed.
+AGENDA = (
+    ("To review", "to_review"),
+    ("Awaiting agreement", "awaiting_agreement"),
+    ("Declined since the last review", "declined_since_last_review"),
+)
+
+
+@click.command("show")
+@click.argument("assignment")
+@json_option
+@click.pass_obj
+def show(session: Session, assignment: str, as_json: bool) -> None:
+    """Show one assignment: what, why, entries, reviews and the summary."""
+    detail = session.app().show(assignment)
+    if as_json:
+        print_json(detail)
+    else:
+        print_assignment(detail)
+
+
+@click.command("list")
+@click.option("--client", help="Only this client's homework.")
+@click.option("--status", type=click.Choice((*ASSIGNMENT_STATUSES, "open")))
+@click.option("--stage", type=click.Choice(STAGES))
+@click.option(
+    "--overdue", is_flag=True, help="Only agreed homework past its due date and incomplete."
+)
+@click.option("--due-before", help="Only homework due before this date.")
+@json_option
+@click.pass_obj
+def list_assignments(session: Session, as_json: bool, **filters: Any) -> None:
+    """List homework (from the read model)."""
+    rows = session.query("list_assignments", **filters)
+    if as_json:
+        print_json(rows)
+    else:
+        assignment_table(rows)
+
+
+@click.command("agenda")
+@click.argument("code")
+@json_option
+@click.pass_obj
+def agenda(session: Session, code: str, as_json: bool) -> None:
+    """What to review at the start of this client's next session."""
+    result = session.query("agenda", code)
+    if as_json:
+        print_json(result)
+        return
+    click.echo(f"Agenda for {result['client']} as of {result['as_of']}")
+    for title, key in AGENDA:
+        click.echo(f"\n{title}:")
+        assignment_table(result[key])
+
+
+def register(cli: click.Group) -> None:
+    for command in (show, list_assignments, agenda):
+        cli.add_command(command)

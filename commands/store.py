@@ -1,0 +1,79 @@
+"""The store as a whole: create it, copy it under a new key, rebuild its read model, a demo."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from between.cli import Session
+
+
+@click.command("init")
+@click.option("--encrypt", is_flag=True, help="Encrypt event contents with a new key.")
+@click.pass_obj
+def init(session: Session, encrypt: bool) -> None:
+    """Create the store (a SQLite file by default) and its tables."""
+    from between.engine.app import Homework
+    from between.engine.store import Store
+
+    store = Store.parse(session.settings.store)
+    meta, key_path = Homework.initialise(store, encrypt=encrypt, key_file=session.settings.key_file)
+    state = "created" if meta["created"] == "yes" else "already initialised"
+    lock = ", encrypted" if meta["encrypted"] == "yes" else ""
+    click.echo(f"{state}: {store.describe()}{lock}")
+    if key_path:
+        click.echo(
+            f"key written to {key_path} (owner-only). Keep a copy somewhere safe: "
+            "without it the store cannot be read."
+        )
+
+
+@click.command("rekey")
+@click.option("--to", "target", required=True, help="The new store (it must not exist yet).")
+@click.option("--new-key-file", type=click.Path(), help="Where to write the new key.")
+@click.pass_obj
+def rekey(session: Session, target: str, new_key_file: str | None) -> None:
+    """Copy this store into a new one encrypted with a new key, and prove the copy."""
+    import os
+    from pathlib import Path
+
+    from between.audit.rekey import rekey as copy_with_new_key
+    from between.engine.store import Store
+
+    environ = {k: v for k, v in os.environ.items() if k not in ("BETWEEN_KEY", "BETWEEN_KEY_FILE")}
+    done = copy_with_new_key(
+        session.app(read_only=True),
+        Store.parse(target),
+        Path(new_key_file) if new_key_file else None,
+        environ,
+    )
+    click.echo(f"copied {done.events} events; every event's contents are identical")
+    click.echo(f"old store checkpoint: {done.source}")
+    click.echo(f"new store checkpoint: {done.target}")
+    if done.key_file:
+        click.echo(f"new key written to {done.key_file} (owner-only); keep a copy somewhere safe")
+
+
+@click.command("rebuild")
+@click.pass_obj
+def rebuild(session: Session) -> None:
+    """Delete the read model and rebuild it from the log."""
+    count = session.app().rebuild()
+    click.echo(f"read model rebuilt from {count} events")
+
+
+@click.command("demo")
+@click.option("--keep", is_flag=True, help="Keep the demo store and print where it is.")
+def demo(keep: bool) -> None:
+    """Walk one client through a week of homework on a fresh SQLite store."""
+    from between.cli import build_cli
+    from between.commands.demo import run_demo
+
+    run_demo(build_cli, keep=keep)
+
+
+def register(cli: click.Group) -> None:
+    for command in (init, rekey, rebuild, demo):
+        cli.add_command(command)

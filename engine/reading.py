@@ -1,0 +1,183 @@
+"""Queries: what the store says now, from the read model or the records themselves.
+
+Also the finders every command starts from (a client by code, an assignment by a prefix of
+its id). Composed into ``Homework``, which provides the store wiring declared below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from between.engine import queries, validate
+from between.engine.assignments import Assignment
+from between.engine.clients import Client
+from between.engine.errors import InvalidInput, NotFound
+from between.engine.views import with_timeliness
+
+if TYPE_CHECKING:
+    from between.engine.plugins import Plugins
+    from between.engine.queries import Dialect
+    from between.engine.readmodel import ReadModel
+    from between.engine.store import Store
+    from between.engine.unit_of_work import UnitOfWork
+
+
+class Reading:
+    """Queries over one store, and the finders commands start from."""
+
+    # Provided by ``Homework``, the store wiring:
+    store: Store
+    read_only: bool
+    clock: Callable[[], datetime]
+    dialect: Dialect
+    plugins: Plugins
+    readmodel: ReadModel
+    recorder: Any
+    work: UnitOfWork
+    reading: Callable[[], AbstractContextManager[Any]]
+    writing: Callable[[], AbstractContextManager[Any]]
+
+    # -- time ----------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        """The operator's local date (due dates are calendar days)."""
+        return self.clock().astimezone().date()
+
+    # -- finding records -----------------------------------------------------------------
+
+    def client_id(self, code: str) -> UUID | None:
+        """The id of the client with this code (from the read model), if any."""
+        code = validate.code(code)
+        unsaved = self.work.unsaved_client(code)
+        if unsaved:
+            return unsaved
+        self.refresh()
+        with self.reading() as c:
+            row = self.readmodel.client(c, code)
+        return UUID(row["id"]) if row else None
+
+    def _client(self, ref: str) -> Client:
+        """A client by code, or by id (the only handle left once a client is erased)."""
+        try:
+            found: UUID | None = UUID(ref)
+        except ValueError:
+            found = self.client_id(ref)
+        client = self.work.load(Client, found) if found else None
+        if client is None:
+            raise NotFound(
+                f"no client with code {ref!r}; register them with 'between client add {ref}'"
+            )
+        return client
+
+    def _assignment(self, ref: str | UUID) -> Assignment:
+        assignment = self.work.load(Assignment, self.resolve(ref))
+        if assignment is None:
+            raise NotFound(f"no assignment {ref}")
+        return assignment
+
+    def resolve(self, ref: str | UUID) -> UUID:
+        """An assignment id from a unique prefix of it (dashes optional)."""
+        if isinstance(ref, UUID):
+            return ref
+        prefix = ref.strip().lower().replace("-", "")
+        if len(prefix) == 32:
+            try:
+                return UUID(prefix)
+            except ValueError:
+                pass
+        if not prefix or any(ch not in "0123456789abcdef" for ch in prefix) or len(prefix) > 32:
+            raise InvalidInput(f"{ref!r} is not an assignment id (hex digits, e.g. 3f2a9c1e)")
+        self.refresh()
+        with self.reading() as c:
+            ids = self.readmodel.assignment_ids(c, prefix)
+        if not ids:
+            raise NotFound(f"no assignment id starts with {ref!r}; see 'between list'")
+        if len(ids) > 1:
+            shown = ", ".join(i[:12] for i in ids[:5])
+            raise InvalidInput(f"{ref!r} matches several assignments ({shown}…); give more digits")
+        return UUID(ids[0])
+
+    # -- the read model ------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Bring the read model up to the log's head (a no-op after our own writes)."""
+        if self.read_only:
+            return
+        with self.reading() as c:
+            behind = self.readmodel.position(c) < (self.recorder.max_notification_id() or 0)
+        if behind:
+            with self.writing() as c:
+                self.readmodel.catch_up(c)
+
+    def rebuild(self) -> int:
+        """Drop the read model and fold the whole log again; return the events applied."""
+        with self.writing() as c:
+            self.readmodel.reset(c)
+        total, chunk = 0, 50_000  # events a transaction: writers wait at most one chunk
+        while True:
+            with self.writing() as c:
+                done = self.readmodel.catch_up(c, batch=5_000, limit=chunk)
+            total += done
+            if done < chunk:
+                return total
+
+    # -- queries -------------------------------------------------------------------------
+
+    def list_assignments(self, **filters: Any) -> list[dict]:
+        """``between list`` (filters: client, status, stage, overdue, due_before)."""
+        self.refresh()
+        with self.reading() as c:
+            return queries.list_assignments(self.readmodel, c, today=self.today(), **filters)
+
+    def agenda(self, code: str) -> dict:
+        """What to go over at the start of this client's next session."""
+        self.refresh()
+        with self.reading() as c:
+            return queries.agenda(self.readmodel, c, code, today=self.today())
+
+    def list_clients(self, status: str | None = None) -> list[dict]:
+        self.refresh()
+        with self.reading() as c:
+            return queries.list_clients(self.readmodel, c, status)
+
+    def show_client(self, code: str) -> dict:
+        client = self._client(code)
+        self.refresh()
+        with self.reading() as c:
+            rows = self.readmodel.assignments(c, client_id=client.id.hex)
+        return {**client.detail(), "assignments": [with_timeliness(r, self.today()) for r in rows]}
+
+    def show(self, ref: str) -> dict:
+        """One assignment in full: contents, entries, reviews, summary and follow-ups."""
+        assignment = self._assignment(ref)
+        with self.reading() as c:
+            follow_ups = self.readmodel.assignments(c, steps_up_from=assignment.id.hex)
+        return self.describe_assignment(assignment, [r["id"] for r in follow_ups])
+
+    def describe_assignment(
+        self, assignment: Assignment, follow_ups: list[str], today: date | None = None
+    ) -> dict:
+        """The ``show`` shape of an assignment, with timeliness as of ``today``."""
+        detail = with_timeliness(assignment.detail(), today or self.today())
+        entries = assignment.entries
+        kind = self.plugins.task_types.get(assignment.task_type)
+        if assignment.erased:
+            summary = {"entries": len(entries), "erased": True}
+            completion = {"complete": None, "rule": "the client's personal data was erased"}
+        elif kind is None:
+            summary = {"entries": len(entries)}
+            completion = {
+                "complete": None,
+                "rule": f"task type {assignment.task_type!r} not loaded",
+            }
+        else:
+            summary = kind.summarise(entries, assignment.parameters)
+            completion = kind.completion(entries, detail["expected_entries"], assignment.parameters)
+        return {**detail, "summary": summary, "completion": completion, "follow_ups": follow_ups}

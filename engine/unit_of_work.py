@@ -1,0 +1,276 @@
+"""The unit of work: every writer loads a record, lets it decide, and saves through here.
+
+* ``authorise`` checks who is acting and stamps the command's metadata, before anything else;
+* ``load`` reads an aggregate (a recently saved one is kept in memory and fast-forwarded);
+* ``change`` loads, decides and saves, reloading and retrying up to ``ATTEMPTS`` times when
+  someone else saved the same record first; ``create`` saves a new record;
+* a write may carry a request key (``--idempotency-key``): repeating it records nothing and
+  reports the first result (``recorded``);
+* ``bulk`` keeps changed aggregates in memory and saves many commands' events together.
+
+Each save is one transaction, which also brings the read model up to date.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Repository
+from eventsourcing.persistence import EventStore, IntegrityError, InterfaceError, OperationalError
+
+from between.engine import validate
+from between.engine.clients import Client
+from between.engine.errors import Conflict, InvalidInput, StoreError
+from between.engine.keys import KeyStore
+from between.engine.operators import OPERATORS_ID, Operators
+
+ATTEMPTS = 8
+RECENT = 256  # aggregates kept in memory after a save (fast-forwarded on the next load)
+
+A = TypeVar("A")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a write command did: the record as it now stands, and its result."""
+
+    record: dict
+    result: str | None = None
+    repeated: bool = False
+
+
+@dataclass
+class _Bulk:
+    """Aggregates changed in bulk mode and not yet saved."""
+
+    size: int
+    aggregates: dict[UUID, Any] = field(default_factory=dict)
+    codes: dict[str, UUID] = field(default_factory=dict)  # clients registered meanwhile
+    pending: int = 0
+    keep: int = 2000
+    operators: Operators | bool | None = None  # looked up once a run (False: no list)
+
+
+class UnitOfWork:
+    """Loading, deciding and saving aggregates on one store."""
+
+    def __init__(
+        self,
+        events: EventStore,
+        repository: Repository,
+        keys: KeyStore,
+        clock: Callable[[], datetime],
+        *,
+        read_only: bool,
+    ) -> None:
+        self.events = events
+        self.repository = repository
+        self.keys = keys
+        self.clock = clock
+        self.read_only = read_only
+        self._bulk: _Bulk | None = None
+        self._recent: dict[UUID, Any] = {}
+
+    # -- before anything else ------------------------------------------------------------
+
+    def authorise(
+        self, actor: str | None, command: str, request_key: str | None = None
+    ) -> dict[str, Any]:
+        """Who is acting, under which key, and when: the metadata of the command's events.
+
+        Refuses a read-only store, a missing actor and, when the store requires operators,
+        an actor whose role may not run ``command`` (see ``engine.operators``).
+        """
+        self._require_writable()
+        actor = validate.actor(actor)
+        operators = self._operators(command)
+        if operators:
+            operators.check(actor, command)
+        return {
+            "actor": actor,
+            "request_key": validate.request_key(request_key),
+            "timestamp": self.clock(),
+        }
+
+    def _operators(self, command: str) -> Operators | bool | None:
+        if self._bulk is None or command == "operators":
+            return self.load(Operators, OPERATORS_ID)
+        if self._bulk.operators is None:
+            self._bulk.operators = self.load(Operators, OPERATORS_ID) or False
+        return self._bulk.operators
+
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise StoreError("this store was opened read-only; nothing was written")
+
+    # -- loading -------------------------------------------------------------------------
+
+    def load(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        """The aggregate with this id, if there is one and it is a ``cls``."""
+        try:
+            if self._bulk and aggregate_id in self._bulk.aggregates:
+                found = self._bulk.aggregates[aggregate_id]
+            elif (found := self._recent.get(aggregate_id)) is not None:
+                for event in self.events.get(aggregate_id, gt=found.version):  # saved since
+                    found = event.mutate(found)
+            else:
+                found = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        except (OperationalError, InterfaceError) as e:
+            raise StoreError(f"cannot read the store: {first_line(e)}") from None
+        return found if isinstance(found, cls) else None
+
+    def unsaved_client(self, code: str) -> UUID | None:
+        """The id of a client registered in this bulk run and not yet saved, if any."""
+        return self._bulk.codes.get(code) if self._bulk else None
+
+    def forget(self) -> None:
+        """Drop every aggregate kept in memory (after a client's key is destroyed)."""
+        self._recent.clear()
+
+    # -- deciding and saving -------------------------------------------------------------
+
+    def change(
+        self,
+        load: Callable[[], A],
+        command: Callable[[A], str | None],
+        request_key: str | None = None,
+        expected: tuple[str, ...] = (),
+    ) -> Outcome:
+        """Load, decide, save; reload and retry when someone else saved first.
+
+        ``expected`` names the events this command records: a repeated request key must
+        have recorded one of them.
+        """
+        for attempt in range(ATTEMPTS):
+            if attempt:
+                time.sleep(random.uniform(0, 0.002 * 2**attempt))  # back off, out of step
+            aggregate: Any = load()
+            self._recent.pop(aggregate.id, None)  # changed below: kept again only if saved
+            if request_key and request_key in aggregate.request_keys:
+                return _repeat(aggregate, request_key, expected)
+            result = command(aggregate)
+            try:
+                self.save(aggregate)
+            except IntegrityError:
+                continue
+            self._keep(aggregate)
+            return Outcome(aggregate.detail(), result)
+        raise Conflict(
+            f"{aggregate.label} was changed by someone else while this command ran "
+            f"({ATTEMPTS} attempts); nothing was recorded — check it and run the command again"
+        )
+
+    def create(self, aggregate: Any, request_key: str | None, expected: str) -> Outcome:
+        """Save a new record; its result is its id. A repeated request reports the first."""
+        try:
+            self.save(aggregate)
+        except IntegrityError:
+            first = self.recorded(type(aggregate), aggregate.id, request_key, expected)
+            if first is None:
+                raise
+            return first
+        self._keep(aggregate)
+        return Outcome(aggregate.detail(), str(aggregate.id))
+
+    def recorded(
+        self, cls: type, aggregate_id: UUID, request_key: str | None, expected: str
+    ) -> Outcome | None:
+        """What ``request_key`` did when it created this record, if it did."""
+        existing = self.load(cls, aggregate_id) if request_key else None
+        if existing is None or request_key not in existing.request_keys:
+            return None
+        return _repeat(existing, request_key, (expected,))
+
+    def save(self, *aggregates: Any) -> None:
+        """Save the aggregates' new events together (in bulk mode: later, with others).
+
+        Raises ``IntegrityError`` when someone else saved one of them first.
+        """
+        self._require_writable()
+        if self._bulk is not None:
+            self._hold(self._bulk, aggregates)
+            return
+        try:
+            self.write(*aggregates)
+        except (OperationalError, InterfaceError) as e:
+            raise StoreError(
+                f"the store is busy or unavailable; nothing was recorded: {first_line(e)}"
+            ) from None
+
+    def write(self, *aggregates: Any, **kwargs: Any) -> list:
+        """Insert the aggregates' new events in one transaction, now.
+
+        The domain events go to the read model too, so that it need not read them back.
+        No snapshots, no notify hooks, none of eventsourcing's runtime protocol checks (they
+        cost ~10 µs an aggregate). ``kwargs`` go to the recorder (e.g. ``tracking``).
+        """
+        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+        return self.events.put(events, new_events=events, **kwargs)
+
+    def _keep(self, aggregate: Any) -> None:
+        """Remember a just-saved aggregate, so the next command on it reads only newer events."""
+        if self._bulk is None:
+            self._recent[aggregate.id] = aggregate
+            if len(self._recent) > RECENT:
+                del self._recent[next(iter(self._recent))]
+
+    # -- bulk mode -----------------------------------------------------------------------
+
+    @contextmanager
+    def bulk(self, events_per_transaction: int = 1000) -> Iterator[None]:
+        """Save many commands' events per transaction (imports, the benchmark generator).
+
+        Commands run exactly as usual — validated, decided by the aggregates — but their
+        aggregates are kept in memory and saved together once ``events_per_transaction``
+        events are pending, and at the end. Nothing else may write the same records meanwhile.
+        """
+        self._bulk = _Bulk(events_per_transaction)
+        self.keys.deferred = []
+        try:
+            yield
+            self._flush(self._bulk)
+        finally:
+            self._bulk = None
+            self.keys.deferred = None
+
+    def _hold(self, bulk: _Bulk, aggregates: tuple[Any, ...]) -> None:
+        for aggregate in aggregates:
+            bulk.aggregates[aggregate.id] = aggregate
+            bulk.pending += len(aggregate.pending_events)
+            if isinstance(aggregate, Client):
+                bulk.codes[aggregate.code] = aggregate.id
+        if bulk.pending >= bulk.size:
+            self._flush(bulk)
+
+    def _flush(self, bulk: _Bulk) -> None:
+        self.keys.flush()
+        if bulk.pending:
+            self.write(*[a for a in bulk.aggregates.values() if a.pending_events])
+            bulk.pending = 0
+            for stale in list(bulk.aggregates)[: -bulk.keep]:  # keep the most recent in memory
+                del bulk.aggregates[stale]
+
+
+def _repeat(aggregate: Any, request_key: str, expected: tuple[str, ...]) -> Outcome:
+    first = aggregate.request_keys[request_key]
+    if first["event"] not in expected:
+        raise InvalidInput(
+            f"idempotency key {request_key!r} was already used for {first['event']} on this "
+            "record; use a new key for a different command"
+        )
+    return Outcome(aggregate.detail(), first["result"], repeated=True)
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of a driver's error message (they run on for pages)."""
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,115 @@
+"""The charts of a client's report: the report's own (review ratings, entries against what
+was expected) and each task-type plugin's, asked through ``between_report_charts``.
+
+Every call into a plugin is a boundary: an implementation that raises, or answers with
+something other than a list of ``Chart``, becomes a one-line note naming the plugin, and
+the rest of the report is still produced.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from between.engine.charts import Chart, Series
+
+HOOK = "between_report_charts"
+REPORT = "between.reports"  # the source named for the report's own charts
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A chart and where it came from: a plugin (or the report itself) and a task type."""
+
+    source: str
+    task_type: str | None
+    chart: Chart
+
+    def as_json(self) -> dict[str, Any]:
+        return {"source": self.source, "task_type": self.task_type, **self.chart.as_json()}
+
+
+def report_charts(figures: dict[str, Any]) -> list[Sourced]:
+    """Review ratings over time, and entries done against expected for agreed homework."""
+    out = []
+    reviews = figures["reviews"]
+    if reviews:
+        series = tuple(
+            Series(name.capitalize(), tuple((r["at"], r[name]) for r in reviews))
+            for name in ("quantity", "quality", "difficulty")
+        )
+        chart = Chart(
+            "Review ratings",
+            series,
+            y_label="rating (0–4)",
+            y_min=0,
+            y_max=4,
+            description="Quantity done, quality, and difficulty experienced, as rated at "
+            "each review (0–4).",
+        )
+        out.append(Sourced(REPORT, None, chart))
+    agreed = [h for h in figures["homework"] if h["agreed_at"]]
+    if agreed:
+        labels = [f"{h['id'][:8]} {h['task_type']}" for h in agreed]
+        chart = Chart(
+            "Entries done and expected",
+            (
+                Series("Done", tuple(zip(labels, (h["entries"] for h in agreed), strict=True))),
+                Series(
+                    "Expected",
+                    tuple(zip(labels, (h["expected_entries"] for h in agreed), strict=True)),
+                ),
+            ),
+            kind="bar",
+            x="category",
+            y_label="entries",
+            y_min=0,
+            description="For each agreed homework, the entries recorded so far and the "
+            "number agreed.",
+        )
+        out.append(Sourced(REPORT, None, chart))
+    return out
+
+
+def plugin_charts(manager: Any, homework: list[dict[str, Any]]) -> tuple[list[Sourced], list[str]]:
+    """Ask every plugin for charts of each task type in ``homework``; charts and notes."""
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for d in homework:
+        by_type.setdefault(d["task_type"], []).append(d)
+    charts: list[Sourced] = []
+    notes: list[str] = []
+    impls = getattr(manager.hook, HOOK).get_hookimpls()  # registration order: built-ins first
+    for task_type, items in by_type.items():
+        for impl in impls:
+            args = {"task_type": task_type, "assignments": copy.deepcopy(items)}
+            name = impl.plugin_name
+            try:
+                result = impl.function(*[args[a] for a in impl.argnames])
+            except Exception as e:
+                notes.append(f"plugin {name}: {HOOK} failed for {task_type}: {_error(e)}")
+                continue
+            if result is None:
+                continue
+            if not isinstance(result, list | tuple) or not all(
+                isinstance(c, Chart) for c in result
+            ):
+                notes.append(
+                    f"plugin {name}: {HOOK} returned {_kind(result)} for {task_type}, "
+                    "not a list of Chart; its charts are left out"
+                )
+                continue
+            charts.extend(Sourced(name, task_type, c) for c in result if not c.empty)
+    return charts, notes
+
+
+def _error(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        wrong = next(v for v in value if not isinstance(v, Chart))
+        return f"a {type(value).__name__} holding {type(wrong).__name__}"
+    return f"a {type(value).__name__}"

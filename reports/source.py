@@ -1,0 +1,105 @@
+"""What reports read, and nothing more: one client's own events, or the clinic's summary rows
+plus the few event types the clinic report needs (opened only as far as it needs them).
+
+A client report reads the client's record and each of their assignments by id (the store's
+primary-key index), so its cost grows with that client's history, not with the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from between.engine.assignments import Assignment
+from between.engine.clients import Client
+from between.engine.errors import NotFound
+from between.events.clients import ClientErased
+
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class ClientHistory:
+    """A client and their homework as they stood at the end of a period."""
+
+    client: dict[str, Any]
+    homework: list[dict[str, Any]]
+    erased: bool
+
+
+def client_history(app: Any, ref: str, until: datetime | None) -> ClientHistory:
+    """The client (by code, or by id once erased) and their homework, folded from their own
+    events recorded before ``until`` (all of them if None), homework oldest first."""
+    client_id = _client_id(app, ref)
+    events = list(app.events.get(client_id)) if client_id else []
+    client = _fold(events, until)
+    if not isinstance(client, Client):
+        when = f" before {until.isoformat()}" if until and events else ""
+        raise NotFound(f"no client {ref!r}{when}; see 'between client list'")
+    with app.reading() as c:
+        rows = app.readmodel.assignments(c, client_id=client_id.hex)
+    homework = []
+    for row in rows:
+        aggregate = _fold(app.events.get(UUID(row["id"])), until)
+        if isinstance(aggregate, Assignment):
+            homework.append(aggregate.detail())
+    homework.sort(key=lambda d: (d["proposed_at"], d["id"]))
+    erased = any(isinstance(e, ClientErased) for e in events)
+    return ClientHistory(client.detail(), homework, erased)
+
+
+def _client_id(app: Any, ref: str) -> UUID | None:
+    try:
+        return UUID(ref)
+    except ValueError:
+        return app.client_id(ref)
+
+
+def _fold(events: Iterable[Any], until: datetime | None) -> Any:
+    aggregate = None
+    for event in events:
+        if until is not None and event.timestamp >= until:
+            break
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+def summary_rows(app: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every client's and every assignment's summary row (the read model: no personal text)."""
+    with app.reading() as c:
+        return app.readmodel.clients(c), app.readmodel.assignments(c)
+
+
+def events_of(app: Any, opened: Mapping[type, frozenset[str]]) -> Iterator[Any]:
+    """Events of the given classes in log order, each opening only the sealed fields named
+    for its class (skipped rows are filtered out by the database, never decoded)."""
+    by_topic = {cls.TOPIC: fields for cls, fields in opened.items()}  # type: ignore[attr-defined]
+    d = app.dialect
+    marks = ", ".join("?" * len(by_topic))
+    sql = d.sql(
+        f"SELECT {d.position} AS position, originator_id, originator_version, topic, state "
+        f"FROM stored_events WHERE topic IN ({marks}) AND {d.position} > ? "
+        f"ORDER BY {d.position} LIMIT ?"
+    )
+    position = 0
+    while True:
+        with app.reading() as cur:
+            cur.execute(sql, (*by_topic, position, BATCH))
+            rows = cur.fetchall()
+        for r in rows:
+            oid = r["originator_id"]
+            stored = StoredEvent(
+                oid if isinstance(oid, UUID) else UUID(oid),
+                r["originator_version"],
+                r["topic"],
+                bytes(r["state"]),
+            )
+            yield app.mapper.to_domain_event(stored, only=by_topic[r["topic"]])
+        if len(rows) < BATCH:
+            return
+        position = rows[-1]["position"]

@@ -1,0 +1,503 @@
+"""``between export fhir`` (issue 16): a scripted month for two clients, exported as FHIR R4.
+
+The month runs through the engine API on a moving clock, notifications through the CLI; every
+export goes through the CLI, exactly as a clinic runs it. Each scenario runs on SQLite and on
+PostgreSQL (the ``store_url`` fixture).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fhir.resources.R4B import get_fhir_model_class
+
+from between.cli import build_cli
+from between.engine.app import Homework
+from between.engine.plugins import load_plugins
+from between.engine.settings import Settings
+from between.engine.store import Store
+
+BASE = "https://between.invalid/fhir"
+WORKSHEET = """
+name = "activity-schedule"
+title = "Activity schedule"
+description = "Plan activities and rate mastery and pleasure 0-10."
+version = 2
+
+[[fields]]
+name = "activity"
+help = "what you did"
+[[fields]]
+name = "mastery"
+type = "integer"
+minimum = 0
+maximum = 10
+[[fields]]
+name = "mood"
+type = "choice"
+choices = ["low", "ok", "good"]
+[[fields]]
+name = "with_whom"
+type = "list"
+required = false
+[[fields]]
+name = "feelings"
+type = "ratings"
+required = false
+minimum = 0
+maximum = 100
+[[fields]]
+name = "planned"
+type = "boolean"
+required = false
+[[fields]]
+name = "started"
+type = "datetime"
+required = false
+[[fields]]
+name = "hours"
+type = "number"
+required = false
+"""
+TASK_STATUS = {
+    "proposed": "requested",
+    "agreed": "accepted",
+    "declined": "rejected",
+    "cancelled": "cancelled",
+    "closed": "completed",
+}
+
+
+def run(env: dict, *args: str, code: int = 0) -> str:
+    result = CliRunner().invoke(build_cli(), list(args), env=env)
+    assert result.exit_code == code, result.output
+    return result.stdout
+
+
+def month(app: Homework, clock) -> dict[str, str]:
+    """Two clients' month: entries by a collaborator, a decline, a step-up chain of three,
+    reviews, a worksheet, a cancellation."""
+    lee, okafor = {"actor": "dr.lee"}, {"actor": "dr.okafor"}
+    app.register_client("C-104", "Alex Rivera", "dr.lee", **lee)
+    app.add_collaborator("C-104", "Sam Rivera", "partner", **lee)
+    app.change_contacts("C-104", "client", {"email": "alex@example.org"}, **lee)
+    app.record_consent("C-104", "console", **lee)
+    app.register_client("C-201", "Jordan Blake", "dr.okafor", **okafor)
+
+    def propose(code: str, task_type: str, who: dict, **fields) -> str:
+        base = {"instructions": "i", "rationale": "r", "stage": "practice", "difficulty": 2}
+        base.update(due="2026-03-30", expected_entries=2, parameters={})
+        return app.propose(code, task_type, **{**base, **fields}, **who).result
+
+    first = propose(
+        "C-104",
+        "self-monitoring",
+        lee,
+        instructions="Note each time you bite your nails",
+        rationale="A baseline of the habit",
+        stage="baseline",
+        parameters={"target": "nail biting"},
+        observers=["Sam Rivera"],
+    )
+    app.agree(first, confidence=7, obstacles="busy workdays", **lee)
+    for who, intensity in (("client", 70), ("Sam Rivera", 30), ("client", 50)):
+        clock.advance(days=1)
+        fields = {"situation": f"evening {intensity}", "intensity": intensity}
+        app.submit(first, fields, by=who, **lee)
+    declined = propose(
+        "C-104",
+        "bibliotherapy",
+        lee,
+        parameters={"medium": "book", "title": "Feeling Good"},
+    )
+    app.decline(declined, reason="no time to read this month", **lee)
+    clock.advance(days=4)
+    app.review(first, quantity=4, quality=3, difficulty=2, next_step="step-up", **lee)
+    second = propose(
+        "C-104", "relaxation", lee, steps_up_from=first, parameters={"technique": "other"}
+    )
+    app.agree(second, **lee)
+    clock.advance(days=2)
+    relaxed = {"minutes": 10, "tension_before": 7, "tension_after": 3}
+    app.submit(second, relaxed, **lee)
+    clock.advance(days=5)
+    app.review(
+        second, quantity=3, quality=3, difficulty=1, next_step="step-up", obstacles="noise", **lee
+    )
+    third = propose(
+        "C-104", "relaxation", lee, difficulty=5, steps_up_from=second,
+        parameters={"technique": "other"},
+    )  # fmt: skip
+
+    sheet = propose("C-201", "activity-schedule", okafor)
+    app.agree(sheet, **okafor)
+    clock.advance(days=1)
+    app.submit(
+        sheet,
+        {
+            "activity": "gardening with Noor",
+            "mastery": 6,
+            "mood": "good",
+            "with_whom": ["Noor", "Kim"],
+            "feelings": {"calm": 80, "proud": 60},
+            "planned": True,
+            "started": "2026-03-20T10:00:00+00:00",
+            "hours": 1.5,
+        },
+        **okafor,
+    )
+    app.submit(sheet, {"activity": "a walk", "mastery": 3, "mood": "ok"}, **okafor)
+    clock.advance(days=6)
+    app.review(sheet, quantity=2, quality=4, difficulty=1, next_step="close", **okafor)
+    cancelled = propose("C-201", "thought-record", okafor)
+    app.cancel(cancelled, reason="the client asked to pause", **okafor)
+    return {"first": first, "declined": declined, "second": second, "third": third}
+
+
+@pytest.fixture
+def clinic(store_url: str, clock, tmp_path: Path) -> dict:
+    """The month on a fresh store; returns the CLI environment and the assignment ids."""
+    folder = tmp_path / "worksheets"
+    folder.mkdir()
+    (folder / "activity.toml").write_text(WORKSHEET)
+    store = Store.parse(store_url)
+    Homework.initialise(store)
+    settings = Settings.from_environment(worksheets_dir=str(folder))
+    app = Homework(store, clock=clock, plugins=lambda: load_plugins(settings))
+    try:
+        ids = month(app, clock)
+    finally:
+        app.close()
+    env = {"BETWEEN_STORE": store_url, "BETWEEN_WORKSHEETS_DIR": str(folder)}
+    run({**env, "BETWEEN_ACTOR": "dr.lee"}, "notify")
+    return {"env": env, "ids": ids, "dir": tmp_path}
+
+
+def export(clinic: dict, *args: str, name: str = "bundle.json") -> tuple[dict, bytes]:
+    path = clinic["dir"] / name
+    run(clinic["env"], "export", "fhir", "-o", str(path), *args)
+    raw = path.read_bytes()
+    return json.loads(raw), raw
+
+
+def log(clinic: dict, *args: str) -> list[dict]:
+    return [json.loads(line) for line in run(clinic["env"], "log", "--json", *args).splitlines()]
+
+
+def resources(bundle: dict, kind: str | None = None) -> list[dict]:
+    found = [e["resource"] for e in bundle.get("entry", [])]
+    return [r for r in found if kind is None or r["resourceType"] == kind]
+
+
+def references(value) -> list[str]:
+    if isinstance(value, dict):
+        own = [value["reference"]] if isinstance(value.get("reference"), str) else []
+        return own + [r for v in value.values() for r in references(v)]
+    if isinstance(value, list):
+        return [r for v in value for r in references(v)]
+    return []
+
+
+def by_identifier(items: list[dict], value: str) -> dict:
+    (found,) = [r for r in items if any(i["value"] == value for i in _identifiers(r))]
+    return found
+
+
+def _identifiers(resource: dict) -> list[dict]:
+    value = resource.get("identifier", [])
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_month_exports_as_a_valid_self_contained_bundle(clinic):
+    bundle, raw = export(clinic)
+    get_fhir_model_class("Bundle").model_validate(bundle)
+    for resource in resources(bundle):
+        get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    assert bundle["type"] == "collection" and raw.endswith(b"}\n")
+
+    present = {f"{r['resourceType']}/{r['id']}" for r in resources(bundle)}
+    dangling = [r for r in references(bundle) if r not in present]
+    assert dangling == [] and len(present) == len(resources(bundle))
+
+    events = log(clinic)
+    types = Counter(e["type"] for e in events)
+    kinds = Counter(r["resourceType"] for r in resources(bundle))
+    delivered = {
+        e["aggregate"]
+        for e in events
+        if e["type"] == "DeliveryAttempted" and e["data"]["outcome"] == "delivered"
+    }
+    assert kinds["Patient"] == types["ClientRegistered"] == 2
+    assert kinds["RelatedPerson"] == types["CollaboratorAdded"] == 1
+    assert kinds["CarePlan"] == 2
+    assert kinds["Task"] == types["AssignmentProposed"] == 6
+    assert kinds["QuestionnaireResponse"] == types["EntrySubmitted"] + types["AssignmentReviewed"]
+    assert kinds["Provenance"] == len([e for e in events if e["kind"] != "operators"])
+    assert kinds["Communication"] == len(delivered) > 0
+    assert {p["name"][0]["text"] for p in resources(bundle, "Practitioner")} == {
+        "dr.lee",
+        "dr.okafor",
+    }
+
+    # The Provenance of each event names its position and chain link, as `verify` checks them.
+    provenance = {
+        r["extension"][0]["valueInteger"]: r for r in resources(bundle, "Provenance")
+    }
+    assert sorted(provenance) == [e["position"] for e in events if e["kind"] != "operators"]
+    head = bundle["identifier"]["value"]
+    assert run(clinic["env"], "verify", "--against", head).startswith("intact")
+    a_link = provenance[events[3]["position"]]["entity"][0]["what"]["identifier"]["value"]
+    assert run(clinic["env"], "verify", "--against", a_link).startswith("intact")
+
+
+def test_tasks_follow_the_lifecycle_and_the_step_up_chain(clinic):
+    bundle, _ = export(clinic)
+    tasks = resources(bundle, "Task")
+    rows = json.loads(run(clinic["env"], "list", "--json"))
+    assert len(rows) == len(tasks)
+    for row in rows:
+        task = by_identifier(tasks, row["id"])
+        expected = TASK_STATUS[row["status"]]
+        if row["status"] == "agreed" and row["entries"]:
+            expected = "in-progress"
+        assert task["status"] == expected, row
+        assert task["restriction"]["period"]["end"] == row["due"]
+        assert task["restriction"]["repetitions"] == row["expected_entries"]
+
+    ids = clinic["ids"]
+    declined = by_identifier(tasks, ids["declined"])
+    assert declined["status"] == "rejected"
+    assert declined["statusReason"]["text"] == "no time to read this month"
+    first, second, third = (by_identifier(tasks, ids[k]) for k in ("first", "second", "third"))
+    assert first["description"] == "Note each time you bite your nails"
+    assert first["reasonCode"]["text"] == "A baseline of the habit"
+    assert "basedOn" not in first
+    assert second["basedOn"] == [{"reference": f"Task/{first['id']}"}]
+    assert third["basedOn"] == [{"reference": f"Task/{second['id']}"}]
+    assert third["partOf"] == [{"reference": f"Task/{first['id']}"}]
+    stage = {e["url"].rpartition("/")[2]: e for e in first["extension"]}
+    assert stage["difficulty"]["valueInteger"] == 2
+    assert stage["stage"]["valueCoding"]["code"] == "baseline"
+
+    (plan,) = [p for p in resources(bundle, "CarePlan") if len(p["activity"]) == 4]
+    stages = [a["extension"][0]["valueCoding"]["code"] for a in plan["activity"]]
+    assert stages == ["baseline", "practice", "practice", "practice"]
+    assert plan["intent"] == "plan"
+
+
+def test_entries_and_reviews_answer_questionnaires_made_from_the_schemas(clinic):
+    bundle, _ = export(clinic)
+    questionnaires = {q["url"].rpartition("/")[2]: q for q in resources(bundle, "Questionnaire")}
+    sheet = questionnaires["activity-schedule"]
+    assert sheet["version"] == "2" and sheet["status"] == "active"
+    items = {i["linkId"]: i for i in sheet["item"]}
+    assert [i["linkId"] for i in sheet["item"]] == [
+        "activity", "mastery", "mood", "with_whom", "feelings", "planned", "started", "hours",
+    ]  # fmt: skip
+    assert {k: i["type"] for k, i in items.items()} == {
+        "activity": "text",
+        "mastery": "integer",
+        "mood": "choice",
+        "with_whom": "string",
+        "feelings": "group",
+        "planned": "boolean",
+        "started": "dateTime",
+        "hours": "decimal",
+    }
+    bounds = {e["url"].rpartition("/")[2]: e["valueInteger"] for e in items["mastery"]["extension"]}
+    assert bounds == {"minValue": 0, "maxValue": 10}
+    assert [o["valueCoding"]["code"] for o in items["mood"]["answerOption"]] == ["low", "ok", "good"]
+    assert items["with_whom"]["repeats"] is True and items["mood"]["required"] is True
+
+    responses = resources(bundle, "QuestionnaireResponse")
+    answers = [r for r in responses if r["questionnaire"] == f"{BASE}/Questionnaire/activity-schedule|2"]
+    assert len(answers) == 2
+    full = next(r for r in answers if len(r["item"]) > 3)
+    given = {i["linkId"]: i.get("answer") for i in full["item"]}
+    assert given["activity"] == [{"valueString": "gardening with Noor"}]
+    assert given["mastery"] == [{"valueInteger": 6}]
+    assert given["mood"][0]["valueCoding"]["code"] == "good"
+    assert given["with_whom"] == [{"valueString": "Noor"}, {"valueString": "Kim"}]
+    assert given["planned"] == [{"valueBoolean": True}] and given["hours"] == [{"valueDecimal": 1.5}]
+    ratings = [i["item"] for i in full["item"] if i["linkId"] == "feelings"]
+    assert [[a["answer"][0] for a in pair] for pair in ratings] == [
+        [{"valueString": "calm"}, {"valueDecimal": 80}],
+        [{"valueString": "proud"}, {"valueDecimal": 60}],
+    ]
+
+    # The collaborator's entry is theirs; the client's are the client's.
+    (sam,) = resources(bundle, "RelatedPerson")
+    monitoring = [r for r in responses if "/self-monitoring|" in r["questionnaire"]]
+    authors = sorted(r["author"]["reference"].partition("/")[0] for r in monitoring)
+    assert authors == ["Patient", "Patient", "RelatedPerson"]
+    assert {"reference": f"RelatedPerson/{sam['id']}"} in [r["author"] for r in monitoring]
+
+    reviews = [r for r in responses if "/between-review|" in r["questionnaire"]]
+    assert len(reviews) == 3
+    assert "between-review" in questionnaires
+    noisy = next(r for r in reviews if any(i["linkId"] == "obstacles" for i in r["item"]))
+    given = {i["linkId"]: i["answer"][0] for i in noisy["item"]}
+    assert given["obstacles"] == {"valueString": "noise"}
+    assert given["next_step"]["valueCoding"]["code"] == "step-up"
+
+
+def test_the_export_is_byte_identical_and_personal_data_is_opt_in(clinic):
+    _, first = export(clinic, name="one.json")
+    _, again = export(clinic, name="two.json")
+    assert first == again
+    assert b"Alex Rivera" not in first and b"alex@example.org" not in first
+    personal, _ = export(clinic, "--include-personal", name="personal.json")
+    (alex,) = [p for p in resources(personal, "Patient") if "telecom" in p]
+    assert alex["name"] == [{"text": "Alex Rivera"}]
+    assert alex["telecom"] == [{"system": "email", "value": "alex@example.org"}]
+    assert alex["identifier"][0] == {"system": f"{BASE}/NamingSystem/client-code", "value": "C-104"}
+    (sam,) = resources(personal, "RelatedPerson")
+    assert sam["name"] == [{"text": "Sam Rivera"}]
+
+
+def test_client_limits_the_export_to_one_clients_record(clinic):
+    bundle, _ = export(clinic, "--client", "C-201")
+    (patient,) = resources(bundle, "Patient")
+    assert patient["identifier"][0]["value"] == "C-201"
+    present = {f"{r['resourceType']}/{r['id']}" for r in resources(bundle)}
+    assert [r for r in references(bundle) if r not in present] == []
+    events = log(clinic, "--client", "C-201")
+    assert len(resources(bundle, "Provenance")) == len(events)
+    assert len(resources(bundle, "Task")) == 2
+    assert resources(bundle, "RelatedPerson") == []
+    assert b"C-104" not in json.dumps(bundle).encode()
+    run(clinic["env"], "export", "fhir", "--client", "C-999", code=1)
+
+
+def test_until_and_since_cut_the_record_at_a_moment(clinic):
+    events = log(clinic)
+    reviewed = next(e for e in events if e["type"] == "AssignmentReviewed")["time"]
+    before, _ = export(clinic, "--until", reviewed, name="before.json")
+    first = by_identifier(resources(before, "Task"), clinic["ids"]["first"])
+    assert first["status"] == "in-progress"  # agreed with entries, not yet reviewed
+    assert len(resources(before, "Provenance")) == len(log(clinic, "--until", reviewed))
+
+    since, _ = export(clinic, "--since", reviewed, name="since.json")
+    assert len(resources(since, "Provenance")) == len(log(clinic, "--since", reviewed))
+    tasks = resources(since, "Task")
+    assert by_identifier(tasks, clinic["ids"]["first"])["status"] == "completed"
+    declined = [t for t in tasks if t["identifier"][0]["value"] == clinic["ids"]["declined"]]
+    assert declined == []  # nothing happened to it from then on
+
+    out = run(clinic["env"], "export", "fhir", "--since", "yesterday", code=2)
+    assert out == ""
+
+
+def test_transaction_bundle_puts_every_resource(clinic):
+    bundle, _ = export(clinic, "--transaction")
+    get_fhir_model_class("Bundle").model_validate(bundle)
+    assert bundle["type"] == "transaction"
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        assert entry["request"] == {
+            "method": "PUT",
+            "url": f"{resource['resourceType']}/{resource['id']}",
+        }
+        assert entry["fullUrl"] == f"{BASE}/{resource['resourceType']}/{resource['id']}"
+
+
+def test_an_erased_client_is_exported_without_personal_data(clinic):
+    env = {**clinic["env"], "BETWEEN_ACTOR": "dr.okafor"}
+    run(env, "client", "discharge", "C-201", "--reason", "moved away")
+    run(env, "client", "erase", "C-201", "--reason", "asked to be forgotten")
+    bundle, raw = export(clinic, "--include-personal")
+    for secret in ("Jordan Blake", "C-201", "gardening", "Noor", "the client asked to pause"):
+        assert secret.encode() not in raw, secret
+    assert b"[erased]" not in raw
+    (erased,) = [p for p in resources(bundle, "Patient") if p["active"] is False]
+    assert [i["system"].rpartition("/")[2] for i in erased["identifier"]] == ["client"]
+    assert "name" not in erased
+    sheet = [r for r in resources(bundle, "QuestionnaireResponse") if "activity" in r["questionnaire"]]
+    assert len(sheet) == 2 and all("item" not in r and "author" not in r for r in sheet)
+    assert b"Alex Rivera" in raw  # the other client's record is whole
+
+
+def test_an_invalid_resource_names_the_assignment_and_element_and_writes_nothing(tmp_path):
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "diary.py").write_text(
+        textwrap.dedent("""
+        from between import Field, Schema, TaskType, hookimpl
+
+        class Diary(TaskType):
+            def validate_entry(self, data, parameters):
+                clean = super().validate_entry(data, parameters)
+                clean["when"] = "last tuesday"  # a plugin bug: not a date and time
+                return clean
+
+        @hookimpl
+        def between_register_task_types(registry):
+            registry.add(Diary(
+                name="sleep-diary", title="Sleep diary", description="Hours slept.",
+                category="self-monitoring",
+                entries=Schema((Field("hours", "number"), Field("when", "datetime", required=False))),
+            ))
+        """)
+    )
+    env = {
+        "BETWEEN_STORE": str(tmp_path / "b.db"),
+        "BETWEEN_ACTOR": "dr.lee",
+        "BETWEEN_PLUGINS_DIR": str(tmp_path / "plugins"),
+    }
+    run(env, "init")
+    run(env, "client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
+    args = ["assign", "C1", "sleep-diary", "--stage", "baseline", "--difficulty", "1", "--due",
+            "+7", "--instructions", "i", "--rationale", "r", "--json"]  # fmt: skip
+    assignment = json.loads(run(env, *args))["result"]
+    run(env, "agree", assignment)
+    run(env, "submit", assignment, "--field", "hours=7")
+    (tmp_path / "out").mkdir()
+    result = CliRunner().invoke(
+        build_cli(), ["export", "fhir", "-o", str(tmp_path / "out" / "b.json")], env=env
+    )
+    assert result.exit_code == 1
+    line = result.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert line.startswith("error: the FHIR QuestionnaireResponse of entry ")
+    assert f"of assignment {assignment[:8]} is invalid at " in line
+    assert "QuestionnaireResponse.item.1.answer.0.valueDateTime" in line
+    assert line.endswith("nothing was written")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_standard_output_and_a_lean_start(tmp_path):
+    env = {"BETWEEN_STORE": str(tmp_path / "b.db"), "BETWEEN_ACTOR": "dr.lee"}
+    run(env, "init")
+    empty = json.loads(run(env, "export", "fhir"))
+    assert empty["resourceType"] == "Bundle" and "entry" not in empty
+    run(env, "client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
+    result = CliRunner().invoke(build_cli(), ["export", "fhir"], env=env)
+    assert json.loads(result.stdout)["identifier"]["value"].startswith("between-v1:1:")
+    assert result.stderr.startswith("exported 4 resources: 1 CarePlan, 1 Patient")
+
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from between.cli import build_cli\n"
+        "r = CliRunner().invoke(build_cli(), ['--help'])\n"
+        "assert 'export' in r.output, r.output\n"
+        "r = CliRunner().invoke(build_cli(), ['export', 'fhir', '--help'])\n"
+        "assert '--include-personal' in r.output, r.output\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('fhir', 'pydantic'))))\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=tmp_path,  # not the checkout, whose own metadata may be stale
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip() == "[]"

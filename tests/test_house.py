@@ -1,0 +1,342 @@
+"""The house stays in shape: layers, no import cycles, small modules, a clean wheel, typed API.
+
+The source is every ``.py`` file under the repository root except ``tests/``, ``bench/``,
+``docs/``, ``build/`` and hidden folders; ``engine/app.py`` is the module ``between.engine.app``.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOT_SOURCE = {"tests", "bench", "docs", "build", "__pycache__"}
+MAX_LINES = 400
+
+
+def source_files() -> dict[str, Path]:
+    """Each source module's dotted name and file."""
+    modules = {}
+    for path in sorted(ROOT.rglob("*.py")):
+        parts = path.relative_to(ROOT).parts
+        if parts[0] in NOT_SOURCE or any(
+            p.startswith(".") or p.endswith(".egg-info") for p in parts
+        ):
+            continue
+        names = ["between", *parts[:-1], *([] if parts[-1] == "__init__.py" else [path.stem])]
+        modules[".".join(names)] = path
+    return modules
+
+
+SOURCES = source_files()
+
+
+def _type_checking_only(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(tree: ast.AST, typing_too: bool) -> Iterator[tuple[str, list[str]]]:
+    """``(module, names)`` for every import, in functions too; ``if TYPE_CHECKING:`` optional."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and _type_checking_only(node) and not typing_too:
+            yield from (i for child in node.orelse for i in _imports_of(child, typing_too))
+            continue
+        yield from _imports_of(node, typing_too)
+
+
+def _imports_of(node: ast.AST, typing_too: bool) -> Iterator[tuple[str, list[str]]]:
+    if isinstance(node, ast.Import):
+        yield from ((alias.name, []) for alias in node.names)
+    elif isinstance(node, ast.ImportFrom):
+        assert node.level == 0, "relative imports are banned (ruff TID252)"
+        yield node.module or "", [alias.name for alias in node.names]
+    else:
+        yield from _imports(node, typing_too)
+
+
+def _public_api() -> dict[str, str]:
+    """Where each name ``from between import NAME`` is really loaded from (``_EXPORTS``)."""
+    tree = ast.parse(SOURCES["between"].read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "_EXPORTS":
+            exports = ast.literal_eval(node.value)
+            return {name: module for module, names in exports.items() for name in names}
+    raise AssertionError("the root __init__.py has no _EXPORTS table")
+
+
+def import_graph(typing_too: bool) -> dict[str, set[str]]:
+    """Each source module and the source modules it imports (``from X import sub`` → X.sub)."""
+    api = _public_api()
+    graph: dict[str, set[str]] = {}
+    for module, path in SOURCES.items():
+        targets = set()
+        for imported, names in _imports(ast.parse(path.read_text(encoding="utf-8")), typing_too):
+            if imported == "between" and module != "between":
+                targets |= {api.get(n, f"between.{n}") for n in names}
+            elif imported.startswith("between."):
+                subs = {f"{imported}.{n}" for n in names} & SOURCES.keys()
+                targets |= subs or {imported}
+        graph[module] = {t for t in targets if t in SOURCES} - {module}
+        unknown = {t for t in targets if t not in SOURCES and t.startswith("between")}
+        assert not unknown, f"{module} imports {unknown}, which are not source modules"
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_source_is_found():
+    assert {"between", "between.cli", "between.engine.plugins", "between.events.base"} <= set(
+        SOURCES
+    )
+    assert not any(".tests" in m or ".bench" in m for m in SOURCES)
+
+
+def test_no_import_cycles():
+    assert cycles(import_graph(typing_too=False)) == []
+
+
+def broken(rule, typing_too: bool = True) -> dict[str, set[str]]:
+    graph = import_graph(typing_too)
+    return {m: bad for m, targets in graph.items() if (bad := {t for t in targets if rule(m, t)})}
+
+
+def test_events_import_only_events():
+    assert (
+        broken(lambda m, t: m.startswith("between.events") and not t.startswith("between.events"))
+        == {}
+    )
+
+
+def test_the_engine_imports_no_commands_auditing_or_plugins():
+    outer = ("between.cli", "between.commands", "between.audit", "between.plugins")
+    assert broken(lambda m, t: m.startswith("between.engine") and t.startswith(outer)) == {}
+
+
+def test_built_in_plugins_use_the_public_api_only():
+    """``from between import NAME`` for names of the public API, or a sibling plugin."""
+    api = _public_api()
+    wrong = {}
+    for module, path in SOURCES.items():
+        if not module.startswith("between.plugins."):
+            continue
+        for imported, names in _imports(ast.parse(path.read_text(encoding="utf-8")), True):
+            if imported == "between":
+                bad = [f"between.{n}" for n in names if n not in api]
+            elif imported.startswith("between.") and not imported.startswith("between.plugins"):
+                bad = [imported]
+            else:
+                bad = []
+            wrong.setdefault(module, set()).update(bad)
+    assert {m: bad for m, bad in wrong.items() if bad} == {}
+
+
+def test_the_checks_see_imports_in_functions_but_not_type_checking_only_ones():
+    tree = ast.parse(
+        textwrap.dedent("""
+        from typing import TYPE_CHECKING
+        if TYPE_CHECKING:
+            from between.cli import Session
+        else:
+            import between.engine.store
+        def later():
+            from between.engine import app
+        """)
+    )
+    assert [m for m, _ in _imports(tree, False)] == [
+        "typing",
+        "between.engine.store",
+        "between.engine",
+    ]
+    assert "between.cli" in [m for m, _ in _imports(tree, True)]
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_module_is_over_400_lines():
+    sizes = {m: len(p.read_text(encoding="utf-8").splitlines()) for m, p in SOURCES.items()}
+    assert {m: n for m, n in sizes.items() if n > MAX_LINES} == {}
+
+
+# -- packaging ------------------------------------------------------------------------------
+
+
+def run(*args: str | Path, cwd: Path | None = None, env: dict | None = None) -> str:
+    done = subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, f"{' '.join(map(str, args))}\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """Between's wheel, built from a copy of the checkout (its build/ may hold stale files)."""
+    work = tmp_path_factory.mktemp("wheel")
+    checkout = work / "checkout"
+    shutil.copytree(
+        ROOT,
+        checkout,
+        ignore=shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__", "*.db*"),
+    )
+    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", work / "dist", checkout)
+    (built,) = (work / "dist").glob("between-*.whl")
+    return built
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_between_and_every_source_module_only(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    dist_info = {n.split("/")[0] for n in names} - {"between"}
+    assert len(dist_info) == 1 and dist_info.pop().endswith(".dist-info"), names
+    modules = {n for n in names if n.endswith(".py")}
+    expected = {f"between/{p.relative_to(ROOT).as_posix()}" for p in SOURCES.values()}
+    assert sorted(expected - modules) == [], "source modules missing from the wheel"
+    assert sorted(modules - expected) == [], "the wheel holds modules the checkout does not"
+    assert "between/py.typed" in names
+
+
+def squatter(folder: Path, name: str, packages: tuple[str, ...]) -> Path:
+    """A distribution with top-level packages named like Between's folders."""
+    project = folder / name
+    for package in packages:
+        (project / package).mkdir(parents=True)
+        (project / package / "__init__.py").write_text(
+            f"raise ImportError('this is {name}\\'s top-level {package!r}, not between.{package}')\n"
+        )
+    (project / "pyproject.toml").write_text(
+        textwrap.dedent(f"""
+        [build-system]
+        requires = ["setuptools>=77"]
+        build-backend = "setuptools.build_meta"
+
+        [project]
+        name = "{name}"
+        version = "1.0"
+
+        [tool.setuptools]
+        packages = {list(packages)!r}
+        """)
+    )
+    return project
+
+
+@pytest.mark.slow
+def test_between_runs_beside_distributions_with_its_folder_names(wheel, tmp_path):
+    """Top-level ``plugins``, ``cli``, ``engine`` and ``events`` of other distributions neither
+    shadow Between nor share files with it: removing them leaves Between whole."""
+    venv = tmp_path / "venv"
+    run(sys.executable, "-m", "venv", venv)
+    python, between = venv / "bin" / "python", venv / "bin" / "between"
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("BETWEEN_", "PYTHON", "VIRTUAL"))
+    }
+    env |= {"XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data")}
+    env |= {"PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+
+    def sh(*args: str | Path) -> str:
+        return run(*args, cwd=tmp_path, env=env)
+
+    sh(python, "-m", "pip", "install", "--quiet", wheel)
+    others = [
+        squatter(tmp_path, "clinic-tools", ("plugins", "cli")),
+        squatter(tmp_path, "clinic-core", ("engine", "events")),
+    ]
+    sh(python, "-m", "pip", "install", "--quiet", *others)
+    origin = sh(python, "-c", "import importlib.util as u; print(u.find_spec('engine').origin)")
+    assert origin.strip().endswith("site-packages/engine/__init__.py")
+
+    assert "C-104" in sh(between, "demo")
+    sh(python, "-m", "pip", "uninstall", "--yes", "--quiet", "clinic-tools", "clinic-core")
+    assert "C-104" in sh(between, "demo")
+    sh(python, "-m", "pip", "check")
+
+
+# -- typing ---------------------------------------------------------------------------------
+
+
+MISUSE = """
+from between import Field, TaskTypeRegistry, hookimpl
+
+
+@hookimpl
+def between_register_task_types(registry: TaskTypeRegistry) -> None:
+    registry.add(Field("mood", "integer"))
+"""
+
+
+def test_the_example_plugin_passes_mypy_strict_against_the_installed_between(tmp_path):
+    """mypy cannot follow the editable install's import hook, so it is shown the installed
+    package (wherever Python finds it) as a package named ``between`` on PYTHONPATH."""
+    assert importlib.util.find_spec("mypy"), "mypy is in the test extra: pip install -e '.[test]'"
+    spec = importlib.util.find_spec("between")
+    assert spec and spec.submodule_search_locations
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "between").symlink_to(Path(spec.submodule_search_locations[0]), True)
+    misuse = tmp_path / "misuse.py"
+    misuse.write_text(MISUSE)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-namespace-packages",  # the example is the top-level module between_gratitude
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            str(ROOT / "tests" / "example_plugin" / "between_gratitude.py"),
+            str(misuse),
+        ],
+        env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    errors = [line for line in done.stdout.splitlines() if ": error:" in line]
+    # the control proves mypy sees Between's real types: with Any it would say nothing
+    assert errors == [
+        f'{misuse}:7: error: Argument 1 to "add" of "TaskTypeRegistry" has incompatible type '
+        '"Field"; expected "TaskType"  [arg-type]'
+    ], done.stdout + done.stderr
