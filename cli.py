@@ -83,9 +83,7 @@ class Session:
 
         store = Store.parse(self.settings.store)
         if store.is_sqlite and self._app is None:
-            with queries.fast_reader(
-                store.path, self.settings.environ, self.settings.key_file
-            ) as c:
+            with queries.fast_reader(store, self.settings.environ, self.settings.key_file) as c:
                 if c is not None:
                     reader = queries.Queries(queries.SQLITE)
                     if name == "list_clients":
@@ -197,6 +195,7 @@ def build_cli() -> click.Group:
     def cli(ctx: click.Context, debug: bool, **options: Any) -> None:
         """Between: homework between psychotherapy sessions, as an event-sourced log."""
         ctx.obj = Session(**options)
+        ctx.obj.settings.config  # noqa: B018 — a broken configuration file stops every command alike
 
     for module in COMMAND_MODULES:
         module.register(cli)

@@ -36,11 +36,24 @@ class Rotation:
     key_file: Path | None
 
 
-def rekey(source: Any, target_store: Store, key_file: Path | None, environ: dict) -> Rotation:
-    """Copy ``source`` (opened read-only) into a new encrypted store and prove the copy."""
+def rekey(
+    source: Any,
+    target_store: Store,
+    key_file: Path | None,
+    environ: dict,
+    *,
+    actor: str | None = None,
+) -> Rotation:
+    """Copy ``source`` (opened read-only) into a new encrypted store and prove the copy.
+
+    The copy can be read by whoever holds the new key, so when the store requires operators
+    only a role allowed to ``rekey`` may make it (``engine.operators``); nothing is created
+    otherwise.
+    """
     from between.audit.auditor import verify_log
     from between.engine.app import Homework
 
+    source.work.permit(actor, "rekey")
     before = verify_log(source, None)
     if not before.intact:
         raise RuleViolation(f"the source log is broken ({before.first_break.detail}); not copied")

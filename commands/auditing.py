@@ -89,7 +89,8 @@ def replay(
         if differences:
             raise SystemExit(1)
         if not as_json:
-            click.echo("read models match the log")
+            unread = " (client codes not compared: no access to client keys)"
+            click.echo("read models match the log" + (unread if app.keys.restricted else ""))
         return
     if not at:
         raise InvalidInput("give --at TIME (or --check)")

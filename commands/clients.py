@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from between.commands.inputs import json_option, write_command
-from between.commands.output import assignment_table, print_json, report, short, table
+from between.commands.output import assignment_table, pairs, print_json, report, short, table
 
 if TYPE_CHECKING:
     from between.cli import Session
@@ -72,8 +72,12 @@ def show(session: Session, code: str, as_json: bool) -> None:
     )
     for person in detail["collaborators"]:
         click.echo(f"  collaborator: {person['name']} ({person['relationship']})")
-    for person, contacts in detail["contacts"].items():
-        click.echo(f"  contact {person}: " + ", ".join(f"{k} {v}" for k, v in contacts.items()))
+    contacts = detail["contacts"]
+    for person, details in contacts.items() if isinstance(contacts, dict) else ():
+        click.echo(f"  contact {person}: {pairs(details, '{} {}', ', ')}")
+    if detail.get("erasure"):
+        erased = detail["erasure"]
+        click.echo(f"  erased {erased['at'][:10]} by {erased['by']}: {erased['reason']}")
     assignment_table(detail["assignments"])
 
 

@@ -14,6 +14,9 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: How deeply a fields file may nest lists and objects (fields are flat: a list is one level).
+MAX_DEPTH = 16
+
 #: ``--json`` on a reading command (write commands get theirs from ``write_command``).
 json_option = click.option("--json", "as_json", is_flag=True)
 
@@ -73,27 +76,60 @@ def _read_fields_file(fields_file: str) -> dict[str, Any]:
     from between.engine.errors import InvalidInput
     from between.engine.validate import MAX_PAYLOAD
 
+    name = "standard input" if fields_file == "-" else f"fields file {shown(fields_file)}"
     if fields_file == "-":
         raw = sys.stdin.buffer.read(MAX_PAYLOAD + 1)
         if len(raw) > MAX_PAYLOAD:
             raise InvalidInput(f"fields on standard input exceed {MAX_PAYLOAD:,} bytes")
     else:
-        path = Path(fields_file)
-        if not path.is_file():
-            raise InvalidInput(f"fields file {fields_file} does not exist")
-        size = path.stat().st_size
-        if size > MAX_PAYLOAD:
-            raise InvalidInput(
-                f"fields file {fields_file} is {size:,} bytes; the limit is {MAX_PAYLOAD:,} bytes"
-            )
-        raw = path.read_bytes()
+        raw = _read_limited(Path(fields_file), name, MAX_PAYLOAD)
     try:
         loaded = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
-        raise InvalidInput(f"fields file {fields_file} is not UTF-8 JSON: {e}") from None
+        raise InvalidInput(f"{name} is not UTF-8 JSON: {e}") from None
+    except RecursionError:
+        loaded = None
+    if loaded is None or depth(loaded) > MAX_DEPTH:
+        raise InvalidInput(f"{name} is nested more than {MAX_DEPTH} levels deep; fields are flat")
     if not isinstance(loaded, dict):
-        raise InvalidInput(f"fields file {fields_file} must hold a JSON object")
+        raise InvalidInput(f"{name} must hold a JSON object of fields")
     return loaded
+
+
+def _read_limited(path: Path, name: str, limit: int) -> bytes:
+    """A file's bytes, refused (one line) when missing, a folder, unreadable or too large."""
+    from between.engine.errors import InvalidInput
+
+    try:
+        if path.is_dir():
+            raise InvalidInput(f"{name} is a folder; give a JSON file")
+        if not path.is_file():
+            raise InvalidInput(f"{name} does not exist")
+        size = path.stat().st_size
+        if size > limit:
+            raise InvalidInput(f"{name} is {size:,} bytes; the limit is {limit:,} bytes")
+        return path.read_bytes()
+    except OSError as e:
+        raise InvalidInput(f"{name} cannot be read: {e.strerror}") from None
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """A user's value for a message, shortened to ``limit`` characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def depth(value: Any) -> int:
+    """How deeply lists and objects nest in a JSON value (0 for a plain value)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level + 1)
+            if deepest > MAX_DEPTH:
+                break
+            inner = item.values() if isinstance(item, dict) else item
+            stack.extend((v, level + 1) for v in inner)
+    return deepest
 
 
 def prompt_fields(app: Any, assignment: str) -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""``between notify``: send the notifications the log calls for, show them, retry failures."""
+"""``between notify``: send the notifications the log calls for, show them, retry failures.
+
+Exit codes (besides the usual 0, 1, 2 and 130): **3** — this run left a notification failed
+for good (``notify``), or some notification is failed (``notify --status``); **4** — another
+dispatcher is working the store (``notify`` without ``--follow``, which waits instead).
+"""
 
 from __future__ import annotations
 
@@ -13,58 +18,93 @@ from between.commands.output import print_json, table
 if TYPE_CHECKING:
     from between.cli import Session
 
-#: A notification's statuses, in the order they are counted (the engine keeps no list of them).
-NOTIFICATION_STATUSES = ("pending", "sent", "failed")
+#: A notification's statuses, in the order they are counted (as ``engine.notifications``
+#: lists them; not imported from there, to keep this module light).
+NOTIFICATION_STATUSES = ("pending", "held", "sent", "failed", "cancelled")
+#: Statuses listed one by one in ``--status`` (the others are only counted).
+LISTED = ("pending", "held", "failed")
+RETRY_HINT = "fix the cause, then 'between notify --retry ID'"
 
 
 def print_status(app: Any, as_json: bool) -> None:
-    """Counts by status, then every notification not yet sent."""
+    """Counts by status, then every notification still to be sent or failed; exit 3 if any
+    is failed."""
+    from between.engine.dispatcher import DeliveryFailed
+
     rows = app.notifications()
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in NOTIFICATION_STATUSES}
     if as_json:
         print_json({"counts": counts, "notifications": rows})
-        return
-    click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
-    table(
-        [r for r in rows if r["status"] != "sent"],
-        [
-            ("ID", "id"),
-            ("KIND", "kind"),
-            ("TO", "role"),
-            ("CHANNEL", "channel"),
-            ("STATUS", "status"),
-            ("ATTEMPTS", "attempts"),
-            ("LAST", "last_detail"),
-        ],
-    )
+    else:
+        click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
+        table(
+            [r for r in rows if r["status"] in LISTED],
+            [
+                ("ID", "id"),
+                ("KIND", "kind"),
+                ("TO", "role"),
+                ("CHANNEL", "channel"),
+                ("STATUS", "status"),
+                ("ATTEMPTS", "attempts"),
+                ("LAST", "last_detail"),
+            ],
+        )
+    if counts["failed"]:
+        raise DeliveryFailed(f"{counts['failed']} notification(s) failed; {RETRY_HINT}")
 
 
 def dispatch(session: Session, follow: bool, interval: float, as_json: bool) -> None:
     """Run the dispatcher once, or every ``interval`` seconds until Ctrl-C."""
     import time
 
-    from between.engine.dispatcher import Dispatcher
+    from between.engine.dispatcher import DeliveryFailed, Dispatcher
 
     dispatcher = Dispatcher(session.app(), session.settings, actor=session.actor)
-    while True:
-        done = vars(dispatcher.run_once())
-        if as_json:
-            click.echo(json.dumps(done))
-        else:
-            click.echo(", ".join(f"{name} {count}" for name, count in done.items()))
-        if not follow:
-            return
-        try:
-            time.sleep(interval)
-        except KeyboardInterrupt:
-            return
+    failed = 0
+    try:
+        with dispatcher.leased(
+            wait=follow, on_wait=lambda line: click.echo(line, err=True), poll=min(interval, 1.0)
+        ):
+            while True:
+                done = vars(dispatcher.run_once())
+                if not follow or any(done.values()):  # a follower reports only what it did
+                    if as_json:
+                        click.echo(json.dumps(done))
+                    else:
+                        click.echo(", ".join(f"{name} {count}" for name, count in done.items()))
+                failed = done["failed"]
+                if not follow:
+                    break
+                try:
+                    time.sleep(interval)
+                except KeyboardInterrupt:
+                    return
+    finally:
+        dispatcher.close()
+    if failed:
+        raise DeliveryFailed(f"{failed} notification(s) failed in this run; {RETRY_HINT}")
 
 
-@click.command("notify")
-@click.option("--follow", is_flag=True, help="Keep running (for a service); Ctrl-C stops.")
+@click.command("notify", epilog="Exit codes: 0 done; 3 a notification failed; 4 another "
+               "dispatcher is working the store; 1 and 2 as for every command.")  # fmt: skip
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Keep running (for a service); Ctrl-C stops. Waits while another dispatcher works.",
+)
 @click.option("--interval", default=60.0, show_default=True, help="Seconds between passes.")
-@click.option("--status", "show_status", is_flag=True, help="Show pending, sent and failed.")
-@click.option("--retry", "retry_id", metavar="ID", help="Send a failed notification again.")
+@click.option(
+    "--status",
+    "show_status",
+    is_flag=True,
+    help="Show counts and unsent messages (exit 3 if any failed).",
+)
+@click.option(
+    "--retry",
+    "retry_id",
+    metavar="ID",
+    help="Queue a failed notification again; the next 'notify' pass sends it (nothing now).",
+)
 @json_option
 @click.pass_obj
 def notify(
@@ -75,12 +115,23 @@ def notify(
     retry_id: str | None,
     as_json: bool,
 ) -> None:
-    """Send the notifications the log calls for (once, or --follow)."""
+    """Send the notifications the log calls for (once, or --follow).
+
+    Each message is checked again just before it is sent: one whose person withdrew consent
+    (or is no longer an observer) is cancelled, one for a channel whose plugin is not loaded
+    is held until it is, and a changed address is used.
+    """
     if show_status:
         print_status(session.app(), as_json)
     elif retry_id:
-        session.app().retry_notification(retry_id, actor=session.actor)
-        click.echo(f"notification {retry_id} will be sent again")
+        outcome = session.app().retry_notification(retry_id, actor=session.actor)
+        if as_json:
+            print_json({"result": outcome.result, "repeated": False, "record": outcome.record})
+        else:
+            click.echo(
+                f"notification {outcome.record['id'][:8]} is queued again: the next "
+                "'between notify' pass sends it (same idempotency key), if it may still be sent"
+            )
     else:
         dispatch(session, follow, interval, as_json)
 

@@ -84,7 +84,7 @@ def print_assignment(d: dict) -> None:
     click.echo(f"  instructions: {d['instructions']}")
     click.echo(f"  rationale:    {d['rationale']}")
     if d["parameters"]:
-        click.echo("  parameters:   " + ", ".join(f"{k}={v}" for k, v in d["parameters"].items()))
+        click.echo("  parameters:   " + pairs(d["parameters"], "{}={}", ", "))
     if d["steps_up_from"]:
         click.echo(f"  steps up from {short(d['steps_up_from'])}")
     if d["agreement"]:
@@ -96,18 +96,36 @@ def print_assignment(d: dict) -> None:
         click.echo(f"  declined: {d['decline_reason']}")
     click.echo(f"  entries: {d['entries']} of {d['expected_entries']}")
     for e in d["entry_list"]:
-        fields = "; ".join(f"{k}: {v}" for k, v in e["fields"].items())
+        fields = pairs(e["fields"], "{}: {}", "; ")
         click.echo(f"    {e['occurred_at'][:16]} by {e['by']}: {fields}")
     for r in d["review_list"]:
         click.echo(
             f"  review {r['at'][:10]}: quantity {r['quantity']}, quality {r['quality']}, "
             f"difficulty {r['difficulty']}, next {r['next_step']}; {r['notes']}"
         )
-    click.echo("  summary: " + ", ".join(f"{k} {v}" for k, v in d["summary"].items()))
+    summary = d["summary"]
+    unread = isinstance(summary, dict) and "unavailable" in summary
+    click.echo("  summary: " + ("unavailable" if unread else pairs(summary, "{} {}", ", ")))
     done = d["completion"]
-    click.echo(f"  complete: {'yes' if done['complete'] else 'no'} ({done['rule']})")
+    state = {True: "yes", False: "no"}.get(done.get("complete"), "unknown")
+    click.echo(f"  complete: {state} ({done.get('rule')})")
     for follow in d["follow_ups"]:
         click.echo(f"  stepped up to {short(follow)}")
+
+
+def warn_unavailable(detail: dict) -> None:
+    """One warning line for each part of ``show`` a plugin could not describe."""
+    from between.engine.guarded import unavailable
+
+    for line in unavailable(detail):
+        click.secho(f"warning: {line} (shown as unavailable)", err=True, fg="yellow")
+
+
+def pairs(value: Any, shape: str, sep: str) -> str:
+    """A dict's items as text; a sealed value that did not open (a marker) as it is."""
+    if not isinstance(value, dict):
+        return str(value)
+    return sep.join(shape.format(k, v) for k, v in value.items())
 
 
 def stream_json_array(rows: Iterable[dict]) -> None:

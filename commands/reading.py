@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from between.commands.inputs import json_option
-from between.commands.output import assignment_table, print_assignment, print_json
+from between.commands.output import (
+    assignment_table,
+    print_assignment,
+    print_json,
+    warn_unavailable,
+)
 from between.engine.views import ASSIGNMENT_STATUSES, STAGES
 
 if TYPE_CHECKING:
@@ -28,6 +33,7 @@ AGENDA = (
 def show(session: Session, assignment: str, as_json: bool) -> None:
     """Show one assignment: what, why, entries, reviews and the summary."""
     detail = session.app().show(assignment)
+    warn_unavailable(detail)
     if as_json:
         print_json(detail)
     else:

@@ -6,6 +6,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from between.commands.inputs import json_option
+from between.commands.output import print_json
+
 if TYPE_CHECKING:
     from between.cli import Session
 
@@ -33,8 +36,9 @@ def init(session: Session, encrypt: bool) -> None:
 @click.command("rekey")
 @click.option("--to", "target", required=True, help="The new store (it must not exist yet).")
 @click.option("--new-key-file", type=click.Path(), help="Where to write the new key.")
+@json_option
 @click.pass_obj
-def rekey(session: Session, target: str, new_key_file: str | None) -> None:
+def rekey(session: Session, target: str, new_key_file: str | None, as_json: bool) -> None:
     """Copy this store into a new one encrypted with a new key, and prove the copy."""
     import os
     from pathlib import Path
@@ -48,7 +52,18 @@ def rekey(session: Session, target: str, new_key_file: str | None) -> None:
         Store.parse(target),
         Path(new_key_file) if new_key_file else None,
         environ,
+        actor=session.actor,
     )
+    if as_json:
+        print_json(
+            {
+                "events": done.events,
+                "source_checkpoint": str(done.source),
+                "target_checkpoint": str(done.target),
+                "key_file": str(done.key_file) if done.key_file else None,
+            }
+        )
+        return
     click.echo(f"copied {done.events} events; every event's contents are identical")
     click.echo(f"old store checkpoint: {done.source}")
     click.echo(f"new store checkpoint: {done.target}")
@@ -57,11 +72,15 @@ def rekey(session: Session, target: str, new_key_file: str | None) -> None:
 
 
 @click.command("rebuild")
+@json_option
 @click.pass_obj
-def rebuild(session: Session) -> None:
+def rebuild(session: Session, as_json: bool) -> None:
     """Delete the read model and rebuild it from the log."""
-    count = session.app().rebuild()
-    click.echo(f"read model rebuilt from {count} events")
+    count = session.app().rebuild(actor=session.actor)
+    if as_json:
+        print_json({"events": count})
+    else:
+        click.echo(f"read model rebuilt from {count} events")
 
 
 @click.command("demo")

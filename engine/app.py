@@ -13,32 +13,29 @@ composition of the parts that do the work:
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import InterfaceError, OperationalError, PersistenceError
+from eventsourcing.persistence import OperationalError, PersistenceError
 from eventsourcing.utils import Environment
 
 from between.engine.assignment_commands import AssignmentCommands
 from between.engine.client_commands import ClientCommands
-from between.engine.errors import RuleViolation, StoreError
+from between.engine.connection import check_sqlite_path, probe_postgres, sqlite_problem
+from between.engine.errors import StoreError
 from between.engine.keys import (
     KeyStore,
     PostgresKeys,
     SQLiteKeys,
     check_master_key,
-    decode_key,
-    default_key_file,
     encode_key,
     find_master_key,
-    key_check,
-    new_key,
-    write_key_file,
 )
 from between.engine.notification_commands import NotificationCommands
 from between.engine.operator_commands import OperatorCommands
@@ -52,8 +49,15 @@ from between.engine.unit_of_work import ATTEMPTS, Outcome, UnitOfWork, first_lin
 
 __all__ = ["ATTEMPTS", "Homework", "Outcome"]
 
-META_TABLE = "CREATE TABLE IF NOT EXISTS between_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 STORE_FORMAT = "1"
+OPENED_READ_ONLY = "this store was opened read-only; nothing was written"
+#: Whether this PostgreSQL role may write the tables every write touches, on a primary.
+CAN_WRITE = (
+    "SELECT has_table_privilege('stored_events', 'INSERT') "
+    "AND has_table_privilege('rm_position', 'UPDATE') "
+    "AND has_table_privilege('between_client_keys', 'INSERT') AS granted, "
+    "pg_is_in_recovery() AS standby"
+)
 
 
 class Homework(
@@ -81,27 +85,69 @@ class Homework(
     ) -> None:
         self.store = store
         self.read_only = read_only
+        #: Why writes are refused, when the store is read-only (asked for, or found so).
+        self.read_only_reason = OPENED_READ_ONLY
         self.clock = clock or (lambda: datetime.now(UTC))
         self._plugins = plugins
         self._key_file = key_file
         self._environ = os.environ if environ is None else environ
         self._initialising = _initialising
         self._key_optional = key_optional
-        if store.is_sqlite and not _initialising and not store.path.exists():
-            raise StoreError(
-                f"no store at {store.path}; create one with 'between init' "
-                "(or point --store / BETWEEN_STORE at an existing store)"
-            )
+        if store.is_sqlite:
+            self._check_sqlite_file()
+        else:
+            probe_postgres(store)  # a refused connection or a failed login, said at once
         try:
-            super().__init__(env=store.settings(read_only=read_only))
-        except (OperationalError, InterfaceError) as e:
-            raise StoreError(f"cannot open the store {store.describe()}: {first_line(e)}") from None
+            super().__init__(env=store.settings(read_only=self.read_only))
+        except (PersistenceError, sqlite3.Error) as e:
+            raise self._problem(e) from None
         self.readmodel = ReadModel(self.mapper, self.dialect, "stored_events")
-        if not read_only:
+        if not self.read_only:
             self.recorder.after_insert = self.readmodel.after_insert
         self.work = UnitOfWork(
-            self.events, self.repository, self.keys, self.now, read_only=read_only
+            self.events, self.repository, self.keys, self.now, read_only=self.read_only
         )
+        self.work.read_only_reason = self.read_only_reason
+
+    def _check_sqlite_file(self) -> None:
+        """A SQLite store must be a file; one this process cannot write opens read-only."""
+        path = self.store.path
+        check_sqlite_path(self.store)
+        if self._initialising:
+            return
+        if not path.exists():
+            raise StoreError(
+                f"no store at {path}; create one with 'between init' "
+                "(or point --store / BETWEEN_STORE at an existing store)"
+            )
+        problem = None if self.read_only else self.store.write_problem()
+        if problem:
+            self._found_read_only(
+                f"the store {path} is read-only here ({problem}); nothing was recorded — "
+                "copy it somewhere writable, or fix the permissions"
+            )
+
+    def _found_read_only(self, reason: str) -> None:
+        """Open for reading only: reads work, and every write is refused with ``reason``."""
+        self.read_only = True
+        self.read_only_reason = reason
+
+    def _problem(self, error: Exception) -> StoreError:
+        """What a failure to open or read the store means, with what to do about it."""
+        text = first_line(error)
+        if "no such table" in text or ("relation" in text and "does not exist" in text):
+            return StoreError(
+                f"{self.store.describe()} is not a Between store (it has no Between tables); "
+                "create one with 'between init'"
+            )
+        if self.store.is_sqlite:
+            return sqlite_problem(self.store, error)
+        if "permission denied" in text:
+            return StoreError(
+                f"role {self.store.user!r} may not read {self.store.describe()} ({text}); "
+                "ask the database owner to grant it USAGE on the schema and SELECT on its tables"
+            )
+        return StoreError(f"cannot read the store {self.store.describe()}: {text}")
 
     def close(self) -> None:
         if hasattr(self, "keys"):
@@ -177,7 +223,7 @@ class Homework(
     def writing(self) -> Iterator[Any]:
         """A write transaction on the store (holds SQLite's write lock)."""
         if self.read_only:
-            raise StoreError("this store was opened read-only; nothing was written")
+            raise StoreError(self.read_only_reason)
         try:
             if self.store.is_sqlite:
                 with self.recorder.write() as c:
@@ -186,6 +232,8 @@ class Homework(
                 with self.factory.datastore.transaction(commit=True) as c:
                     yield c
         except OperationalError as e:
+            if self.store.is_sqlite and "readonly" in str(e):
+                raise sqlite_problem(self.store, e) from None
             raise StoreError(f"the store is busy or unavailable: {first_line(e)}") from None
 
     @contextmanager
@@ -197,17 +245,31 @@ class Homework(
             raise StoreError(f"cannot read the store: {first_line(e)}") from None
 
     def _read_meta(self) -> dict[str, str]:
+        """The store's settings (``between_meta``); on PostgreSQL, also whether this role may
+        write it — a role that may only read opens the store read-only."""
         try:
-            with self.reading() as c:
+            with self.factory.datastore.transaction(commit=False) as c:
                 c.execute("SELECT key, value FROM between_meta")
                 meta = {r["key"]: r["value"] for r in c.fetchall()}
-        except StoreError as e:
-            raise StoreError(
-                f"{self.store.describe()} is not a Between store ({e}); "
-                "create one with 'between init'"
-            ) from None
+                if not self.store.is_sqlite and not self.read_only and meta:
+                    c.execute(CAN_WRITE)
+                    allowed = c.fetchone()
+        except (PersistenceError, sqlite3.Error) as e:
+            raise self._problem(e) from None
         if meta.get("format") != STORE_FORMAT:
             raise StoreError(f"{self.store.describe()} has an unknown store format")
+        if not self.store.is_sqlite and not self.read_only:
+            if allowed["standby"]:
+                self._found_read_only(
+                    f"{self.store.describe()} is a read-only standby server; nothing was "
+                    "recorded — write on the primary"
+                )
+            elif not allowed["granted"]:
+                self._found_read_only(
+                    f"the store is read-only for role {self.store.user!r} (it may not write "
+                    "Between's tables); nothing was recorded — act as a role that may write, "
+                    "or ask the database owner to grant INSERT, UPDATE and DELETE on them"
+                )
         return meta
 
     @classmethod
@@ -220,48 +282,11 @@ class Homework(
         environ: dict[str, str] | None = None,
     ) -> tuple[dict[str, str], Path | None]:
         """Create the store once. Returns its settings and where a new key file was written
-        (None if none was). Running it again on an existing store changes nothing."""
-        environ = dict(os.environ if environ is None else environ)
-        if store.is_sqlite:
-            store.path.parent.mkdir(parents=True, exist_ok=True)
-        app = cls(store, _initialising=True, environ=environ)
-        try:
-            existing = app._read_meta()
-        except StoreError:
-            existing = None
-        if existing is not None:
-            app.close()
-            if encrypt and existing.get("encrypted") != "yes":
-                raise RuleViolation(
-                    f"{store.describe()} already exists unencrypted; encryption is chosen when a "
-                    "store is created (create a new one and copy with 'between rekey')"
-                )
-            return {**existing, "created": "no"}, None
-        meta = {"format": STORE_FORMAT, "store_id": uuid4().hex, "encrypted": "no"}
-        written = None
-        if encrypt:
-            if environ.get("BETWEEN_KEY"):
-                master = decode_key(environ["BETWEEN_KEY"], "BETWEEN_KEY")
-            else:
-                master = new_key()
-                written = key_file or (
-                    Path(environ["BETWEEN_KEY_FILE"]) if environ.get("BETWEEN_KEY_FILE") else None
-                )
-                written = written or default_key_file(meta["store_id"])
-                write_key_file(written, master)
-            meta.update(encrypted="yes", key_check=key_check(master))
-        app.recorder.create_table()
-        app._key_backend().create()
-        with app.writing() as c:
-            c.execute(META_TABLE)
-            for key, value in meta.items():
-                c.execute(
-                    app.dialect.sql("INSERT INTO between_meta (key, value) VALUES (?, ?)"),
-                    (key, value),
-                )
-            app.readmodel.create_tables(c)
-        app.close()
-        return {**meta, "created": "yes"}, written
+        (None if none was). Running it again — even at the same moment, from several
+        processes — changes nothing (see ``engine.creation``)."""
+        from between.engine.creation import create_store
+
+        return create_store(cls, store, encrypt=encrypt, key_file=key_file, environ=environ)
 
     # -- writing -------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from between.engine import validate
 from between.engine.assignments import ADJUSTABLE, NEXT_STEPS, Assignment
 from between.engine.clients import Client
 from between.engine.errors import InvalidInput, RuleViolation
+from between.engine.guarded import validated
 from between.engine.reading import Reading
 from between.engine.unit_of_work import Outcome
 from between.engine.views import STAGES
@@ -57,6 +58,13 @@ def require_collaborators(client: Client | None, observers: list[str]) -> None:
         )
 
 
+def _arguments(given: dict[str, Any], *naming_the_record: str) -> dict[str, Any]:
+    """A command's arguments as given (its ``locals()`` taken first thing), less those that
+    only name the record, for its request fingerprint (``engine.requests``)."""
+    left_out = {"self", "actor", "request_key", *naming_the_record}
+    return {k: v for k, v in given.items() if k not in left_out}
+
+
 class AssignmentCommands(Reading):
     """Writes to assignments. Composed into ``Homework``."""
 
@@ -77,7 +85,7 @@ class AssignmentCommands(Reading):
         actor: str,
         request_key: str | None = None,
     ) -> Outcome:
-        meta = self.work.authorise(actor, "propose", request_key)
+        meta = self.work.authorise(actor, "propose", request_key, **_arguments(locals()))
         kind = self.plugins.task_type(task_type)
         fields = check_fields(
             {
@@ -92,7 +100,9 @@ class AssignmentCommands(Reading):
             },
             self.today(),
         )
-        fields["parameters"] = kind.validate_parameters(fields["parameters"])
+        fields["parameters"] = validated(
+            self.plugins, kind, "validate_parameters", fields["parameters"]
+        )
         client = self._client(code)
         assignment_id = uuid5(ASSIGNMENT_NAMESPACE, request_key) if request_key else None
         if assignment_id:
@@ -121,7 +131,7 @@ class AssignmentCommands(Reading):
     def adjust(
         self, ref: str, changes: dict[str, Any], *, actor: str, request_key: str | None = None
     ) -> Outcome:
-        meta = self.work.authorise(actor, "adjust", request_key)
+        meta = self.work.authorise(actor, "adjust", request_key, changes=changes)
         unknown = set(changes) - set(ADJUSTABLE)
         if unknown or not changes:
             raise InvalidInput(
@@ -135,9 +145,8 @@ class AssignmentCommands(Reading):
             if "parameters" in final:
                 merged = {**a.parameters, **final["parameters"]}
                 merged = {k: v for k, v in merged.items() if v not in (None, "")}
-                final["parameters"] = self.plugins.task_type(a.task_type).validate_parameters(
-                    merged
-                )
+                kind = self.plugins.task_type(a.task_type)
+                final["parameters"] = validated(self.plugins, kind, "validate_parameters", merged)
             if "observers" in final:
                 require_collaborators(self.work.load(Client, a.client_id), final["observers"])
             a.adjust(final, **meta)
@@ -153,7 +162,9 @@ class AssignmentCommands(Reading):
         actor: str,
         request_key: str | None = None,
     ) -> Outcome:
-        meta = self.work.authorise(actor, "agree", request_key)
+        meta = self.work.authorise(
+            actor, "agree", request_key, confidence=confidence, obstacles=obstacles
+        )
         if confidence is not None:
             confidence = validate.integer("confidence", confidence, 0, 10)
         obstacles = validate.text("obstacles", obstacles, required=False)
@@ -171,7 +182,9 @@ class AssignmentCommands(Reading):
         actor: str,
         request_key: str | None = None,
     ) -> Outcome:
-        meta = self.work.authorise(actor, "submit", request_key)
+        meta = self.work.authorise(
+            actor, "submit", request_key, fields=fields, by=by, occurred_at=occurred_at
+        )
         validate.payload("entry fields", fields)
         by = validate.text("by", by or "client", limit=200)
         when = validate.moment("occurred at", occurred_at, meta["timestamp"])
@@ -180,7 +193,7 @@ class AssignmentCommands(Reading):
         def command(a: Assignment) -> str:
             a.require_entries_allowed()
             kind = self.plugins.task_type(a.task_type)
-            clean = kind.validate_entry(fields, a.parameters)
+            clean = validated(self.plugins, kind, "validate_entry", fields, a.parameters)
             if by != "client":
                 client = self.work.load(Client, a.client_id)
                 if client is None or by not in client.collaborators:
@@ -206,7 +219,7 @@ class AssignmentCommands(Reading):
         actor: str,
         request_key: str | None = None,
     ) -> Outcome:
-        meta = self.work.authorise(actor, "review", request_key)
+        meta = self.work.authorise(actor, "review", request_key, **_arguments(locals(), "ref"))
         ratings = {
             "quantity": validate.integer("quantity", quantity, 0, 4),
             "quality": validate.integer("quality", quality, 0, 4),
@@ -246,7 +259,7 @@ class AssignmentCommands(Reading):
     def _end(
         self, command: str, ref: str, reason: str, actor: str, request_key: str | None
     ) -> Outcome:
-        meta = self.work.authorise(actor, command, request_key)
+        meta = self.work.authorise(actor, command, request_key, reason=reason)
         reason = validate.text("reason", reason)
         end, event = ENDINGS[command]
         return self._change_assignment(ref, lambda a: end(a, reason, **meta), request_key, event)

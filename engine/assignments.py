@@ -84,7 +84,8 @@ class Assignment(Aggregate):
 
     def review(self, next_step: str, next_due: str | None, **ratings: Any) -> None:
         self._require("review", "agreed", why="a review needs an agreed assignment")
-        meta = {k: ratings.pop(k) for k in ("actor", "request_key", "timestamp") if k in ratings}
+        meta_keys = ("actor", "request_key", "timestamp", "request_fingerprint")
+        meta = {k: ratings.pop(k) for k in meta_keys if k in ratings}
         self._fact(ev.AssignmentReviewed, next_step=next_step, next_due=next_due, **ratings, **meta)
         if next_step in ("close", "step-up"):
             self._fact(ev.AssignmentClosed, reason=f"reviewed: {next_step}", **meta)

@@ -29,7 +29,9 @@ class ClientCommands(Reading):
     def register_client(
         self, code: str, name: str, therapist: str, *, actor: str, request_key: str | None = None
     ) -> Outcome:
-        meta = self.work.authorise(actor, "register", request_key)
+        meta = self.work.authorise(
+            actor, "register", request_key, code=code, name=name, therapist=therapist
+        )
         code = validate.code(code)
         name = validate.text("name", name, limit=200)
         therapist = validate.text("therapist", therapist, limit=200)
@@ -52,7 +54,9 @@ class ClientCommands(Reading):
     def add_collaborator(
         self, code: str, name: str, relationship: str, *, actor: str, request_key: str | None = None
     ) -> Outcome:
-        meta = self.work.authorise(actor, "collaborator", request_key)
+        meta = self.work.authorise(
+            actor, "collaborator", request_key, name=name, relationship=relationship
+        )
         name = validate.text("collaborator name", name, limit=200)
         relationship = validate.text("relationship", relationship, limit=200)
         return self.work.change(
@@ -71,7 +75,7 @@ class ClientCommands(Reading):
         actor: str,
         request_key: str | None = None,
     ) -> Outcome:
-        meta = self.work.authorise(actor, "contact", request_key)
+        meta = self.work.authorise(actor, "contact", request_key, person=person, contacts=contacts)
         if not contacts:
             raise InvalidInput("give at least one contact detail, e.g. --email or --phone")
         contacts = {k: validate.text(k, v, limit=320) for k, v in contacts.items()}
@@ -93,7 +97,9 @@ class ClientCommands(Reading):
         request_key: str | None = None,
     ) -> Outcome:
         """Record that ``person`` agrees (or no longer agrees) to hear on ``channel``."""
-        meta = self.work.authorise(actor, "contact", request_key)
+        meta = self.work.authorise(
+            actor, "contact", request_key, channel=channel, person=person, granted=granted
+        )
         if channel not in self.plugins.channels:
             known = ", ".join(sorted(self.plugins.channels))
             raise InvalidInput(f"unknown channel {channel!r}; known channels: {known}")
@@ -107,7 +113,7 @@ class ClientCommands(Reading):
     def discharge(
         self, code: str, reason: str, *, actor: str, request_key: str | None = None
     ) -> Outcome:
-        meta = self.work.authorise(actor, "discharge", request_key)
+        meta = self.work.authorise(actor, "discharge", request_key, reason=reason)
         reason = validate.text("reason", reason, limit=2000)
 
         def command(client: Client) -> None:
@@ -124,7 +130,7 @@ class ClientCommands(Reading):
     ) -> Outcome:
         """Record the erasure, then destroy the client's key: their personal data reads as
         erased everywhere; the facts (types, times, counts, ratings) and the chain remain."""
-        meta = self.work.authorise(actor, "erase", request_key)
+        meta = self.work.authorise(actor, "erase", request_key, reason=reason)
         reason = validate.text("reason", reason, limit=2000)
         client = self._client(code_or_id)
         repeated = client.row["status"] == "erased"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import os
 import sqlite3
-from contextlib import closing
+from contextlib import closing, suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,9 +25,10 @@ from uuid import UUID
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from between.engine.errors import StoreError
+from between.engine.errors import InvalidInput, StoreError
 
 KEY_CHECK = b"between: this is the right key"
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE for "permission denied"
 KEY_CACHE = 1024  # client keys kept in memory by one process
 
 
@@ -58,12 +59,37 @@ def default_key_file(store_id: str) -> Path:
     return config_keys_dir() / f"{store_id}.key"
 
 
+def check_new_key_file(path: Path) -> None:
+    """Refuse, before anything is created, a place a new key file cannot be written to."""
+    try:
+        if path.is_dir():
+            raise InvalidInput(f"key file {path} is a folder; name a file, e.g. {path}/between.key")
+        if path.exists():
+            raise StoreError(
+                f"key file {path} already exists; a new key never overwrites one: name another "
+                "file, or move that one away (to open a store with it, use --key-file)"
+            )
+    except OSError as e:
+        raise InvalidInput(f"key file {path}: {e.strerror}") from None
+
+
 def write_key_file(path: Path, key: bytes) -> None:
-    """Write a key readable by its owner only (the folder too)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    """Write a key readable by its owner only (the folder too); never over an existing file."""
+    check_new_key_file(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as e:
+        raise StoreError(f"cannot write the key file {path}: {e.strerror}") from None
     with os.fdopen(fd, "w") as f:
         f.write(encode_key(key) + "\n")
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty file readable by its owner only, unless it exists. SQLite gives a
+    database's side files (``-wal``, ``-shm``, ``-journal``) the database file's mode."""
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def find_master_key(store_id: str, environ: dict[str, str], key_file: Path | None) -> bytes:
@@ -74,12 +100,18 @@ def find_master_key(store_id: str, environ: dict[str, str], key_file: Path | Non
         Path(environ["BETWEEN_KEY_FILE"]) if environ.get("BETWEEN_KEY_FILE") else None
     )
     path = path or default_key_file(store_id)
-    if not path.exists():
-        raise StoreError(
-            f"this store is encrypted and its key was not found at {path}; give it with "
-            "--key-file, BETWEEN_KEY_FILE or BETWEEN_KEY (nothing was read or written)"
-        )
-    return decode_key(path.read_text(encoding="ascii", errors="replace"), str(path))
+    try:
+        if path.is_dir():
+            raise InvalidInput(f"key file {path} is a folder; name the key file itself")
+        if not path.exists():
+            raise StoreError(
+                f"this store is encrypted and its key was not found at {path}; give it with "
+                "--key-file, BETWEEN_KEY_FILE or BETWEEN_KEY (nothing was read or written)"
+            )
+        text = path.read_text(encoding="ascii", errors="replace")
+    except OSError as e:
+        raise StoreError(f"cannot read the key file {path}: {e.strerror}") from None
+    return decode_key(text, str(path))
 
 
 def key_check(master: bytes) -> str:
@@ -98,6 +130,10 @@ def check_master_key(master: bytes, check: str) -> None:
         ) from None
 
 
+class KeysUnavailable(StoreError):
+    """This reader may not read the key store (e.g. a database role without access to it)."""
+
+
 class KeyStore:
     """Client keys by client id, cached for the life of the process."""
 
@@ -106,15 +142,23 @@ class KeyStore:
         self.wrap_key = master
         self.wrap = AESGCM(master) if master else None
         self._cache: dict[UUID, bytes | None] = {}
+        self._unavailable: KeysUnavailable | None = None  # once denied, not asked again
         #: While not None, new keys wait here until ``flush`` (bulk imports).
         self.deferred: list[tuple[UUID, bytes]] | None = None
 
     def key(self, client_id: UUID) -> bytes | None:
-        """The client's key, or None once erased; a key that was never stored is an error."""
+        """The client's key, or None once erased; a key that was never stored is an error,
+        and ``KeysUnavailable`` says this reader may not read keys at all."""
         if client_id not in self._cache:
+            if self._unavailable is not None:
+                raise self._unavailable
             if len(self._cache) >= KEY_CACHE:  # bounded: memory stays flat over a long log
                 del self._cache[next(iter(self._cache))]
-            found, stored = self.backend.get(client_id)
+            try:
+                found, stored = self.backend.get(client_id)
+            except KeysUnavailable as denied:
+                self._unavailable = denied
+                raise
             if not found:
                 raise StoreError(
                     f"the key store has no key for client {client_id}: it is damaged or belongs "
@@ -122,6 +166,11 @@ class KeyStore:
                 )
             self._cache[client_id] = None if stored is None else self._unwrap(client_id, stored)
         return self._cache[client_id]
+
+    @property
+    def restricted(self) -> bool:
+        """Whether this reader was denied the key store (personal fields read restricted)."""
+        return self._unavailable is not None
 
     def create(self, client_id: UUID) -> bytes:
         """A new key for a new client, stored at once (or at ``flush`` while deferring)."""
@@ -198,6 +247,7 @@ class SQLiteKeys:
         return self._db
 
     def create(self) -> None:
+        create_private_file(self.path)
         with closing(sqlite3.connect(self.path)) as db:
             db.execute("PRAGMA journal_mode = DELETE")
             db.execute(
@@ -257,9 +307,19 @@ class PostgresKeys:
             )
 
     def get(self, client_id: UUID) -> tuple[bool, bytes | None]:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT key FROM between_client_keys WHERE client_id = %s", (client_id,))
-            row = c.fetchone()
+        from eventsourcing.persistence import PersistenceError
+
+        try:
+            with self.datastore.transaction(commit=False) as c:
+                c.execute("SELECT key FROM between_client_keys WHERE client_id = %s", (client_id,))
+                row = c.fetchone()
+        except PersistenceError as e:
+            if getattr(e.__cause__, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+                raise KeysUnavailable(
+                    "this database role may not read client keys (between_client_keys): "
+                    "personal fields read as [restricted], and nothing can be written"
+                ) from None
+            raise
         return (row is not None, bytes(row["key"]) if row and row["key"] is not None else None)
 
     def put_many(self, entries: list[tuple[UUID, bytes]]) -> None:

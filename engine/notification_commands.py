@@ -1,4 +1,4 @@
-"""Notifications as operators see them: listed by status, and a failed one sent again.
+"""Notifications as operators see them: listed by status, and a failed one queued again.
 
 Deriving, queueing and sending them is the dispatcher's work (``engine.dispatcher``).
 """
@@ -9,18 +9,16 @@ from uuid import UUID
 
 from between.engine import validate
 from between.engine.errors import NotFound
-from between.engine.notifications import Notification
+from between.engine.notifications import STATUSES, Notification
 from between.engine.reading import Reading
 from between.engine.unit_of_work import Outcome
-
-STATUSES = ("pending", "sent", "failed")
 
 
 class NotificationCommands(Reading):
     """Listing and retrying notifications. Composed into ``Homework``."""
 
     def notifications(self, status: str | None = None) -> list[dict]:
-        """Notification rows (pending, sent, failed), newest first."""
+        """Notification rows (pending, held, sent, failed, cancelled), newest first."""
         if status:
             validate.choice("status", status, STATUSES)
         self.refresh()
@@ -29,7 +27,8 @@ class NotificationCommands(Reading):
         return sorted(rows, key=lambda r: r["queued_at"], reverse=True)
 
     def retry_notification(self, ref: str, *, actor: str) -> Outcome:
-        """Send a failed notification again (its idempotency key stays the same)."""
+        """Queue a failed notification again: the dispatcher's next pass attempts it (with the
+        same idempotency key, after checking consent and the address again)."""
         meta = self.work.authorise(actor, "notify")
         prefix = ref.strip().lower().replace("-", "")
         matches = [

@@ -14,9 +14,15 @@ from between.engine.rows import notification_row
 from between.events import notifications as ev
 from between.events.base import stable_topic
 
+#: Statuses: pending → sent | failed (→ pending on retry) | held (→ attempted when its channel
+#: is back) | cancelled (final: it may no longer be sent).
+STATUSES = ("pending", "held", "sent", "failed", "cancelled")
+SENDABLE = ("pending", "held")
+
 
 class Notification(Aggregate):
-    """Queued once (its id is derived from its cause); attempted until delivered or failed."""
+    """Queued once (its id is derived from its cause); attempted until delivered or failed,
+    held while its channel is not loaded, cancelled when it may no longer be sent."""
 
     @classmethod
     def queue(cls, notification_id: UUID, **fields: Any) -> Notification:
@@ -25,16 +31,27 @@ class Notification(Aggregate):
     def attempted(
         self, outcome: str, detail: str, next_attempt_at: datetime | None, **meta: Any
     ) -> None:
-        if self.status != "pending":
-            raise RuleViolation(f"notification {self.id.hex[:8]} is {self.status}, not pending")
+        self._require("attempted", SENDABLE)
         self.trigger_event(
             ev.DeliveryAttempted,
             client_id=self.client_id,
             attempt=self.row["attempts"] + 1,
             outcome=outcome,
-            detail=detail[:500],
+            detail=str(detail)[:500],
             next_attempt_at=next_attempt_at,
             **meta,
+        )
+
+    def hold(self, reason: str, **meta: Any) -> None:
+        """Keep it, unattempted, until its channel is loaded again."""
+        self._require("held", ("pending",))
+        self.trigger_event(ev.DeliveryHeld, client_id=self.client_id, reason=reason, **meta)
+
+    def cancel(self, reason: str, **meta: Any) -> None:
+        """It may no longer be sent (decided just before sending): never sent, final."""
+        self._require("cancelled", SENDABLE)
+        self.trigger_event(
+            ev.NotificationCancelled, client_id=self.client_id, reason=reason[:500], **meta
         )
 
     def retry(self, **meta: Any) -> None:
@@ -43,6 +60,12 @@ class Notification(Aggregate):
                 f"notification {self.id.hex[:8]} is {self.status}; only failed ones are retried"
             )
         self.trigger_event(ev.DeliveryRetryRequested, client_id=self.client_id, **meta)
+
+    def _require(self, becoming: str, statuses: tuple[str, ...]) -> None:
+        if self.status not in statuses:
+            raise RuleViolation(
+                f"notification {self.id.hex[:8]} is {self.status}; it cannot be {becoming}"
+            )
 
     @property
     def status(self) -> str:
@@ -66,7 +89,13 @@ class Notification(Aggregate):
         self.request_keys: dict[str, dict] = {}
 
     @evolve.register
-    def _(self, event: ev.DeliveryAttempted | ev.DeliveryRetryRequested) -> None:
+    def _(
+        self,
+        event: ev.DeliveryAttempted
+        | ev.DeliveryRetryRequested
+        | ev.DeliveryHeld
+        | ev.NotificationCancelled,
+    ) -> None:
         self.row = notification_row(event, self.row)
 
     def detail(self) -> dict:

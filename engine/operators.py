@@ -2,8 +2,9 @@
 
 By default any actor may write (the actor is recorded, not authenticated). A store can
 require that actors come from its operator list (``between operators require``); then each
-write is checked against the actor's role before anything else happens. The list itself is
-kept as events, so auditors see who was allowed what, and since when.
+write — and each command that copies the store or rewrites its read models (``rekey``,
+``rebuild``) — is checked against the actor's role before anything else happens. The list
+itself is kept as events, so auditors see who was allowed what, and since when.
 """
 
 from __future__ import annotations
@@ -19,33 +20,36 @@ from between.events import operators as ev
 from between.events.base import stable_topic
 
 OPERATORS_ID = uuid5(NAMESPACE_URL, "https://between.invalid/operators")
-ROLES = ("therapist", "staff", "auditor")
+ROLES = ("therapist", "staff", "admin", "auditor")
 
-#: What each role may do; commands not listed for a role are refused to it.
+#: The clinical writes: clients and their homework.
+CLINICAL = frozenset(
+    {
+        "register",
+        "collaborator",
+        "contact",
+        "discharge",
+        "erase",
+        "propose",
+        "adjust",
+        "agree",
+        "decline",
+        "submit",
+        "review",
+        "cancel",
+        "close",
+    }
+)
+
+#: What each role may do; commands not listed for a role are refused to it. Besides the
+#: writes, two commands that record nothing are checked too: ``rebuild`` (rewrites the read
+#: models) and ``rekey`` (makes a full, decryptable copy of the store).
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "therapist": frozenset(
-        {
-            "register",
-            "collaborator",
-            "contact",
-            "discharge",
-            "erase",
-            "propose",
-            "adjust",
-            "agree",
-            "decline",
-            "submit",
-            "review",
-            "cancel",
-            "close",
-            "operators",
-            "rebuild",
-            "notify",
-        }
-    ),
+    "therapist": CLINICAL | {"operators", "rebuild", "notify"},
     "staff": frozenset(
-        {"register", "collaborator", "contact", "agree", "decline", "submit", "notify", "rebuild"}
+        {"register", "collaborator", "contact", "agree", "decline", "submit", "notify"}
     ),
+    "admin": frozenset({"rebuild", "rekey"}),
     "auditor": frozenset(),
 }
 
@@ -87,9 +91,9 @@ class Operators(Aggregate):
         if role is None:
             raise RuleViolation(
                 f"{actor!r} is not an operator of this store, which requires actors from its "
-                "operator list (see 'between operators list')"
+                "operator list (see 'between operators')"
             )
-        if command not in PERMISSIONS[role]:
+        if command not in PERMISSIONS.get(role, frozenset()):
             allowed = [r for r, commands in PERMISSIONS.items() if command in commands]
             raise RuleViolation(
                 f"{actor} ({role}) may not {command}: this store requires operators, and "

@@ -95,6 +95,8 @@ class Plugins:
     channels: dict[str, Any]
     problems: list[str]
     versions: dict[str, str]
+    #: The plugin that registered each channel (named when a channel fails).
+    channel_owners: dict[str, str] = field(default_factory=dict)
 
     def task_type(self, name: str) -> TaskType:
         try:
@@ -145,7 +147,9 @@ def load_plugins(settings: Settings, extra: tuple[object, ...] = ()) -> Plugins:
     channels = ChannelRegistry(settings, "channel")
     _collect(pm, "between_register_channels", channels)
     problems += types.problems + channels.problems
-    return Plugins(pm, types.items, types.owners, channels.items, problems, versions)
+    return Plugins(
+        pm, types.items, types.owners, channels.items, problems, versions, channels.owners
+    )
 
 
 def _collect(pm: pluggy.PluginManager, hook_name: str, registry: _Registry) -> None:

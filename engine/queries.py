@@ -14,11 +14,11 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import quote
 from uuid import UUID
 
 from between.engine import validate
 from between.engine.errors import NotFound
+from between.engine.store import Store
 from between.engine.views import ASSIGNMENT_STATUSES, OPEN_STATUSES, STAGES, with_timeliness
 
 TRACKING_NAME = "homework"
@@ -191,26 +191,34 @@ def list_clients(q: Queries, c: Any, status: str | None = None) -> list[dict]:
 
 
 @contextmanager
-def fast_reader(path: Any, environ: dict[str, str], key_file: Any) -> Iterator[Any]:
+def fast_reader(store: Store, environ: dict[str, str], key_file: Any) -> Iterator[Any]:
     """A read-only cursor on a SQLite store whose read model is current, else None.
 
-    An encrypted store still needs its key (checked, as any command would); a store whose
-    read model lags the log yields None, and the caller takes the full path (which catches
-    the model up first).
+    Opened at ``Store.read_only_uri()``, as every reader opens it (so it works in a read-only
+    place and leaves no file behind). An encrypted store still needs its key (checked, as any
+    command would); a store that cannot be read here, or whose read model lags the log, yields
+    None, and the caller takes the full path (which explains, or catches the model up first).
     """
-    if not path.exists():
+    try:
+        uri = store.read_only_uri() if store.path is not None and store.path.is_file() else None
+    except OSError:
+        uri = None
+    try:
+        db = sqlite3.connect(uri, uri=True) if uri else None
+    except sqlite3.Error:
+        db = None
+    if db is None:
         yield None
         return
-    with closing(sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)) as db:
+    with closing(db):
         db.row_factory = sqlite3.Row
         try:
             meta = dict(db.execute("SELECT key, value FROM between_meta").fetchall())
             position = db.execute("SELECT position FROM rm_position").fetchone()[0]
             head = db.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0] or 0
         except sqlite3.Error:
-            yield None  # not a store, or an older one: the full path explains
-            return
-        if position != head:
+            meta, position, head = {}, None, 0  # not a store, an older one, or unreadable
+        if position != head or not meta:
             yield None
             return
         if meta.get("encrypted") == "yes":

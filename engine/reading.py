@@ -16,7 +16,8 @@ from between.engine import queries, validate
 from between.engine.assignments import Assignment
 from between.engine.clients import Client
 from between.engine.errors import InvalidInput, NotFound
-from between.engine.views import with_timeliness
+from between.engine.guarded import described
+from between.engine.views import RESTRICTED, with_timeliness
 
 if TYPE_CHECKING:
     from between.engine.plugins import Plugins
@@ -116,8 +117,10 @@ class Reading:
             with self.writing() as c:
                 self.readmodel.catch_up(c)
 
-    def rebuild(self) -> int:
-        """Drop the read model and fold the whole log again; return the events applied."""
+    def rebuild(self, *, actor: str | None = None) -> int:
+        """Drop the read model and fold the whole log again; return the events applied.
+        When the store requires operators, ``actor`` must be one allowed to rebuild."""
+        self.work.permit(actor, "rebuild")
         with self.writing() as c:
             self.readmodel.reset(c)
         total, chunk = 0, 50_000  # events a transaction: writers wait at most one chunk
@@ -171,13 +174,17 @@ class Reading:
         if assignment.erased:
             summary = {"entries": len(entries), "erased": True}
             completion = {"complete": None, "rule": "the client's personal data was erased"}
+        elif assignment.instructions == RESTRICTED:
+            summary = {"entries": len(entries), "restricted": True}
+            completion = {"complete": None, "rule": "this reader may not read client keys"}
         elif kind is None:
             summary = {"entries": len(entries)}
             completion = {
                 "complete": None,
                 "rule": f"task type {assignment.task_type!r} not loaded",
             }
-        else:
-            summary = kind.summarise(entries, assignment.parameters)
-            completion = kind.completion(entries, detail["expected_entries"], assignment.parameters)
+        else:  # a plugin's own code: a fault in it marks its part unavailable (engine.guarded)
+            summary, completion = described(
+                self.plugins, kind, entries, detail["expected_entries"], assignment.parameters
+            )
         return {**detail, "summary": summary, "completion": completion, "follow_ups": follow_ups}

@@ -224,6 +224,16 @@ def _(event: n.DeliveryRetryRequested, row: dict | None) -> dict:
     return _bump(row, event, status="pending", next_attempt_at=iso(event.timestamp))
 
 
+@notification_row.register
+def _(event: n.DeliveryHeld, row: dict | None) -> dict:
+    return _bump(row, event, status="held", last_detail=event.reason, next_attempt_at=None)
+
+
+@notification_row.register
+def _(event: n.NotificationCancelled, row: dict | None) -> dict:
+    return _bump(row, event, status="cancelled", last_detail=event.reason, next_attempt_at=None)
+
+
 ROW_FOLDERS = {**dict.fromkeys(c.CLIENT_EVENTS, client_row)}
 ROW_FOLDERS.update(dict.fromkeys(a.ASSIGNMENT_EVENTS, assignment_row))
 ROW_FOLDERS.update(dict.fromkeys(n.NOTIFICATION_EVENTS, notification_row))

@@ -3,7 +3,10 @@
 ``SealingMapper`` is eventsourcing's mapper with one more step: before an event is transcoded,
 each field its class lists in ``PERSONAL`` is replaced by ``{"_sealed_": "<base64>"}`` —
 AES-GCM under the client's key, bound to the client and the field name. On the way back the
-tokens are opened; once the client's key is destroyed they read as ``"[erased]"``. Topics,
+tokens are opened; once the client's key is destroyed they read as ``"[erased]"``, and where
+the key store may not be read (a database role without access to it) as ``"[restricted]"``.
+A request's fingerprint (``engine.requests``) is sealed with them: it is computed from
+personal values, so in clear it would let them be guessed. Topics,
 ids, versions, times, actors, ratings, counts and statuses are never sealed, so the log keeps
 its shape, its counts and its integrity chain after an erasure.
 """
@@ -21,12 +24,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from between.engine.keys import KeyStore
-from between.engine.views import ERASED
+from between.engine.keys import KeyStore, KeysUnavailable
+from between.engine.views import ERASED, RESTRICTED
 
 SEALED = "_sealed_"
 #: The only sealed fields a summary row shows (the client's code), opened for read models.
 ROW_PERSONAL = frozenset({"code", "client"})
+#: Sealed, besides ``PERSONAL``, on every event that holds personal data.
+FINGERPRINT = "request_fingerprint"
 
 
 def owner_of(event: Any) -> UUID:
@@ -45,6 +50,8 @@ class SealingMapper(Mapper[UUID]):
         personal = getattr(type(domain_event), "PERSONAL", ())
         if not personal:
             return super().to_stored_event(domain_event)
+        if getattr(domain_event, FINGERPRINT, None) is not None:
+            personal = (*personal, FINGERPRINT)
         client = owner_of(domain_event)
         key = self.keys.key(client)
         if key is None:
@@ -63,7 +70,10 @@ class SealingMapper(Mapper[UUID]):
         personal = _personal(type(event), only)
         if personal:
             client = owner_of(event)
-            key = self.keys.key(client)
+            try:
+                key: bytes | str | None = self.keys.key(client)
+            except KeysUnavailable:
+                key = RESTRICTED  # this reader may not read client keys: nothing opens
             for path in personal:
                 _replace(
                     vars(event), path, lambda token, path=path: _open(key, client, path, token)
@@ -75,6 +85,7 @@ class SealingMapper(Mapper[UUID]):
 def _personal(cls: type, only: frozenset[str] | None) -> tuple[str, ...]:
     """The sealed paths of an event class to open (all, or those in ``only``)."""
     paths = getattr(cls, "PERSONAL", ())
+    paths = (*paths, FINGERPRINT) if paths else ()
     return tuple(p for p in paths if only is None or p in only)
 
 
@@ -99,11 +110,13 @@ def _seal(key: bytes, client: UUID, path: str, value: Any) -> dict:
     return {SEALED: base64.b64encode(nonce + sealed).decode("ascii")}
 
 
-def _open(key: bytes | None, client: UUID, path: str, token: Any) -> Any:
+def _open(key: bytes | str | None, client: UUID, path: str, token: Any) -> Any:
     if not (isinstance(token, dict) and SEALED in token):
         return token  # stored before sealing existed, or not personal
     if key is None:
         return ERASED
+    if key == RESTRICTED:
+        return RESTRICTED
     raw = base64.b64decode(token[SEALED])
     try:
         plain = _cipher(key).decrypt(raw[:12], raw[12:], client.bytes + path.encode())

@@ -61,18 +61,30 @@ class Settings:
 
     @cached_property
     def config(self) -> dict[str, Any]:
-        """The parsed configuration file ({} when there is none)."""
+        """The parsed configuration file ({} when there is none), checked against its documented
+        shape (see ``engine.configuration``); a file that is not that is ``InvalidInput``."""
         path = self.config_file or _config_home() / "config.toml"
-        if not path.exists():
-            if self.config_file:
-                raise InvalidInput(f"configuration file {path} does not exist")
-            return {}
+        try:
+            if not path.exists():
+                if self.config_file:
+                    raise InvalidInput(
+                        f"configuration file {path} does not exist; fix --config or BETWEEN_CONFIG"
+                    )
+                return {}
+            raw = path.read_text(encoding="utf-8")
+        except OSError as e:
+            raise InvalidInput(f"cannot read the configuration file {path}: {e.strerror}") from None
+        except UnicodeDecodeError:
+            raise InvalidInput(f"configuration file {path} is not UTF-8 text") from None
         import tomllib
 
+        from between.engine.configuration import check_config
+
         try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            parsed = tomllib.loads(raw)
+        except tomllib.TOMLDecodeError as e:
             raise InvalidInput(f"configuration file {path} is not valid TOML: {e}") from None
+        return check_config(parsed, path)
 
     def section(self, name: str) -> dict[str, Any]:
         """One table of the configuration file, e.g. ``[channels.email]`` → ``"channels.email"``."""

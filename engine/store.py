@@ -1,17 +1,24 @@
 """Where the log lives: parse a store address into eventsourcing settings.
 
 A store is a SQLite file (the default, at ``default_sqlite_path()``) or a PostgreSQL
-database: ``postgresql://user[:password]@host[:port]/dbname[?schema=name]``.
+database: ``postgresql://user[:password]@host[:port]/dbname[?schema=name&connect_timeout=N]``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from between.engine.errors import InvalidInput
+
+#: Seconds to wait for a PostgreSQL server to answer, unless the address says otherwise.
+CONNECT_TIMEOUT = 5
+#: What a PostgreSQL address may carry after ``?``.
+POSTGRES_PARAMETERS = ("schema", "connect_timeout")
+SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
 def default_sqlite_path() -> Path:
@@ -32,6 +39,7 @@ class Store:
     password: str = field(default="", repr=False)
     dbname: str = ""
     schema: str = "public"
+    connect_timeout: int = CONNECT_TIMEOUT
 
     @classmethod
     def parse(cls, address: str | None) -> Store:
@@ -57,15 +65,34 @@ class Store:
                 f"incomplete PostgreSQL address {address!r}: "
                 "expected postgresql://user@host:port/dbname"
             )
-        schema = parse_qs(parts.query).get("schema", ["public"])[0]
+        try:
+            port = str(parts.port or 5432)
+        except ValueError:
+            raise InvalidInput(
+                f"the port in {address!r} is not a port number (1–65535); the default is 5432"
+            ) from None
+        query = parse_qs(parts.query, keep_blank_values=True)
+        unknown = sorted(set(query) - set(POSTGRES_PARAMETERS))
+        if unknown:
+            raise InvalidInput(
+                f"unknown parameter {', '.join(unknown)} in the store address; it may carry "
+                f"{' and '.join(POSTGRES_PARAMETERS)} (e.g. ?schema=clinic&connect_timeout=10)"
+            )
+        schema = query.get("schema", ["public"])[-1]
+        if not SCHEMA_NAME.fullmatch(schema):
+            raise InvalidInput(
+                f"schema {schema!r} in the store address is not a plain PostgreSQL name: use "
+                "up to 63 letters, digits and '_', not starting with a digit"
+            )
         return cls(
             "postgresql",
             host=parts.hostname,
-            port=str(parts.port or 5432),
+            port=port,
             user=unquote(parts.username or os.environ.get("USER", "postgres")),
             password=unquote(parts.password or ""),
             dbname=dbname,
             schema=schema,
+            connect_timeout=_timeout(query.get("connect_timeout", [str(CONNECT_TIMEOUT)])[-1]),
         )
 
     @property
@@ -99,6 +126,22 @@ class Store:
             return uri
         return f"{uri}?mode=ro&immutable=1"
 
+    def write_problem(self) -> str | None:
+        """Why this process cannot write the SQLite store where it is (None if it can).
+
+        A writer needs the file and its key store writable, and — unless a ``-wal`` file is
+        already there — to create ``-wal`` and ``-shm`` files beside it.
+        """
+        assert self.path is not None
+        keys = self.path.with_suffix(".keys")
+        if not os.access(self.path, os.W_OK):
+            return f"no permission to write {self.path.name}"
+        if keys.exists() and not os.access(keys, os.W_OK):
+            return f"no permission to write its key store {keys.name}"
+        if not Path(f"{self.path}-wal").exists() and not os.access(self.path.parent, os.W_OK):
+            return f"its folder {self.path.parent} cannot be written"
+        return None
+
     def settings(self, *, read_only: bool = False) -> dict[str, str]:
         """eventsourcing environment settings; tables are never created here (see init)."""
         env = {"CREATE_TABLE": "n"}
@@ -120,8 +163,17 @@ class Store:
                 POSTGRES_USER=self.user,
                 POSTGRES_PASSWORD=self.password,
                 POSTGRES_SCHEMA=self.schema,
-                POSTGRES_CONNECT_TIMEOUT="5",
+                POSTGRES_CONNECT_TIMEOUT=str(self.connect_timeout),
                 POSTGRES_LOCK_TIMEOUT="10",
                 POSTGRES_POOL_SIZE="2",
             )
         return env
+
+
+def _timeout(text: str) -> int:
+    """``connect_timeout``: whole seconds from 1 to 600."""
+    if not re.fullmatch(r"\d{1,3}", text.strip()) or not 1 <= int(text) <= 600:
+        raise InvalidInput(
+            f"connect_timeout={text!r} in the store address must be whole seconds from 1 to 600"
+        )
+    return int(text)

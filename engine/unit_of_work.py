@@ -4,8 +4,9 @@
 * ``load`` reads an aggregate (a recently saved one is kept in memory and fast-forwarded);
 * ``change`` loads, decides and saves, reloading and retrying up to ``ATTEMPTS`` times when
   someone else saved the same record first; ``create`` saves a new record;
-* a write may carry a request key (``--idempotency-key``): repeating it records nothing and
-  reports the first result (``recorded``);
+* a write may carry a request key (``--idempotency-key``): repeating the same request with it
+  records nothing and reports the first result (``recorded``); a different request with it is
+  refused (``engine.requests``);
 * ``bulk`` keeps changed aggregates in memory and saves many commands' events together.
 
 Each save is one transaction, which also brings the read model up to date.
@@ -27,9 +28,10 @@ from eventsourcing.persistence import EventStore, IntegrityError, InterfaceError
 
 from between.engine import validate
 from between.engine.clients import Client
-from between.engine.errors import Conflict, InvalidInput, StoreError
+from between.engine.errors import Conflict, StoreError
 from between.engine.keys import KeyStore
 from between.engine.operators import OPERATORS_ID, Operators
+from between.engine.requests import ask, check_repeat
 
 ATTEMPTS = 8
 RECENT = 256  # aggregates kept in memory after a save (fast-forwarded on the next load)
@@ -75,29 +77,45 @@ class UnitOfWork:
         self.keys = keys
         self.clock = clock
         self.read_only = read_only
+        #: What a write on a read-only store is refused with (the store says why it is).
+        self.read_only_reason = "this store was opened read-only; nothing was written"
         self._bulk: _Bulk | None = None
         self._recent: dict[UUID, Any] = {}
 
     # -- before anything else ------------------------------------------------------------
 
     def authorise(
-        self, actor: str | None, command: str, request_key: str | None = None
+        self, actor: str | None, command: str, request_key: str | None = None, **request: Any
     ) -> dict[str, Any]:
         """Who is acting, under which key, and when: the metadata of the command's events.
 
         Refuses a read-only store, a missing actor and, when the store requires operators,
-        an actor whose role may not run ``command`` (see ``engine.operators``).
+        an actor whose role may not run ``command`` (see ``engine.operators``). ``request``
+        is the command's arguments as given: with a request key, their fingerprint tells a
+        repeat of the same request from a different one (see ``engine.requests``).
         """
         self._require_writable()
         actor = validate.actor(actor)
         operators = self._operators(command)
         if operators:
             operators.check(actor, command)
+        request_key = validate.request_key(request_key)
         return {
             "actor": actor,
-            "request_key": validate.request_key(request_key),
+            "request_key": request_key,
             "timestamp": self.clock(),
+            "request_fingerprint": ask(request_key, command, request),
         }
+
+    def permit(self, actor: str | None, command: str) -> str | None:
+        """Check a command that records no event (``rebuild``, ``rekey``) against the
+        operator list: when the store requires operators, ``actor`` must be one whose role
+        may run it. Works on a read-only store; returns the actor."""
+        operators = self._operators(command)
+        if operators and operators.required:
+            actor = validate.actor(actor)
+            operators.check(actor, command)
+        return actor
 
     def _operators(self, command: str) -> Operators | bool | None:
         if self._bulk is None or command == "operators":
@@ -108,7 +126,7 @@ class UnitOfWork:
 
     def _require_writable(self) -> None:
         if self.read_only:
-            raise StoreError("this store was opened read-only; nothing was written")
+            raise StoreError(self.read_only_reason)
 
     # -- loading -------------------------------------------------------------------------
 
@@ -156,7 +174,7 @@ class UnitOfWork:
             aggregate: Any = load()
             self._recent.pop(aggregate.id, None)  # changed below: kept again only if saved
             if request_key and request_key in aggregate.request_keys:
-                return _repeat(aggregate, request_key, expected)
+                return self._repeat(aggregate, request_key, expected)
             result = command(aggregate)
             try:
                 self.save(aggregate)
@@ -188,7 +206,14 @@ class UnitOfWork:
         existing = self.load(cls, aggregate_id) if request_key else None
         if existing is None or request_key not in existing.request_keys:
             return None
-        return _repeat(existing, request_key, (expected,))
+        return self._repeat(existing, request_key, (expected,))
+
+    def _repeat(self, aggregate: Any, request_key: str, expected: tuple[str, ...]) -> Outcome:
+        """The first result of a repeated request; a different request is refused."""
+        first = aggregate.request_keys[request_key]
+        stored = self.events.get(aggregate.id)
+        check_repeat(request_key, first["event"], expected, [*stored, *aggregate.pending_events])
+        return Outcome(aggregate.detail(), first["result"], repeated=True)
 
     def save(self, *aggregates: Any) -> None:
         """Save the aggregates' new events together (in bulk mode: later, with others).
@@ -258,16 +283,6 @@ class UnitOfWork:
             bulk.pending = 0
             for stale in list(bulk.aggregates)[: -bulk.keep]:  # keep the most recent in memory
                 del bulk.aggregates[stale]
-
-
-def _repeat(aggregate: Any, request_key: str, expected: tuple[str, ...]) -> Outcome:
-    first = aggregate.request_keys[request_key]
-    if first["event"] not in expected:
-        raise InvalidInput(
-            f"idempotency key {request_key!r} was already used for {first['event']} on this "
-            "record; use a new key for a different command"
-        )
-    return Outcome(aggregate.detail(), first["result"], repeated=True)
 
 
 def first_line(error: BaseException) -> str:

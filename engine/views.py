@@ -9,6 +9,9 @@ ASSIGNMENT_STATUSES = ("proposed", "agreed", "declined", "cancelled", "closed")
 STAGES = ("baseline", "practice", "relapse-prevention")
 #: What a personal value reads as once its client's key has been destroyed.
 ERASED = "[erased]"
+#: What a personal value reads as to a reader who may not read client keys (e.g. an auditor's
+#: PostgreSQL role without access to ``between_client_keys``).
+RESTRICTED = "[restricted]"
 
 
 def with_timeliness(row: dict, today: date) -> dict:

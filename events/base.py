@@ -6,12 +6,15 @@ Rules for event classes (they are a storage format):
   stored, so modules can move without orphaning old logs;
 * ``class_version`` starts at 1; when fields change, bump it and add a static
   ``upcast_vN_vN+1(state)`` that rewrites an old stored state in place;
-* fields hold JSON-friendly values, ``UUID`` or timezone-aware UTC ``datetime`` only.
+* fields hold JSON-friendly values, ``UUID`` or timezone-aware UTC ``datetime`` only;
+* a field added later is optional: keyword-only with a default, which is what events stored
+  before it existed read (no upcaster needed, no version bump).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import field
 from typing import Any, TypeVar
 
 from eventsourcing.domain import Aggregate
@@ -50,6 +53,9 @@ class Fact(Aggregate.Event):
     PERSONAL = ()
     actor: str
     request_key: str | None
+    #: Added after the first release (absent from older events, which read None): the
+    #: fingerprint of the request behind ``request_key`` (see ``engine.requests``).
+    request_fingerprint: str | None = field(default=None, kw_only=True)
 
     def apply(self, aggregate: Any) -> None:
         aggregate.evolve(self)
@@ -62,6 +68,9 @@ class Started(Aggregate.Created):
     PERSONAL = ()
     actor: str
     request_key: str | None
+    #: Added after the first release (absent from older events, which read None): the
+    #: fingerprint of the request behind ``request_key`` (see ``engine.requests``).
+    request_fingerprint: str | None = field(default=None, kw_only=True)
 
     def apply(self, aggregate: Any) -> None:
         aggregate.evolve(self)

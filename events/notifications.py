@@ -1,4 +1,5 @@
-"""Facts about telling people: a notification queued, each delivery attempt, a retry.
+"""Facts about telling people: a notification queued, each delivery attempt, a retry, a message
+held while its channel is not loaded, and one cancelled when it may no longer be sent.
 
 Auditors read from these who was told what (the kind of message), when, through which
 channel, and every failure. The person and their address are sealed with the client's key.
@@ -45,4 +46,27 @@ class DeliveryRetryRequested(Fact):
     client_id: UUID
 
 
-NOTIFICATION_EVENTS = (NotificationQueued, DeliveryAttempted, DeliveryRetryRequested)
+@topic("between.DeliveryHeld")
+class DeliveryHeld(Fact):
+    """Not attempted: the channel's plugin is not loaded. Sent once it is (not an attempt)."""
+
+    client_id: UUID
+    reason: str
+
+
+@topic("between.NotificationCancelled")
+class NotificationCancelled(Fact):
+    """Never to be sent: checked just before sending, it no longer may be (consent withdrawn,
+    no address on record, the client's data erased…). Final."""
+
+    client_id: UUID
+    reason: str
+
+
+NOTIFICATION_EVENTS = (
+    NotificationQueued,
+    DeliveryAttempted,
+    DeliveryRetryRequested,
+    DeliveryHeld,
+    NotificationCancelled,
+)

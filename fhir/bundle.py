@@ -1,8 +1,8 @@
 """Writing the Bundle: one validated entry at a time, to a temporary file renamed at the end.
 
 The file is JSON with sorted keys, one entry per line, so the same resources always give the
-same bytes. Each entry (its resource, and the request of a transaction) is validated with the
-FHIR R4B models of ``fhir.resources`` before it is written; the first invalid one stops the
+same bytes. Each resource is validated with the FHIR R4B models of ``fhir.resources`` before
+it is written (and the entry around it, the same for all, once); the first invalid one stops the
 export with one line naming the record and the element, and the temporary file is removed:
 nothing partial is ever left at the target.
 """
@@ -18,12 +18,9 @@ from collections import Counter
 from pathlib import Path
 from typing import IO, Any
 
-from between.engine.errors import BetweenError, InvalidInput
+from between.engine.errors import InvalidInput
 from between.fhir.codes import BASE
-
-
-class InvalidResource(BetweenError):
-    """A resource does not validate against FHIR; nothing was written."""
+from between.fhir.validate import Validator, invalid, problem
 
 
 def _dumps(value: Any) -> str:
@@ -34,10 +31,7 @@ class BundleWriter:
     """Streams a Bundle's entries to ``target`` (a path, or standard output when None)."""
 
     def __init__(self, target: Path | None, transaction: bool) -> None:
-        from fhir.resources.R4B import get_fhir_model_class  # heavy: only the export loads it
-
-        self.entry_model = get_fhir_model_class("BundleEntry")
-        self.bundle_model = get_fhir_model_class("Bundle")
+        self.validator = Validator()  # in this process; ``export`` may hand it workers
         self.target = target
         self.transaction = transaction
         self.counts: Counter[str] = Counter()
@@ -58,32 +52,30 @@ class BundleWriter:
     def add(self, resource: dict[str, Any], about: str) -> None:
         """Validate one resource (``about`` names its record in an error) and write it."""
         kind, rid = resource["resourceType"], resource["id"]
-        entry: dict[str, Any] = {"fullUrl": f"{BASE}/{kind}/{rid}", "resource": resource}
+        text = _dumps(resource)
+        self.validator.check(kind, text, about)
+        wrapper: dict[str, Any] = {"fullUrl": f"{BASE}/{kind}/{rid}"}
         if self.transaction:
-            entry["request"] = {"method": "PUT", "url": f"{kind}/{rid}"}
-        self._validate(entry, kind, about)
-        self.file.write(('{"entry":[\n' if not self.counts else ",\n") + _dumps(entry))
+            wrapper["request"] = {"method": "PUT", "url": f"{kind}/{rid}"}
+        if not self.counts:  # every entry has the same shape: check it once
+            self._check("BundleEntry", _dumps(wrapper), about)
+        # The same bytes as dumping the entry with sorted keys: "resource" sorts last.
+        line = _dumps(wrapper)[:-1] + ',"resource":' + text + "}"
+        self.file.write(('{"entry":[\n' if not self.counts else ",\n") + line)
         self.counts[kind] += 1
 
-    def _validate(self, entry: dict[str, Any], kind: str, about: str) -> None:
-        from pydantic import ValidationError
-
-        try:
-            self.entry_model.model_validate(entry)
-        except ValidationError as e:
-            first = e.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            where = kind + where.removeprefix("resource") if where.startswith("resource") else where
-            message = first["msg"].removeprefix("Value error, ").rstrip(".")
-            raise InvalidResource(
-                f"the FHIR {kind} of {about} is invalid at {where}: {message}; nothing was written"
-            ) from None
+    def _check(self, kind: str, text: str, about: str) -> None:
+        found = problem(kind, text)
+        if found is not None:
+            raise invalid(kind, about, found)
 
     def finish(self, header: dict[str, Any]) -> None:
         """Close the Bundle with its own elements, validate them, and move it into place."""
+        self.validator.finish()
         header = {"resourceType": "Bundle", "type": self._type, **header}
-        self._validate_header(header)
-        rest = _dumps(header)[1:]  # every Bundle element sorts after "entry"
+        rest = _dumps(header)
+        self._check("Bundle", rest, "this export")
+        rest = rest[1:]  # every Bundle element sorts after "entry"
         self.file.write(("\n]," if self.counts else "{") + rest + "\n")
         self.file.flush()
         os.fsync(self.file.fileno())
@@ -100,18 +92,9 @@ class BundleWriter:
     def _type(self) -> str:
         return "transaction" if self.transaction else "collection"
 
-    def _validate_header(self, header: dict[str, Any]) -> None:
-        from pydantic import ValidationError
-
-        try:
-            self.bundle_model.model_validate(header)
-        except ValidationError as e:
-            first = e.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise InvalidResource(f"the Bundle is invalid at {where}: {first['msg']}") from None
-
     def discard(self) -> None:
-        """Remove the temporary file (after a failure)."""
+        """Stop the workers and remove the temporary file (after a failure)."""
+        self.validator.close()
         if not self.file.closed:
             self.file.close()
         self.path.unlink(missing_ok=True)

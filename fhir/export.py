@@ -35,6 +35,7 @@ from between.fhir.records import (
 )
 from between.fhir.scan import Index, Scope, events, index
 from between.fhir.trail import communication, provenance, targets
+from between.fhir.validate import Validator, workers_for
 
 Progress = Callable[[int, str], AbstractContextManager[Callable[[int], Any] | None]]
 
@@ -48,6 +49,7 @@ class Options:
     scope: Scope = field(default_factory=Scope)
     transaction: bool = False
     include_personal: bool = False
+    workers: str | None = None  # BETWEEN_FHIR_WORKERS: validating processes (default: auto)
 
 
 def export(
@@ -61,6 +63,7 @@ def export(
     total = app.recorder.max_notification_id() or 0
     with progress(total, "indexing the log") as tick:
         found = index(app, options.scope, tick)
+    writer.validator = Validator(workers_for(found.events, options.workers))
     ctx = Context(task_types, found.therapists, options.include_personal)
     walk = _Walk(found, ctx, writer, options.scope)
     with progress(total, "exporting FHIR") as tick:

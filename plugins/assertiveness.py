@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from between import Field, Schema, TaskType, hookimpl, mean_of, trend, values_of
+from typing import Any
+
+from between import (
+    Chart,
+    Field,
+    Schema,
+    Series,
+    TaskType,
+    hookimpl,
+    mean_of,
+    points_of,
+    trend,
+    values_of,
+)
 
 
 class Assertiveness(TaskType):
@@ -40,3 +53,23 @@ ASSERTIVENESS = Assertiveness(
 @hookimpl
 def between_register_task_types(registry):
     registry.add(ASSERTIVENESS)
+
+
+@hookimpl
+def between_report_charts(task_type: str, assignments: list[dict[str, Any]]) -> list[Chart] | None:
+    """How the client rated themselves after each practice."""
+    if task_type != ASSERTIVENESS.name:
+        return None
+    entries = sorted(
+        (e for a in assignments for e in a["entry_list"]), key=lambda e: e["occurred_at"]
+    )
+    return [
+        Chart(
+            "Self-rating after each practice",
+            [Series("self-rating", points_of(entries, "self_rating"))],
+            y_label="self-rating (0–10)",
+            y_min=0,
+            y_max=10,
+            description="How well the client felt each assertive practice went, 0–10.",
+        )
+    ]

@@ -7,6 +7,7 @@ the mapping lives in ``between.fhir`` (imported, with the FHIR models, only when
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,7 +58,8 @@ def fhir(
         raise InvalidInput(f"--since {since} is not before --until {until}: swap or widen them")
     app = session.app(read_only=True)
     client = _client(app, client_ref) if client_ref else None
-    options = Options(Scope(client, start, end), transaction, include_personal)
+    workers = os.environ.get("BETWEEN_FHIR_WORKERS")
+    options = Options(Scope(client, start, end), transaction, include_personal, workers)
     writer = BundleWriter(output, transaction)
     try:
         counts = export(app, session.plugins().task_types, options, writer, _progress)

@@ -6,8 +6,20 @@ Peak SUDS falling across entries is the usual sign that the client is ready to s
 from __future__ import annotations
 
 from statistics import fmean
+from typing import Any
 
-from between import Field, Schema, TaskType, hookimpl, trend, values_of
+from between import (
+    Chart,
+    Field,
+    Schema,
+    Series,
+    TaskType,
+    hookimpl,
+    mean_of,
+    points_of,
+    trend,
+    values_of,
+)
 
 SUDS = {"minimum": 0, "maximum": 100}
 
@@ -55,3 +67,44 @@ GRADED_EXPOSURE = GradedExposure(
 @hookimpl
 def between_register_task_types(registry):
     registry.add(GRADED_EXPOSURE)
+
+
+RATINGS = (("before", "suds_before"), ("peak", "suds_peak"), ("after", "suds_after"))
+
+
+@hookimpl
+def between_report_charts(task_type: str, assignments: list[dict[str, Any]]) -> list[Chart] | None:
+    """SUDS before, at the peak and after each session, and across the hierarchy's steps."""
+    if task_type != GRADED_EXPOSURE.name:
+        return None
+    entries = sorted(
+        (e for a in assignments for e in a["entry_list"]), key=lambda e: e["occurred_at"]
+    )
+    steps = [
+        (f"{n}. {a['parameters'].get('hierarchy_item', '?')}", a["entry_list"])
+        for n, a in enumerate(assignments, 1)
+        if a["entry_list"]
+    ]
+    sessions = Chart(
+        "SUDS in each exposure session",
+        [Series(label, points_of(entries, name)) for label, name in RATINGS],
+        y_label="SUDS (0–100)",
+        y_min=0,
+        y_max=100,
+        description="Distress rated before, at the peak of and after each exposure session.",
+    )
+    ladder = Chart(
+        "SUDS across the hierarchy",
+        [
+            Series(f"mean {label}", [(step, mean_of(done, name)) for step, done in steps])
+            for label, name in RATINGS
+        ],
+        kind="bar",
+        x="category",
+        x_label="step of the hierarchy",
+        y_label="SUDS (0–100)",
+        y_min=0,
+        y_max=100,
+        description="Mean distress at each step of the hierarchy, in the order it was set.",
+    )
+    return [sessions, ladder] if steps else []

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from statistics import fmean
+from typing import Any
 
-from between import Field, Schema, TaskType, days_spanned, hookimpl
+from between import Chart, Field, Schema, Series, TaskType, days_spanned, hookimpl, points_of
 
 TECHNIQUES = (
     "diaphragmatic-breathing",
@@ -61,3 +62,26 @@ RELAXATION = Relaxation(
 @hookimpl
 def between_register_task_types(registry):
     registry.add(RELAXATION)
+
+
+@hookimpl
+def between_report_charts(task_type: str, assignments: list[dict[str, Any]]) -> list[Chart] | None:
+    """Tension before and after each practice session."""
+    if task_type != RELAXATION.name:
+        return None
+    entries = sorted(
+        (e for a in assignments for e in a["entry_list"]), key=lambda e: e["occurred_at"]
+    )
+    return [
+        Chart(
+            "Tension before and after each practice",
+            [
+                Series("before", points_of(entries, "tension_before")),
+                Series("after", points_of(entries, "tension_after")),
+            ],
+            y_label="tension (0–10)",
+            y_min=0,
+            y_max=10,
+            description="Tension rated before and after each practice session.",
+        )
+    ]

@@ -6,7 +6,20 @@ does not notice); entries say who recorded them.
 
 from __future__ import annotations
 
-from between import Field, Schema, TaskType, by_person, days_spanned, hookimpl, mean_of
+from datetime import date, timedelta
+from typing import Any
+
+from between import (
+    Chart,
+    Field,
+    Schema,
+    Series,
+    TaskType,
+    by_person,
+    days_spanned,
+    hookimpl,
+    mean_of,
+)
 
 
 class SelfMonitoring(TaskType):
@@ -62,3 +75,46 @@ SELF_MONITORING = SelfMonitoring(
 @hookimpl
 def between_register_task_types(registry):
     registry.add(SELF_MONITORING)
+
+
+@hookimpl
+def between_report_charts(task_type: str, assignments: list[dict[str, Any]]) -> list[Chart] | None:
+    """Entries per day by who made them, and the mean intensity each day."""
+    if task_type != SELF_MONITORING.name:
+        return None
+    entries = [e for a in assignments for e in a["entry_list"]]
+    if not entries:
+        return []
+    days: dict[str, list[dict[str, Any]]] = {}
+    first = date.fromisoformat(min(e["occurred_at"][:10] for e in entries))
+    last = date.fromisoformat(max(e["occurred_at"][:10] for e in entries))
+    for n in range((last - first).days + 1):
+        days[(first + timedelta(days=n)).isoformat()] = []
+    for e in entries:
+        days[e["occurred_at"][:10]].append(e)
+    people = sorted(by_person(entries), key=lambda who: (who != "client", who))
+    counts = Chart(
+        "Entries per day",
+        [
+            Series(who, [(day, sum(e["by"] == who for e in found)) for day, found in days.items()])
+            for who in people
+        ],
+        kind="bar",
+        y_label="entries",
+        y_min=0,
+        description="How many times a day the monitored event was recorded, and by whom.",
+    )
+    intensity = Chart(
+        "Intensity per day",
+        [
+            Series(
+                "mean intensity",
+                [(day, mean_of(found, "intensity")) for day, found in days.items()],
+            )
+        ],
+        y_label="intensity (0–100)",
+        y_min=0,
+        y_max=100,
+        description="The mean intensity of the feeling on each day with rated entries.",
+    )
+    return [counts] if intensity.empty else [counts, intensity]

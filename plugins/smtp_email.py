@@ -12,8 +12,9 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email.message import EmailMessage
+from typing import Any
 
-from between import Delivery, hookimpl
+from between import Delivery, Message, hookimpl
 
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 
@@ -22,7 +23,7 @@ class Email:
     name = "email"
     address_key = "email"
 
-    def send(self, message, settings):
+    def send(self, message: Message, settings: Any) -> Delivery:
         conf = settings.channel("email")
         host = conf.get("host")
         if not host:
@@ -40,6 +41,7 @@ class Email:
         mail["X-Between-Idempotency-Key"] = message.key
         mail.set_content(message.text)
         try:
+            smtp: smtplib.SMTP
             if security == "ssl":
                 smtp = smtplib.SMTP_SSL(
                     host, port, timeout=timeout, context=ssl.create_default_context()
@@ -53,7 +55,9 @@ class Email:
                     smtp.login(conf["username"], conf.get("password", ""))
                 smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused as e:
-            return Delivery("permanent", f"recipient refused: {e.recipients}")
+            # The detail is logged unsealed: the reply codes, never the address itself.
+            codes = ", ".join(str(code) for code, _ in e.recipients.values())
+            return Delivery("permanent", f"the server refused the recipient (SMTP {codes})")
         except smtplib.SMTPResponseException as e:
             outcome = "permanent" if 500 <= e.smtp_code < 600 else "retryable"
             return Delivery(outcome, f"SMTP {e.smtp_code}: {e.smtp_error!r}")
@@ -63,5 +67,5 @@ class Email:
 
 
 @hookimpl
-def between_register_channels(registry):
+def between_register_channels(registry: Any) -> None:
     registry.add(Email())

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from statistics import fmean
+from typing import Any
 
-from between import Field, Schema, TaskType, hookimpl
+from between import Chart, Field, Schema, Series, TaskType, hookimpl
 
 
 class ThoughtRecord(TaskType):
@@ -61,3 +62,31 @@ THOUGHT_RECORD = ThoughtRecord(
 @hookimpl
 def between_register_task_types(registry):
     registry.add(THOUGHT_RECORD)
+
+
+@hookimpl
+def between_report_charts(task_type: str, assignments: list[dict[str, Any]]) -> list[Chart] | None:
+    """The emotions' mean rating in each record, first and when re-rated."""
+    if task_type != THOUGHT_RECORD.name:
+        return None
+    entries = sorted(
+        (e for a in assignments for e in a["entry_list"]), key=lambda e: e["occurred_at"]
+    )
+    before, after = [], []
+    for e in entries:
+        first, again = e["fields"].get("emotions") or {}, e["fields"].get("rerated") or {}
+        both = [label for label in first if label in again]
+        if both:
+            before.append((e["occurred_at"], round(fmean(first[k] for k in both), 1)))
+            after.append((e["occurred_at"], round(fmean(again[k] for k in both), 1)))
+    return [
+        Chart(
+            "Emotion ratings before and after",
+            [Series("first rating", before), Series("re-rated", after)],
+            y_label="intensity (0–100)",
+            y_min=0,
+            y_max=100,
+            description="For each thought record, the mean intensity of the emotions that "
+            "were re-rated: as first rated, and after the balanced thought.",
+        )
+    ]

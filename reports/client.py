@@ -128,6 +128,7 @@ def _homework(
         "agreed_at": d["agreed_at"],
         "declined_at": d["declined_at"],
         "ended_at": d["ended_at"],
+        "updated_at": d["updated_at"],
         "due": d["due"],
         "overdue": d["overdue"],
         "days_late": d["days_late"],

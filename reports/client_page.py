@@ -7,6 +7,11 @@ from typing import Any
 
 from between.engine.views import STAGES
 from between.reports.charts import REPORT, Sourced
+from between.reports.client_sections import (
+    contributors_section,
+    declined_section,
+    obstacles_section,
+)
 from between.reports.html import (
     Raw,
     chart_figure,
@@ -17,6 +22,7 @@ from between.reports.html import (
     para,
     percent,
     section,
+    stamp,
     status,
     svg_figure,
     table,
@@ -54,10 +60,10 @@ def client_page(
         _timeline(figures, entry_times, next(numbers)),
         _adherence(figures, own.get("Review ratings"), numbers),
         _entries(figures, own.get("Entries done and expected"), numbers),
-        _declined(figures),
-        _obstacles(figures),
+        declined_section(figures),
+        obstacles_section(figures),
         _task_types(figures, [c for c in charts if c.source != REPORT], numbers),
-        _contributors(figures),
+        contributors_section(figures),
     ]
     return page(f"Homework report: {name}", header, sections)
 
@@ -108,21 +114,22 @@ def _timeline(f: dict[str, Any], entry_times: dict[str, list[str]], number: int)
         f"{len(homework)} homework across "
         + ", ".join(f"{s['stage']} ({len(s['homework'])})" for s in stages)
         + f"; {len(f['chains'])} step-up chain{'s' if len(f['chains']) != 1 else ''}. "
-        "Bars run from proposal to the end (or to the end of the period); the table below "
+        "Bars run from proposal to the end; open homework runs to the right edge and ends in "
+        "an arrowhead. Ticks are entries, triangles reviews, arrows step-ups; the table below "
         "lists the same homework."
     )
     order = {s: n for n, s in enumerate(STAGES)}
     rows = [
         [
             ident(h["id"]),
-            h["title"],
+            Raw(f'<span title="{escape(h["title"])}">{escape(h["task_type"])}</span>'),
             h["stage"],
             h["difficulty"],
             status(h["status"]) if not h["overdue"] else Raw(f"{status(h['status'])} overdue"),
-            day(h["proposed_at"]),
-            day(h["agreed_at"]),
-            day(h["declined_at"] or h["ended_at"]),
-            h["due"],
+            stamp(h["proposed_at"]),
+            stamp(h["agreed_at"]),
+            stamp(h["declined_at"] or h["ended_at"]),
+            stamp(h["due"]),
             f"{h['entries']} / {h['expected_entries']}",
             ident(h["steps_up_from"]) if h["steps_up_from"] else "–",
         ]
@@ -177,7 +184,7 @@ def _adherence(f: dict[str, Any], chart: Sourced | None, numbers: Any) -> str:
         )
     rows = [
         [
-            day(r["at"]),
+            stamp(r["at"]),
             ident(r["assignment"]),
             r["task_type"],
             r["quantity"],
@@ -211,7 +218,7 @@ def _entries(f: dict[str, Any], chart: Sourced | None, numbers: Any) -> str:
     rows = [
         [
             ident(h["id"]),
-            h["title"],
+            h["task_type"],
             h["entries"],
             h["expected_entries"],
             h["entries_in_period"],
@@ -232,47 +239,6 @@ def _entries(f: dict[str, Any], chart: Sourced | None, numbers: Any) -> str:
     )
 
 
-def _declined(f: dict[str, Any]) -> str:
-    parts = []
-    for key, heading in (("declined", "Declined"), ("cancelled", "Cancelled")):
-        items = f[key]
-        parts.append(f"<h3>{heading}</h3>")
-        if not items:
-            parts.append(para(f"None {key} in this period.", "empty"))
-            continue
-        rows = [
-            [
-                day(i["at"]),
-                ident(i["assignment"]),
-                i["task_type"],
-                i["stage"],
-                i["reason"] if i["reason"] is not None else "(erased)",
-            ]
-            for i in items
-        ]
-        parts.append(table([key, "homework", "task", "stage", "client's reason"], rows))
-    return section("declined", "Declined and cancelled homework", *parts)
-
-
-def _obstacles(f: dict[str, Any]) -> str:
-    items = f["obstacles"]
-    if not items:
-        text = (
-            "Not available: erased." if f["client"]["erased"] else "None recorded in this period."
-        )
-        return section("obstacles", "What got in the way", para(text, "empty"))
-    source = {"agreement": "expected, at agreement", "review": "reported, at review"}
-    rows = [
-        [day(o["at"]), ident(o["assignment"]), o["task_type"], source[o["source"]], o["text"]]
-        for o in items
-    ]
-    return section(
-        "obstacles",
-        "What got in the way",
-        table(["when", "homework", "task", "", "obstacle"], rows),
-    )
-
-
 def _task_types(f: dict[str, Any], charts: list[Sourced], numbers: Any) -> str:
     parts = [para(note, "note") for note in f["notes"]]
     if f["client"]["erased"]:
@@ -280,24 +246,19 @@ def _task_types(f: dict[str, Any], charts: list[Sourced], numbers: Any) -> str:
     elif not charts:
         parts.append(para("No task-type charts for this period.", "empty"))
     titles = {h["task_type"]: h["title"] for h in f["homework"]}
+    kind = None
     for c in charts:
-        heading = f"{titles.get(c.task_type or '', c.task_type)}: {c.chart.title}"
-        parts.append(chart_figure(c.chart, next(numbers), heading))
+        if c.task_type != kind:
+            kind = c.task_type
+            parts.append(f"<h3>{escape(titles.get(kind or '', kind or ''))}</h3>")
+        try:
+            parts.append(chart_figure(c.chart, next(numbers)))
+        except Exception as e:  # the plugin's data broke the drawing: say so, draw the rest
+            parts.append(
+                para(
+                    f"plugin {c.source}: chart {c.chart.title!r} could not be drawn: "
+                    f"{type(e).__name__}: {e}",
+                    "note",
+                )
+            )
     return section("task-types", "Task-type charts", *parts)
-
-
-def _contributors(f: dict[str, Any]) -> str:
-    people = f["contributors"]
-    if not people:
-        total = f["adherence"]["entries_in_period"]
-        return section(
-            "contributors",
-            "Who contributed",
-            para(f"{total} entries; who made them was erased.", "empty"),
-        )
-    rows = [[p["who"], p["role"], p["relationship"] or "–", p["entries"]] for p in people]
-    return section(
-        "contributors",
-        "Who contributed",
-        table(["who", "role", "relationship", "entries"], rows, numeric=(3,)),
-    )

@@ -103,12 +103,9 @@ def _group(rows: list[dict[str, Any]], ident_: str, title: str, what: str, numbe
         [
             r["key"],
             r["homework"],
-            r["agreed"],
-            r["declined"],
-            percent(r["agreement_rate"]),
-            f"{r['entries_done']} / {r['entries_expected']}",
-            percent(r["entry_rate"]),
-            percent(r["completion_rate"]),
+            f"{percent(r['agreement_rate'])} ({r['agreed']} of {r['agreed'] + r['declined']})",
+            f"{percent(r['entry_rate'])} ({r['entries_done']} of {r['entries_expected']})",
+            f"{percent(r['completion_rate'])} ({r['complete']} of {r['agreed']})",
             r["reviews"],
             r["mean_quantity"],
             r["mean_quality"],
@@ -122,9 +119,6 @@ def _group(rows: list[dict[str, Any]], ident_: str, title: str, what: str, numbe
         what,
         "homework",
         "agreed",
-        "declined",
-        "agreement",
-        "entries",
         "entries done",
         "completed",
         "reviews",
@@ -135,7 +129,7 @@ def _group(rows: list[dict[str, Any]], ident_: str, title: str, what: str, numbe
         "median to agree",
     ]
     return section(
-        ident_, title, chart_figure(chart, number), table(headers, rows_, numeric=range(1, 14))
+        ident_, title, chart_figure(chart, number), table(headers, rows_, numeric=range(1, 11))
     )
 
 

@@ -45,7 +45,7 @@ def report(
         )
     if clinic and (since or until):
         raise InvalidInput("--since and --until go with a client's report, not --clinic")
-    start, end = _moment(since), _moment(until)
+    start, end = _moment("--since", since), _moment("--until", until)
     if start and end and start >= end:
         raise InvalidInput(f"--since {since} is not before --until {until}")
     app = session.app(read_only=True)
@@ -68,12 +68,10 @@ def report(
     click.echo(f"wrote {output}")
 
 
-def _moment(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    from between.audit.auditor import moment
+def _moment(name: str, text: str | None) -> datetime | None:
+    from between.engine.validate import instant
 
-    return moment(text)
+    return instant(name, text) if text else None
 
 
 def _json(figures: dict[str, Any]) -> str:

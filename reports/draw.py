@@ -88,7 +88,9 @@ def draw(chart: Chart, salt: str) -> str:
             else:
                 _line(ax, chart, series, n, xs)
         if xs is not None:
-            ax.set_xticks(range(len(xs)), [_short(chart, x) for x in xs])
+            every = math.ceil(len(xs) / 16)  # at most 16 labels; the data table has them all
+            shown = range(0, len(xs), every)
+            ax.set_xticks(list(shown), [_short(chart, xs[i]) for i in shown])
             if len(xs) > 6 or max((len(_short(chart, x)) for x in xs), default=0) > 12:
                 ax.tick_params(axis="x", labelrotation=30)
                 for tick in ax.get_xticklabels():
@@ -200,12 +202,19 @@ _SPACE = re.compile(r"\s+")
 def caption(chart: Chart) -> str:
     """A text alternative: the chart's own description, then each series in brief."""
     parts = [chart.description.strip()] if chart.description.strip() else []
+    unit = f" {chart.y_label}" if chart.y_label else ""
     for s in chart.series:
         ys = [y for _, y in s.points if y is not None]
         if not ys:
             parts.append(f"{s.label}: no values.")
             continue
-        unit = f" {chart.y_label}" if chart.y_label else ""
+        if chart.x == "category":
+            ranked = sorted((p for p in s.points if p[1] is not None), key=lambda p: p[1])
+            parts.append(
+                f"{s.label}: highest {plain_number(ranked[-1][1])}{unit} ({ranked[-1][0]}), "
+                f"lowest {plain_number(ranked[0][1])} ({ranked[0][0]})."
+            )
+            continue
         parts.append(
             f"{s.label}: {len(ys)} value{'s' if len(ys) != 1 else ''}, first "
             f"{plain_number(ys[0])}, last {plain_number(ys[-1])}, lowest "

@@ -28,9 +28,10 @@ th, td { text-align: left; padding: .22rem .5rem; border-bottom: 1px solid #e2e2
   vertical-align: top; }
 th { border-bottom: 1.5px solid #888; font-weight: 600; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+time { white-space: nowrap; }
 .id { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .85em; }
 figure { margin: .8rem 0 1.4rem; }
-figure svg { display: block; width: 100%; max-width: 48rem; height: auto; }
+figure svg { display: block; max-width: 100%; height: auto; }
 figcaption { font-size: .85rem; color: var(--muted); margin-top: .2rem; }
 figcaption strong { color: var(--ink); }
 details > summary { cursor: pointer; color: var(--muted); font-size: .85rem; }
@@ -172,3 +173,11 @@ def when(moment: str | None) -> str:
 
 def day(moment: str | None) -> str:
     return moment[:10] if moment else "–"
+
+
+def stamp(moment: str | None, precise: bool = False) -> Raw | str:
+    """A table cell for a time: its date (and minute if ``precise``), never wrapped."""
+    if not moment:
+        return "–"
+    shown = when(moment) if precise else day(moment)
+    return Raw(f'<time datetime="{escape(moment)}">{escape(shown)}</time>')

@@ -3,9 +3,10 @@ grouped by stage, styled by status, with entries, reviews and step-up links mark
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from between.engine.views import STAGES
+from between.engine.views import OPEN_STATUSES, STAGES
 from between.reports.draw import WIDTH, date_axis, figure, moment, to_svg
 
 #: Status → (fill, hatch, edge line style): distinct in greyscale, not by colour alone.
@@ -30,7 +31,8 @@ def timeline_svg(
     if not homework:
         return None
     start = moment(figures["period"]["from"])
-    end = moment(figures["period"]["to"])
+    end = _right_edge(figures, homework, start)
+    shortest = (end - start) * 0.006  # a homework ended as soon as proposed stays visible
     rows = {h["id"]: n for n, h in enumerate(homework)}
     reviews: dict[str, list[str]] = {}
     for r in figures["reviews"]:
@@ -39,8 +41,8 @@ def timeline_svg(
         for h in homework:
             y = rows[h["id"]]
             left = max(moment(h["proposed_at"]), start)
-            stop = _end(h) or end
-            right = max(min(moment(stop) if isinstance(stop, str) else stop, end), left)
+            ended = _end(h)
+            right = max(min(moment(ended), end) if ended else end, left + shortest)
             fill, hatch, line = STATUS_STYLE.get(h["status"], ("white", "", "-"))
             ax.barh(
                 y,
@@ -57,6 +59,8 @@ def timeline_svg(
             ax.plot(ticks, [y] * len(ticks), "|", color="black", markersize=7)
             marks = [moment(t) for t in reviews.get(h["id"], [])]
             ax.plot(marks, [y - 0.42] * len(marks), "v", color="black", markersize=5)
+            if h["status"] in OPEN_STATUSES:
+                ax.plot([right], [y], ">", color="black", markersize=6, clip_on=False)
         for h in homework:
             before = h["steps_up_from"]
             if before in rows:
@@ -64,7 +68,10 @@ def timeline_svg(
                 ax.annotate(
                     "",
                     xy=(max(moment(h["proposed_at"]), start), rows[h["id"]]),
-                    xytext=(min(moment(_end(parent) or end), end), rows[before]),
+                    xytext=(
+                        min(moment(_end(parent) or figures["period"]["to"]), end),
+                        rows[before],
+                    ),
                     arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 0.9},
                 )
         _stage_bands(ax, homework)
@@ -80,11 +87,29 @@ def timeline_svg(
         handles += [
             Line2D([], [], marker="|", linestyle="", color="black", markersize=7, label="entry"),
             Line2D([], [], marker="v", linestyle="", color="black", markersize=5, label="review"),
+            Line2D([], [], marker=">", linestyle="", color="black", markersize=6, label="open"),
             Line2D([], [], marker=">", linestyle="-", color="black", label="step-up"),
         ]
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4)
+        below = 0.55 / (fig.get_figheight() * ax.get_position().height)  # inches under the axis
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -below), ncol=4)
         fig.set_figwidth(WIDTH)
         return to_svg(fig)
+
+
+def _right_edge(
+    figures: dict[str, Any], homework: list[dict[str, Any]], start: datetime
+) -> datetime:
+    """The period's end if one was asked for (or nothing happened within it); else a little
+    after the last change or open homework's latest due date, so an old record is not
+    squeezed against today."""
+    end = moment(figures["period"]["to"])
+    if figures["period"]["until"] is None:
+        marks = [moment(h["updated_at"]) for h in homework]
+        marks += [moment(h["due"]) + timedelta(days=1) for h in homework if not _end(h)]
+        last = max(marks)
+        if last > start:
+            end = min(end, last + max(last - start, timedelta(days=1)) * 0.04)
+    return max(end, start + timedelta(hours=1))
 
 
 def _end(h: dict[str, Any]) -> str | None:
@@ -101,7 +126,7 @@ def _stage_bands(ax: Any, homework: list[dict[str, Any]]) -> None:
         if n % 2 == 0:
             ax.axhspan(first - 0.5, first + count - 0.5, color="#f2f2f2", zorder=0)
         ax.text(
-            1.01,
+            1.025,
             first + (count - 1) / 2,
             stage,
             transform=ax.get_yaxis_transform(),

@@ -181,9 +181,11 @@ def clinic(store_url: str, clock, tmp_path: Path) -> dict:
     return {"env": env, "ids": ids, "dir": tmp_path}
 
 
-def export(clinic: dict, *args: str, name: str = "bundle.json") -> tuple[dict, bytes]:
+def export(
+    clinic: dict, *args: str, name: str = "bundle.json", env: dict | None = None
+) -> tuple[dict, bytes]:
     path = clinic["dir"] / name
-    run(clinic["env"], "export", "fhir", "-o", str(path), *args)
+    run({**clinic["env"], **(env or {})}, "export", "fhir", "-o", str(path), *args)
     raw = path.read_bytes()
     return json.loads(raw), raw
 
@@ -248,9 +250,7 @@ def test_the_month_exports_as_a_valid_self_contained_bundle(clinic):
     }
 
     # The Provenance of each event names its position and chain link, as `verify` checks them.
-    provenance = {
-        r["extension"][0]["valueInteger"]: r for r in resources(bundle, "Provenance")
-    }
+    provenance = {r["extension"][0]["valueInteger"]: r for r in resources(bundle, "Provenance")}
     assert sorted(provenance) == [e["position"] for e in events if e["kind"] != "operators"]
     head = bundle["identifier"]["value"]
     assert run(clinic["env"], "verify", "--against", head).startswith("intact")
@@ -314,11 +314,17 @@ def test_entries_and_reviews_answer_questionnaires_made_from_the_schemas(clinic)
     }
     bounds = {e["url"].rpartition("/")[2]: e["valueInteger"] for e in items["mastery"]["extension"]}
     assert bounds == {"minValue": 0, "maxValue": 10}
-    assert [o["valueCoding"]["code"] for o in items["mood"]["answerOption"]] == ["low", "ok", "good"]
+    assert [o["valueCoding"]["code"] for o in items["mood"]["answerOption"]] == [
+        "low",
+        "ok",
+        "good",
+    ]
     assert items["with_whom"]["repeats"] is True and items["mood"]["required"] is True
 
     responses = resources(bundle, "QuestionnaireResponse")
-    answers = [r for r in responses if r["questionnaire"] == f"{BASE}/Questionnaire/activity-schedule|2"]
+    answers = [
+        r for r in responses if r["questionnaire"] == f"{BASE}/Questionnaire/activity-schedule|2"
+    ]
     assert len(answers) == 2
     full = next(r for r in answers if len(r["item"]) > 3)
     given = {i["linkId"]: i.get("answer") for i in full["item"]}
@@ -326,7 +332,9 @@ def test_entries_and_reviews_answer_questionnaires_made_from_the_schemas(clinic)
     assert given["mastery"] == [{"valueInteger": 6}]
     assert given["mood"][0]["valueCoding"]["code"] == "good"
     assert given["with_whom"] == [{"valueString": "Noor"}, {"valueString": "Kim"}]
-    assert given["planned"] == [{"valueBoolean": True}] and given["hours"] == [{"valueDecimal": 1.5}]
+    assert given["planned"] == [{"valueBoolean": True}] and given["hours"] == [
+        {"valueDecimal": 1.5}
+    ]
     ratings = [i["item"] for i in full["item"] if i["linkId"] == "feelings"]
     assert [[a["answer"][0] for a in pair] for pair in ratings] == [
         [{"valueString": "calm"}, {"valueDecimal": 80}],
@@ -352,7 +360,8 @@ def test_entries_and_reviews_answer_questionnaires_made_from_the_schemas(clinic)
 def test_the_export_is_byte_identical_and_personal_data_is_opt_in(clinic):
     _, first = export(clinic, name="one.json")
     _, again = export(clinic, name="two.json")
-    assert first == again
+    _, checked_by_workers = export(clinic, name="three.json", env={"BETWEEN_FHIR_WORKERS": "2"})
+    assert first == again == checked_by_workers
     assert b"Alex Rivera" not in first and b"alex@example.org" not in first
     personal, _ = export(clinic, "--include-personal", name="personal.json")
     (alex,) = [p for p in resources(personal, "Patient") if "telecom" in p]
@@ -420,7 +429,9 @@ def test_an_erased_client_is_exported_without_personal_data(clinic):
     (erased,) = [p for p in resources(bundle, "Patient") if p["active"] is False]
     assert [i["system"].rpartition("/")[2] for i in erased["identifier"]] == ["client"]
     assert "name" not in erased
-    sheet = [r for r in resources(bundle, "QuestionnaireResponse") if "activity" in r["questionnaire"]]
+    sheet = [
+        r for r in resources(bundle, "QuestionnaireResponse") if "activity" in r["questionnaire"]
+    ]
     assert len(sheet) == 2 and all("item" not in r and "author" not in r for r in sheet)
     assert b"Alex Rivera" in raw  # the other client's record is whole
 
@@ -459,17 +470,22 @@ def test_an_invalid_resource_names_the_assignment_and_element_and_writes_nothing
     run(env, "agree", assignment)
     run(env, "submit", assignment, "--field", "hours=7")
     (tmp_path / "out").mkdir()
-    result = CliRunner().invoke(
-        build_cli(), ["export", "fhir", "-o", str(tmp_path / "out" / "b.json")], env=env
-    )
-    assert result.exit_code == 1
-    line = result.stderr.strip()
+    lines = set()
+    for workers in ("0", "1"):  # validated here, or by a worker process: the same refusal
+        result = CliRunner().invoke(
+            build_cli(),
+            ["export", "fhir", "-o", str(tmp_path / "out" / "b.json")],
+            env={**env, "BETWEEN_FHIR_WORKERS": workers},
+        )
+        assert result.exit_code == 1
+        lines.add(result.stderr.strip())
+        assert list((tmp_path / "out").iterdir()) == []
+    (line,) = lines
     assert "\n" not in line and "Traceback" not in line
     assert line.startswith("error: the FHIR QuestionnaireResponse of entry ")
     assert f"of assignment {assignment[:8]} is invalid at " in line
     assert "QuestionnaireResponse.item.1.answer.0.valueDateTime" in line
     assert line.endswith("nothing was written")
-    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_standard_output_and_a_lean_start(tmp_path):

@@ -7,6 +7,8 @@ The source is every ``.py`` file under the repository root except ``tests/``, ``
 from __future__ import annotations
 
 import ast
+import base64
+import hashlib
 import importlib.util
 import os
 import shutil
@@ -24,11 +26,11 @@ NOT_SOURCE = {"tests", "bench", "docs", "build", "__pycache__"}
 MAX_LINES = 400
 
 
-def source_files() -> dict[str, Path]:
+def source_files(root: Path = ROOT) -> dict[str, Path]:
     """Each source module's dotted name and file."""
     modules = {}
-    for path in sorted(ROOT.rglob("*.py")):
-        parts = path.relative_to(ROOT).parts
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root).parts
         if parts[0] in NOT_SOURCE or any(
             p.startswith(".") or p.endswith(".egg-info") for p in parts
         ):
@@ -211,8 +213,9 @@ def run(*args: str | Path, cwd: Path | None = None, env: dict | None = None) -> 
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    """Between's wheel, built from a copy of the checkout (its build/ may hold stale files)."""
+def built(tmp_path_factory) -> tuple[Path, Path]:
+    """Between's wheel, built from a copy of the checkout (its build/ may hold stale files),
+    and that copy."""
     work = tmp_path_factory.mktemp("wheel")
     checkout = work / "checkout"
     shutil.copytree(
@@ -221,53 +224,57 @@ def wheel(tmp_path_factory) -> Path:
         ignore=shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__", "*.db*"),
     )
     run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", work / "dist", checkout)
-    (built,) = (work / "dist").glob("between-*.whl")
-    return built
+    (wheel,) = (work / "dist").glob("between-*.whl")
+    return wheel, checkout
 
 
 @pytest.mark.slow
-def test_the_wheel_holds_between_and_every_source_module_only(wheel):
+def test_the_wheel_holds_between_and_every_source_module_only(built):
+    wheel, checkout = built
     names = zipfile.ZipFile(wheel).namelist()
     dist_info = {n.split("/")[0] for n in names} - {"between"}
     assert len(dist_info) == 1 and dist_info.pop().endswith(".dist-info"), names
     modules = {n for n in names if n.endswith(".py")}
-    expected = {f"between/{p.relative_to(ROOT).as_posix()}" for p in SOURCES.values()}
+    expected = {
+        f"between/{p.relative_to(checkout).as_posix()}" for p in source_files(checkout).values()
+    }
     assert sorted(expected - modules) == [], "source modules missing from the wheel"
     assert sorted(modules - expected) == [], "the wheel holds modules the checkout does not"
     assert "between/py.typed" in names
 
 
 def squatter(folder: Path, name: str, packages: tuple[str, ...]) -> Path:
-    """A distribution with top-level packages named like Between's folders."""
-    project = folder / name
-    for package in packages:
-        (project / package).mkdir(parents=True)
-        (project / package / "__init__.py").write_text(
-            f"raise ImportError('this is {name}\\'s top-level {package!r}, not between.{package}')\n"
-        )
-    (project / "pyproject.toml").write_text(
-        textwrap.dedent(f"""
-        [build-system]
-        requires = ["setuptools>=77"]
-        build-backend = "setuptools.build_meta"
-
-        [project]
-        name = "{name}"
-        version = "1.0"
-
-        [tool.setuptools]
-        packages = {list(packages)!r}
-        """)
+    """A wheel of a distribution whose top-level packages are named like Between's folders
+    (written directly: no build back-end, no index)."""
+    dist_info = f"{name.replace('-', '_')}-1.0.dist-info"
+    files = {
+        f"{package}/__init__.py": f"raise ImportError('{name} has a top-level {package}')\n"
+        for package in packages
+    }
+    files[f"{dist_info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"
+    files[f"{dist_info}/WHEEL"] = (
+        "Wheel-Version: 1.0\nGenerator: test_house\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     )
-    return project
+    record = [f"{path},sha256={_digest(text)},{len(text.encode())}" for path, text in files.items()]
+    files[f"{dist_info}/RECORD"] = "\n".join([*record, f"{dist_info}/RECORD,,"]) + "\n"
+    wheel = folder / f"{name.replace('-', '_')}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+    return wheel
+
+
+def _digest(text: str) -> str:
+    raw = hashlib.sha256(text.encode()).digest()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 @pytest.mark.slow
-def test_between_runs_beside_distributions_with_its_folder_names(wheel, tmp_path):
+def test_between_runs_beside_distributions_with_its_folder_names(built, tmp_path):
     """Top-level ``plugins``, ``cli``, ``engine`` and ``events`` of other distributions neither
     shadow Between nor share files with it: removing them leaves Between whole."""
     venv = tmp_path / "venv"
-    run(sys.executable, "-m", "venv", venv)
+    run(sys.executable, "-m", "venv", "--without-pip", venv)  # this pip installs into it
     python, between = venv / "bin" / "python", venv / "bin" / "between"
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("BETWEEN_", "PYTHON", "VIRTUAL"))
@@ -278,19 +285,22 @@ def test_between_runs_beside_distributions_with_its_folder_names(wheel, tmp_path
     def sh(*args: str | Path) -> str:
         return run(*args, cwd=tmp_path, env=env)
 
-    sh(python, "-m", "pip", "install", "--quiet", wheel)
+    def pip(*args: str | Path) -> str:
+        return sh(sys.executable, "-m", "pip", "--python", python, *args)
+
+    pip("install", "--quiet", "--no-compile", built[0])
     others = [
         squatter(tmp_path, "clinic-tools", ("plugins", "cli")),
         squatter(tmp_path, "clinic-core", ("engine", "events")),
     ]
-    sh(python, "-m", "pip", "install", "--quiet", *others)
+    pip("install", "--quiet", "--no-index", *others)
     origin = sh(python, "-c", "import importlib.util as u; print(u.find_spec('engine').origin)")
     assert origin.strip().endswith("site-packages/engine/__init__.py")
 
     assert "C-104" in sh(between, "demo")
-    sh(python, "-m", "pip", "uninstall", "--yes", "--quiet", "clinic-tools", "clinic-core")
+    pip("uninstall", "--yes", "--quiet", "clinic-tools", "clinic-core")
     assert "C-104" in sh(between, "demo")
-    sh(python, "-m", "pip", "check")
+    pip("check")
 
 
 # -- typing ---------------------------------------------------------------------------------

@@ -302,7 +302,7 @@ def test_idempotency_key_repeats_report_the_first_result(app):
     )
     assert second.repeated and second.result == first.result
     assert count_events(app) == before
-    with pytest.raises(InvalidInput, match="already used for AssignmentAgreed"):
+    with pytest.raises(RuleViolation, match="already used for AssignmentAgreed"):
         app.submit(
             proposed.result,
             {"minutes": 5, "tension_before": 6, "tension_after": 3},

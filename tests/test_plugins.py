@@ -309,7 +309,11 @@ def test_an_installed_distribution_is_discovered_through_its_entry_point(env):
         "name": "gratitude",
         "version": "1.2.0",
         "source": "installed",
-        "hooks": ["between_register_commands", "between_register_task_types"],
+        "hooks": [
+            "between_register_commands",
+            "between_register_task_types",
+            "between_report_charts",
+        ],
     }
     assert run(env, "gratitude", "--items", "2").count("went well") == 2
     aid = assign(env, "gratitude-list")

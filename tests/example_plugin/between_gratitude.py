@@ -1,11 +1,22 @@
-"""A clinic's own plugin: a gratitude-list task type and a ``between gratitude`` command."""
+"""A clinic's own plugin: a gratitude-list task type, its report chart and a ``between gratitude``
+command."""
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
 
-from between import Field, Schema, TaskType, TaskTypeRegistry, hookimpl, mean_of
+from between import (
+    Chart,
+    Field,
+    Schema,
+    Series,
+    TaskType,
+    TaskTypeRegistry,
+    hookimpl,
+    mean_of,
+    points_of,
+)
 
 
 class GratitudeList(TaskType):
@@ -50,3 +61,12 @@ def between_register_commands(cli: click.Group) -> None:
         """Print prompts for tonight's gratitude list."""
         for n in range(1, items + 1):
             click.echo(f"{n}. Something that went well today, however small")
+
+
+@hookimpl
+def between_report_charts(task_type: str, assignments: list[dict[str, Any]]) -> list[Chart] | None:
+    if task_type != GRATITUDE.name:
+        return None
+    entries = [e for a in assignments for e in a["entry_list"]]
+    items = Series("things noted", points_of(entries, "count"))
+    return [Chart("Things noted each evening", [items], y_label="items", y_min=0)]

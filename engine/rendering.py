@@ -1,0 +1,106 @@
+"""Wording a notification: the default text, or a plugin's (``between_render_message``).
+
+A plugin may reword a message, never redirect it: only its ``subject``, ``text`` and ``data``
+are taken; the key, recipient, channel and address stay the dispatcher's. An implementation
+that raises or returns something other than a ``Message`` is skipped as if it had returned
+None, and the fault is reported (it is recorded with the delivery attempt, naming the plugin;
+it is not blamed on the channel and causes no retry).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from between.engine.channels import Message
+from between.engine.messages import default_text
+
+if TYPE_CHECKING:
+    from between.engine.app import Homework
+    from between.engine.assignments import Assignment
+
+HOOK = "between_render_message"
+KEPT = ("key", "kind", "role", "recipient", "channel", "address")
+
+
+class Renderer:
+    """Builds each message, asking the plugins that implement ``between_render_message``."""
+
+    def __init__(self, app: Homework) -> None:
+        self.app = app
+
+    def message(self, n: Any, assignment: Assignment, address: str) -> tuple[Message, list[str]]:
+        """The message for notification ``n`` to ``address``, and any plugin faults."""
+        kind = self.app.plugins.task_types.get(assignment.task_type)
+        row = assignment.row
+        info = {
+            "kind": n.row["kind"],
+            "role": n.row["role"],
+            "channel": n.row["channel"],
+            "assignment": str(assignment.id),
+            "task_type": assignment.task_type,
+            "title": kind.title if kind else assignment.task_type,
+            "due": row["due"],
+            "client": row["client"],
+            "entries": row["entries"],
+            "expected_entries": row["expected_entries"],
+            "status": row["status"],
+        }
+        subject, text = default_text(info)
+        default = Message(
+            key=str(n.id),
+            kind=info["kind"],
+            role=info["role"],
+            recipient=n.person,
+            channel=info["channel"],
+            address=address,
+            subject=subject,
+            text=text,
+            data=info,
+        )
+        return self._reworded(info, default)
+
+    def _reworded(self, info: dict, default: Message) -> tuple[Message, list[str]]:
+        faults: list[str] = []
+        hook = getattr(self.app.plugins.manager.hook, HOOK)
+        for impl in reversed(hook.get_hookimpls()):  # the order pluggy calls them in
+            if impl.hookwrapper or impl.wrapper:
+                continue
+            given = {"notification": dict(info), "default": default}
+            try:
+                custom = impl.function(*[given[name] for name in impl.argnames])
+            except Exception as e:
+                faults.append(f"plugin {impl.plugin_name}: {HOOK} raised {_described(e)}")
+                continue
+            if custom is None:
+                continue
+            if not _is_message(custom):
+                faults.append(
+                    f"plugin {impl.plugin_name}: {HOOK} returned "
+                    f"{type(custom).__name__}, not a Message"
+                )
+                continue
+            changed = [f for f in KEPT if getattr(custom, f) != getattr(default, f)]
+            if changed:
+                faults.append(
+                    f"plugin {impl.plugin_name}: {HOOK} may reword, not redirect; "
+                    f"kept the message's {', '.join(changed)}"
+                )
+            data = custom.data if isinstance(custom.data, dict) else default.data
+            return replace(default, subject=custom.subject, text=custom.text, data=data), faults
+        if faults:
+            faults.append("the default wording was used")
+        return default, faults
+
+
+def _is_message(value: Any) -> bool:
+    return (
+        isinstance(value, Message)
+        and isinstance(value.subject, str)
+        and isinstance(value.text, str)
+    )
+
+
+def _described(error: BaseException) -> str:
+    text = " ".join(str(error).split())[:200]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

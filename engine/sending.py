@@ -1,0 +1,142 @@
+"""Sending queued notifications through the channel plugins, and recording every outcome.
+
+Just before each attempt the message is checked again (``Recipients.check``): it is
+cancelled if it may no longer be sent, held while its channel is not loaded, and otherwise
+sent to the address on record now. A channel plugin that raises, or returns anything but a
+``Delivery``, costs that one message a failed attempt naming the plugin (retried with
+back-off like any other failure) and nothing else: the other messages are sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from between.engine.assignments import Assignment
+from between.engine.channels import DELIVERED, RETRYABLE, Delivery, Message
+from between.engine.clients import Client
+from between.engine.notifications import Notification
+from between.engine.recipients import Recipients
+from between.engine.rendering import Renderer
+
+if TYPE_CHECKING:
+    from between.engine.app import Homework
+    from between.engine.settings import Settings
+
+
+@dataclass
+class Pass:
+    """What one run of the dispatcher did."""
+
+    queued: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    held: int = 0
+    cancelled: int = 0
+
+
+class Sender:
+    """Attempts the notifications that are due, and those held for a channel now loaded."""
+
+    def __init__(
+        self,
+        app: Homework,
+        settings: Settings,
+        recipients: Recipients,
+        actor: str,
+        max_attempts: int,
+        backoff: float,
+    ) -> None:
+        self.app = app
+        self.work = app.work
+        self.settings = settings
+        self.recipients = recipients
+        self.renderer = Renderer(app)
+        self.actor = actor
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.channels: dict[str, Any] = app.plugins.channels
+        self.owners: dict[str, str] = getattr(app.plugins, "channel_owners", None) or {}
+
+    def deliver(self, done: Pass, batch: int = 500) -> None:
+        now = self.app.now()
+        with self.app.reading() as c:
+            held = [
+                UUID(r["id"])
+                for r in self.app.readmodel.notifications(c, "held")
+                if r["channel"] in self.channels
+            ]
+            due = self.app.readmodel.due_notifications(c, now.isoformat(), batch)
+        for notification_id in [*held, *due]:
+            n = self.work.load(Notification, notification_id)
+            if n is not None and n.status in ("pending", "held"):
+                self._handle(n, now, done)
+
+    def _handle(self, n: Notification, now: datetime, done: Pass) -> None:
+        client = self.work.load(Client, n.client_id)
+        assignment = self.work.load(Assignment, n.assignment_id) if n.assignment_id else None
+        verdict = self.recipients.check(n, client, assignment)
+        if verdict.cancel:
+            n.cancel(verdict.cancel, **self._meta())
+            if self._saved(n):
+                done.cancelled += 1
+            return
+        if verdict.hold:
+            if n.status != "held":
+                n.hold(verdict.hold, **self._meta())
+                if self._saved(n):
+                    done.held += 1
+            return
+        assert assignment is not None  # check() cancels one without its homework
+        message, notes = self.renderer.message(n, assignment, verdict.address)
+        delivery = self._send(n.row["channel"], message)
+        if n.address and verdict.address != n.address:
+            notes.insert(0, "sent to the address on record now (changed since it was queued)")
+        attempt = n.row["attempts"] + 1
+        retry_at = None
+        if delivery.outcome == RETRYABLE and attempt < self.max_attempts:
+            retry_at = now + timedelta(seconds=self.backoff * 2 ** (attempt - 1))
+        detail = "; ".join(d for d in (str(delivery.detail), *notes) if d)
+        n.attempted(delivery.outcome, detail, retry_at, **self._meta())
+        if not self._saved(n):
+            return
+        if delivery.outcome == DELIVERED:
+            done.sent += 1
+        elif retry_at is not None:
+            done.retrying += 1
+        else:
+            done.failed += 1
+
+    def _send(self, name: str, message: Message) -> Delivery:
+        """The channel's answer; a fault of its plugin becomes a retryable failure naming it."""
+        channel = self.channels[name]
+        blame = f"channel {name!r} (plugin {self.owners.get(name) or _module(channel)})"
+        try:
+            delivery = channel.send(message, self.settings)
+        except (Exception, SystemExit) as e:
+            text = " ".join(str(e).split())[:300]
+            return Delivery(RETRYABLE, f"{blame} raised {type(e).__name__}: {text}")
+        if not isinstance(delivery, Delivery):
+            return Delivery(
+                RETRYABLE, f"{blame} returned {type(delivery).__name__}, not a Delivery"
+            )
+        return delivery
+
+    def _saved(self, n: Notification) -> bool:
+        try:
+            self.work.save(n)
+        except IntegrityError:
+            return False  # recorded meanwhile by someone else (e.g. a retry requested)
+        return True
+
+    def _meta(self) -> dict[str, Any]:
+        return {"actor": self.actor, "request_key": None, "timestamp": self.app.now()}
+
+
+def _module(channel: Any) -> str:
+    return type(channel).__module__
