@@ -122,9 +122,21 @@ def _client_or_none(app: Any, record: str) -> UUID | None:
     return candidate if first and isinstance(first[0], ClientRegistered) else None
 
 
-def rows_at(app: Any, at: datetime, client: str | None) -> Iterator[dict]:
-    """Assignments as they stood at ``at``; ``client`` as ``log --client`` takes it."""
-    return replay.rows_at(app, at, _client(app, client) if client else None)
+def rows_at(
+    app: Any, at: datetime, client: str | None, progress: Progress = _NO_PROGRESS
+) -> Iterator[dict]:
+    """Assignments as they stood at ``at``; ``client`` as ``log --client`` takes it. The whole
+    log is read either way, so ``progress`` follows it by position."""
+    owner = _client(app, client) if client else None  # refused now, before any output
+
+    def rows() -> Iterator[dict]:
+        head = app.recorder.max_notification_id() or 0
+        with progress(head, "replaying") as bar:
+            yield from replay.rows_at(app, at, owner, bar and bar.update)
+            if bar is not None:
+                bar.update(head - bar.pos)  # the log after the last proposal: read too
+
+    return rows()
 
 
 def assignment_at(app: Any, ref: str, at: datetime) -> dict:
@@ -134,8 +146,10 @@ def assignment_at(app: Any, ref: str, at: datetime) -> dict:
     return detail
 
 
-def check(app: Any) -> list[str]:
-    return replay.check_read_model(app)
+def check(app: Any, progress: Progress = _NO_PROGRESS) -> list[str]:
+    """The read models against the log (see ``replay.check_read_model``)."""
+    with progress(app.recorder.max_notification_id() or 0, "checking") as bar:
+        return replay.check_read_model(app, bar and bar.update)
 
 
 def verify_log(app: Any, against: str | None, progress: Progress = _NO_PROGRESS) -> Verification:

@@ -8,7 +8,7 @@ stays flat however long the log is.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -24,10 +24,13 @@ from between.events.assignments import AssignmentProposed
 
 PROPOSED = AssignmentProposed.TOPIC
 BATCH = 1000
+#: Told how far the work has come, in events of the log (for a progress bar).
+Advance = Callable[[int], object]
 
 
-def proposals(app: Any) -> Iterator[AssignmentProposed]:
-    """Every assignment's first event, in log order (streamed in batches)."""
+def proposals(app: Any, advance: Advance | None = None) -> Iterator[AssignmentProposed]:
+    """Every assignment's first event, in log order (streamed in batches); ``advance`` is
+    told how many positions of the log each batch covered."""
     d = app.dialect
     sql = d.sql(
         f"SELECT {d.position} AS position, originator_id, originator_version, state "
@@ -47,6 +50,8 @@ def proposals(app: Any) -> Iterator[AssignmentProposed]:
                 bytes(r["state"]),
             )
             yield app.mapper.to_domain_event(stored, only=ROW_PERSONAL)
+        if advance is not None and rows:
+            advance(rows[-1]["position"] - position)
         if len(rows) < BATCH:
             return
         position = rows[-1]["position"]
@@ -74,10 +79,12 @@ def fold(events: list[Any]) -> dict | None:
     return row
 
 
-def rows_at(app: Any, moment: datetime, client_id: UUID | None = None) -> Iterator[dict]:
+def rows_at(
+    app: Any, moment: datetime, client_id: UUID | None = None, advance: Advance | None = None
+) -> Iterator[dict]:
     """Every assignment (or one client's) as it stood at ``moment``, in list-row shape."""
     today = moment.astimezone().date()
-    for proposed in proposals(app):
+    for proposed in proposals(app, advance):
         if proposed.timestamp > moment or (client_id and proposed.client_id != client_id):
             continue
         row = fold(history_until(app, proposed.originator_id, moment, ROW_PERSONAL))
@@ -121,9 +128,10 @@ def aggregate_ids(app: Any) -> Iterator[UUID]:
         last = rows[-1]["originator_id"]
 
 
-def check_read_model(app: Any) -> list[str]:
+def check_read_model(app: Any, advance: Advance | None = None) -> list[str]:
     """Fold every aggregate afresh and compare with the stored rows — every stored column,
-    the ones queries filter and sort on as well as the row itself; list the differences."""
+    the ones queries filter and sort on as well as the row itself; list the differences.
+    ``advance`` is told how many events each aggregate had."""
     differences: list[str] = []
     head = app.recorder.max_notification_id() or 0
     with app.reading() as cur:
@@ -144,6 +152,8 @@ def check_read_model(app: Any) -> list[str]:
 
     for aggregate_id in aggregate_ids(app):
         events = history_until(app, aggregate_id, None, ROW_PERSONAL)
+        if advance is not None:
+            advance(len(events))
         row = fold(events)
         if row is None:
             continue

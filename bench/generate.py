@@ -149,9 +149,10 @@ class Clock:
 
 
 def generate(
-    store: Store, clients: int, seed: int, until: date, encrypt: bool = False, out: Any = sys.stdout
+    store: Store, clients: int, seed: int, until: date, encrypt: bool = False, out: Any = sys.stderr
 ) -> tuple[int, float]:
-    """Build the clinic; return (events written, seconds taken)."""
+    """Build the clinic; return (events written, seconds taken). A progress bar goes to
+    ``out`` when it is a terminal; nothing otherwise."""
     rng = random.Random(seed)
     Homework.initialise(store, encrypt=encrypt)
     config = Path(tempfile.mkdtemp()) / "clinic.toml"  # one therapist hears of every entry
@@ -164,18 +165,27 @@ def generate(
     before = app.recorder.max_notification_id() or 0
     started = time.perf_counter()
     end = datetime.combine(until, datetime.min.time(), UTC)
-    with app.bulk(events_per_transaction=1000):
+    with app.bulk(events_per_transaction=1000), _progress(clients, out) as bar:
         for n in range(clients):
             start = end - timedelta(days=730) + timedelta(days=rng.uniform(0, 700))
             clock.moment = max(clock.moment, start) if n == 0 else start
             one_client(app, dispatcher, rng, kinds, f"{seed}-{n}", end)
-            if n and n % 500 == 0:
-                print(f"  {n} clients", file=out, flush=True)
+            if bar is not None:
+                bar.update(1)
     written = (app.recorder.max_notification_id() or 0) - before
     app.recorder.insert_tracking(_tracking(app))  # the dispatcher need not re-read the past
     seconds = time.perf_counter() - started
     app.close()
     return written, seconds
+
+
+def _progress(clients: int, out: Any) -> Any:
+    """A bar of clients generated, on ``out`` when it is a terminal."""
+    if not getattr(out, "isatty", lambda: False)():
+        return contextlib.nullcontext(None)
+    import click
+
+    return click.progressbar(length=clients, label="generating clients", file=out)
 
 
 def _tracking(app: Homework) -> Any:

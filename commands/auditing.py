@@ -14,6 +14,7 @@ from between.commands.output import (
     print_json,
     progress,
     stream_json_array,
+    warn_unavailable,
 )
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def replay(
 
     app = session.app(read_only=True)
     if check:
-        differences = audit.check(app)
+        differences = audit.check(app, progress)
         if as_json:
             print_json({"differences": differences})
         else:
@@ -97,12 +98,13 @@ def replay(
     moment = audit.moment(at)
     if assignment:
         detail = audit.assignment_at(app, assignment, moment)
+        warn_unavailable(detail)
         if as_json:
             print_json(detail)
         else:
             print_assignment(detail)
         return
-    rows = audit.rows_at(app, moment, client)
+    rows = audit.rows_at(app, moment, client, progress)
     if as_json:
         stream_json_array(rows)
     else:
@@ -141,17 +143,29 @@ def verify(session: Session, against: str | None, as_json: bool) -> None:
 
 
 @click.command("checkpoint")
+@json_option
 @click.pass_obj
-def checkpoint(session: Session) -> None:
+def checkpoint(session: Session, as_json: bool) -> None:
     """Verify the log, then print a digest of its head to keep somewhere else."""
     from between.audit.auditor import verify_log
 
     result = verify_log(session.app(read_only=True, key_optional=True), None, progress=progress)
     broken = result.first_break
-    if broken:
+    if as_json:
+        print_json(
+            {
+                "checkpoint": None if broken else str(result.checkpoint()),
+                "events": result.events,
+                "head_position": result.head_position,
+                "break": broken and vars(broken),
+            }
+        )
+    elif broken:
         click.echo(f"BROKEN at position {broken.position}: {broken.detail}", err=True)
+    else:
+        click.echo(str(result.checkpoint()))
+    if broken:
         raise SystemExit(1)
-    click.echo(str(result.checkpoint()))
 
 
 def register(cli: click.Group) -> None:

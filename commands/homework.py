@@ -23,6 +23,13 @@ if TYPE_CHECKING:
     from between.cli import Session
 
 
+ALLOW_PAST_DUE = click.option(
+    "--allow-past-due",
+    is_flag=True,
+    help="Accept a due date before today (back-filling records of earlier homework).",
+)
+
+
 def homework_options(proposing: bool) -> Callable[[F], F]:
     """What describes homework: all required when proposing, any subset when adjusting."""
     options = [
@@ -55,6 +62,7 @@ def homework_options(proposing: bool) -> Callable[[F], F]:
             help="A collaborator asked to observe; repeatable.",
         )
     )
+    options.append(ALLOW_PAST_DUE)
 
     def decorate(func: F) -> F:
         for option in reversed(options):
@@ -116,6 +124,7 @@ def adjust(
     **options: Any,
 ) -> None:
     """Change a proposal together with the client, before they agree."""
+    allow_past_due = options.pop("allow_past_due")
     changes = {k: v for k, v in options.items() if v not in (None, ())}
     if "observers" in changes:
         changes["observers"] = list(changes["observers"])
@@ -123,7 +132,11 @@ def adjust(
     if parameters:
         changes["parameters"] = parameters
     outcome = session.app().adjust(
-        assignment, changes, actor=session.actor, request_key=request_key
+        assignment,
+        changes,
+        actor=session.actor,
+        request_key=request_key,
+        allow_past_due=allow_past_due,
     )
     changed = ", ".join(sorted(changes))
     report(outcome, as_json, f"adjusted {short(outcome.record['id'])}: {changed}")
@@ -208,7 +221,8 @@ def submit(
 )
 @click.option("--obstacles", default="", help="What got in the way.")
 @click.option("--notes", default="")
-@click.option("--due", "next_due", help="With 'continue': the new due date.")
+@click.option("--due", "--next-due", "next_due", help="With 'continue': the new due date.")
+@ALLOW_PAST_DUE
 @write_command
 @click.pass_obj
 def review(

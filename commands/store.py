@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from between.commands.inputs import json_option
-from between.commands.output import print_json
+from between.commands.output import print_json, progress
 
 if TYPE_CHECKING:
     from between.cli import Session
@@ -76,7 +76,9 @@ def rekey(session: Session, target: str, new_key_file: str | None, as_json: bool
 @click.pass_obj
 def rebuild(session: Session, as_json: bool) -> None:
     """Delete the read model and rebuild it from the log."""
-    count = session.app().rebuild(actor=session.actor)
+    app = session.app()
+    with progress(app.recorder.max_notification_id() or 0, "rebuilding") as bar:
+        count = app.rebuild(actor=session.actor, progress=bar and bar.update)
     if as_json:
         print_json({"events": count})
     else:

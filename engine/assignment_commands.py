@@ -43,9 +43,26 @@ ENDINGS: dict[str, tuple[Callable[..., None], str]] = {
 }
 
 
-def check_fields(values: dict[str, Any], today: date) -> dict[str, Any]:
-    """Each field checked (see ``FIELD_CHECKS``), in the order given."""
-    return {name: FIELD_CHECKS[name](value, today) for name, value in values.items()}
+def check_fields(
+    values: dict[str, Any], today: date, allow_past_due: bool = False
+) -> dict[str, Any]:
+    """Each field checked (see ``FIELD_CHECKS``), in the order given; a due date must not be
+    before ``today`` unless ``allow_past_due`` (see ``not_past``)."""
+    checked = {name: FIELD_CHECKS[name](value, today) for name, value in values.items()}
+    if "due" in checked:
+        not_past(checked["due"], today, allow_past_due)
+    return checked
+
+
+def not_past(due: str, today: date, allow_past_due: bool) -> str:
+    """Refuse a due date (ISO text) before ``today``: homework agreed now cannot already be
+    late. ``allow_past_due`` is for back-filling records of homework set earlier."""
+    if not allow_past_due and due < today.isoformat():
+        raise InvalidInput(
+            f"due date {due} is before today ({today.isoformat()}): give today or a later date, "
+            "or +N days; to back-fill an earlier record, add --allow-past-due"
+        )
+    return due
 
 
 def require_collaborators(client: Client | None, observers: list[str]) -> None:
@@ -84,8 +101,11 @@ class AssignmentCommands(Reading):
         observers: list[str] | None = None,
         actor: str,
         request_key: str | None = None,
+        allow_past_due: bool = False,
     ) -> Outcome:
-        meta = self.work.authorise(actor, "propose", request_key, **_arguments(locals()))
+        meta = self.work.authorise(
+            actor, "propose", request_key, **_arguments(locals(), "allow_past_due")
+        )
         kind = self.plugins.task_type(task_type)
         fields = check_fields(
             {
@@ -99,6 +119,7 @@ class AssignmentCommands(Reading):
                 "observers": observers or [],
             },
             self.today(),
+            allow_past_due,
         )
         fields["parameters"] = validated(
             self.plugins, kind, "validate_parameters", fields["parameters"]
@@ -129,7 +150,13 @@ class AssignmentCommands(Reading):
         return self.work.create(assignment, request_key, "AssignmentProposed")
 
     def adjust(
-        self, ref: str, changes: dict[str, Any], *, actor: str, request_key: str | None = None
+        self,
+        ref: str,
+        changes: dict[str, Any],
+        *,
+        actor: str,
+        request_key: str | None = None,
+        allow_past_due: bool = False,
     ) -> Outcome:
         meta = self.work.authorise(actor, "adjust", request_key, changes=changes)
         unknown = set(changes) - set(ADJUSTABLE)
@@ -138,7 +165,7 @@ class AssignmentCommands(Reading):
                 f"nothing to adjust{': unknown ' + ', '.join(sorted(unknown)) if unknown else ''}"
                 f"; adjustable: {', '.join(ADJUSTABLE)}"
             )
-        clean = check_fields(changes, self.today())
+        clean = check_fields(changes, self.today(), allow_past_due)
 
         def command(a: Assignment) -> None:
             final = dict(clean)
@@ -218,8 +245,11 @@ class AssignmentCommands(Reading):
         next_due: str | None = None,
         actor: str,
         request_key: str | None = None,
+        allow_past_due: bool = False,
     ) -> Outcome:
-        meta = self.work.authorise(actor, "review", request_key, **_arguments(locals(), "ref"))
+        meta = self.work.authorise(
+            actor, "review", request_key, **_arguments(locals(), "ref", "allow_past_due")
+        )
         ratings = {
             "quantity": validate.integer("quantity", quantity, 0, 4),
             "quality": validate.integer("quality", quality, 0, 4),
@@ -231,7 +261,8 @@ class AssignmentCommands(Reading):
         if next_due is not None:
             if next_step != "continue":
                 raise InvalidInput("a new due date goes with next step 'continue' only")
-            next_due = validate.due_date(next_due, self.today())
+            today = self.today()
+            next_due = not_past(validate.due_date(next_due, today), today, allow_past_due)
         return self._change_assignment(
             ref,
             lambda a: a.review(next_step, next_due, **ratings, **meta),

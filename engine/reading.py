@@ -117,18 +117,28 @@ class Reading:
             with self.writing() as c:
                 self.readmodel.catch_up(c)
 
-    def rebuild(self, *, actor: str | None = None) -> int:
+    def rebuild(
+        self, *, actor: str | None = None, progress: Callable[[int], Any] | None = None
+    ) -> int:
         """Drop the read model and fold the whole log again; return the events applied.
-        When the store requires operators, ``actor`` must be one allowed to rebuild."""
+        When the store requires operators, ``actor`` must be one allowed to rebuild.
+        ``progress`` is told how many more events were applied, every 5,000."""
         self.work.permit(actor, "rebuild")
         with self.writing() as c:
             self.readmodel.reset(c)
-        total, chunk = 0, 50_000  # events a transaction: writers wait at most one chunk
+        total, chunk, batch = 0, 50_000, 5_000  # a transaction: writers wait at most a chunk
         while True:
+            in_chunk = 0
             with self.writing() as c:
-                done = self.readmodel.catch_up(c, batch=5_000, limit=chunk)
-            total += done
-            if done < chunk:
+                while in_chunk < chunk:
+                    done = self.readmodel.catch_up(c, batch=batch, limit=batch)
+                    in_chunk += done
+                    if progress and done:
+                        progress(done)
+                    if done < batch:
+                        break
+            total += in_chunk
+            if in_chunk < chunk:
                 return total
 
     # -- queries -------------------------------------------------------------------------

@@ -129,8 +129,8 @@ class Store:
     def write_problem(self) -> str | None:
         """Why this process cannot write the SQLite store where it is (None if it can).
 
-        A writer needs the file and its key store writable, and — unless a ``-wal`` file is
-        already there — to create ``-wal`` and ``-shm`` files beside it.
+        A writer needs the file and its key store writable, and their folder too: SQLite
+        makes ``-wal``, ``-shm`` and ``-journal`` files beside them while it writes.
         """
         assert self.path is not None
         keys = self.path.with_suffix(".keys")
@@ -138,7 +138,7 @@ class Store:
             return f"no permission to write {self.path.name}"
         if keys.exists() and not os.access(keys, os.W_OK):
             return f"no permission to write its key store {keys.name}"
-        if not Path(f"{self.path}-wal").exists() and not os.access(self.path.parent, os.W_OK):
+        if not os.access(self.path.parent, os.W_OK):
             return f"its folder {self.path.parent} cannot be written"
         return None
 

@@ -179,7 +179,7 @@ def cli_env(store_url: str, tmp_path: Path) -> dict[str, str]:
     }
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 30, what: str = "") -> None:
+def wait_for(condition: Callable[[], bool], timeout: float = 240, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"

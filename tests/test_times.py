@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from datetime import UTC, datetime
@@ -21,12 +22,16 @@ YEARS = "must be in the years 1900–9999 (e.g. 2026-11-25T18:30)"
 
 
 @pytest.fixture
-def kolkata(monkeypatch):
+def kolkata():
     """Local time is UTC+05:30 for the test."""
-    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Kolkata"
     time.tzset()
     yield
-    monkeypatch.undo()
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
     time.tzset()
 
 
