@@ -23,6 +23,7 @@ from between.commands import (
     store,
 )
 from between.commands.errors import one_line_errors
+from between.commands.inputs import PathText
 
 WRITE_HELP = "Who is acting (or BETWEEN_ACTOR); required for anything that writes."
 
@@ -179,11 +180,11 @@ def build_cli() -> click.Group:
     )
     @click.option("--store", help="SQLite file or postgresql://… URL (or BETWEEN_STORE).")
     @click.option("--actor", help=WRITE_HELP)
-    @click.option("--plugins-dir", type=click.Path(), help="Folder of *.py plugins.")
-    @click.option("--worksheets-dir", type=click.Path(), help="Folder of worksheet files.")
-    @click.option("--config", "config_file", type=click.Path(), help="Clinic configuration file.")
+    @click.option("--plugins-dir", type=PathText(), help="Folder of *.py plugins.")
+    @click.option("--worksheets-dir", type=PathText(), help="Folder of worksheet files.")
+    @click.option("--config", "config_file", type=PathText(), help="Clinic configuration file.")
     @click.option(
-        "--key-file", type=click.Path(), help="The encrypted store's key (or BETWEEN_KEY_FILE)."
+        "--key-file", type=PathText(), help="The encrypted store's key (or BETWEEN_KEY_FILE)."
     )
     @click.option(
         "--debug",

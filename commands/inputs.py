@@ -38,6 +38,17 @@ class ChoiceOf(click.Choice):
         return tuple(getattr(importlib.import_module(module), name))
 
 
+class PathText(click.Path):
+    """A path option: click's, but a value no file system can hold is a usage error, not a crash
+    (``os.stat`` raises ``ValueError`` for a NUL character)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except ValueError as e:
+            self.fail(f"{value!r} is not a usable path ({e})", param, ctx)
+
+
 def write_command(func: F) -> F:
     """Options every write command shares: --idempotency-key and --json."""
     func = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(func)

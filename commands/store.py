@@ -87,12 +87,14 @@ def rebuild(session: Session, as_json: bool) -> None:
 
 @click.command("demo")
 @click.option("--keep", is_flag=True, help="Keep the demo store and print where it is.")
-def demo(keep: bool) -> None:
+@click.pass_context
+def demo(ctx: click.Context, keep: bool) -> None:
     """Walk one client through a week of homework on a fresh SQLite store."""
-    from between.cli import build_cli
     from between.commands.demo import run_demo
 
-    run_demo(build_cli, keep=keep)
+    root = ctx.find_root().command
+    assert isinstance(root, click.Group)
+    run_demo(lambda: root, keep=keep)
 
 
 def register(cli: click.Group) -> None:
