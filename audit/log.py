@@ -230,6 +230,16 @@ def narrate(e: Any) -> str:
             return f"{who} cancelled {str(e.originator_id)[:8]}: {e.reason}"
         case a.AssignmentClosed():
             return f"{who} closed {str(e.originator_id)[:8]}: {e.reason}"
+        case n.NotificationQueued():
+            return f"{who} queued a {e.kind} message for {e.person} ({e.role}) on {e.channel}"
+        case n.DeliveryAttempted():
+            return f"{who} tried to deliver message {str(e.originator_id)[:8]}: {e.outcome}"
+        case n.DeliveryRetryRequested():
+            return f"{who} asked for message {str(e.originator_id)[:8]} to be sent again"
+        case n.DeliveryHeld():
+            return f"{who} held message {str(e.originator_id)[:8]}: {e.reason}"
+        case n.NotificationCancelled():
+            return f"{who} cancelled message {str(e.originator_id)[:8]}: {e.reason}"
         case o.OperatorAdded():
             return f"{who} made {e.name} a {e.role}"
         case o.OperatorRemoved():

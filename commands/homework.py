@@ -193,6 +193,10 @@ def submit(
     app = session.app()
     fields = parse_fields(pairs, fields_file)
     if prompt or (not fields and sys.stdin.isatty()):
+        if app.read_only:  # say so before asking for fields that cannot be recorded
+            from between.engine.errors import StoreError
+
+            raise StoreError(app.read_only_reason)
         fields = {**fields, **prompt_fields(app, assignment)}
     outcome = app.submit(
         assignment,

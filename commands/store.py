@@ -15,14 +15,25 @@ if TYPE_CHECKING:
 
 @click.command("init")
 @click.option("--encrypt", is_flag=True, help="Encrypt event contents with a new key.")
+@json_option
 @click.pass_obj
-def init(session: Session, encrypt: bool) -> None:
+def init(session: Session, encrypt: bool, as_json: bool) -> None:
     """Create the store (a SQLite file by default) and its tables."""
     from between.engine.app import Homework
     from between.engine.store import Store
 
     store = Store.parse(session.settings.store)
     meta, key_path = Homework.initialise(store, encrypt=encrypt, key_file=session.settings.key_file)
+    if as_json:
+        print_json(
+            {
+                "store": store.describe(),
+                "created": meta["created"] == "yes",
+                "encrypted": meta["encrypted"] == "yes",
+                "key_file": str(key_path) if key_path else None,
+            }
+        )
+        return
     state = "created" if meta["created"] == "yes" else "already initialised"
     lock = ", encrypted" if meta["encrypted"] == "yes" else ""
     click.echo(f"{state}: {store.describe()}{lock}")

@@ -28,6 +28,7 @@ from eventsourcing.utils import Environment
 from between.engine.assignment_commands import AssignmentCommands
 from between.engine.client_commands import ClientCommands
 from between.engine.connection import check_sqlite_path, probe_postgres, sqlite_problem
+from between.engine.creation import STORE_FORMAT, create_store
 from between.engine.errors import StoreError
 from between.engine.keys import (
     KeyStore,
@@ -49,7 +50,6 @@ from between.engine.unit_of_work import ATTEMPTS, Outcome, UnitOfWork, first_lin
 
 __all__ = ["ATTEMPTS", "Homework", "Outcome"]
 
-STORE_FORMAT = "1"
 OPENED_READ_ONLY = "this store was opened read-only; nothing was written"
 #: Whether this PostgreSQL role may write the tables every write touches, on a primary.
 CAN_WRITE = (
@@ -284,8 +284,6 @@ class Homework(
         """Create the store once. Returns its settings and where a new key file was written
         (None if none was). Running it again — even at the same moment, from several
         processes — changes nothing (see ``engine.creation``)."""
-        from between.engine.creation import create_store
-
         return create_store(cls, store, encrypt=encrypt, key_file=key_file, environ=environ)
 
     # -- writing -------------------------------------------------------------------------

@@ -35,6 +35,8 @@ from between.engine.keys import (
 )
 from between.engine.store import Store
 
+#: The store format this version of Between creates and opens.
+STORE_FORMAT = "1"
 META_TABLE = "CREATE TABLE IF NOT EXISTS between_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 #: How long one creator waits for another to finish.
 LOCK_WAIT = 60
@@ -51,8 +53,6 @@ def create_store(
     environ: dict[str, str] | None = None,
 ) -> tuple[dict[str, str], Path | None]:
     """Create the store unless it exists; its settings, and the key file written (if any)."""
-    from between.engine.app import STORE_FORMAT
-
     environ = dict(os.environ if environ is None else environ)
     with _lock(store) as existing_meta:
         existing = existing_meta()
@@ -79,10 +79,18 @@ def create_store(
         try:
             _create(cls, store, meta, environ)
         except BaseException:
-            if written is not None:
+            if written is not None and not _made(existing_meta):
                 written.unlink(missing_ok=True)  # no key for a store that was not made
             raise
     return {**meta, "created": "yes"}, written
+
+
+def _made(existing_meta: Any) -> bool:
+    """Whether the store exists after all (when unsure, yes: its key must then be kept)."""
+    try:
+        return existing_meta() is not None
+    except Exception:
+        return True
 
 
 def _create(cls: Any, store: Store, meta: dict[str, str], environ: dict[str, str]) -> None:

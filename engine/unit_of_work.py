@@ -97,7 +97,7 @@ class UnitOfWork:
         self._require_writable()
         actor = validate.actor(actor)
         operators = self._operators(command)
-        if operators:
+        if isinstance(operators, Operators):
             operators.check(actor, command)
         request_key = validate.request_key(request_key)
         return {
@@ -112,7 +112,7 @@ class UnitOfWork:
         operator list: when the store requires operators, ``actor`` must be one whose role
         may run it. Works on a read-only store; returns the actor."""
         operators = self._operators(command)
-        if operators and operators.required:
+        if isinstance(operators, Operators) and operators.required:
             actor = validate.actor(actor)
             operators.check(actor, command)
         return actor

@@ -83,7 +83,11 @@ def test_a_store_under_a_file_or_nowhere_writable_is_refused(tmp_path: Path):
     under = Between(str(tmp_path / "plain" / "s.db"))
     under.refused("init", code=1, says=f"{tmp_path / 'plain'} is a file, not a folder")
     under.refused("list", code=1, says="no store at")
-    Between("/proc/between.db").refused("init", code=1, says="cannot create the store at")
+    nowhere = Between("/proc/between.db")
+    nowhere.refused("init", code=1, says="cannot create the store at")
+    key = tmp_path / "new.key"
+    nowhere.refused("--key-file", str(key), "init", "--encrypt", code=1, says="cannot create")
+    assert not key.exists()  # no key for a store that was not made
     assert not (tmp_path / "plain").is_dir()
 
 
@@ -142,6 +146,9 @@ def test_every_read_command_works_in_a_read_only_folder_and_writes_say_read_only
             assert done.returncode == 1, (args, done.stdout, done.stderr)
             assert done.stderr.startswith(f"error: the store {store} is read-only here")
             assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+        for new in (store.parent / "new.db", store.parent / "sub" / "new.db"):
+            done = run(new, "init", prefix=prefix)
+            assert done.returncode == 1 and done.stderr.startswith("error: cannot create the ")
     finally:
         store.parent.chmod(0o755)
     assert sqlite_events(store) == before
@@ -349,8 +356,10 @@ def test_the_engine_takes_allow_past_due_too(app, clock):
 # -- JSON and progress -----------------------------------------------------------------------
 
 
-def test_checkpoint_and_rebuild_print_json(store: Path):
+def test_init_checkpoint_and_rebuild_print_json(store: Path):
     b = Between(str(store))
+    again = json.loads(b("init", "--json")[0])
+    assert again == {"store": str(store), "created": False, "encrypted": False, "key_file": None}
     checkpoint = json.loads(b("checkpoint", "--json")[0])
     assert checkpoint["checkpoint"].startswith("between-v1:2:") and checkpoint["events"] == 2
     assert checkpoint["break"] is None
@@ -442,3 +451,22 @@ def test_a_postgresql_role_that_may_only_read_reads_and_is_refused_writes(pg_url
         with psycopg.connect(**admin, autocommit=True) as conn:
             conn.execute(f"DROP OWNED BY {role}")
             conn.execute(f"DROP ROLE {role}")
+
+
+@pytest.mark.parametrize(
+    ("message", "says"),
+    [
+        ('connection to server at "10.0.0.9", port 5432 failed: timeout expired', "no answer from db.clinic:5432 within 7 s"),
+        ('connection to server at "10.0.0.9", port 5432 failed: No route to host', "'db.clinic' is unreachable"),
+        ('FATAL:  password authentication failed for user "lee"', "refused the login of 'lee'"),
+        ('FATAL:  no pg_hba.conf entry for host "10.0.0.2", user "lee"', "and the server's pg_hba.conf"),
+    ],
+)  # fmt: skip
+def test_postgresql_failures_that_need_a_network_are_diagnosed_from_libpq(message, says):
+    from between.engine.connection import postgres_problem
+    from between.engine.store import Store
+
+    store = Store.parse("postgresql://lee@db.clinic:5432/clinic?connect_timeout=7")
+    problem = str(postgres_problem(store, Exception(message)))
+    assert problem.startswith("cannot connect to postgresql://lee@db.clinic:5432/clinic: ")
+    assert says in problem and "between init" not in problem

@@ -20,7 +20,7 @@ import pytest
 from helpers import postgres_schema
 
 PROCESSES = 4
-ROUNDS = 3
+ROUNDS = int(os.environ.get("BETWEEN_INIT_ROUNDS", "3"))  # 10 by hand
 
 DRIVER = """
 import os, sys, time
