@@ -175,6 +175,7 @@ class Homework(
             if self.read_only:
                 options += " -c default_transaction_read_only=on"
             factory.datastore.pool.kwargs["options"] = options
+            factory.datastore.pool.kwargs["connect_timeout"] = self.store.connect_timeout
         return factory
 
     def construct_mapper(self) -> Any:

@@ -142,7 +142,7 @@ def test_no_command_line_takes_between_down(clinic: dict[str, Any]):
     v = values(clinic["paths"], list(clinic["ids"].values()))
 
     @settings(
-        max_examples=int(os.environ.get("BETWEEN_FUZZ_EXAMPLES", "300")),
+        max_examples=int(os.environ.get("BETWEEN_FUZZ_EXAMPLES", "1000")),
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
