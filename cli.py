@@ -59,6 +59,12 @@ class Session:
             )
         return self._app
 
+    def close(self) -> None:
+        """Close the store, if a command opened it (its connections, and SQLite's WAL files)."""
+        if self._app is not None:
+            app, self._app = self._app, None
+            app.close()
+
     def plugins(self) -> Any:
         """The loaded plugins (task types, channels, commands), loaded on first use."""
         if self._plugins is None:
@@ -196,6 +202,7 @@ def build_cli() -> click.Group:
     def cli(ctx: click.Context, debug: bool, **options: Any) -> None:
         """Between: homework between psychotherapy sessions, as an event-sourced log."""
         ctx.obj = Session(**options)
+        ctx.call_on_close(ctx.obj.close)
         ctx.obj.settings.config  # noqa: B018 — a broken configuration file stops every command alike
 
     for module in COMMAND_MODULES:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from between.cli import build_cli
+from between.engine.store import Store
 
 NASTY = [
     "", " ", "\x00", "\t", "a\nb", "\r\n", "\x1b[31mred\x1b[0m", "\u202etxet", "\ufeff", "🙂",
@@ -104,7 +106,8 @@ def argv(parts: tuple[Any, ...]) -> st.SearchStrategy[list[str]]:
 
 
 def count(store: Path) -> int:
-    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+    """Rows in the log, read as an auditor reads them (leaving no WAL file behind)."""
+    with closing(sqlite3.connect(Store.parse(str(store)).read_only_uri(), uri=True)) as db:
         return db.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0]
 
 
