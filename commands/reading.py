@@ -66,6 +66,9 @@ def list_assignments(session: Session, as_json: bool, **filters: Any) -> None:
 def agenda(session: Session, code: str, as_json: bool) -> None:
     """What to review at the start of this client's next session."""
     result = session.query("agenda", code)
+    if result["to_review"]:  # the figures come from the task types: this opens the store
+        app = session.app()
+        result["to_review"] = [{**r, **app.review_brief(r["id"])} for r in result["to_review"]]
     if as_json:
         print_json(result)
         return
@@ -73,6 +76,27 @@ def agenda(session: Session, code: str, as_json: bool) -> None:
     for title, key in AGENDA:
         click.echo(f"\n{title}:")
         assignment_table(result[key])
+        if key == "to_review":
+            for row in result[key]:
+                print_review_brief(row)
+
+
+def print_review_brief(row: dict[str, Any]) -> None:
+    """A homework's figures, last review and anticipated obstacles, under the agenda table."""
+    summary = row["summary"]
+    figures = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items() if v is not None)
+    done = row["completion"].get("complete")
+    state = "unknown" if done is None else "yes" if done else "not yet"
+    click.echo(f"  {row['id'][:8]} {row['task_type']}: {figures or '-'}; complete: {state}")
+    review = row["last_review"]
+    if review:
+        got_in_way = f"; in the way: {review['obstacles']}" if review.get("obstacles") else ""
+        click.echo(
+            f"    last review {review['at'][:10]}: quantity {review['quantity']}/4, quality "
+            f"{review['quality']}/4, difficulty {review['difficulty']}/4{got_in_way}"
+        )
+    if row["anticipated_obstacles"]:
+        click.echo(f"    anticipated when agreeing: {row['anticipated_obstacles']}")
 
 
 def register(cli: click.Group) -> None:

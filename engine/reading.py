@@ -174,6 +174,19 @@ class Reading:
             follow_ups = self.readmodel.assignments(c, steps_up_from=assignment.id.hex)
         return self.describe_assignment(assignment, [r["id"] for r in follow_ups])
 
+    def review_brief(self, ref: str) -> dict:
+        """What starting the review of one homework needs: the task type's summary figures,
+        its completion, the last review (with what got in the way) and the obstacles the
+        client anticipated when agreeing."""
+        detail = self.show(ref)
+        reviews = detail["review_list"]
+        return {
+            "summary": detail["summary"],
+            "completion": detail["completion"],
+            "last_review": reviews[-1] if reviews else None,
+            "anticipated_obstacles": (detail.get("agreement") or {}).get("obstacles") or None,
+        }
+
     def describe_assignment(
         self, assignment: Assignment, follow_ups: list[str], today: date | None = None
     ) -> dict:
