@@ -197,3 +197,47 @@ def test_replay_client_accepts_and_refuses_what_log_does(sqlite_store, clock):
     by_id = json.loads(run(url, "replay", "--at", at, "--client", client_id, "--json"))
     assert [r["id"] for r in by_id] == [aid]
     assert "no client" in run(url, "replay", "--at", at, "--client", "C1", code=1)
+
+
+@pytest.mark.postgres
+def test_postgres_rows_forged_outside_the_log_and_copies_are_named(pg_url, clock):
+    import psycopg
+    from helpers import PG_DB, PG_HOST, PG_PORT, PG_USER
+
+    store = Store.parse(pg_url)
+    Homework.initialise(store)
+    app = Homework(store, clock=clock)
+    aid = agreed_homework(app, clock)
+    conn = psycopg.connect(
+        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=PG_DB, autocommit=True,
+        options=f"-c search_path={store.schema}",
+    )  # fmt: skip
+    rows = conn.execute("SELECT count(*) FROM stored_events").fetchone()[0]
+    conn.execute(  # the homework's next version, at position -5
+        "INSERT INTO stored_events (notification_id, originator_id, originator_version, topic, "
+        "state, seq, chain) SELECT -5, originator_id, originator_version + 1, topic, state, "
+        "seq + 1, chain FROM stored_events WHERE originator_id = %s "
+        "ORDER BY originator_version DESC LIMIT 1",
+        (aid,),
+    )
+    auditor = Homework(store, read_only=True)
+    result = verify_log(auditor, None)
+    assert (result.first_break.position, result.first_break.kind) == (-5, "inserted")
+    assert result.events == rows + 1
+    assert app.show(aid)["entries"] == 1, "the forged row is not part of the record"
+    conn.execute("DELETE FROM stored_events WHERE notification_id = -5")
+    assert verify_log(auditor, None).intact
+
+    head = conn.execute("SELECT max(notification_id) FROM stored_events").fetchone()[0]
+    conn.execute(  # a byte-for-byte copy of event #3 under another id, at the end
+        "INSERT INTO stored_events (notification_id, originator_id, originator_version, topic, "
+        "state, seq, chain) SELECT %s, gen_random_uuid(), originator_version, topic, state, "
+        "seq, chain FROM stored_events WHERE seq = 3",
+        (head + 1,),
+    )
+    result = verify_log(auditor, None)
+    assert (result.first_break.position, result.first_break.kind) == (head + 1, "inserted")
+    assert result.events == rows + 1
+    auditor.close()
+    app.close()
+    conn.close()
