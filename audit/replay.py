@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
-
+from between.audit.log import events_of
 from between.engine.assignments import Assignment
 from between.engine.readmodel import ROW_TABLES, column_values
 from between.engine.rows import ROW_FOLDERS
@@ -22,7 +21,6 @@ from between.engine.sealing import ROW_PERSONAL
 from between.engine.views import RESTRICTED, with_timeliness
 from between.events.assignments import AssignmentProposed
 
-PROPOSED = AssignmentProposed.TOPIC
 BATCH = 1000
 #: Told how far the work has come, in events of the log (for a progress bar).
 Advance = Callable[[int], object]
@@ -31,30 +29,7 @@ Advance = Callable[[int], object]
 def proposals(app: Any, advance: Advance | None = None) -> Iterator[AssignmentProposed]:
     """Every assignment's first event, in log order (streamed in batches); ``advance`` is
     told how many positions of the log each batch covered."""
-    d = app.dialect
-    sql = d.sql(
-        f"SELECT {d.position} AS position, originator_id, originator_version, state "
-        f"FROM stored_events WHERE topic = ? AND {d.position} > ? ORDER BY {d.position} LIMIT ?"
-    )
-    position = 0
-    while True:
-        with app.reading() as cur:
-            cur.execute(sql, (PROPOSED, position, BATCH))
-            rows = cur.fetchall()
-        for r in rows:
-            oid = r["originator_id"]
-            stored = StoredEvent(
-                oid if isinstance(oid, UUID) else UUID(oid),
-                r["originator_version"],
-                PROPOSED,
-                bytes(r["state"]),
-            )
-            yield app.mapper.to_domain_event(stored, only=ROW_PERSONAL)
-        if advance is not None and rows:
-            advance(rows[-1]["position"] - position)
-        if len(rows) < BATCH:
-            return
-        position = rows[-1]["position"]
+    return events_of(app, {AssignmentProposed: ROW_PERSONAL}, advance)
 
 
 def history_until(

@@ -319,7 +319,7 @@ def notify(app: Homework, dispatcher: Dispatcher, aid: str, what: str) -> None:
     }[what]
     cause = f"{assignment.id.hex[:8]}@v{assignment.version}"
     for kind, role in kinds:
-        for n in dispatcher._queue(client, assignment, kind, role, cause, app.now()):
+        for n in dispatcher.queuer.queue(client, assignment, kind, role, cause, app.now()):
             n.attempted(
                 "delivered",
                 "benchmark sink",

@@ -32,14 +32,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from between.engine.assignments import Assignment
-from between.engine.clients import Client
 from between.engine.errors import BetweenError
 from between.engine.lease import DispatcherBusy, lease_for
-from between.engine.notifications import Notification
 from between.engine.queuing import NAMESPACE, TRACKING, Queuer
 from between.engine.recipients import Recipients
 from between.engine.sending import Pass, Sender
@@ -108,16 +105,3 @@ class Dispatcher:
 
     def close(self) -> None:
         self.lease.release()
-
-    # for tools that derive notifications themselves (the benchmark generator)
-
-    def _queue(
-        self,
-        client: Client,
-        assignment: Assignment,
-        kind: str,
-        role: str,
-        cause: str,
-        when: datetime,
-    ) -> list[Notification]:
-        return self.queuer.queue(client, assignment, kind, role, cause, when)

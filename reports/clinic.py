@@ -14,9 +14,10 @@ from statistics import fmean, median
 from typing import Any
 from uuid import UUID
 
+from between.audit.log import events_of
 from between.engine.views import ASSIGNMENT_STATUSES, ERASED, STAGES, with_timeliness
 from between.events import assignments as ev
-from between.reports.source import events_of, summary_rows
+from between.reports.source import summary_rows
 
 FORMAT = 1
 NOTHING: frozenset[str] = frozenset()

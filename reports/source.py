@@ -7,20 +7,16 @@ primary-key index), so its cost grows with that client's history, not with the l
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
-
 from between.engine.assignments import Assignment
 from between.engine.clients import Client
 from between.engine.errors import NotFound
 from between.events.clients import ClientErased
-
-BATCH = 2000
 
 
 @dataclass(frozen=True)
@@ -73,33 +69,3 @@ def summary_rows(app: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every client's and every assignment's summary row (the read model: no personal text)."""
     with app.reading() as c:
         return app.readmodel.clients(c), app.readmodel.assignments(c)
-
-
-def events_of(app: Any, opened: Mapping[type, frozenset[str]]) -> Iterator[Any]:
-    """Events of the given classes in log order, each opening only the sealed fields named
-    for its class (skipped rows are filtered out by the database, never decoded)."""
-    by_topic = {cls.TOPIC: fields for cls, fields in opened.items()}  # type: ignore[attr-defined]
-    d = app.dialect
-    marks = ", ".join("?" * len(by_topic))
-    sql = d.sql(
-        f"SELECT {d.position} AS position, originator_id, originator_version, topic, state "
-        f"FROM stored_events WHERE topic IN ({marks}) AND {d.position} > ? "
-        f"ORDER BY {d.position} LIMIT ?"
-    )
-    position = 0
-    while True:
-        with app.reading() as cur:
-            cur.execute(sql, (*by_topic, position, BATCH))
-            rows = cur.fetchall()
-        for r in rows:
-            oid = r["originator_id"]
-            stored = StoredEvent(
-                oid if isinstance(oid, UUID) else UUID(oid),
-                r["originator_version"],
-                r["topic"],
-                bytes(r["state"]),
-            )
-            yield app.mapper.to_domain_event(stored, only=by_topic[r["topic"]])
-        if len(rows) < BATCH:
-            return
-        position = rows[-1]["position"]
