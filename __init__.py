@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         Delivery,
         Message,
     )
-    from between.engine.charts import Chart, Series, points_of
+    from between.engine.charts import Chart, Series, entries_of, points_of
     from between.engine.errors import (
         BetweenError,
         Conflict,
@@ -55,7 +55,7 @@ _EXPORTS = {
         "Delivery",
         "Message",
     ),
-    "between.engine.charts": ("Chart", "Series", "points_of"),
+    "between.engine.charts": ("Chart", "Series", "entries_of", "points_of"),
     "between.engine.errors": (
         "BetweenError",
         "Conflict",
@@ -103,6 +103,7 @@ __all__ = [
     "by_person",
     "check_task_type_name",
     "days_spanned",
+    "entries_of",
     "hookimpl",
     "hookspec",
     "mean_of",

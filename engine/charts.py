@@ -106,6 +106,12 @@ class Chart:
         }
 
 
+def entries_of(assignments: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Every entry of these homework (``show`` shape), oldest first by when it happened."""
+    entries = [e for a in assignments for e in a["entry_list"]]
+    return sorted(entries, key=lambda e: e["occurred_at"])
+
+
 def points_of(entries: Sequence[Mapping[str, Any]], name: str) -> list[Point]:
     """``(occurred_at, value)`` for each entry with a number in field ``name``, in entry order."""
     out: list[Point] = []

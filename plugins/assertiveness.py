@@ -10,6 +10,7 @@ from between import (
     Schema,
     Series,
     TaskType,
+    entries_of,
     hookimpl,
     mean_of,
     points_of,
@@ -60,9 +61,7 @@ def between_report_charts(task_type: str, assignments: list[dict[str, Any]]) -> 
     """How the client rated themselves after each practice."""
     if task_type != ASSERTIVENESS.name:
         return None
-    entries = sorted(
-        (e for a in assignments for e in a["entry_list"]), key=lambda e: e["occurred_at"]
-    )
+    entries = entries_of(assignments)
     return [
         Chart(
             "Self-rating after each practice",

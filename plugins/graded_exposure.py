@@ -14,6 +14,7 @@ from between import (
     Schema,
     Series,
     TaskType,
+    entries_of,
     hookimpl,
     mean_of,
     points_of,
@@ -77,9 +78,7 @@ def between_report_charts(task_type: str, assignments: list[dict[str, Any]]) -> 
     """SUDS before, at the peak and after each session, and across the hierarchy's steps."""
     if task_type != GRADED_EXPOSURE.name:
         return None
-    entries = sorted(
-        (e for a in assignments for e in a["entry_list"]), key=lambda e: e["occurred_at"]
-    )
+    entries = entries_of(assignments)
     steps = [
         (f"{n}. {a['parameters'].get('hierarchy_item', '?')}", a["entry_list"])
         for n, a in enumerate(assignments, 1)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from statistics import fmean
 from typing import Any
 
-from between import Chart, Field, Schema, Series, TaskType, days_spanned, hookimpl, points_of
+from between import (
+    Chart,
+    Field,
+    Schema,
+    Series,
+    TaskType,
+    days_spanned,
+    entries_of,
+    hookimpl,
+    points_of,
+)
 
 TECHNIQUES = (
     "diaphragmatic-breathing",
@@ -69,9 +79,7 @@ def between_report_charts(task_type: str, assignments: list[dict[str, Any]]) -> 
     """Tension before and after each practice session."""
     if task_type != RELAXATION.name:
         return None
-    entries = sorted(
-        (e for a in assignments for e in a["entry_list"]), key=lambda e: e["occurred_at"]
-    )
+    entries = entries_of(assignments)
     return [
         Chart(
             "Tension before and after each practice",

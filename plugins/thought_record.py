@@ -5,7 +5,7 @@ from __future__ import annotations
 from statistics import fmean
 from typing import Any
 
-from between import Chart, Field, Schema, Series, TaskType, hookimpl
+from between import Chart, Field, Schema, Series, TaskType, entries_of, hookimpl
 
 
 class ThoughtRecord(TaskType):
@@ -69,9 +69,7 @@ def between_report_charts(task_type: str, assignments: list[dict[str, Any]]) -> 
     """The emotions' mean rating in each record, first and when re-rated."""
     if task_type != THOUGHT_RECORD.name:
         return None
-    entries = sorted(
-        (e for a in assignments for e in a["entry_list"]), key=lambda e: e["occurred_at"]
-    )
+    entries = entries_of(assignments)
     before, after = [], []
     for e in entries:
         first, again = e["fields"].get("emotions") or {}, e["fields"].get("rerated") or {}
