@@ -16,6 +16,8 @@ from between.commands import (
     auditing,
     clients,
     homework,
+    importing,
+    links,
     notifications,
     operators,
     plugins,
@@ -28,7 +30,18 @@ from between.commands.inputs import PathText
 WRITE_HELP = "Who is acting (or BETWEEN_ACTOR); required for anything that writes."
 
 #: The modules that add the built-in commands, each with ``register(cli)``.
-COMMAND_MODULES = (store, clients, operators, homework, reading, auditing, notifications, plugins)
+COMMAND_MODULES = (
+    store,
+    clients,
+    links,
+    operators,
+    homework,
+    importing,
+    reading,
+    auditing,
+    notifications,
+    plugins,
+)
 
 #: Where ``ctx.meta`` keeps the path of the command being run, to name it when it fails.
 RUNNING = "between.running"

@@ -1,0 +1,1 @@
+"""The client portal served by ``between serve`` (docs/portal.md)."""
