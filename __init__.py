@@ -29,12 +29,20 @@ if TYPE_CHECKING:
     from between.engine.errors import (
         BetweenError,
         Conflict,
+        InvalidEntry,
         InvalidInput,
         NotFound,
         RuleViolation,
         StoreError,
     )
-    from between.engine.figures import by_person, days_spanned, mean_of, trend, values_of
+    from between.engine.figures import (
+        by_person,
+        days_spanned,
+        mean,
+        mean_of,
+        trend,
+        values_of,
+    )
     from between.engine.hookspecs import hookimpl, hookspec
     from between.engine.plugins import ChannelRegistry, TaskTypeRegistry
     from between.engine.settings import Settings
@@ -59,12 +67,20 @@ _EXPORTS = {
     "between.engine.errors": (
         "BetweenError",
         "Conflict",
+        "InvalidEntry",
         "InvalidInput",
         "NotFound",
         "RuleViolation",
         "StoreError",
     ),
-    "between.engine.figures": ("by_person", "days_spanned", "mean_of", "trend", "values_of"),
+    "between.engine.figures": (
+        "by_person",
+        "days_spanned",
+        "mean",
+        "mean_of",
+        "trend",
+        "values_of",
+    ),
     "between.engine.hookspecs": ("hookimpl", "hookspec"),
     "between.engine.plugins": ("ChannelRegistry", "TaskTypeRegistry"),
     "between.engine.settings": ("Settings",),
@@ -90,6 +106,7 @@ __all__ = [
     "Delivery",
     "Field",
     "FieldError",
+    "InvalidEntry",
     "InvalidInput",
     "Message",
     "NotFound",
@@ -106,6 +123,7 @@ __all__ = [
     "entries_of",
     "hookimpl",
     "hookspec",
+    "mean",
     "mean_of",
     "points_of",
     "trend",

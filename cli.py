@@ -8,40 +8,34 @@ are imported inside the commands that need them, to keep start-up quick.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import import_module
 from typing import Any
 
 import click
 
-from between.commands import (
-    auditing,
-    clients,
-    homework,
-    importing,
-    links,
-    notifications,
-    operators,
-    plugins,
-    reading,
-    store,
-)
 from between.commands.errors import one_line_errors
 from between.commands.inputs import PathText
+from between.commands.output import QuickContext
 
 WRITE_HELP = "Who is acting (or BETWEEN_ACTOR); required for anything that writes."
 
-#: The modules that add the built-in commands, each with ``register(cli)``.
-COMMAND_MODULES = (
-    store,
-    clients,
-    links,
-    operators,
-    homework,
-    importing,
-    reading,
-    auditing,
-    notifications,
-    plugins,
-)
+#: The modules of ``between.commands`` that add the built-in commands, each with
+#: ``register(cli)``, in the order they add them, with the names they add: a module is imported
+#: when one of its commands runs, or every one to list them (``--help``).
+COMMAND_MODULES = {
+    "store": ("demo", "init", "rebuild", "rekey"),
+    "clients": ("client",),
+    "links": ("client",),  # adds ``client link`` to the group ``clients`` adds
+    "operators": ("operators",),
+    "homework": ("adjust", "agree", "assign", "cancel", "close", "decline", "review", "submit"),
+    "importing": ("import",),
+    "reading": ("agenda", "list", "show"),
+    "auditing": ("checkpoint", "history", "log", "replay", "verify"),
+    "notifications": ("notify",),
+    "plugins": ("plugins", "types"),
+}
 
 #: Where ``ctx.meta`` keeps the path of the command being run, to name it when it fails.
 RUNNING = "between.running"
@@ -90,32 +84,33 @@ class Session:
     def actor(self) -> str | None:
         return self.settings.actor
 
-    def query(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        """Answer a read-model query (``list``, ``agenda``, ``client list``).
+    @contextmanager
+    def reading(self) -> Iterator[Any]:
+        """What a reading command asks (``list``, ``agenda``, ``show``, ``client list|show``).
 
-        On a SQLite store whose read model is current, straight from the file — without
-        loading the event machinery — so these commands start as fast as the interpreter.
+        A light reader when the store's read model is current (``engine.light``): one plain
+        connection, the read model, and a record's own events — without constructing the
+        application — so these commands start about as fast as the interpreter. Otherwise
+        (and once a command has opened the store) the application, by the same names.
         """
-        from datetime import date
+        if self._app is None:
+            from between.engine.light import open_reader
+            from between.engine.store import Store
 
-        from between.engine import queries
-        from between.engine.store import Store
-
-        store = Store.parse(self.settings.store)
-        if store.is_sqlite and self._app is None:
-            with queries.fast_reader(store, self.settings.environ, self.settings.key_file) as c:
-                if c is not None:
-                    reader = queries.Queries(queries.SQLITE)
-                    if name == "list_clients":
-                        return queries.list_clients(reader, c, *args, **kwargs)
-                    return getattr(queries, name)(reader, c, *args, today=date.today(), **kwargs)
-        return getattr(self.app(), name)(*args, **kwargs)
+            store = Store.parse(self.settings.store)
+            environ, key_file = self.settings.environ, self.settings.key_file
+            with open_reader(store, environ, key_file, self.plugins) as reader:
+                if reader is not None:
+                    yield reader
+                    return
+        yield self.app()
 
 
 class CommandNamingGroup(click.Group):
     """A group that notes in ``ctx.meta`` the command it runs, so a failure can name it."""
 
     group_class = type  # its sub-groups note theirs too
+    context_class = QuickContext
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -127,10 +122,14 @@ class CommandNamingGroup(click.Group):
 
 
 class BetweenGroup(CommandNamingGroup):
-    """The root: one error boundary for every command, and plugin commands found on demand.
+    """The root: one error boundary for every command, and commands loaded on demand.
 
-    Plugin commands are loaded only when the command asked for is not a built-in one (or for
-    ``--help``); one whose name is taken is skipped with a warning naming its plugin.
+    A built-in command's module is imported when the command runs (``COMMAND_MODULES``), every
+    one when the commands are listed or plugins add theirs. Plugin commands are loaded only
+    when the command asked for is not a built-in one; one whose name is taken is skipped with a
+    warning naming its plugin. ``--help`` lists the commands installed plugins declare (entry
+    points of ``between.commands``) without loading any plugin; with a plugins directory it
+    loads the plugins, as their commands are declared nowhere else.
     """
 
     group_class = CommandNamingGroup
@@ -140,12 +139,21 @@ class BetweenGroup(CommandNamingGroup):
         self._plugins_added = False
         self._registering: str | None = None  # the plugin whose commands are being added
         self._plugin_commands: dict[str, str] = {}  # command name → plugin
+        self._declared_commands: dict[str, str] | None = None  # read once, for --help
+        self._built_in: list[str] = list(COMMAND_MODULES)  # modules not registered yet
 
     def invoke(self, ctx: click.Context) -> Any:
         with one_line_errors(ctx, lambda: f"{ctx.meta.get(RUNNING, ctx.command_path)} failed"):
             return super().invoke(ctx)
 
+    def add_built_in(self, name: str | None = None) -> None:
+        """Register the built-in modules that add the command ``name`` (every one if None)."""
+        for module in [m for m in self._built_in if name is None or name in COMMAND_MODULES[m]]:
+            self._built_in.remove(module)
+            import_module(f"between.commands.{module}").register(self)
+
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        self.add_built_in(name)
         found = super().get_command(ctx, name)
         if found is None:
             self._add_plugin_commands(ctx)
@@ -153,8 +161,50 @@ class BetweenGroup(CommandNamingGroup):
         return found
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._add_plugin_commands(ctx)
-        return super().list_commands(ctx)
+        self.add_built_in()
+        declared = self._declared(ctx)
+        if declared is None:
+            self._add_plugin_commands(ctx)
+            return super().list_commands(ctx)
+        return sorted({*self.commands, *declared})
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands with their help line; a declared plugin command, not loaded, says
+        which plugin adds it."""
+        declared = self._declared(ctx)
+        if declared is None:
+            super().format_commands(ctx, formatter)
+            return
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))
+        rows = []
+        for name in names:
+            command = self.commands.get(name)
+            if command is None:
+                rows.append((name, f"Added by plugin {declared[name]}; see its --help."))
+            elif not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def _declared(self, ctx: click.Context) -> dict[str, str] | None:
+        """The plugin commands installed plugins declare, not yet loaded (command → plugin);
+        None once plugins are loaded, or when a plugins directory must be loaded to know."""
+        import os
+
+        if self._plugins_added or ctx.params.get("plugins_dir"):
+            return None
+        if os.environ.get("BETWEEN_PLUGINS_DIR"):
+            return None
+        if self._declared_commands is None:
+            self.add_built_in()
+            from between.engine.entry_points import declared_commands
+
+            only = os.environ.get("BETWEEN_PLUGINS")
+            chosen = None if only is None else tuple(filter(None, map(str.strip, only.split(","))))
+            found = declared_commands(chosen)
+            self._declared_commands = {n: p for n, p in found.items() if n not in self.commands}
+        return self._declared_commands
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         name = name or cmd.name
@@ -177,6 +227,7 @@ class BetweenGroup(CommandNamingGroup):
         if self._plugins_added:
             return
         self._plugins_added = True
+        self.add_built_in()  # a plugin's command may not take a built-in name
         session = ctx.ensure_object(Session) if ctx.obj is None else ctx.obj
         with one_line_errors(ctx, "loading plugins failed"):
             hook = session.plugins().manager.hook.between_register_commands
@@ -218,8 +269,6 @@ def build_cli() -> click.Group:
         ctx.call_on_close(ctx.obj.close)
         ctx.obj.settings.config  # noqa: B018 — a broken configuration file stops every command alike
 
-    for module in COMMAND_MODULES:
-        module.register(cli)
     return cli
 
 

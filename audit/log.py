@@ -11,6 +11,8 @@ The export format (``between log --json``) is JSON Lines, one event per line::
 
 ``type`` is the event's stable name, ``version`` the aggregate's version after the event,
 ``data`` every other field of the event (ids as canonical UUID text, times as ISO 8601 UTC).
+``export_record`` makes it from a decoded event; ``audit.export`` makes the same record for
+the whole log straight from the stored rows, without constructing the events.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from between.events.base import short_name
 
 BATCH = 5000
 TOPIC_BATCH = 1000  # events of chosen types, decoded: a smaller page
-_ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "originator_topic"}
+ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "originator_topic"}
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,16 @@ class Entry:
 
 
 def kind_of(event: Any) -> str:
-    if isinstance(event, c.CLIENT_EVENTS):
+    return kind_of_class(type(event))
+
+
+def kind_of_class(cls: type) -> str:
+    """Which kind of record the events of this class belong to."""
+    if issubclass(cls, c.CLIENT_EVENTS):
         return "client"
-    if isinstance(event, o.OPERATOR_EVENTS):
+    if issubclass(cls, o.OPERATOR_EVENTS):
         return "operators"
-    if isinstance(event, n.NOTIFICATION_EVENTS):
+    if issubclass(cls, n.NOTIFICATION_EVENTS):
         return "notification"
     return "assignment"
 
@@ -102,29 +109,46 @@ def row_batches(app: Any, after: int | None = 0, batch: int = BATCH) -> Iterator
     Only rows on the log (positions after ``after``); ``after=None`` reads every row of the
     table, including any forged outside the log (``verify`` must account for all of them).
     """
+    position = app.dialect.position
+    where = "" if after is None else f"WHERE {position} > {int(after)} "
+    yield from _scan(
+        app,
+        f"SELECT {position}, seq, chain, originator_id, originator_version, topic, state "
+        f"FROM stored_events {where}ORDER BY {position}",
+        batch,
+    )
+
+
+def record_batches(app: Any, batch: int = BATCH) -> Iterator[list[tuple]]:
+    """The rows on the log record by record — (aggregate id, version, topic, state), in the
+    primary key's order: each record's events together, oldest first — in lists of up to
+    ``batch``, from one read snapshot (one scan, however many records there are)."""
+    yield from _scan(
+        app,
+        "SELECT originator_id, originator_version, topic, state FROM stored_events "
+        f"WHERE {app.dialect.position} > 0 ORDER BY originator_id, originator_version",
+        batch,
+    )
+
+
+def _scan(app: Any, sql: str, batch: int) -> Iterator[list[tuple]]:
+    """The rows of one query, fetched ``batch`` at a time from one read snapshot: a
+    read-only SQLite connection of its own, or a PostgreSQL server-side cursor."""
     if app.store.is_sqlite:
         with closing(sqlite3.connect(app.store.read_only_uri(), uri=True)) as db:
             db.text_factory = _lenient_text  # a tampered text column must not stop the scan
-            where = "" if after is None else f"WHERE rowid > {int(after)} "
-            cursor = db.execute(
-                "SELECT rowid, seq, chain, originator_id, originator_version, topic, state "
-                f"FROM stored_events {where}ORDER BY rowid"
-            )
+            cursor = db.execute(sql)
             while rows := cursor.fetchmany(batch):
                 yield rows
         return
     from psycopg.rows import tuple_row
 
-    where = "" if after is None else f"WHERE notification_id > {int(after)} "
     with (
         app.factory.datastore.get_connection() as conn,
         conn.transaction(),
         conn.cursor(name="between_log", row_factory=tuple_row) as cursor,
     ):
-        cursor.execute(
-            "SELECT notification_id, seq, chain, originator_id, originator_version, topic, state "
-            f"FROM stored_events {where}ORDER BY notification_id"
-        )
+        cursor.execute(sql)
         while rows := cursor.fetchmany(batch):
             yield rows
 
@@ -175,26 +199,32 @@ def rows_of_seq(app: Any, seq: int) -> list[tuple[int, bytes]]:
 
 def entries(app: Any, after: int = 0, topics: set[str] | None = None) -> Iterator[Entry]:
     """Decoded events in log order (optionally only some topics, skipped before decoding)."""
-    mapper = app.mapper
-    for position, _, _, oid, version, topic, state in raw_rows(app, after):
-        if topics is not None and topic not in topics:
-            continue
-        try:
-            event = mapper.to_domain_event(StoredEvent(UUID(bytes=oid), version, topic, state))
-        except StoreError:
-            raise
-        except Exception as e:
-            raise StoreError(
-                f"the event at position {position} cannot be read ({type(e).__name__}); "
-                "it was altered — run 'between verify' for the whole log"
-            ) from None
-        yield Entry(position, event)
+    for rows in row_batches(app, after):
+        for position, _, _, oid, version, topic, state in rows:
+            if topics is None or topic in topics:
+                yield decoded(app.mapper, position, oid, version, topic, state)
+
+
+def decoded(mapper: Any, position: int, oid: Any, version: int, topic: str, state: Any) -> Entry:
+    """One stored row decoded by the store's mapper, or a ``StoreError`` saying it was altered."""
+    try:
+        stored = StoredEvent(
+            oid if isinstance(oid, UUID) else UUID(hex=oid), version, topic, bytes(state)
+        )
+        return Entry(position, mapper.to_domain_event(stored))
+    except StoreError:
+        raise
+    except Exception as e:
+        raise StoreError(
+            f"the event at position {position} cannot be read ({type(e).__name__}); "
+            "it was altered — run 'between verify' for the whole log"
+        ) from None
 
 
 def export_record(entry: Entry) -> dict[str, Any]:
     """The stable JSON Lines shape of one event."""
     e = entry.event
-    data = {k: _plain(v) for k, v in vars(e).items() if k not in _ENVELOPE}
+    data = {k: _plain(v) for k, v in vars(e).items() if k not in ENVELOPE}
     return {
         "position": entry.position,
         "time": e.timestamp.isoformat(),
@@ -207,7 +237,12 @@ def export_record(entry: Entry) -> dict[str, Any]:
     }
 
 
+_AS_IS = (str, int, float, bool, type(None))
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):
@@ -234,6 +269,14 @@ def narrate(e: Any) -> str:
             return f"{who} discharged the client: {e.reason}"
         case c.ClientErased():
             return f"{who} erased the client's personal data: {e.reason}"
+        case c.LinkIssued():
+            whose = "the client" if e.person == "client" else e.person
+            return (
+                f"{who} issued a personal link {str(e.link_id)[:8]} to {whose}, working until "
+                f"{e.expires.isoformat()[:16]}"
+            )
+        case c.LinkRevoked():
+            return f"{who} revoked personal link {str(e.link_id)[:8]}: {e.reason}"
         case a.AssignmentProposed():
             step = f", stepping up from {str(e.steps_up_from)[:8]}" if e.steps_up_from else ""
             return (
@@ -253,9 +296,14 @@ def narrate(e: Any) -> str:
             return f"the client declined {str(e.originator_id)[:8]}: {e.reason} (recorded by {who})"
         case a.EntrySubmitted():
             by = "the client" if e.by == "client" else e.by
+            way = {
+                "portal": "via the portal",
+                "api": f"via an integration ({who})",
+                "import": f"(imported by {who})",
+            }.get(e.via or "", f"(entered by {who})")
             return (
                 f"{by} recorded an entry on {str(e.originator_id)[:8]} for "
-                f"{e.occurred_at.isoformat()[:16]} (entered by {who})"
+                f"{e.occurred_at.isoformat()[:16]} {way}"
             )
         case a.AssignmentReviewed():
             return (

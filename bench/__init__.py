@@ -1,2 +1,2 @@
-"""Benchmarks: a synthetic-clinic generator and a runner that compares Between with the raw
-store in the same run (see docs/performance.md)."""
+"""Benchmarks: a synthetic-clinic generator and a runner that alternates each of Between's
+figures with its baseline, run by run (see docs/performance.md)."""

@@ -1,12 +1,14 @@
-"""Generate a synthetic clinic through Between's own commands (validation included).
+"""Generate a synthetic clinic as import records, run through ``between import``'s own code.
 
     python -m bench.generate --clients 5000 --store /tmp/clinic.db [--seed 7] [--until 2026-11-25]
 
 About 200 events a client: ~10 assignments across every built-in task type and all three
 stages, with adjustments, agreements and declines, entries (some by collaborators), reviews
 with every next step, step-up links, cancellations, discharges, consents and the notifications
-the dispatcher would send (queued and delivered). The same seed and ``--until`` give the same
-clinic. Commands run in bulk mode: many events per transaction.
+the dispatcher would send (queued and delivered). Each record goes through the importer
+(``engine.importing``: the commands the CLI runs, in bulk mode, each record whole or not at
+all); the notifications are queued through the dispatcher's own rules after the records that
+call for them, and discharges come last. The same seed and ``--until`` give the same clinic.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from between.engine.channels import Delivery
 from between.engine.clients import Client
 from between.engine.dispatcher import Dispatcher
 from between.engine.errors import BetweenError
+from between.engine.importing import Importer
 from between.engine.plugins import load_plugins
 from between.engine.settings import Settings
 from between.engine.store import Store
@@ -161,17 +164,23 @@ def generate(
     clock = Clock(datetime.combine(until - timedelta(days=730), datetime.min.time(), UTC))
     app = Homework(store, clock=clock, plugins=load_plugins(settings, extra=(SinkPlugin(),)))
     dispatcher = Dispatcher(app, settings, actor="between-notify")
+    importer = Importer(app, actor=None)
     kinds = sorted(BUILT_IN_KINDS)
     before = app.recorder.max_notification_id() or 0
     started = time.perf_counter()
     end = datetime.combine(until, datetime.min.time(), UTC)
-    with app.bulk(events_per_transaction=1000), _progress(clients, out) as bar:
+    discharges: list[tuple[datetime, dict]] = []  # last: by then the read model is current
+    with importer.bulk(), _progress(clients, out) as bar:
         for n in range(clients):
             start = end - timedelta(days=730) + timedelta(days=rng.uniform(0, 700))
             clock.moment = max(clock.moment, start) if n == 0 else start
-            one_client(app, dispatcher, rng, kinds, f"{seed}-{n}", end)
+            one_client(Clinic(importer, dispatcher, rng, end), kinds, f"{seed}-{n}", discharges)
             if bar is not None:
                 bar.update(1)
+        for moment, record in discharges:
+            clock.moment = moment
+            with contextlib.suppress(BetweenError):  # homework still open: a current client
+                importer.apply(record)
     written = (app.recorder.max_notification_id() or 0) - before
     app.recorder.insert_tracking(_tracking(app))  # the dispatcher need not re-read the past
     seconds = time.perf_counter() - started
@@ -196,24 +205,44 @@ def _tracking(app: Homework) -> Any:
     return Tracking(TRACKING, app.recorder.max_notification_id() or 0)
 
 
+class Clinic:
+    """Records fed to the importer one at a time (the clock moves between them), and the
+    notifications each calls for."""
+
+    def __init__(
+        self, importer: Importer, dispatcher: Dispatcher, rng: random.Random, end: datetime
+    ) -> None:
+        self.importer, self.dispatcher, self.rng, self.end = importer, dispatcher, rng, end
+        self.clock = importer.app.clock
+
+    def record(self, kind: str, record_id: str, notify: str | None = None, **values: Any) -> None:
+        self.importer.apply({"type": kind, "id": record_id, **values})
+        if notify:
+            assignment = values.get("assignment", record_id)
+            queue_notifications(self.importer, self.dispatcher, assignment, notify)
+
+    def status(self, assignment: str) -> str:
+        app = self.importer.app
+        return app.work.load(Assignment, self.importer.assignment_uuid(assignment)).status
+
+
 def one_client(
-    app: Homework,
-    dispatcher: Dispatcher,
-    rng: random.Random,
-    kinds: list[str],
-    tag: str,
-    end: datetime,
+    clinic: Clinic, kinds: list[str], tag: str, discharges: list[tuple[datetime, dict]]
 ) -> None:
-    clock = app.clock
-    meta = {"actor": rng.choice(THERAPISTS)}
+    rng, clock, end = clinic.rng, clinic.clock, clinic.end
+    therapist = clinic.importer.actor = rng.choice(THERAPISTS)
     code = f"C-{tag}"
-    app.register_client(code, f"Client {tag}", meta["actor"], request_key=f"client-{tag}", **meta)
-    app.change_contacts(code, "client", {"email": f"client-{tag}@example.org"}, **meta)
-    app.record_consent(code, "sink", **meta)
+    clinic.record("client", tag, code=code, name=f"Client {tag}", therapist=therapist)
+    clinic.record("contacts", f"{tag}-contact", client=code, email=f"client-{tag}@example.org")
+    clinic.record("consent", f"{tag}-consent", client=code, channel="sink")
     observers = []
     if rng.random() < 0.4:
-        app.add_collaborator(code, "Partner", "partner", **meta)
-        app.record_consent(code, "sink", person="Partner", **meta)
+        clinic.record(
+            "collaborator", f"{tag}-partner", client=code, name="Partner", relationship="partner"
+        )
+        clinic.record(
+            "consent", f"{tag}-partner-consent", client=code, channel="sink", person="Partner"
+        )
         observers = ["Partner"]
     count = rng.randint(8, 12)
     previous = None
@@ -225,32 +254,32 @@ def one_client(
         stage = "baseline" if i < 2 else "relapse-prevention" if i >= count - 2 else "practice"
         kind = kinds[(i + rng.randint(0, 6)) % len(kinds)]
         expected = rng.randint(5, 14)
-        aid = app.propose(
-            code,
-            kind,
-            instructions=f"Homework {i + 1}",
-            rationale=f"{stage} work",
-            stage=stage,
-            difficulty=min(10, 1 + i),
-            due=(clock.moment + timedelta(days=7)).date().isoformat(),
-            expected_entries=expected,
-            parameters=parameters(kind, rng),
-            steps_up_from=previous,
-            observers=observers if kind == "self-monitoring" else [],
-            request_key=f"a-{tag}-{i}",
-            **meta,
-        ).result
+        aid = f"{tag}-a{i}"
+        proposal: dict[str, Any] = {
+            "client": code,
+            "task_type": kind,
+            "instructions": f"Homework {i + 1}",
+            "rationale": f"{stage} work",
+            "stage": stage,
+            "difficulty": min(10, 1 + i),
+            "due": (clock.moment + timedelta(days=7)).date().isoformat(),
+            "entries": expected,
+            "fields": parameters(kind, rng),
+            "steps_up_from": previous,
+            "observers": observers if kind == "self-monitoring" else [],
+        }
         if rng.random() < 0.3:
-            app.adjust(aid, {"expected_entries": max(1, expected - 1)}, **meta)
+            proposal["adjustments"] = [{"entries": max(1, expected - 1)}]
         if rng.random() < 0.1:
-            app.decline(aid, reason="not this week", **meta)
-            notify(app, dispatcher, aid, "AssignmentDeclined")
+            clinic.record(
+                "assignment", aid, "AssignmentDeclined", **proposal, declined="not this week"
+            )
             previous = None
             continue
-        app.agree(aid, confidence=rng.randint(3, 10), obstacles="time", **meta)
-        notify(app, dispatcher, aid, "AssignmentAgreed")
+        agreed = {"confidence": rng.randint(3, 10), "obstacles": "time"}
+        clinic.record("assignment", aid, "AssignmentAgreed", **proposal, agreed=agreed)
         if rng.random() < 0.05:
-            app.cancel(aid, reason="plans changed", **meta)
+            clinic.record("cancel", f"{aid}-cancel", assignment=aid, reason="plans changed")
             continue
         rounds = 2 if rng.random() < 0.2 else 1
         for r in range(rounds):
@@ -258,58 +287,58 @@ def one_client(
                 clock.moment += timedelta(hours=rng.uniform(6, 20))
                 if clock.moment > end:
                     return
-                by = "Partner" if observers and rng.random() < 0.2 else "client"
-                app.submit(
-                    aid,
-                    entry(app.work.load(Assignment, _uuid(aid)).task_type, rng, step),
-                    by=by,
-                    occurred_at=clock.moment - timedelta(hours=1),
-                    **meta,
+                clinic.record(
+                    "entry",
+                    f"{aid}-r{r}-e{step}",
+                    "EntrySubmitted",
+                    assignment=aid,
+                    fields=entry(kind, rng, step),
+                    by="Partner" if observers and rng.random() < 0.2 else "client",
+                    occurred_at=(clock.moment - timedelta(hours=1)).isoformat(),
                 )
-                notify(app, dispatcher, aid, "EntrySubmitted")
             clock.moment += timedelta(days=rng.uniform(1, 3))
             if clock.moment > end:
                 return
             step = rng.choices(["step-up", "close", "modify", "continue"], [4, 3, 1, 2])[0]
             if r + 1 < rounds:
                 step = "continue"
-            due = (
-                (clock.moment + timedelta(days=7)).date().isoformat()
-                if step == "continue"
-                else None
-            )
-            app.review(
-                aid,
+            due = (clock.moment + timedelta(days=7)).date().isoformat()
+            clinic.record(
+                "review",
+                f"{aid}-r{r}-review",
+                "AssignmentReviewed",
+                assignment=aid,
                 quantity=rng.randint(1, 4),
                 quality=rng.randint(1, 4),
                 difficulty=rng.randint(0, 4),
                 next_step=step,
                 notes="discussed",
-                next_due=due,
-                **meta,
+                due=due if step == "continue" else None,
             )
-            notify(app, dispatcher, aid, "AssignmentReviewed")
             if step == "modify":
-                app.adjust(aid, {"difficulty": max(1, min(10, i))}, **meta)
-                app.agree(aid, confidence=6, **meta)
+                clinic.record(
+                    "adjust", f"{aid}-r{r}-adjust", assignment=aid, difficulty=max(1, min(10, i))
+                )
+                clinic.record("agree", f"{aid}-r{r}-agree", assignment=aid, confidence=6)
             if step in ("close", "step-up"):
                 break
         else:
-            if app.work.load(Assignment, _uuid(aid)).status == "agreed":
+            if clinic.status(aid) == "agreed":
                 if clock.moment < end - timedelta(days=10):
-                    app.close_assignment(aid, reason="done", **meta)
+                    clinic.record("close", f"{aid}-close", assignment=aid, reason="done")
                 else:
                     open_left = True
         previous = aid if step == "step-up" else None
         clock.moment += timedelta(days=rng.uniform(0, 2))
     if not open_left and clock.moment < end:
-        with contextlib.suppress(BetweenError):  # homework still open: stays a current client
-            app.discharge(code, "therapy completed", **meta)
+        discharge = {"type": "discharge", "id": f"{tag}-discharge", "client": code}
+        discharges.append((clock.moment, {**discharge, "reason": "therapy completed"}))
 
 
-def notify(app: Homework, dispatcher: Dispatcher, aid: str, what: str) -> None:
+def queue_notifications(importer: Importer, dispatcher: Dispatcher, aid: str, what: str) -> None:
     """Queue and deliver what the dispatcher would for this change (through its own rules)."""
-    assignment = app.work.load(Assignment, _uuid(aid))
+    app = importer.app
+    assignment = app.work.load(Assignment, importer.assignment_uuid(aid))
     client = app.work.load(Client, assignment.client_id)
     kinds = {
         "AssignmentAgreed": [("agreed", "client"), ("agreed", "collaborator")],
@@ -329,12 +358,6 @@ def notify(app: Homework, dispatcher: Dispatcher, aid: str, what: str) -> None:
                 timestamp=app.now(),
             )
             app.work.save(n)
-
-
-def _uuid(text: str) -> Any:
-    from uuid import UUID
-
-    return UUID(text)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,6 +1,9 @@
 """Run one ``between`` command and report its peak resident memory.
 
 python -m bench.peak verify        # prints the command's output, then "peak-kb N" on stderr
+
+The command runs exactly as the ``between`` script runs it (``between.cli:main``), in this
+process, so its wall time is the command's too.
 """
 
 from __future__ import annotations
@@ -23,14 +26,16 @@ def peak_kb() -> int:
 
 
 def main() -> None:
-    from between.cli import build_cli
+    from between.cli import main as between
 
+    sys.argv = ["between", *sys.argv[1:]]
     code = 0
     try:
-        build_cli()(args=sys.argv[1:], prog_name="between")
+        between()
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else 1
     finally:
+        sys.stdout.flush()
         print(f"peak-kb {peak_kb()}", file=sys.stderr)
     sys.exit(code)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -32,16 +31,28 @@ if TYPE_CHECKING:
 @click.pass_obj
 def log(session: Session, as_json: bool, **filters: Any) -> None:
     """Stream the log in order, read-only (a table, or the JSON Lines export)."""
+    from json import JSONEncoder
+
     from between.audit.auditor import filtered_log
 
-    for entry, record in filtered_log(session.app(read_only=True), **filters):
-        if as_json:
-            click.echo(json.dumps(record, ensure_ascii=False))
-        else:
-            click.echo(
-                f"{entry.position:>8}  {record['time'][:19]}  {record['actor']:<12}  "
-                f"{record['type']:<22}  {record['aggregate'][:8]}"
-            )
+    to_json = JSONEncoder(ensure_ascii=False).encode  # json.dumps(record, ensure_ascii=False)
+
+    lines: list[str] = []  # printed a thousand at a time: one write per line is slow
+    try:
+        for position, record in filtered_log(session.app(read_only=True), **filters):
+            if as_json:
+                lines.append(to_json(record))
+            else:
+                lines.append(
+                    f"{position:>8}  {record['time'][:19]}  {record['actor']:<12}  "
+                    f"{record['type']:<22}  {record['aggregate'][:8]}"
+                )
+            if len(lines) == 1000:
+                click.echo("\n".join(lines))
+                lines.clear()
+    finally:  # what was read before a failure is printed before it is reported
+        if lines:
+            click.echo("\n".join(lines))
 
 
 @click.command("history")

@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING
 import click
 
 from between.commands.inputs import json_option, write_command
-from between.commands.output import assignment_table, pairs, print_json, report, short, table
+from between.commands.output import (
+    assignment_table,
+    listing,
+    paged,
+    pairs,
+    print_json,
+    report,
+    short,
+    table,
+)
 
 if TYPE_CHECKING:
     from between.cli import Session
@@ -35,26 +44,34 @@ def add(
     report(outcome, as_json, f"registered client {code}")
 
 
+CLIENT_COLUMNS = [
+    ("CODE", "code"),
+    ("THERAPIST", "therapist"),
+    ("STATUS", "status"),
+    ("COLLABORATORS", "collaborator_count"),
+    ("REGISTERED", "registered_at"),
+]
+
+
 @click.command("list")
 @click.option("--status", type=click.Choice(LISTED_STATUSES))
+@paged
 @json_option
 @click.pass_obj
-def list_clients(session: Session, status: str | None, as_json: bool) -> None:
-    """List clients."""
-    rows = session.query("list_clients", status)
-    if as_json:
-        print_json(rows)
-        return
-    table(
-        rows,
-        [
-            ("CODE", "code"),
-            ("THERAPIST", "therapist"),
-            ("STATUS", "status"),
-            ("COLLABORATORS", "collaborator_count"),
-            ("REGISTERED", "registered_at"),
-        ],
-    )
+def list_clients(
+    session: Session, status: str | None, as_json: bool, limit: int | None, every: bool
+) -> None:
+    """List clients by code: the first 30 unless --limit N or --all."""
+    with session.reading() as reader:
+        listing(
+            lambda n: reader.list_clients(status, limit=n),
+            lambda: reader.count_clients(status),
+            lambda: reader.stream_clients(status),
+            lambda rows: table(rows, CLIENT_COLUMNS),
+            limit=limit,
+            every=every,
+            as_json=as_json,
+        )
 
 
 @click.command("show")
@@ -63,7 +80,8 @@ def list_clients(session: Session, status: str | None, as_json: bool) -> None:
 @click.pass_obj
 def show(session: Session, code: str, as_json: bool) -> None:
     """Show one client, their collaborators and their homework."""
-    detail = session.app().show_client(code)
+    with session.reading() as reader:
+        detail = reader.show_client(code)
     if as_json:
         print_json(detail)
         return

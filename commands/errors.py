@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import os
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -48,6 +47,8 @@ def one_line_errors(ctx: click.Context, what: str | Callable[[], str]) -> Iterat
             raise  # click quietly handles a closed pipe (`between log | head`)
         debug = debug_requested(ctx)
         if debug:
+            import traceback  # only when asked: its import is not free
+
             traceback.print_exception(e)
         described = what() if callable(what) else what
         hint = "" if debug else f" ({DEBUG_HINT})"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 from collections.abc import Callable
 from functools import cached_property
@@ -94,6 +93,8 @@ def _read_fields_file(fields_file: str) -> dict[str, Any]:
             raise InvalidInput(f"fields on standard input exceed {MAX_PAYLOAD:,} bytes")
     else:
         raw = _read_limited(Path(fields_file), name, MAX_PAYLOAD)
+    import json  # here, not at start-up (``--help`` needs no JSON)
+
     try:
         loaded = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:

@@ -7,7 +7,6 @@ dispatcher is working the store (``notify`` without ``--follow``, which waits in
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -69,6 +68,8 @@ def dispatch(session: Session, follow: bool, interval: float, as_json: bool) -> 
                 done = vars(dispatcher.run_once())
                 if not follow or any(done.values()):  # a follower reports only what it did
                     if as_json:
+                        import json
+
                         click.echo(json.dumps(done))
                     else:
                         click.echo(", ".join(f"{name} {count}" for name, count in done.items()))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice
 from typing import Any
 
 import click
@@ -24,6 +24,8 @@ ASSIGNMENT_COLUMNS = [
 
 def print_json(data: Any) -> None:
     """Print ``data`` as indented JSON (dates and ids as text)."""
+    import json  # here, not at start-up (``--help`` needs no JSON)
+
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
@@ -44,16 +46,66 @@ def report(outcome: Any, as_json: bool, what: str) -> None:
         click.echo(what)
 
 
+#: Rows ``list`` and ``client list`` show unless given ``--limit N`` or ``--all``.
+DEFAULT_LIMIT = 30
+#: Rows a streamed table is aligned on: its columns are as wide as the widest of these.
+ALIGNED_ROWS = 1000
+
+
 def table(rows: Iterable[dict], columns: list[tuple[str, str]]) -> None:
-    """Print rows as an aligned text table (header, then one line per row)."""
-    cells = [[title for title, _ in columns]]
-    cells += [[cell(row.get(key)) for _, key in columns] for row in rows]
-    if len(cells) == 1:
+    """Print rows as an aligned text table (header, then one line per row).
+
+    Rows are read as they are printed: the columns are as wide as the widest cell of the
+    first ``ALIGNED_ROWS`` rows, and a longer cell further down widens only its own line — so
+    a table of every row (``list --all``) streams in constant memory.
+    """
+    lines = ([cell(row.get(key)) for _, key in columns] for row in rows)
+    first = [[title for title, _ in columns], *islice(lines, ALIGNED_ROWS)]
+    if len(first) == 1:
         click.echo("(none)")
         return
-    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
-    for r in cells:
+    widths = [max(len(r[i]) for r in first) for i in range(len(columns))]
+    for r in chain(first, lines):
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+def paged(command: Callable) -> Callable:
+    """``--limit N`` and ``--all`` for a listing command (its function takes both)."""
+    command = click.option(
+        "--all", "every", is_flag=True, help="Every row, printed as it is read."
+    )(command)
+    return click.option(
+        "--limit",
+        type=click.IntRange(min=1),
+        help=f"At most this many rows (default {DEFAULT_LIMIT}).",
+    )(command)
+
+
+def listing(
+    page: Callable[[int], list[dict]],
+    count: Callable[[], int],
+    every_row: Callable[[], Iterable[dict]],
+    print_rows: Callable[[Iterable[dict]], None],
+    *,
+    limit: int | None,
+    every: bool,
+    as_json: bool,
+) -> None:
+    """Print a listing: its first ``limit`` rows (``DEFAULT_LIMIT`` unless given), saying on
+    standard error how many there are when there are more; or, with ``every``, every row as
+    it is read. JSON is a plain list either way."""
+    if every and limit is not None:
+        raise click.UsageError("give --limit N or --all, not both")
+    if every:
+        (stream_json_array if as_json else print_rows)(every_row())
+        return
+    limit = limit or DEFAULT_LIMIT
+    rows = page(limit + 1)  # one more than shown: whether there are more, without a count
+    shown = rows[:limit]
+    (print_json if as_json else print_rows)(shown)
+    if len(rows) > limit:
+        total = count()
+        click.echo(f"showing {limit:,} of {total:,}; --limit N or --all for more", err=True)
 
 
 def cell(value: Any) -> str:
@@ -67,11 +119,13 @@ def cell(value: Any) -> str:
 
 
 def assignment_table(rows: Iterable[dict]) -> None:
-    """Homework rows as a table, entries shown as done/expected."""
-    table(
-        [{**r, "progress": f"{r['entries']}/{r['expected_entries']}"} for r in rows],
-        ASSIGNMENT_COLUMNS,
-    )
+    """Homework rows as a table, entries shown as done/expected (streamed, as ``table``)."""
+    table(_with_progress(rows), ASSIGNMENT_COLUMNS)
+
+
+def _with_progress(rows: Iterable[dict]) -> Iterator[dict]:
+    for r in rows:
+        yield {**r, "progress": f"{r['entries']}/{r['expected_entries']}"}
 
 
 def print_assignment(d: dict) -> None:
@@ -130,6 +184,8 @@ def pairs(value: Any, shape: str, sep: str) -> str:
 
 def stream_json_array(rows: Iterable[dict]) -> None:
     """Print a JSON array one element at a time (memory stays flat)."""
+    import json
+
     click.echo("[", nl=False)
     for n, row in enumerate(rows):
         click.echo(("," if n else "") + "\n  " + json.dumps(row, ensure_ascii=False), nl=False)
@@ -141,3 +197,33 @@ def progress(total: int, label: str) -> Any:
     if total < 50_000 or not sys.stderr.isatty():
         return contextlib.nullcontext(None)
     return click.progressbar(length=total, label=label, file=sys.stderr)
+
+
+class QuickContext(click.Context):
+    """click's context, whose help is as wide as click makes it, found without importing
+    ``shutil`` (which imports the compression modules: a tenth of ``--help``'s time)."""
+
+    def make_formatter(self) -> click.HelpFormatter:
+        from click import formatting
+
+        width = self.terminal_width
+        if width is None and formatting.FORCED_WIDTH is None:
+            width = max(min(_terminal_columns(), self.max_content_width or 80) - 2, 50)
+        return self.formatter_class(width=width, max_width=self.max_content_width)
+
+
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``: $COLUMNS, else the terminal's, else 80."""
+    import os
+    import sys
+
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80

@@ -9,6 +9,8 @@ import click
 from between.commands.inputs import json_option
 from between.commands.output import (
     assignment_table,
+    listing,
+    paged,
     print_assignment,
     print_json,
     warn_unavailable,
@@ -32,7 +34,8 @@ AGENDA = (
 @click.pass_obj
 def show(session: Session, assignment: str, as_json: bool) -> None:
     """Show one assignment: what, why, entries, reviews and the summary."""
-    detail = session.app().show(assignment)
+    with session.reading() as reader:
+        detail = reader.show(assignment)
     warn_unavailable(detail)
     if as_json:
         print_json(detail)
@@ -48,15 +51,24 @@ def show(session: Session, assignment: str, as_json: bool) -> None:
     "--overdue", is_flag=True, help="Only agreed homework past its due date and incomplete."
 )
 @click.option("--due-before", help="Only homework due before this date.")
+@paged
 @json_option
 @click.pass_obj
-def list_assignments(session: Session, as_json: bool, **filters: Any) -> None:
-    """List homework (from the read model)."""
-    rows = session.query("list_assignments", **filters)
-    if as_json:
-        print_json(rows)
-    else:
-        assignment_table(rows)
+def list_assignments(
+    session: Session, as_json: bool, limit: int | None, every: bool, **filters: Any
+) -> None:
+    """List homework (from the read model), by due date: the first 30 unless --limit N or
+    --all (which prints every row as it is read); standard error says when there are more."""
+    with session.reading() as reader:
+        listing(
+            lambda n: reader.list_assignments(limit=n, **filters),
+            lambda: reader.count_assignments(**filters),
+            lambda: reader.stream_assignments(**filters),
+            assignment_table,
+            limit=limit,
+            every=every,
+            as_json=as_json,
+        )
 
 
 @click.command("agenda")
@@ -65,10 +77,10 @@ def list_assignments(session: Session, as_json: bool, **filters: Any) -> None:
 @click.pass_obj
 def agenda(session: Session, code: str, as_json: bool) -> None:
     """What to review at the start of this client's next session."""
-    result = session.query("agenda", code)
-    if result["to_review"]:  # the figures come from the task types: this opens the store
-        app = session.app()
-        result["to_review"] = [{**r, **app.review_brief(r["id"])} for r in result["to_review"]]
+    with session.reading() as reader:
+        result = reader.agenda(code)
+        briefs = [reader.review_brief(r["id"]) for r in result["to_review"]]
+    result["to_review"] = [{**r, **b} for r, b in zip(result["to_review"], briefs, strict=True)]
     if as_json:
         print_json(result)
         return

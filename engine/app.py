@@ -38,6 +38,7 @@ from between.engine.keys import (
     encode_key,
     find_master_key,
 )
+from between.engine.link_commands import LinkCommands
 from between.engine.notification_commands import NotificationCommands
 from between.engine.operator_commands import OperatorCommands
 from between.engine.plugins import Plugins
@@ -65,6 +66,7 @@ class Homework(
     AssignmentCommands,
     OperatorCommands,
     NotificationCommands,
+    LinkCommands,
     Application[UUID],
 ):
     """Between's application: clients and their homework, on one store."""

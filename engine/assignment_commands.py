@@ -14,6 +14,7 @@ from uuid import NAMESPACE_URL, uuid5
 from between.engine import validate
 from between.engine.assignments import ADJUSTABLE, NEXT_STEPS, Assignment
 from between.engine.clients import Client
+from between.engine.entries import record_entry
 from between.engine.errors import InvalidInput, RuleViolation
 from between.engine.guarded import validated
 from between.engine.reading import Reading
@@ -208,29 +209,14 @@ class AssignmentCommands(Reading):
         occurred_at: str | datetime | None = None,
         actor: str,
         request_key: str | None = None,
+        via: str = "cli",
     ) -> Outcome:
+        """Record an entry by the client or a collaborator (``by``); ``via`` says the way in.
+        (``via`` is not part of the request's fingerprint: it is how, not what, was asked.)"""
         meta = self.work.authorise(
             actor, "submit", request_key, fields=fields, by=by, occurred_at=occurred_at
         )
-        validate.payload("entry fields", fields)
-        by = validate.text("by", by or "client", limit=200)
-        when = validate.moment("occurred at", occurred_at, meta["timestamp"])
-        entry_id = uuid5(ASSIGNMENT_NAMESPACE, f"entry:{request_key}") if request_key else None
-
-        def command(a: Assignment) -> str:
-            a.require_entries_allowed()
-            kind = self.plugins.task_type(a.task_type)
-            clean = validated(self.plugins, kind, "validate_entry", fields, a.parameters)
-            if by != "client":
-                client = self.work.load(Client, a.client_id)
-                if client is None or by not in client.collaborators:
-                    raise RuleViolation(
-                        f"{by!r} is not a collaborator of client {a.row['client']}; entries come "
-                        "from the client or a collaborator they added"
-                    )
-            return str(a.submit(by, when, clean, kind.entries.version, entry_id, **meta))
-
-        return self._change_assignment(ref, command, request_key, "EntrySubmitted")
+        return record_entry(self, lambda: self._assignment(ref), fields, by, occurred_at, via, meta)
 
     def review(
         self,

@@ -63,6 +63,8 @@ class Assignment(Aggregate):
         fields: dict,
         schema_version: int,
         entry_id: UUID | None = None,
+        *,
+        via: str | None = None,
         **meta: Any,
     ) -> UUID:
         self.require_entries_allowed()
@@ -75,6 +77,7 @@ class Assignment(Aggregate):
             fields=fields,
             task_type=self.task_type,
             schema_version=schema_version,
+            via=via,
             **meta,
         )
         return entry_id
@@ -182,6 +185,7 @@ class Assignment(Aggregate):
                 "occurred_at": iso(event.occurred_at),
                 "recorded_at": iso(event.timestamp),
                 "recorded_by": event.actor,
+                "via": event.via,
                 "task_type": event.task_type,
                 "schema_version": event.schema_version,
                 "fields": event.fields,

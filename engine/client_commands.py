@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from eventsourcing.persistence import IntegrityError
 
 from between.engine import validate
+from between.engine.assignments import Assignment
 from between.engine.clients import Client, new_client_id
 from between.engine.errors import InvalidInput, RuleViolation
 from between.engine.reading import Reading
 from between.engine.unit_of_work import Outcome
+from between.engine.views import OPEN_STATUSES
 
 if TYPE_CHECKING:
     from between.engine.keys import KeyStore
@@ -118,8 +120,13 @@ class ClientCommands(Reading):
 
         def command(client: Client) -> None:
             with self.reading() as c:
-                open_ones = self.readmodel.open_assignments(c, client.id.hex)
-            client.discharge(reason, open_ones, **meta)
+                open_ones = set(self.readmodel.open_assignments(c, client.id.hex))
+            for held in self.work.held(Assignment):  # in bulk mode, newer than the read model
+                if held.client_id == client.id:
+                    short = held.id.hex[:8]
+                    is_open = held.row["status"] in OPEN_STATUSES
+                    open_ones = open_ones | {short} if is_open else open_ones - {short}
+            client.discharge(reason, sorted(open_ones), **meta)
 
         return self.work.change(
             lambda: self._client(code), command, request_key, ("ClientDischarged",)

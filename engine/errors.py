@@ -16,6 +16,16 @@ class InvalidInput(BetweenError):
     exit_code = 2
 
 
+class InvalidEntry(InvalidInput):
+    """Fields of an entry (or of parameters) are wrong: ``fields`` says, for each bad field,
+    what is wrong with it (``{"peak_anxiety": "must be at most 100"}``), so a form can show
+    each message next to its field. The message is the one-line summary of them all."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = dict(fields or {})
+
+
 class RuleViolation(BetweenError):
     """The command breaks a lifecycle rule in the current state."""
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from statistics import fmean
+from math import fsum
 from typing import Any
 
 
@@ -41,6 +41,15 @@ def values_of(entries: Sequence[Mapping[str, Any]], name: str) -> list[float]:
     return out
 
 
+def mean(values: Iterable[float]) -> float:
+    """The arithmetic mean of some numbers (at least one): ``statistics.fmean``'s own
+    arithmetic, without importing ``statistics`` (and ``fractions``) at start-up."""
+    values = list(values)
+    if not values:
+        raise ValueError("mean of no values")
+    return fsum(values) / len(values)
+
+
 def mean_of(entries: Sequence[Mapping[str, Any]], name: str) -> float | None:
     values = values_of(entries, name)
-    return round(fmean(values), 2) if values else None
+    return round(mean(values), 2) if values else None

@@ -1,9 +1,30 @@
 """The default wording of each notification: plain, with no clinical content beyond what the
-recipient needs. A plugin may word its own (``between_render_message``)."""
+recipient needs. A plugin may word its own (``between_render_message``).
+
+When the clinic runs the portal, the messages that ask the client or a collaborator to do
+something (``LINKED``) also carry that person's own link (see ``engine.sending``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+#: The (kind, role) of the messages that carry the recipient's personal link: homework
+#: agreed, and the reminders.
+LINKED = frozenset(
+    {
+        ("agreed", "client"),
+        ("agreed", "collaborator"),
+        ("due-soon", "client"),
+        ("due-soon", "collaborator"),
+        ("overdue", "client"),
+    }
+)
+
+
+def with_link(text: str, url: str) -> str:
+    """The message text with the recipient's link on a line of its own."""
+    return f"{text}\nRecord your homework here (this link is personal): {url}"
 
 
 def default_text(info: dict[str, Any]) -> tuple[str, str]:

@@ -9,13 +9,14 @@ itself is kept as events, so auditors see who was allowed what, and since when.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import singledispatchmethod
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from between.engine.errors import InvalidInput, RuleViolation
+from between.engine.errors import Conflict, InvalidInput, RuleViolation
 from between.events import operators as ev
 from between.events.base import stable_topic
 
@@ -38,6 +39,7 @@ CLINICAL = frozenset(
         "review",
         "cancel",
         "close",
+        "link",
     }
 )
 
@@ -52,6 +54,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"rebuild", "rekey"}),
     "auditor": frozenset(),
 }
+
+
+class OperatorsChanged(Exception):
+    """The operator list changed after a command was checked against it (raised inside the
+    write transaction, before anything is inserted: the command is checked again)."""
 
 
 class Operators(Aggregate):
@@ -135,3 +142,64 @@ class Operators(Aggregate):
 
 
 stable_topic(Operators, "between.Operators")
+
+
+class Gate:
+    """The operator list a process checks commands against, read once and then trusted until
+    a write finds it changed.
+
+    ``check`` remembers the command and the list's version; the write carries that version
+    (``operators_version``, see ``guard``) and the recorder compares it with the stored list
+    under its write lock. If the list changed meanwhile, nothing is inserted
+    (``OperatorsChanged``), the command is checked again against the list as it now is and,
+    if still allowed, written. So a write costs no look-up of the list, and is never let
+    through by a list older than the one in force when it is recorded.
+    """
+
+    def __init__(self, read: Callable[[], Operators | None]) -> None:
+        self._read = read  # a fresh copy from the store: never one a command will change
+        self._list: Operators | None = None
+        self._known = False
+        #: The last command checked and the version of the list it passed: (actor, command, v).
+        self.checked: tuple[str, str, int] | None = None
+
+    def current(self, *, fresh: bool = False) -> Operators | None:
+        """The operator list (None: the store has none), read again if ``fresh``."""
+        if fresh or not self._known:
+            self._list, self._known = self._read(), True
+        return self._list
+
+    def check(self, actor: str, command: str, *, fresh: bool = False) -> None:
+        """Refuse ``actor`` doing ``command`` if the list says no (see ``Operators.check``)."""
+        operators = self.current(fresh=fresh or command == "operators")
+        if operators is not None:
+            operators.check(actor, command)
+        self.checked = (actor, command, operators.version if operators else 0)
+
+    @property
+    def version(self) -> int | None:
+        """The list's version the pending command was checked against (None: none was)."""
+        return self.checked[2] if self.checked else None
+
+    def guard(self, put: Callable[[dict], Any], aggregates: tuple[Any, ...], check: bool) -> Any:
+        """``put(extra)`` writes the aggregates, passing ``extra`` to the recorder: with
+        ``check``, the version of the list the pending command was checked against. If the
+        list changed, the command is checked again (refused: nothing is recorded) and the
+        write tried again."""
+        for _ in range(8):
+            version = self.version if check else None
+            try:
+                written = put({} if version is None else {"operators_version": version})
+            except OperatorsChanged:
+                assert self.checked is not None
+                actor, command, _ = self.checked
+                self.check(actor, command, fresh=True)
+                continue
+            self.checked = None  # done; a list it changed is read again
+            if any(isinstance(a, Operators) for a in aggregates):
+                self._known = False
+            return written
+        raise Conflict(
+            "the operator list kept changing while this command ran; nothing was recorded — "
+            "run the command again"
+        )

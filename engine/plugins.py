@@ -9,17 +9,17 @@ silent skip. Every hook is called through pluggy, so ``tryfirst``/``trylast`` ho
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import sys
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
+from types import FunctionType, MethodType, ModuleType
 from typing import Any
 
 import pluggy
 
 from between.engine import hookspecs
+from between.engine.entry_points import EntryPoint, entry_points
 from between.engine.errors import BetweenError, InvalidInput
 from between.engine.settings import Settings
 from between.engine.tasktypes import TaskType, check_task_type_name
@@ -126,9 +126,32 @@ class Plugins:
         return sorted(out, key=lambda p: p["name"])
 
 
+class _Manager(pluggy.PluginManager):
+    """pluggy's manager, quicker to register modules: a module's attribute that is no
+    function carrying the marker is no hook, so it is skipped without pluggy's static
+    look-up (which inspects every imported name of every plugin module, twice)."""
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+        if isinstance(plugin, ModuleType) and not _marked(plugin, name, "_impl"):
+            return None
+        return super().parse_hookimpl_opts(plugin, name)
+
+    def parse_hookspec_opts(self, module_or_class: Any, name: str) -> Any:
+        if isinstance(module_or_class, ModuleType) and not _marked(module_or_class, name, "_spec"):
+            return None
+        return super().parse_hookspec_opts(module_or_class, name)
+
+
+def _marked(module: ModuleType, name: str, marker: str) -> bool:
+    value = vars(module).get(name)
+    if isinstance(value, FunctionType):
+        return hasattr(value, hookspecs.PROJECT + marker)
+    return isinstance(value, MethodType)  # a bound method: pluggy looks at it itself
+
+
 def plugin_manager() -> pluggy.PluginManager:
     """A fresh manager that knows Between's hook specifications."""
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm = _Manager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     return pm
 
@@ -248,15 +271,17 @@ def _load_entry_points(
                 f"installed plugin {ep.name} ({ep.value}) failed to import: {type(e).__name__}: {e}"
             ) from None
         _register(pm, plugin, name)
-        versions[name] = ep.dist.version if ep.dist else "-"
+        versions[name] = ep.version
     return versions, problems
 
 
 def _distribution(ep: EntryPoint) -> str | None:
-    return ep.dist.name if ep.dist else None
+    return ep.dist_name
 
 
 def _load_directory(pm: pluggy.PluginManager, directory: Path) -> None:
+    import importlib.util
+
     if not directory.is_dir():
         raise PluginError(
             f"plugins directory {directory} does not exist; fix --plugins-dir/BETWEEN_PLUGINS_DIR"

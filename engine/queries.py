@@ -1,16 +1,14 @@
 """Reading the read model: the queries behind ``list``, ``agenda`` and ``client list``.
 
 Light on purpose (no event classes, no eventsourcing): the command line answers these from a
-SQLite store's read model directly when it is current (``fast_reader``), so they start as
-quickly as the interpreter does.
+store's read model directly when it is current (``engine.light``), so they start as quickly
+as the interpreter does.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,10 +16,11 @@ from uuid import UUID
 
 from between.engine import validate
 from between.engine.errors import NotFound
-from between.engine.store import Store
 from between.engine.views import ASSIGNMENT_STATUSES, OPEN_STATUSES, STAGES, with_timeliness
 
 TRACKING_NAME = "homework"
+#: Rows fetched at a time when a listing is streamed (``list --all``).
+BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -41,6 +40,10 @@ SQLITE = Dialect("sqlite", "?", "rowid", "")
 POSTGRES = Dialect("postgresql", "%s", "notification_id", " FOR UPDATE")
 
 
+def _where(conditions: list[str]) -> str:
+    return " WHERE " + " AND ".join(conditions) if conditions else ""
+
+
 def hex_id(value: str | UUID | None) -> str | None:
     """Ids are indexed as 32 hex digits, so a prefix of a printed id finds its record."""
     if value is None:
@@ -55,9 +58,13 @@ class Queries:
         self.dialect = dialect
 
     def assignment_ids(self, c: Any, prefix: str, limit: int = 6) -> list[str]:
+        """Ids starting with ``prefix`` (lowercase hex digits): a range of the primary key's
+        index (``LIKE`` would read the whole table, as it ignores case)."""
         c.execute(
-            self.dialect.sql("SELECT id FROM rm_assignments WHERE id LIKE ? ORDER BY id LIMIT ?"),
-            (prefix + "%", limit),
+            self.dialect.sql(
+                "SELECT id FROM rm_assignments WHERE id >= ? AND id < ? ORDER BY id LIMIT ?"
+            ),
+            (prefix, prefix + "g", limit),  # 'g' sorts after every hex digit
         )
         return [r["id"] for r in c.fetchall()]
 
@@ -65,14 +72,58 @@ class Queries:
         self,
         c: Any,
         *,
+        limit: int | None = None,
+        after: tuple[str, str, str] | None = None,
+        **filters: Any,
+    ) -> list[dict]:
+        """Assignment rows in list order (due, client, id), filtered; at most ``limit``,
+        and only those after the ``(due, client, id)`` of ``after`` (for paging)."""
+        statuses = filters.pop("statuses", ()) or ()
+        where, params = self._assignment_filters(**filters)
+        if after is not None:
+            where.append("(due > ? OR (due = ? AND (client > ? OR (client = ? AND id > ?))))")
+            params.extend((after[0], after[0], after[1], after[1], after[2]))
+        order = " ORDER BY due, client, id"
+        if limit is None:
+            if statuses:
+                where.append(f"status IN ({','.join('?' * len(statuses))})")
+                params.extend(statuses)
+            sql = "SELECT row FROM rm_assignments" + _where(where) + order
+        else:
+            # The first rows of each status from the (status, due) index, then the first of
+            # those: no index orders the whole table by due date, and sorting every row to
+            # page through the first few would read the whole table.
+            top = f"{order} LIMIT {int(limit)}"
+            parts, values = [], []
+            for n, status in enumerate(statuses or ASSIGNMENT_STATUSES):
+                parts.append(
+                    f"SELECT * FROM (SELECT row, due, client, id FROM rm_assignments"
+                    f"{_where([*where, 'status = ?'])}{top}) AS s{n}"
+                )
+                values += [*params, status]
+            sql, params = " UNION ALL ".join(parts) + top, values
+        c.execute(self.dialect.sql(sql), params)
+        return [json.loads(r["row"]) for r in c.fetchall()]
+
+    def count_assignments(self, c: Any, **filters: Any) -> int:
+        where, params = self._assignment_filters(**filters)
+        c.execute(
+            self.dialect.sql("SELECT COUNT(*) AS n FROM rm_assignments" + _where(where)), params
+        )
+        return int(c.fetchone()["n"])
+
+    @staticmethod
+    def _assignment_filters(
+        *,
         client_id: str | None = None,
         statuses: Sequence[str] = (),
         stage: str | None = None,
         due_before: str | None = None,
         overdue_on: str | None = None,
         steps_up_from: str | None = None,
-    ) -> list[dict]:
-        where, params = [], []
+    ) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
         if client_id:
             where.append("client_id = ?")
             params.append(client_id)
@@ -91,26 +142,41 @@ class Queries:
         if steps_up_from:
             where.append("steps_up_from = ?")
             params.append(steps_up_from)
-        sql = "SELECT row FROM rm_assignments"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        c.execute(self.dialect.sql(sql + " ORDER BY due, client, id"), params)
-        return [json.loads(r["row"]) for r in c.fetchall()]
+        return where, params
 
     def client(self, c: Any, code: str) -> dict | None:
         c.execute(self.dialect.sql("SELECT row FROM rm_clients WHERE code = ?"), (code,))
         r = c.fetchone()
         return json.loads(r["row"]) if r else None
 
-    def clients(self, c: Any, status: str | None = None) -> list[dict]:
+    def clients(self, c: Any, status: str | None = None, limit: int | None = None) -> list[dict]:
+        """Client rows by code (all, or at most ``limit``)."""
+        return list(self.client_rows(c, status, limit))
+
+    def client_rows(
+        self, c: Any, status: str | None = None, limit: int | None = None
+    ) -> Iterator[dict]:
+        """Client rows by code (erased clients, who keep none, by id), read a page at a time."""
+        sql, params = "SELECT row FROM rm_clients", ()
         if status:
-            c.execute(
-                self.dialect.sql("SELECT row FROM rm_clients WHERE status = ? ORDER BY code"),
-                (status,),
-            )
-        else:
-            c.execute("SELECT row FROM rm_clients ORDER BY code")
-        return [json.loads(r["row"]) for r in c.fetchall()]
+            sql, params = sql + " WHERE status = ?", (status,)
+        sql = self.dialect.sql(sql + " ORDER BY code, id LIMIT ? OFFSET ?")
+        offset = 0
+        while limit is None or offset < limit:
+            size = BATCH if limit is None else min(BATCH, limit - offset)
+            c.execute(sql, (*params, size, offset))
+            rows = c.fetchall()
+            yield from (json.loads(r["row"]) for r in rows)
+            if len(rows) < size:
+                return
+            offset += size
+
+    def count_clients(self, c: Any, status: str | None = None) -> int:
+        sql, params = "SELECT COUNT(*) AS n FROM rm_clients", ()
+        if status:
+            sql, params = sql + " WHERE status = ?", (status,)
+        c.execute(self.dialect.sql(sql), params)
+        return int(c.fetchone()["n"])
 
     def open_assignments(self, c: Any, client_id: str) -> list[str]:
         rows = self.assignments(c, client_id=client_id, statuses=OPEN_STATUSES)
@@ -135,7 +201,7 @@ class Queries:
         return [UUID(r["id"]) for r in c.fetchall()]
 
 
-def list_assignments(
+def assignment_filters(
     q: Queries,
     c: Any,
     *,
@@ -145,8 +211,9 @@ def list_assignments(
     stage: str | None = None,
     overdue: bool = False,
     due_before: str | None = None,
-) -> list[dict]:
-    """``between list``: assignment rows, filtered, with timeliness as of ``today``."""
+) -> dict[str, Any]:
+    """``between list``'s options (client, status, stage, overdue, due_before), checked, as
+    the filters of ``Queries.assignments``."""
     filters: dict[str, Any] = {}
     if client:
         found = q.client(c, validate.code(client))
@@ -162,7 +229,33 @@ def list_assignments(
         filters["due_before"] = validate.due_date(due_before, today)
     if overdue:
         filters["overdue_on"] = today.isoformat()
-    return [with_timeliness(r, today) for r in q.assignments(c, **filters)]
+    return filters
+
+
+def list_assignments(
+    q: Queries, c: Any, *, today: date, limit: int | None = None, **options: Any
+) -> list[dict]:
+    """``between list``: assignment rows, filtered, with timeliness as of ``today`` (at most
+    ``limit`` of them)."""
+    filters = assignment_filters(q, c, today=today, **options)
+    return [with_timeliness(r, today) for r in q.assignments(c, limit=limit, **filters)]
+
+
+def count_assignments(q: Queries, c: Any, *, today: date, **options: Any) -> int:
+    """How many rows ``list`` with these options has in all."""
+    return q.count_assignments(c, **assignment_filters(q, c, today=today, **options))
+
+
+def stream_assignments(q: Queries, c: Any, *, today: date, **options: Any) -> Iterator[dict]:
+    """Every row ``list`` with these options has, read a page at a time (memory stays flat)."""
+    filters = assignment_filters(q, c, today=today, **options)
+    after = None
+    while rows := q.assignments(c, limit=BATCH, after=after, **filters):
+        yield from (with_timeliness(r, today) for r in rows)
+        last = rows[-1]
+        after = (last["due"], last["client"], hex_id(last["id"]) or "")
+        if len(rows) < BATCH:
+            return
 
 
 def agenda(q: Queries, c: Any, code: str, *, today: date) -> dict:
@@ -184,46 +277,20 @@ def agenda(q: Queries, c: Any, code: str, *, today: date) -> dict:
     }
 
 
-def list_clients(q: Queries, c: Any, status: str | None = None) -> list[dict]:
+def list_clients(
+    q: Queries, c: Any, status: str | None = None, limit: int | None = None
+) -> list[dict]:
+    """``between client list``: client rows by code (at most ``limit``)."""
+    return list(stream_clients(q, c, status, limit))
+
+
+def stream_clients(
+    q: Queries, c: Any, status: str | None = None, limit: int | None = None
+) -> Iterator[dict]:
     if status:
         validate.choice("status", status, ("active", "discharged", "erased"))
-    return q.clients(c, status)
+    return q.client_rows(c, status, limit)
 
 
-@contextmanager
-def fast_reader(store: Store, environ: dict[str, str], key_file: Any) -> Iterator[Any]:
-    """A read-only cursor on a SQLite store whose read model is current, else None.
-
-    Opened at ``Store.read_only_uri()``, as every reader opens it (so it works in a read-only
-    place and leaves no file behind). An encrypted store still needs its key (checked, as any
-    command would); a store that cannot be read here, or whose read model lags the log, yields
-    None, and the caller takes the full path (which explains, or catches the model up first).
-    """
-    try:
-        uri = store.read_only_uri() if store.path is not None and store.path.is_file() else None
-    except OSError:
-        uri = None
-    try:
-        db = sqlite3.connect(uri, uri=True) if uri else None
-    except sqlite3.Error:
-        db = None
-    if db is None:
-        yield None
-        return
-    with closing(db):
-        db.row_factory = sqlite3.Row
-        try:
-            meta = dict(db.execute("SELECT key, value FROM between_meta").fetchall())
-            position = db.execute("SELECT position FROM rm_position").fetchone()[0]
-            head = db.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0] or 0
-        except sqlite3.Error:
-            meta, position, head = {}, None, 0  # not a store, an older one, or unreadable
-        if position != head or not meta:
-            yield None
-            return
-        if meta.get("encrypted") == "yes":
-            from between.engine.keys import check_master_key, find_master_key
-
-            master = find_master_key(meta["store_id"], environ, key_file)
-            check_master_key(master, meta["key_check"])
-        yield db.cursor()
+def count_clients(q: Queries, c: Any, status: str | None = None) -> int:
+    return q.count_clients(c, status)

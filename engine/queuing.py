@@ -19,6 +19,7 @@ from between.engine.assignments import Assignment
 from between.engine.clients import Client
 from between.engine.notifications import Notification
 from between.engine.recipients import Recipients
+from between.engine.requests import IMPORTED
 from between.events import assignments as a
 
 if TYPE_CHECKING:
@@ -79,8 +80,8 @@ class Queuer:
 
     def _derive(self, event: Any) -> list[Notification]:
         kinds = HEARS.get(type(event))
-        if not kinds:
-            return []
+        if not kinds or (event.request_key or "").startswith(IMPORTED):
+            return []  # an imported record is history: nobody hears of it now
         assignment = self.work.load(Assignment, event.originator_id)
         client = self.work.load(Client, assignment.client_id) if assignment else None
         if client is None or client.row["status"] == "erased":

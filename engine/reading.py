@@ -6,7 +6,7 @@ its id). Composed into ``Homework``, which provides the store wiring declared be
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -14,12 +14,12 @@ from uuid import UUID
 
 from between.engine import queries, validate
 from between.engine.assignments import Assignment
-from between.engine.clients import Client
 from between.engine.errors import InvalidInput, NotFound
 from between.engine.guarded import described
 from between.engine.views import RESTRICTED, with_timeliness
 
 if TYPE_CHECKING:
+    from between.engine.clients import Client
     from between.engine.plugins import Plugins
     from between.engine.queries import Dialect
     from between.engine.readmodel import ReadModel
@@ -66,15 +66,15 @@ class Reading:
 
     def _client(self, ref: str) -> Client:
         """A client by code, or by id (the only handle left once a client is erased)."""
+        from between.engine.clients import Client
+
         try:
             found: UUID | None = UUID(ref)
         except ValueError:
             found = self.client_id(ref)
         client = self.work.load(Client, found) if found else None
         if client is None:
-            raise NotFound(
-                f"no client with code {ref!r}; register them with 'between client add {ref}'"
-            )
+            raise no_client(ref)
         return client
 
     def _assignment(self, ref: str | UUID) -> Assignment:
@@ -85,25 +85,13 @@ class Reading:
 
     def resolve(self, ref: str | UUID) -> UUID:
         """An assignment id from a unique prefix of it (dashes optional)."""
-        if isinstance(ref, UUID):
-            return ref
-        prefix = ref.strip().lower().replace("-", "")
-        if len(prefix) == 32:
-            try:
-                return UUID(prefix)
-            except ValueError:
-                pass
-        if not prefix or any(ch not in "0123456789abcdef" for ch in prefix) or len(prefix) > 32:
-            raise InvalidInput(f"{ref!r} is not an assignment id (hex digits, e.g. 3f2a9c1e)")
-        self.refresh()
-        with self.reading() as c:
-            ids = self.readmodel.assignment_ids(c, prefix)
-        if not ids:
-            raise NotFound(f"no assignment id starts with {ref!r}; see 'between list'")
-        if len(ids) > 1:
-            shown = ", ".join(i[:12] for i in ids[:5])
-            raise InvalidInput(f"{ref!r} matches several assignments ({shown}…); give more digits")
-        return UUID(ids[0])
+
+        def starting_with(prefix: str) -> list[str]:
+            self.refresh()
+            with self.reading() as c:
+                return self.readmodel.assignment_ids(c, prefix)
+
+        return resolve(ref, starting_with)
 
     # -- the read model ------------------------------------------------------------------
 
@@ -143,11 +131,26 @@ class Reading:
 
     # -- queries -------------------------------------------------------------------------
 
-    def list_assignments(self, **filters: Any) -> list[dict]:
-        """``between list`` (filters: client, status, stage, overdue, due_before)."""
+    def list_assignments(self, limit: int | None = None, **options: Any) -> list[dict]:
+        """``between list`` (options: client, status, stage, overdue, due_before), at most
+        ``limit`` rows."""
         self.refresh()
         with self.reading() as c:
-            return queries.list_assignments(self.readmodel, c, today=self.today(), **filters)
+            return queries.list_assignments(
+                self.readmodel, c, today=self.today(), limit=limit, **options
+            )
+
+    def count_assignments(self, **options: Any) -> int:
+        """How many rows ``list`` with these options has in all."""
+        self.refresh()
+        with self.reading() as c:
+            return queries.count_assignments(self.readmodel, c, today=self.today(), **options)
+
+    def stream_assignments(self, **options: Any) -> Iterator[dict]:
+        """Every row ``list`` with these options has, a page at a time."""
+        self.refresh()
+        with self.reading() as c:
+            yield from queries.stream_assignments(self.readmodel, c, today=self.today(), **options)
 
     def agenda(self, code: str) -> dict:
         """What to go over at the start of this client's next session."""
@@ -155,17 +158,27 @@ class Reading:
         with self.reading() as c:
             return queries.agenda(self.readmodel, c, code, today=self.today())
 
-    def list_clients(self, status: str | None = None) -> list[dict]:
+    def list_clients(self, status: str | None = None, limit: int | None = None) -> list[dict]:
         self.refresh()
         with self.reading() as c:
-            return queries.list_clients(self.readmodel, c, status)
+            return queries.list_clients(self.readmodel, c, status, limit)
+
+    def count_clients(self, status: str | None = None) -> int:
+        self.refresh()
+        with self.reading() as c:
+            return queries.count_clients(self.readmodel, c, status)
+
+    def stream_clients(self, status: str | None = None) -> Iterator[dict]:
+        self.refresh()
+        with self.reading() as c:
+            yield from queries.stream_clients(self.readmodel, c, status)
 
     def show_client(self, code: str) -> dict:
         client = self._client(code)
         self.refresh()
         with self.reading() as c:
             rows = self.readmodel.assignments(c, client_id=client.id.hex)
-        return {**client.detail(), "assignments": [with_timeliness(r, self.today()) for r in rows]}
+        return client_detail(client, rows, self.today())
 
     def show(self, ref: str) -> dict:
         """One assignment in full: contents, entries, reviews, summary and follow-ups."""
@@ -175,39 +188,80 @@ class Reading:
         return self.describe_assignment(assignment, [r["id"] for r in follow_ups])
 
     def review_brief(self, ref: str) -> dict:
-        """What starting the review of one homework needs: the task type's summary figures,
-        its completion, the last review (with what got in the way) and the obstacles the
-        client anticipated when agreeing."""
-        detail = self.show(ref)
-        reviews = detail["review_list"]
-        return {
-            "summary": detail["summary"],
-            "completion": detail["completion"],
-            "last_review": reviews[-1] if reviews else None,
-            "anticipated_obstacles": (detail.get("agreement") or {}).get("obstacles") or None,
-        }
+        """What starting the review of one homework needs (see ``brief``)."""
+        return brief(self.show(ref))
 
     def describe_assignment(
         self, assignment: Assignment, follow_ups: list[str], today: date | None = None
     ) -> dict:
         """The ``show`` shape of an assignment, with timeliness as of ``today``."""
-        detail = with_timeliness(assignment.detail(), today or self.today())
-        entries = assignment.entries
-        kind = self.plugins.task_types.get(assignment.task_type)
-        if assignment.erased:
-            summary = {"entries": len(entries), "erased": True}
-            completion = {"complete": None, "rule": "the client's personal data was erased"}
-        elif assignment.instructions == RESTRICTED:
-            summary = {"entries": len(entries), "restricted": True}
-            completion = {"complete": None, "rule": "this reader may not read client keys"}
-        elif kind is None:
-            summary = {"entries": len(entries)}
-            completion = {
-                "complete": None,
-                "rule": f"task type {assignment.task_type!r} not loaded",
-            }
-        else:  # a plugin's own code: a fault in it marks its part unavailable (engine.guarded)
-            summary, completion = described(
-                self.plugins, kind, entries, detail["expected_entries"], assignment.parameters
-            )
-        return {**detail, "summary": summary, "completion": completion, "follow_ups": follow_ups}
+        return describe_assignment(self.plugins, assignment, follow_ups, today or self.today())
+
+
+def resolve(ref: str | UUID, starting_with: Callable[[str], list[str]]) -> UUID:
+    """An assignment id from a unique prefix of it (dashes optional); ``starting_with``
+    gives the ids (32 hex digits) that start with a prefix, a few at most."""
+    if isinstance(ref, UUID):
+        return ref
+    prefix = ref.strip().lower().replace("-", "")
+    if len(prefix) == 32:
+        try:
+            return UUID(prefix)
+        except ValueError:
+            pass
+    if not prefix or any(ch not in "0123456789abcdef" for ch in prefix) or len(prefix) > 32:
+        raise InvalidInput(f"{ref!r} is not an assignment id (hex digits, e.g. 3f2a9c1e)")
+    ids = starting_with(prefix)
+    if not ids:
+        raise NotFound(f"no assignment id starts with {ref!r}; see 'between list'")
+    if len(ids) > 1:
+        shown = ", ".join(i[:12] for i in ids[:5])
+        raise InvalidInput(f"{ref!r} matches several assignments ({shown}…); give more digits")
+    return UUID(ids[0])
+
+
+def no_client(ref: str) -> NotFound:
+    return NotFound(f"no client with code {ref!r}; register them with 'between client add {ref}'")
+
+
+def client_detail(client: Client, rows: list[dict], today: date) -> dict:
+    """``client show``: the client, and their homework as list rows."""
+    return {**client.detail(), "assignments": [with_timeliness(r, today) for r in rows]}
+
+
+def brief(detail: dict) -> dict:
+    """What starting the review of one homework needs, from its ``show`` detail: the task
+    type's summary figures, its completion, the last review (with what got in the way) and the
+    obstacles the client anticipated when agreeing."""
+    reviews = detail["review_list"]
+    return {
+        "summary": detail["summary"],
+        "completion": detail["completion"],
+        "last_review": reviews[-1] if reviews else None,
+        "anticipated_obstacles": (detail.get("agreement") or {}).get("obstacles") or None,
+    }
+
+
+def describe_assignment(
+    plugins: Plugins, assignment: Assignment, follow_ups: list[str], today: date
+) -> dict:
+    """The ``show`` shape of an assignment, with timeliness as of ``today``."""
+    detail = with_timeliness(assignment.detail(), today)
+    entries = assignment.entries
+    if assignment.erased:
+        summary = {"entries": len(entries), "erased": True}
+        completion = {"complete": None, "rule": "the client's personal data was erased"}
+    elif assignment.instructions == RESTRICTED:
+        summary = {"entries": len(entries), "restricted": True}
+        completion = {"complete": None, "rule": "this reader may not read client keys"}
+    elif (kind := plugins.task_types.get(assignment.task_type)) is None:
+        summary = {"entries": len(entries)}
+        completion = {
+            "complete": None,
+            "rule": f"task type {assignment.task_type!r} not loaded",
+        }
+    else:  # a plugin's own code: a fault in it marks its part unavailable (engine.guarded)
+        summary, completion = described(
+            plugins, kind, entries, detail["expected_entries"], assignment.parameters
+        )
+    return {**detail, "summary": summary, "completion": completion, "follow_ups": follow_ups}

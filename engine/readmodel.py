@@ -9,7 +9,8 @@ current; ``rebuild`` drops it and folds the whole log again.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -59,6 +60,11 @@ _ASSIGNMENT_COLUMNS = (
 )
 _CLIENT_COLUMNS = ("id", "code", "therapist", "status", "row")
 
+#: ``json.dumps(row, ensure_ascii=False)``, built once.
+_ROW_JSON = json.JSONEncoder(ensure_ascii=False).encode
+#: Rows by row function, then id (None: not there yet).
+Loaded = dict[Callable[..., dict], dict[str, dict | None]]
+
 #: Each summary table: the row function that folds its events, and its stored columns.
 ROW_TABLES = {
     client_row: ("rm_clients", _CLIENT_COLUMNS),
@@ -102,24 +108,47 @@ class ReadModel(Queries):
         )
         return c.fetchone()["position"]
 
-    def after_insert(self, c: Any, positions: Sequence[int], events: Sequence[Any] | None) -> None:
+    def after_insert(
+        self,
+        c: Any,
+        positions: Sequence[int],
+        events: Sequence[Any] | None,
+        in_step: bool,
+        loaded: Loaded | None = None,
+    ) -> None:
         """In a writer's transaction: fold the events just inserted.
 
-        When the writer passes its domain events and they directly follow the tracked
-        position, they are folded as they are (no reading back, no decoding); otherwise the
-        model catches up from the log.
+        When the writer passes its domain events and the model had applied every event
+        before them (``in_step``, read by the writer under its write lock), they are folded as
+        they are (no reading back, no decoding; their rows as ``prefetch`` found them, if it
+        was asked); otherwise the model catches up from the log.
         """
-        if events is not None and positions:
-            c.execute(
-                self.dialect.sql(
-                    "UPDATE rm_position SET position = ? WHERE name = ? AND position = ?"
-                ),
-                (positions[-1], TRACKING_NAME, positions[0] - 1),
-            )
-            if getattr(c, "sqlite_cursor", c).rowcount == 1:  # up to date: fold what we hold
-                self._fold_events(c, [e for e in events if type(e) in ROW_FOLDERS])
-                return
+        if events is not None and positions and in_step:
+            self._set_position(c, positions[-1])
+            self._fold_events(c, [e for e in events if type(e) in ROW_FOLDERS], loaded)
+            return
         self.catch_up(c)
+
+    def prefetch(self, connection: Any, events: Sequence[Any]) -> Callable[[], Loaded]:
+        """Send the SELECTs of the rows ``events`` fold into, and return what reads their
+        answers: on PostgreSQL, in a pipeline, they travel with the write's first round trip."""
+        tables = _keys(e for e in events if type(e) in ROW_FOLDERS)
+        cursors = []
+        for folder, rows in tables.items():
+            if rows:
+                cursor = connection.cursor()
+                cursor.execute(
+                    f"SELECT id, row FROM {ROW_TABLES[folder][0]} WHERE id = ANY(%s)", (list(rows),)
+                )
+                cursors.append((folder, cursor))
+
+        def answers() -> Loaded:
+            for folder, cursor in cursors:
+                for r in cursor.fetchall():
+                    tables[folder][r["id"]] = json.loads(r["row"])
+            return tables
+
+        return answers
 
     def catch_up(self, c: Any, batch: int = 1000, limit: int | None = None) -> int:
         """Apply every event after the tracked position (at most ``limit``); return count."""
@@ -169,16 +198,17 @@ class ReadModel(Queries):
             events.append(decode(stored, only=ROW_PERSONAL))
         self._fold_events(c, events)
 
-    def _fold_events(self, c: Any, events: Sequence[Any]) -> None:
-        tables: dict[Any, dict[str, dict | None]] = {folder: {} for folder in ROW_TABLES}
-        for event in events:
-            tables[ROW_FOLDERS[type(event)]].setdefault(event.originator_id.hex, None)
-        for folder, (table, _) in ROW_TABLES.items():
-            self._load(c, table, tables[folder])
+    def _fold_events(self, c: Any, events: Sequence[Any], loaded: Loaded | None = None) -> None:
+        tables = loaded
+        if tables is None:
+            tables = _keys(events)
+            for folder, (table, _) in ROW_TABLES.items():
+                self._load(c, table, tables[folder])
         for event in events:
             folder = ROW_FOLDERS[type(event)]
+            rows = tables[folder]
             key = event.originator_id.hex
-            tables[folder][key] = folder(event, tables[folder][key])
+            rows[key] = folder(event, rows[key])
         for folder, (table, columns) in ROW_TABLES.items():
             self._store(c, table, columns, tables[folder].values())
         for event in events:
@@ -208,13 +238,11 @@ class ReadModel(Queries):
         values = [column_values(columns, row) for row in rows if row is not None]
         if not values:
             return
-        marks = ",".join([self.dialect.param] * len(columns))
-        updates = ", ".join(f"{col} = excluded.{col}" for col in columns[1:])
-        c.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
-            f"ON CONFLICT (id) DO UPDATE SET {updates}",
-            values,
-        )
+        upsert = _upsert(table, columns, self.dialect.param)
+        if len(values) == 1:  # a single write's row: no executemany machinery
+            c.execute(upsert, values[0])
+        else:
+            c.executemany(upsert, values)
 
     def snapshot(self, c: Any) -> dict[str, dict]:
         """Every stored row by table and id (for ``replay --check``)."""
@@ -225,11 +253,30 @@ class ReadModel(Queries):
         return out
 
 
+@lru_cache(maxsize=16)
+def _upsert(table: str, columns: tuple[str, ...], param: str) -> str:
+    """The statement that stores rows of ``table`` (inserted, or replacing the old)."""
+    marks = ",".join([param] * len(columns))
+    updates = ", ".join(f"{col} = excluded.{col}" for col in columns[1:])
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}"
+    )
+
+
+def _keys(events: Iterable[Any]) -> Loaded:
+    """The rows (by table's row function, then id) that ``events`` fold into, not yet read."""
+    tables: Loaded = {folder: {} for folder in ROW_TABLES}
+    for event in events:
+        tables[ROW_FOLDERS[type(event)]].setdefault(event.originator_id.hex, None)
+    return tables
+
+
 def column_values(columns: tuple[str, ...], row: dict) -> tuple[Any, ...]:
     values = []
     for col in columns:
         if col == "row":
-            values.append(json.dumps(row, ensure_ascii=False))
+            values.append(_ROW_JSON(row))
         elif col in ("id", "client_id", "steps_up_from", "assignment_id"):
             values.append(hex_id(row[col]))
         elif col == "code" and row["status"] == "erased":

@@ -5,6 +5,9 @@ are taken; the key, recipient, channel and address stay the dispatcher's. An imp
 that raises or returns something other than a ``Message`` is skipped as if it had returned
 None, and the fault is reported (it is recorded with the delivery attempt, naming the plugin;
 it is not blamed on the channel and causes no retry).
+
+A message may carry its recipient's personal link (``link``): it goes into the text only —
+never the subject or ``data`` — and a plugin's wording that leaves it out gets it appended.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from between.engine.channels import Message
-from between.engine.messages import default_text
+from between.engine.messages import default_text, with_link
 
 if TYPE_CHECKING:
     from between.engine.app import Homework
@@ -29,8 +32,11 @@ class Renderer:
     def __init__(self, app: Homework) -> None:
         self.app = app
 
-    def message(self, n: Any, assignment: Assignment, address: str) -> tuple[Message, list[str]]:
-        """The message for notification ``n`` to ``address``, and any plugin faults."""
+    def message(
+        self, n: Any, assignment: Assignment, address: str, link: str | None = None
+    ) -> tuple[Message, list[str]]:
+        """The message for notification ``n`` to ``address`` (with the recipient's ``link``
+        in its text, if given), and any plugin faults."""
         kind = self.app.plugins.task_types.get(assignment.task_type)
         row = assignment.row
         info = {
@@ -47,6 +53,8 @@ class Renderer:
             "status": row["status"],
         }
         subject, text = default_text(info)
+        if link:
+            text = with_link(text, link)
         default = Message(
             key=str(n.id),
             kind=info["kind"],
@@ -58,7 +66,10 @@ class Renderer:
             text=text,
             data=info,
         )
-        return self._reworded(info, default)
+        message, faults = self._reworded(info, default)
+        if link and link not in message.text:
+            message = replace(message, text=with_link(message.text, link))
+        return message, faults
 
     def _reworded(self, info: dict, default: Message) -> tuple[Message, list[str]]:
         faults: list[str] = []

@@ -35,18 +35,21 @@ ASKED: ContextVar[tuple[str | None, str | None]] = ContextVar(
     "between_request", default=(None, None)
 )
 
+#: Every request key of ``between import`` starts with this: imported records are history, and
+#: the dispatcher sends no "agreed"/"entry"/"reviewed"/"declined" message for them.
+IMPORTED = "import:"
+
 _FINGERPRINT = re.compile(r"[0-9a-f]{32}")
+#: Canonical JSON: ``json.dumps(…, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+#: default=str)``, built once.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+).encode
 
 
 def fingerprint(command: str, arguments: dict[str, Any]) -> str:
     """The request's fingerprint: its command and arguments, canonical, hashed."""
-    canonical = json.dumps(
-        [command, arguments],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=str,
-    )
+    canonical = _CANONICAL([command, arguments])
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 

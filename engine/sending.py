@@ -5,6 +5,17 @@ cancelled if it may no longer be sent, held while its channel is not loaded, and
 sent to the address on record now. A channel plugin that raises, or returns anything but a
 ``Delivery``, costs that one message a failed attempt naming the plugin (retried with
 back-off like any other failure) and nothing else: the other messages are sent.
+
+**Personal links in messages.** When a portal URL is configured (``[portal] url``), the
+messages in ``messages.LINKED`` (homework agreed, and the reminders) carry the recipient's
+own link. A token is stored only as a hash, so no earlier link can be put in a message: a
+fresh one is issued for each attempt, right after the check above (so only on a channel the
+person consented to, at the address on record now), as a ``LinkIssued`` event by the
+dispatcher's actor, lasting ``[portal] link_days``. Its URL goes only into the text handed to
+the channel — never into the subject, the message's ``data``, or any recorded event (the
+attempt records the outcome, not the text; a delivery detail that quotes the token has it
+replaced by ``[link]``). An attempt that was not delivered revokes its
+link (``LinkRevoked``): the retry carries a new one, so only delivered links stay live.
 """
 
 from __future__ import annotations
@@ -19,6 +30,9 @@ from eventsourcing.persistence import IntegrityError
 from between.engine.assignments import Assignment
 from between.engine.channels import DELIVERED, RETRYABLE, Delivery, Message
 from between.engine.clients import Client
+from between.engine.errors import BetweenError
+from between.engine.links import link_days, link_url, portal_url
+from between.engine.messages import LINKED
 from between.engine.notifications import Notification
 from between.engine.recipients import Recipients
 from between.engine.rendering import Renderer
@@ -62,6 +76,8 @@ class Sender:
         self.backoff = backoff
         self.channels: dict[str, Any] = app.plugins.channels
         self.owners: dict[str, str] = getattr(app.plugins, "channel_owners", None) or {}
+        self.portal = portal_url(settings)
+        self.link_days = link_days(settings)
 
     def deliver(self, done: Pass, batch: int = 500) -> None:
         now = self.app.now()
@@ -92,9 +108,13 @@ class Sender:
                 if self._saved(n):
                     done.held += 1
             return
-        assert assignment is not None  # check() cancels one without its homework
-        message, notes = self.renderer.message(n, assignment, verdict.address)
-        delivery = self._send(n.row["channel"], message)
+        assert assignment is not None and client is not None  # else check() cancelled it
+        link = self._link(n, client)
+        url = link_url(self.portal, link[1]) if link and self.portal else None
+        message, notes = self.renderer.message(n, assignment, verdict.address, url)
+        delivery = self._send(n.row["channel"], message, link[1] if link else None)
+        if link and delivery.outcome != DELIVERED:
+            notes.append(self._withdraw(client, link[0]))
         if n.address and verdict.address != n.address:
             notes.insert(0, "sent to the address on record now (changed since it was queued)")
         attempt = n.row["attempts"] + 1
@@ -102,6 +122,8 @@ class Sender:
         if delivery.outcome == RETRYABLE and attempt < self.max_attempts:
             retry_at = now + timedelta(seconds=self.backoff * 2 ** (attempt - 1))
         detail = "; ".join(d for d in (str(delivery.detail), *notes) if d)
+        if link:  # a channel or plugin that quotes the text must not get the token recorded
+            detail = detail.replace(link[1], "[link]")
         n.attempted(delivery.outcome, detail, retry_at, **self._meta())
         if not self._saved(n):
             return
@@ -112,14 +134,29 @@ class Sender:
         else:
             done.failed += 1
 
-    def _send(self, name: str, message: Message) -> Delivery:
+    def _link(self, n: Notification, client: Client) -> tuple[UUID, str] | None:
+        """A fresh link for the message's recipient, if the message carries one."""
+        if self.portal is None or (n.row["kind"], n.row["role"]) not in LINKED:
+            return None
+        return self.app.link_for_message(client.id, n.person, self.link_days, self.actor)
+
+    def _withdraw(self, client: Client, link_id: UUID) -> str:
+        """Revoke the link of a message that was not delivered; a note for the attempt."""
+        try:
+            self.app.withdraw_link(client.id, link_id, "its message was not delivered", self.actor)
+        except BetweenError:
+            return "the link sent with it could not be revoked now; it expires on its own"
+        return "the link sent with it was revoked"
+
+    def _send(self, name: str, message: Message, token: str | None = None) -> Delivery:
         """The channel's answer; a fault of its plugin becomes a retryable failure naming it."""
         channel = self.channels[name]
         blame = f"channel {name!r} (plugin {self.owners.get(name) or _module(channel)})"
         try:
             delivery = channel.send(message, self.settings)
         except (Exception, SystemExit) as e:
-            text = " ".join(str(e).split())[:300]
+            said = str(e).replace(token, "[link]") if token else str(e)
+            text = " ".join(said.split())[:300]
             return Delivery(RETRYABLE, f"{blame} raised {type(e).__name__}: {text}")
         if not isinstance(delivery, Delivery):
             return Delivery(

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from between.engine.errors import InvalidInput
+from between.engine.errors import InvalidEntry
 from between.engine.figures import mean_of
 from between.engine.validate import MAX_TEXT, utc_time
 
@@ -177,25 +177,30 @@ class Schema:
         return {"version": self.version, "fields": [f.describe() for f in self.fields]}
 
     def validate(self, data: Mapping[str, Any], what: str) -> dict[str, Any]:
-        """Coerced values, or ``InvalidInput`` naming every bad field."""
+        """Coerced values, or ``InvalidEntry`` naming every bad field (its ``fields`` maps
+        each to what is wrong; an unknown one to "is not a field of this form")."""
         known = {f.name: f for f in self.fields}
         problems = [f"unknown field {name!r}" for name in data if name not in known]
+        wrong = {str(name): "is not a field of this form" for name in data if name not in known}
         clean: dict[str, Any] = {}
         for f in self.fields:
             value = data.get(f.name)
             if value is None or (isinstance(value, str) and not value.strip()):
                 if f.required:
+                    wrong[f.name] = "is required"
                     problems.append(f"{f.name} is required")
                 continue
             try:
                 clean[f.name] = f.coerce(value)
             except FieldError as e:
+                wrong[f.name] = str(e)
                 problems.append(f"{f.name} {e}")
             except ValueError as e:  # malformed JSON inside a field
+                wrong[f.name] = f"is malformed: {e}"
                 problems.append(f"{f.name} is malformed: {e}")
         if problems:
             fields = ", ".join(sorted(known)) or "none"
-            raise InvalidInput(f"invalid {what}: {'; '.join(problems)} (fields: {fields})")
+            raise InvalidEntry(f"invalid {what}: {'; '.join(problems)} (fields: {fields})", wrong)
         return clean
 
 

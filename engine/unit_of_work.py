@@ -7,7 +7,8 @@
 * a write may carry a request key (``--idempotency-key``): repeating the same request with it
   records nothing and reports the first result (``recorded``); a different request with it is
   refused (``engine.requests``);
-* ``bulk`` keeps changed aggregates in memory and saves many commands' events together.
+* ``bulk`` keeps changed aggregates in memory and saves many commands' events together;
+  ``all_or_nothing`` makes one record of an import saved whole or not at all.
 
 Each save is one transaction, which also brings the read model up to date.
 """
@@ -28,9 +29,9 @@ from eventsourcing.persistence import EventStore, IntegrityError, InterfaceError
 
 from between.engine import validate
 from between.engine.clients import Client
-from between.engine.errors import Conflict, StoreError
+from between.engine.errors import BetweenError, Conflict, StoreError
 from between.engine.keys import KeyStore
-from between.engine.operators import OPERATORS_ID, Operators
+from between.engine.operators import OPERATORS_ID, Gate, Operators
 from between.engine.requests import ask, check_repeat
 
 ATTEMPTS = 8
@@ -57,7 +58,8 @@ class _Bulk:
     codes: dict[str, UUID] = field(default_factory=dict)  # clients registered meanwhile
     pending: int = 0
     keep: int = 2000
-    operators: Operators | bool | None = None  # looked up once a run (False: no list)
+    checkpoint: Callable[[], Any] | None = None  # a Tracking to save with each flush
+    marks: dict[UUID, int] | None = None  # in all_or_nothing: events pending before it
 
 
 class UnitOfWork:
@@ -81,6 +83,10 @@ class UnitOfWork:
         self.read_only_reason = "this store was opened read-only; nothing was written"
         self._bulk: _Bulk | None = None
         self._recent: dict[UUID, Any] = {}
+        self._trusting = False  # the next load may skip reading what was saved since
+        self._trusted = False  # … and did
+        #: The operator list, read once and checked again by each write (see ``Gate``).
+        self.gate = Gate(lambda: self.load(Operators, OPERATORS_ID, cached=False))
 
     # -- before anything else ------------------------------------------------------------
 
@@ -96,9 +102,7 @@ class UnitOfWork:
         """
         self._require_writable()
         actor = validate.actor(actor)
-        operators = self._operators(command)
-        if isinstance(operators, Operators):
-            operators.check(actor, command)
+        self.gate.check(actor, command)
         request_key = validate.request_key(request_key)
         return {
             "actor": actor,
@@ -111,18 +115,11 @@ class UnitOfWork:
         """Check a command that records no event (``rebuild``, ``rekey``) against the
         operator list: when the store requires operators, ``actor`` must be one whose role
         may run it. Works on a read-only store; returns the actor."""
-        operators = self._operators(command)
-        if isinstance(operators, Operators) and operators.required:
+        operators = self.gate.current(fresh=True)
+        if operators is not None and operators.required:
             actor = validate.actor(actor)
             operators.check(actor, command)
         return actor
-
-    def _operators(self, command: str) -> Operators | bool | None:
-        if self._bulk is None or command == "operators":
-            return self.load(Operators, OPERATORS_ID)
-        if self._bulk.operators is None:
-            self._bulk.operators = self.load(Operators, OPERATORS_ID) or False
-        return self._bulk.operators
 
     def _require_writable(self) -> None:
         if self.read_only:
@@ -130,14 +127,21 @@ class UnitOfWork:
 
     # -- loading -------------------------------------------------------------------------
 
-    def load(self, cls: type[A], aggregate_id: UUID) -> A | None:
-        """The aggregate with this id, if there is one and it is a ``cls``."""
+    def load(self, cls: type[A], aggregate_id: UUID, *, cached: bool = True) -> A | None:
+        """The aggregate with this id, if there is one and it is a ``cls`` (not ``cached``: a
+        copy read from the store, which nothing else holds)."""
+        trusting, self._trusting = self._trusting, False
         try:
-            if self._bulk and aggregate_id in self._bulk.aggregates:
+            if not cached:
+                found = self.repository.get(aggregate_id)
+            elif self._bulk and aggregate_id in self._bulk.aggregates:
                 found = self._bulk.aggregates[aggregate_id]
+                if self._bulk.marks is not None:
+                    self._bulk.marks.setdefault(aggregate_id, len(found.pending_events))
             elif (found := self._recent.get(aggregate_id)) is not None:
-                for event in self.events.get(aggregate_id, gt=found.version):  # saved since
-                    found = event.mutate(found)
+                self._trusted = trusting
+                for event in () if trusting else self.events.get(aggregate_id, gt=found.version):
+                    found = event.mutate(found)  # saved since
             else:
                 found = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
@@ -145,6 +149,13 @@ class UnitOfWork:
         except (OperationalError, InterfaceError) as e:
             raise StoreError(f"cannot read the store: {first_line(e)}") from None
         return found if isinstance(found, cls) else None
+
+    def held(self, cls: type[A]) -> list[A]:
+        """The ``cls`` aggregates bulk mode holds — newer than the read model, as it saves
+        them only later (empty outside bulk mode)."""
+        return (
+            [a for a in self._bulk.aggregates.values() if isinstance(a, cls)] if self._bulk else []
+        )
 
     def unsaved_client(self, code: str) -> UUID | None:
         """The id of a client registered in this bulk run and not yet saved, if any."""
@@ -166,19 +177,33 @@ class UnitOfWork:
         """Load, decide, save; reload and retry when someone else saved first.
 
         ``expected`` names the events this command records: a repeated request key must
-        have recorded one of them.
+        have recorded one of them. The first attempt takes the record as this process last
+        saved it, without reading what was saved since: if someone else saved it meanwhile,
+        the save fails on its version (the store's primary key) and the next attempt reads —
+        as it does when the first attempt refuses the command (the refusal may be stale).
         """
+        lost = False
         for attempt in range(ATTEMPTS):
-            if attempt:
+            if lost:
                 time.sleep(random.uniform(0, 0.002 * 2**attempt))  # back off, out of step
-            aggregate: Any = load()
+            self._trusting = attempt == 0  # only for the record itself: load() is its first
+            try:
+                aggregate: Any = load()
+            finally:
+                on_trust, self._trusting, self._trusted = self._trusted, False, False
             self._recent.pop(aggregate.id, None)  # changed below: kept again only if saved
             if request_key and request_key in aggregate.request_keys:
                 return self._repeat(aggregate, request_key, expected)
-            result = command(aggregate)
+            try:
+                result = command(aggregate)
+            except BetweenError:
+                if not on_trust:
+                    raise
+                continue  # refused by the copy in memory: decide again on the stored record
             try:
                 self.save(aggregate)
             except IntegrityError:
+                lost = True
                 continue
             self._keep(aggregate)
             return Outcome(aggregate.detail(), result)
@@ -239,7 +264,11 @@ class UnitOfWork:
         cost ~10 µs an aggregate). ``kwargs`` go to the recorder (e.g. ``tracking``).
         """
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
-        return self.events.put(events, new_events=events, **kwargs)
+        return self.gate.guard(  # bulk saves hold many commands: checked once a run instead
+            lambda checked: self.events.put(events, new_events=events, **checked, **kwargs),
+            aggregates,
+            check=self._bulk is None,
+        )
 
     def _keep(self, aggregate: Any) -> None:
         """Remember a just-saved aggregate, so the next command on it reads only newer events."""
@@ -251,14 +280,18 @@ class UnitOfWork:
     # -- bulk mode -----------------------------------------------------------------------
 
     @contextmanager
-    def bulk(self, events_per_transaction: int = 1000) -> Iterator[None]:
+    def bulk(
+        self, events_per_transaction: int = 1000, checkpoint: Callable[[], Any] | None = None
+    ) -> Iterator[None]:
         """Save many commands' events per transaction (imports, the benchmark generator).
 
         Commands run exactly as usual — validated, decided by the aggregates — but their
         aggregates are kept in memory and saved together once ``events_per_transaction``
         events are pending, and at the end. Nothing else may write the same records meanwhile.
+        ``checkpoint`` is asked at each save for a ``Tracking`` (or None) saved with it.
         """
-        self._bulk = _Bulk(events_per_transaction)
+        self._bulk = _Bulk(events_per_transaction, checkpoint=checkpoint)
+        self.gate.current(fresh=True)  # read once a run: bulk saves are not checked again
         self.keys.deferred = []
         try:
             yield
@@ -267,19 +300,62 @@ class UnitOfWork:
             self._bulk = None
             self.keys.deferred = None
 
+    def flush(self) -> None:
+        """In bulk mode, save what is held now (e.g. before a rule reads the read model)."""
+        if self._bulk is not None:
+            self._flush(self._bulk)
+
+    @contextmanager
+    def all_or_nothing(self) -> Iterator[None]:
+        """In bulk mode, one import record's commands: their events are saved in the same
+        transaction — or, if the block raises, none of them are, and every aggregate they
+        changed is read again from the store. (Aggregates change only through events.)"""
+        bulk = self._bulk
+        if bulk is None:
+            yield
+            return
+        bulk.marks = marks = {}
+        try:
+            yield
+        except BaseException:
+            self._undo(bulk, marks)
+            raise
+        finally:
+            bulk.marks = None
+        if bulk.pending >= bulk.size:
+            self._flush(bulk)
+
+    def _undo(self, bulk: _Bulk, marks: dict[UUID, int]) -> None:
+        """Drop a failed record's events; save earlier ones held on the same aggregates,
+        then forget those aggregates (their state in memory saw the failure)."""
+        held = [a for i in marks if (a := bulk.aggregates.get(i)) is not None]
+        changed = [a for a in held if len(a.pending_events) > marks[a.id]]
+        for aggregate in changed:
+            del aggregate.pending_events[marks[aggregate.id] :]
+        if any(a.pending_events for a in changed):
+            self._flush(bulk)
+        for aggregate in changed:
+            bulk.aggregates.pop(aggregate.id, None)
+            if isinstance(aggregate, Client):
+                bulk.codes.pop(aggregate.code, None)
+
     def _hold(self, bulk: _Bulk, aggregates: tuple[Any, ...]) -> None:
         for aggregate in aggregates:
+            if bulk.marks is not None:  # one not held before had nothing pending
+                bulk.marks.setdefault(aggregate.id, 0)
             bulk.aggregates[aggregate.id] = aggregate
             bulk.pending += len(aggregate.pending_events)
             if isinstance(aggregate, Client):
                 bulk.codes[aggregate.code] = aggregate.id
-        if bulk.pending >= bulk.size:
+        if bulk.pending >= bulk.size and bulk.marks is None:  # a record is saved whole
             self._flush(bulk)
 
     def _flush(self, bulk: _Bulk) -> None:
         self.keys.flush()
         if bulk.pending:
-            self.write(*[a for a in bulk.aggregates.values() if a.pending_events])
+            tracking = bulk.checkpoint() if bulk.checkpoint else None
+            held = [a for a in bulk.aggregates.values() if a.pending_events]
+            self.write(*held, tracking=tracking)
             bulk.pending = 0
             for stale in list(bulk.aggregates)[: -bulk.keep]:  # keep the most recent in memory
                 del bulk.aggregates[stale]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 OPEN_STATUSES = ("proposed", "agreed")
 ASSIGNMENT_STATUSES = ("proposed", "agreed", "declined", "cancelled", "closed")
@@ -20,3 +21,17 @@ def with_timeliness(row: dict, today: date) -> dict:
     late = (today - due).days
     overdue = row["status"] == "agreed" and late > 0 and row["entries"] < row["expected_entries"]
     return {**row, "overdue": overdue, "days_late": late if overdue else 0}
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def bump(row: dict | None, event: Any, **changes: Any) -> dict:
+    """A summary row moved on by one event: ``changes``, its version, and its update time."""
+    if row is None:
+        raise ValueError(f"{type(event).__name__} before its record was created")
+    new = {**row, **changes, "version": event.originator_version}
+    if "updated_at" in row:
+        new["updated_at"] = iso(event.timestamp)
+    return new

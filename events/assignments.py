@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import field
 from datetime import datetime
 from uuid import UUID
 
@@ -78,6 +79,9 @@ class EntrySubmitted(AssignmentFact):
     fields: dict
     task_type: str
     schema_version: int
+    #: Added later (None on entries recorded before it existed): the way in — "cli",
+    #: "portal" (a personal link), "api" (a signed integration) or "import".
+    via: str | None = field(default=None, kw_only=True)
 
 
 @topic("between.AssignmentReviewed")

@@ -1,6 +1,10 @@
-"""Facts about a client: registration, the people close to them, contacts, discharge."""
+"""Facts about a client: registration, the people close to them, contacts, discharge, and the
+personal links that let them (or a collaborator) record their own homework."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
 
 from between.events.base import Fact, Started, topic
 
@@ -58,6 +62,30 @@ class ClientErased(Fact):
     reason: str
 
 
+@topic("between.LinkIssued")
+class LinkIssued(Fact):
+    """A personal link was issued to the client (``person == "client"``) or a collaborator.
+
+    Only the SHA-256 of the token's random part is kept (hex): the token itself is shown
+    once and never stored. The link works until ``expires`` unless revoked first.
+    """
+
+    PERSONAL = ("person",)
+    link_id: UUID
+    person: str
+    token_hash: str
+    expires: datetime
+
+
+@topic("between.LinkRevoked")
+class LinkRevoked(Fact):
+    """A personal link stopped working before its expiry (revoked, or the client left)."""
+
+    PERSONAL = ("reason",)
+    link_id: UUID
+    reason: str
+
+
 CLIENT_EVENTS = (
     ClientRegistered,
     CollaboratorAdded,
@@ -65,4 +93,6 @@ CLIENT_EVENTS = (
     ClientDischarged,
     ConsentRecorded,
     ClientErased,
+    LinkIssued,
+    LinkRevoked,
 )

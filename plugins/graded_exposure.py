@@ -5,7 +5,6 @@ Peak SUDS falling across entries is the usual sign that the client is ready to s
 
 from __future__ import annotations
 
-from statistics import fmean
 from typing import Any
 
 from between import (
@@ -16,6 +15,7 @@ from between import (
     TaskType,
     entries_of,
     hookimpl,
+    mean,
     mean_of,
     points_of,
     trend,
@@ -35,7 +35,7 @@ class GradedExposure(TaskType):
             "first_peak_suds": peaks[0] if peaks else None,
             "last_peak_suds": peaks[-1] if peaks else None,
             "peak_suds_trend": trend(peaks),
-            "mean_minutes": round(fmean(durations), 1) if durations else None,
+            "mean_minutes": round(mean(durations), 1) if durations else None,
             "ready_to_step_up": falling and len(peaks) >= 3,
         }
 

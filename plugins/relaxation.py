@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from statistics import fmean
 from typing import Any
 
 from between import (
@@ -14,6 +13,7 @@ from between import (
     days_spanned,
     entries_of,
     hookimpl,
+    mean,
     points_of,
 )
 
@@ -36,7 +36,7 @@ class Relaxation(TaskType):
             "entries": len(entries),
             "minutes": minutes,
             "minutes_per_week": round(minutes / weeks, 1),
-            "mean_tension_drop": round(fmean(drops), 2) if drops else None,
+            "mean_tension_drop": round(mean(drops), 2) if drops else None,
         }
 
 

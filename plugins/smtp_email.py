@@ -9,9 +9,6 @@ recognisably the same message.
 
 from __future__ import annotations
 
-import smtplib
-import ssl
-from email.message import EmailMessage
 from typing import Any
 
 from between import Delivery, Message, hookimpl
@@ -24,6 +21,10 @@ class Email:
     address_key = "email"
 
     def send(self, message: Message, settings: Any) -> Delivery:
+        import smtplib  # here, not at import: loading plugins must stay quick
+        import ssl
+        from email.message import EmailMessage
+
         conf = settings.channel("email")
         host = conf.get("host")
         if not host:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from statistics import fmean
 from typing import Any
 
-from between import Chart, Field, Schema, Series, TaskType, entries_of, hookimpl
+from between import Chart, Field, Schema, Series, TaskType, entries_of, hookimpl, mean
 
 
 class ThoughtRecord(TaskType):
@@ -19,9 +18,9 @@ class ThoughtRecord(TaskType):
                     after.append(again[label])
         return {
             "entries": len(entries),
-            "mean_emotion_before": round(fmean(before), 2) if before else None,
-            "mean_emotion_after": round(fmean(after), 2) if after else None,
-            "mean_drop": round(fmean(before) - fmean(after), 2) if before else None,
+            "mean_emotion_before": round(mean(before), 2) if before else None,
+            "mean_emotion_after": round(mean(after), 2) if after else None,
+            "mean_drop": round(mean(before) - mean(after), 2) if before else None,
         }
 
 
@@ -75,8 +74,8 @@ def between_report_charts(task_type: str, assignments: list[dict[str, Any]]) -> 
         first, again = e["fields"].get("emotions") or {}, e["fields"].get("rerated") or {}
         both = [label for label in first if label in again]
         if both:
-            before.append((e["occurred_at"], round(fmean(first[k] for k in both), 1)))
-            after.append((e["occurred_at"], round(fmean(again[k] for k in both), 1)))
+            before.append((e["occurred_at"], round(mean(first[k] for k in both), 1)))
+            after.append((e["occurred_at"], round(mean(again[k] for k in both), 1)))
     return [
         Chart(
             "Emotion ratings before and after",

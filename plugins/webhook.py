@@ -21,12 +21,8 @@ is a permanent failure.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 import click
@@ -38,23 +34,31 @@ REPLAY_WINDOW_SECONDS = 300
 
 def recipient_secret(clinic_secret: str, url: str) -> str:
     """The secret one receiver verifies with, bound to its URL."""
+    import hashlib  # here, not at import: loading plugins must stay quick
+    import hmac
+
     derived = hmac.new(clinic_secret.encode(), f"between-webhook:{url}".encode(), hashlib.sha256)
     return derived.hexdigest()
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
+    import hashlib
+    import hmac
+
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return "sha256=" + digest.hexdigest()
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer, not a delivery: it surfaces as an HTTPError with its code."""
+def _opener() -> Any:
+    """An opener that does not follow redirects: a redirect is an answer, not a delivery (it
+    surfaces as an HTTPError with its code). Built when sending: urllib is slow to import."""
+    import urllib.request
 
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+    class NoRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
 
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
+    return urllib.request.build_opener(NoRedirects)
 
 
 class Webhook:
@@ -62,6 +66,9 @@ class Webhook:
     address_key = "webhook"
 
     def send(self, message: Message, settings: Any) -> Delivery:
+        import urllib.error
+        import urllib.request
+
         conf = settings.channel("webhook")
         secret = conf.get("secret")
         if not secret:
@@ -88,7 +95,7 @@ class Webhook:
             },
         )
         try:
-            with _OPENER.open(request, timeout=float(conf.get("timeout", 10))) as reply:
+            with _opener().open(request, timeout=float(conf.get("timeout", 10))) as reply:
                 return Delivery("delivered", f"HTTP {reply.status}")
         except urllib.error.HTTPError as e:
             if 300 <= e.code < 400:

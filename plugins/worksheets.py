@@ -30,7 +30,6 @@ other plugin is reported and skipped; it never stops a command.
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +57,12 @@ def read_worksheet(path: Path) -> TaskType:
     """The task type a worksheet file defines, or ``WorksheetError``."""
     try:
         raw = path.read_text(encoding="utf-8")
-        data = json.loads(raw) if path.suffix == ".json" else tomllib.loads(raw)
+        if path.suffix == ".json":
+            data = json.loads(raw)
+        else:
+            import tomllib  # only for TOML worksheets: loading plugins stays quick
+
+            data = tomllib.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:  # JSON and TOML errors are ValueErrors
         raise WorksheetError(f"cannot be parsed: {e}") from None
     if not isinstance(data, dict):

@@ -9,21 +9,31 @@ import sys
 from pathlib import Path
 
 FIGURES = (
-    "CLI list --overdue --json",
-    "CLI agenda CLIENT --json",
+    "show ID",
+    "list (default paging)",
+    "list --overdue --json",
+    "agenda CLIENT --json",
+    "--help",
     "single write (submit, fsync)",
-    "bulk generation (validated, chained)",
-    "read-model rebuild",
-    "verify",
+    "bulk: generator",
+    "replay --check",
+    "log --json",
+    "rebuild",
     "replay --at",
+    "verify",
+    "peak memory of replay --check",
+    "peak memory of log --json",
+    "peak memory of rebuild",
+    "peak memory of replay --at",
     "peak memory of verify",
-    "peak memory of replay",
+    "peak memory of list --all",
 )
 
 
 def test_the_benchmark_completes_and_prints_every_figure(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "bench.run", "--clients", "12", "--runs", "1", "--writes", "20",
+         "--cli-runs", "1", "--bulk-clients", "5", "--bulk-events", "2000",
          "--memory-against", "6", "--work-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=600, env=os.environ,
     )  # fmt: skip

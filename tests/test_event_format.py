@@ -2,7 +2,9 @@
 
 ``tests/fixtures/events_v1.jsonl`` holds rows exactly as the first release stored them.
 When an event class changes, bump its ``class_version`` and add an upcaster; this test
-keeps proving the old rows load. A new event class needs rows in a fixture file too.
+keeps proving the old rows load. A new event class needs rows in a fixture file too
+(``events_v3_links.jsonl``: personal links, and entries that say how they came in), with
+the keys of its clients in a ``keys_*.json`` file beside it.
 """
 
 from __future__ import annotations
@@ -42,15 +44,18 @@ def test_every_event_class_is_covered_by_a_stored_fixture():
 
 
 def load_fixture_keys(app) -> None:
-    """The key store as the first release left it (one live key, one erased)."""
-    keys = json.loads((FIXTURES / "keys_v1.json").read_text())
+    """The key store as the fixtures left it (first release: one live key, one erased)."""
+    keys: dict = {}
+    for path in sorted(FIXTURES.glob("keys_*.json")):
+        keys.update(json.loads(path.read_text()))
     for client, key in keys.items():
         app.keys.backend.put(UUID(client), base64.b64decode(key) if key else b"gone")
         if key is None:
             app.keys.backend.destroy(UUID(client))
 
 
-def test_first_release_rows_still_load_and_replay(app):
+def replayed(app) -> dict[UUID, object]:
+    """Every fixture row decoded and applied, in order: the aggregates they make."""
     load_fixture_keys(app)
     aggregates: dict[UUID, object] = {}
     for row in stored_rows():
@@ -64,8 +69,15 @@ def test_first_release_rows_still_load_and_replay(app):
         )
         assert event.timestamp.utcoffset().total_seconds() == 0
         aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
-    clients = [a for a in aggregates.values() if isinstance(a, Client)]
+    return aggregates
+
+
+def test_first_release_rows_still_load_and_replay(app):
+    aggregates = replayed(app)
+    clients = [a for a in aggregates.values() if isinstance(a, Client)][:2]  # first release's
+    first = {c.id for c in clients}
     homework = [a for a in aggregates.values() if isinstance(a, Assignment)]
+    homework = [a for a in homework if a.client_id in first]
     assert [c.row["status"] for c in clients] == ["discharged", "erased"]
     assert clients[0].name == "Ana Fixture" and clients[0].contacts["client"]["email"]
     assert clients[1].name == "[erased]" and clients[1].row["code"] == "[erased]"
@@ -75,3 +87,25 @@ def test_first_release_rows_still_load_and_replay(app):
     assert operators.required and operators.roles == {"dr.lee": "therapist"}
     stepped = next(a for a in homework if a.row["steps_up_from"])
     assert stepped.status == "declined" and stepped.decline_reason == "busy"
+    entries = [e for a in homework for e in a.entries]
+    assert entries and all(e["via"] is None for e in entries)  # recorded before ``via``
+
+
+def test_link_rows_load_with_only_a_hash_of_each_token(app):
+    aggregates = replayed(app)
+    [client] = [
+        a for a in aggregates.values() if isinstance(a, Client) and a.name == "Noor Fixture"
+    ]
+    links = sorted(client.links.values(), key=lambda link: link["issued_at"])
+    assert [(k["person"], k["revoked"] and k["revoked"]["reason"]) for k in links] == [
+        ("client", None),
+        ("Ravi", "revoked"),
+    ]
+    assert all(len(k["token_hash"]) == 64 and k["expires"] > k["issued_at"] for k in links)
+    [homework] = [
+        a for a in aggregates.values() if isinstance(a, Assignment) and a.client_id == client.id
+    ]
+    assert [(e["via"], e["recorded_by"]) for e in homework.entries] == [
+        ("portal", "client"),
+        ("cli", "dr.lee"),
+    ]

@@ -355,3 +355,36 @@ def test_postgres_tables_hold_no_personal_string_and_erasure_works(pg_url, tmp_p
     everything = run(env, "log", "--json") + run(env, "list", "--json")
     assert all(text not in everything for text in PERSONAL.values())
     assert OTHER["name"] in run(env, "client", "show", "KEEP-ME-42")
+
+
+def test_personal_links_keep_no_token_and_erasure_leaves_their_people_unreadable(tmp_path):
+    env = {"BETWEEN_STORE": str(tmp_path / "links.db"), "BETWEEN_ACTOR": "dr.lee"}
+    run(env, "init")
+    code, collaborator = "LINKED-55", PERSONAL["collaborator"]
+    run(env, "client", "add", code, "--name", PERSONAL["name"], "--therapist", "dr.lee")
+    run(env, "client", "collaborator", code, collaborator, "--relationship", "husband")
+    tokens = [
+        json.loads(run(env, "client", "link", code, "--json"))["token"],
+        json.loads(run(env, "client", "link", code, "--person", collaborator, "--json"))["token"],
+    ]
+    for text in [*tokens, collaborator]:
+        assert files_contain(tmp_path, text) == [], text
+    assert collaborator in run(env, "history", code)  # readable while the key exists
+    client_id = json.loads(run(env, "client", "show", code, "--json"))["id"]
+    run(env, "client", "discharge", code, "--reason", "finished")  # ends both links
+    run(env, "client", "erase", code, "--reason", "GDPR request")
+    everything = "\n".join(
+        [
+            run(env, "log", "--json"),
+            run(env, "history", client_id),
+            run(env, "client", "show", client_id, "--json"),
+        ]
+    )
+    assert collaborator not in everything and not any(t in everything for t in tokens)
+    issued = [
+        json.loads(line)["data"]
+        for line in run(env, "log", "--json", "--type", "LinkIssued").splitlines()
+    ]
+    assert [d["person"] for d in issued] == ["[erased]", "[erased]"]
+    assert run(env, "verify").startswith("intact:")
+    assert "read models match the log" in run(env, "replay", "--check")

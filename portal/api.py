@@ -1,0 +1,103 @@
+"""The inbound API for form tools: ``POST /api/v1/entries``, signed per integration.
+
+A call is JSON ``{"assignment", "person", "fields", "idempotency_key"}`` with the headers
+``X-Between-Integration``, ``X-Between-Timestamp`` and ``X-Between-Signature`` (see
+``security.verify``). It records the entry exactly as ``between submit`` does — the same
+validation, the operators list (the actor is ``integration:NAME``), the same events, with
+``via`` "api" — and answers with the stored entry, or a JSON error naming the field.
+No cookies, no CSRF token: the signature is the proof.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from uuid import UUID
+
+from flask import Blueprint, jsonify, request
+
+from between import Conflict, InvalidInput, NotFound, RuleViolation
+from between.portal.context import portal
+from between.portal.security import SignatureError, verify
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+KEY = re.compile(r"[\x21-\x7e]{1,100}")  # printable ASCII, no spaces
+
+
+def error(status: int, message: str, fields: dict[str, str] | None = None) -> Any:
+    body: dict[str, Any] = {"error": message}
+    if fields:
+        body["fields"] = fields
+    return jsonify(body), status
+
+
+@blueprint.post("/entries")
+def record_entry() -> Any:
+    body = request.get_data(cache=False)
+    try:
+        signed = verify(request.headers, body, portal().config.integrations)
+    except SignatureError as e:
+        return error(401, str(e))
+    actor = f"integration:{signed.integration}"
+    if not portal().limiter.allow(actor):
+        return error(429, "too many requests from this integration; wait a minute")
+    call, problem = _read(body)
+    if problem:
+        return error(400, problem)
+    key, aid = f"{actor}:{call['idempotency_key']}", call["assignment"]
+    try:
+        with portal().writing(aid):
+            homework = portal().homework()
+            outcome = homework.submit(
+                aid, call["fields"], by=call["person"], actor=actor, request_key=key, via="api"
+            )
+    except InvalidInput as e:
+        return error(422, str(e), getattr(e, "fields", None))
+    except NotFound as e:
+        return error(404, str(e))
+    except RuleViolation as e:
+        said = str(e)
+        refused = said.startswith((f"{actor!r} is not an operator", f"{actor} ("))
+        return error(403 if refused else 409, said)
+    except Conflict as e:
+        return error(409, str(e))
+    entry = _entry(outcome.record, outcome.result)
+    answer = {"assignment": aid, "entry": entry, "repeated": outcome.repeated}
+    return jsonify(answer), 200 if outcome.repeated else 201
+
+
+def _read(body: bytes) -> tuple[dict[str, Any], str | None]:
+    """The call's parts, or what is wrong with it."""
+    try:
+        call = json.loads(body)
+    except ValueError:
+        return {}, "the body must be a JSON object"
+    if not isinstance(call, dict):
+        return {}, "the body must be a JSON object"
+    unknown = set(call) - {"assignment", "person", "fields", "idempotency_key"}
+    if unknown:
+        return {}, f"unknown key(s) {', '.join(sorted(unknown))}"
+    try:
+        call["assignment"] = str(UUID(call.get("assignment")))
+    except (TypeError, ValueError, AttributeError):
+        return {}, "assignment must be the homework's id (a UUID)"
+    call.setdefault("person", "client")
+    if not isinstance(call["person"], str) or not call["person"].strip():
+        return {}, 'person must be "client" or a collaborator\'s name'
+    if not isinstance(call.get("fields"), dict):
+        return {}, "fields must be a JSON object of the entry's fields"
+    if not isinstance(call.get("idempotency_key"), str) or not KEY.fullmatch(
+        call["idempotency_key"]
+    ):
+        return {}, "idempotency_key must be 1–100 printable characters without spaces"
+    return call, None
+
+
+def _entry(record: dict[str, Any], entry_id: str | None) -> dict[str, Any]:
+    """The stored entry from the assignment's record."""
+    for entry in record.get("entry_list", []):
+        if str(entry.get("id")) == entry_id:
+            return entry
+    return {"id": entry_id}

@@ -1,0 +1,107 @@
+"""Running the portal under waitress, a pure-Python production WSGI server.
+
+One line on standard output when it starts; SIGTERM and SIGINT (Ctrl-C) stop it cleanly —
+open requests finish, every store connection is closed — and the command exits 0. Nothing is
+logged per request (waitress logs no access lines; neither do we), and waitress's own messages
+lose the request path, which may hold a token.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from between import BetweenError
+from between.portal.config import PortalConfig
+from between.portal.stores import PerThread
+
+
+class ServeError(BetweenError):
+    """The portal cannot start (exit 1)."""
+
+
+class _NoPaths(logging.Filter):
+    """Keep waitress's and Flask's own messages about a failed request, without the request
+    (its path may hold a token) or a traceback: just what failed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info or "serving" in str(record.msg).lower():
+            failure = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else ""
+            record.msg, record.args = f"a request failed {failure}".strip(), ()
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def _logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("portal: %(message)s"))
+    handler.addFilter(_NoPaths())
+    for name in ("between.portal", "waitress"):  # Flask's own logger is "between.portal"
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # a line per queued request
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+
+def serve(config: PortalConfig, open_app: Callable[[], Any], say: Callable[[str], None]) -> None:
+    """Serve until SIGTERM or SIGINT; ``open_app()`` opens a ``Homework`` on the store."""
+    from waitress.server import create_server
+
+    from between.portal.app import create_app
+
+    _logging()
+    first = open_app()  # the store's problems are said now, in one line, not at the first visit
+    if first.read_only:
+        first.close()
+        raise ServeError(f"{first.read_only_reason}; the portal records entries: it needs to write")
+    homework = PerThread(open_app, spare=first)
+    app = create_app(config, homework)
+    try:
+        server = create_server(
+            app, host=config.host, port=config.port, threads=config.threads, ident="between"
+        )
+    except OSError as e:
+        homework.close()
+        raise ServeError(_listen_problem(config, e)) from None
+    except ValueError as e:  # waitress: a host it cannot resolve
+        homework.close()
+        raise ServeError(f"cannot listen on {config.host}:{config.port}: {e}") from None
+    url = config.url.rstrip("/") or "not set: links need --url or [portal] url"
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        say(f"serving the portal on http://{_address(server)} (public URL {url}); Ctrl-C stops")
+        server.run()  # returns on KeyboardInterrupt: SIGINT or SIGTERM
+    except KeyboardInterrupt:
+        pass  # before the loop started
+    finally:
+        for stop in (signal.SIGTERM, signal.SIGINT):  # a second signal waits for the cleanup
+            signal.signal(stop, signal.SIG_IGN)
+        server.close()
+        homework.close()
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _address(server: Any) -> str:
+    host, port = server.effective_host, server.effective_port
+    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+
+
+def _listen_problem(config: PortalConfig, error: OSError) -> str:
+    where = f"{config.host}:{config.port}"
+    if error.errno == errno.EADDRINUSE:
+        return f"cannot listen on {where}: the port is in use (another server?); choose --port"
+    if error.errno == errno.EACCES:
+        return f"cannot listen on {where}: permission denied; choose a port above 1023"
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {where}: this machine has no such address; check --host"
+    return f"cannot listen on {where}: {error.strerror or error}"

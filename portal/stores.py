@@ -1,0 +1,66 @@
+"""One ``Homework`` per server thread: the portal's requests never share an application object.
+
+The engine's unit of work keeps recently saved aggregates in memory and fast-forwards them in
+place, which is not safe to share between threads; each thread therefore opens its own
+application on the same store, and the threads meet only in the store — exactly as several
+operators' processes do (SQLite's write lock, PostgreSQL's transactions, and the engine's
+reload-and-retry on a conflicting write). Waitress has a fixed number of threads, so at most
+that many applications are opened. Entries for the same homework through this server take
+turns (``WriteLocks``), so they do not spend the engine's retries on each other.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from between import Settings
+
+
+class PerThread:
+    """The calling thread's application, opened on first use (the first thread to ask takes
+    ``spare``, one opened already); ``close`` closes them all."""
+
+    def __init__(self, open_app: Callable[[], Any], spare: Any = None) -> None:
+        self._open = open_app
+        self._local = threading.local()
+        self._spare = [] if spare is None else [spare]
+        self._opened: list[Any] = list(self._spare)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Any:
+        app = getattr(self._local, "app", None)
+        if app is None:
+            with self._lock:
+                app = self._spare.pop() if self._spare else None
+            if app is None:
+                app = self._open()
+                with self._lock:
+                    self._opened.append(app)
+            self._local.app = app
+        return app
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for app in opened:
+            app.close()
+
+
+class WriteLocks:
+    """A lock for each homework (from a fixed set, so memory stays bounded)."""
+
+    def __init__(self, stripes: int = 64) -> None:
+        self._locks = [threading.Lock() for _ in range(stripes)]
+
+    def __call__(self, assignment_id: str) -> threading.Lock:
+        return self._locks[hash(assignment_id) % len(self._locks)]
+
+
+def open_homework(settings: Settings, plugins: Any) -> Any:
+    """A ``Homework`` on the settings' store, with the plugins already loaded."""
+    from between.engine.app import Homework
+    from between.engine.store import Store
+
+    return Homework(Store.parse(settings.store), plugins=plugins, key_file=settings.key_file)

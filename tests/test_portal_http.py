@@ -1,0 +1,318 @@
+"""The portal over plain HTTP, against ``between serve`` running as a real process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from helpers import Clock
+from portal_server import BETWEEN, COLLABORATOR, NAME, Visitor, prepare, start
+
+from between.cli import build_cli
+
+GONE = "This link no longer works — ask your therapist for a new one."
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory):
+    return prepare(tmp_path_factory.mktemp("portal"), portal="rate_per_minute = 20", faulty=True)
+
+
+@pytest.fixture(scope="module")
+def server(clinic):
+    running = start(clinic, clinic.config.parent)
+    yield running
+    code, _, errors = running.stop()
+    assert code == 0, errors
+
+
+def entry_form(visitor: Visitor, assignment: str, **fields: str) -> dict[str, str]:
+    """The form for ``assignment`` as shown on the visitor's page, filled with ``fields``."""
+    page = visitor.get("/")
+    assert page.status == 200
+    return {**page.form(assignment), **{f"field.{k}": v for k, v in fields.items()}}
+
+
+MONITORING = {"situation": "team meeting", "intensity": "60"}
+
+
+def test_every_response_carries_the_security_headers(server, clinic):
+    v = Visitor(server)
+    v.get("/")
+    v.get("/l/not-a-token")
+    v.open_link(clinic.link())
+    v.get("/static/portal.css")
+    v.get("/no/such/page")
+    v.post(f"/homework/{clinic.homework['monitoring']}", {})
+    v.request("POST", "/api/v1/entries", b"{}", {"Content-Type": "application/json"})
+    assert [a.status for a in v.answers] == [403, 404, 303, 200, 200, 404, 400, 401]
+    for answer in v.answers:
+        assert answer.headers["Cache-Control"] == "no-store"
+        assert answer.headers["Content-Security-Policy"] == CSP
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert answer.headers["Referrer-Policy"] == "no-referrer"
+    assert "Set-Cookie" not in v.answers[-1].headers  # the API sets no cookie
+
+
+def test_a_link_starts_a_session_and_its_token_leaves_the_address(server, clinic):
+    token, v = clinic.link(), Visitor(server)
+    opened = v.get(f"/l/{token}")
+    assert (opened.status, opened.headers["Location"]) == (303, "/")
+    cookie = opened.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    page = v.get("/")
+    assert page.status == 200
+    assert "<title>Your homework — Riverside Clinic</title>" in page.body
+    for title in ("Self-monitoring log", "Graded exposure", "Weekly review", "relaxation practice"):
+        assert title in page.body
+    assert "0 of 5 entries" in page.body
+    form = entry_form(v, clinic.homework["monitoring"], **MONITORING)
+    done = v.post(f"/homework/{clinic.homework['monitoring']}", form)
+    assert done.status == 303
+    assert "Your entry was recorded." in v.get(v.locations[-1]).body
+    for where in v.locations:  # no token, name or code in any address after the first
+        assert token not in where and NAME not in where and clinic.code not in where
+    title = page.body.split("<title>")[1].split("</title>")[0]
+    assert NAME not in title and clinic.code not in title
+
+
+def test_an_out_of_range_value_is_refused_beside_its_field_and_kept(server, clinic):
+    v = Visitor(server)
+    v.open_link(clinic.link())
+    before = len(clinic.log())
+    form = entry_form(v, clinic.homework["exposure"], suds_before="40", suds_peak="140")
+    refused = v.post(f"/homework/{clinic.homework['exposure']}", {**form, "field.minutes": "20"})
+    assert refused.status == 422
+    assert '<p class="error" id="f-' in refused.body
+    assert "Suds peak must be at most 100" in refused.body
+    assert "Suds after is required" in refused.body
+    assert 'value="140"' in refused.body and 'value="20"' in refused.body
+    assert len(clinic.log()) == before
+
+
+def test_links_that_no_longer_work_get_the_plain_page_and_record_nothing(server, clinic):
+    revoked = clinic.link()
+    clinic.cli("client", "link", clinic.code, "--revoke")
+    past = Clock(datetime.now(UTC) - timedelta(days=30))
+    expired = clinic.link(clock=past, expires_days=1)
+    live = clinic.link()
+    edited = live[:30] + ("A" if live[30] != "A" else "B") + live[31:]
+    before = clinic.log()
+    for token, status in [
+        (revoked, 403),
+        (expired, 403),
+        (edited, 403),
+        ("made-up", 404),
+        ("x" * 500, 404),
+        (live + "/more", 404),
+    ]:
+        v = Visitor(server)
+        answer = v.get(f"/l/{token}")
+        assert (answer.status, GONE in answer.body) == (status, True), token
+        assert v.get("/").status == 403  # no session was started
+        post = v.post(f"/homework/{clinic.homework['monitoring']}", {"field.situation": "x"})
+        assert post.status == 403
+    assert clinic.log() == before
+
+
+def test_a_link_revoked_while_its_page_is_open_stops_working_at_the_next_request(server, clinic):
+    v = Visitor(server)
+    v.open_link(clinic.link(COLLABORATOR))
+    form = entry_form(v, clinic.homework["monitoring"], situation="after the revocation")
+    clinic.cli("client", "link", clinic.code, "--person", COLLABORATOR, "--revoke")
+    before = clinic.log()
+    posted = v.post(f"/homework/{clinic.homework['monitoring']}", form)
+    assert posted.status == 403 and GONE in posted.body
+    assert v.get("/").status == 403
+    assert clinic.log() == before
+
+
+def test_forms_refuse_a_missing_or_forged_csrf_token(server, clinic):
+    v, other = Visitor(server), Visitor(server)
+    v.open_link(clinic.link())
+    other.open_link(clinic.link())
+    before = len(clinic.log())
+    path = f"/homework/{clinic.homework['monitoring']}"
+    form = entry_form(v, clinic.homework["monitoring"], **MONITORING)
+    assert v.post(path, {k: val for k, val in form.items() if k != "csrf_token"}).status == 400
+    assert v.post(path, {**form, "csrf_token": "forged" + form["csrf_token"]}).status == 403
+    stolen = entry_form(other, clinic.homework["monitoring"])["csrf_token"]  # another session's
+    assert v.post(path, {**form, "csrf_token": stolen}).status == 403
+    assert v.post(path, {**form, "form_key": ""}).status == 400
+    assert len(clinic.log()) == before
+
+
+def test_a_double_submit_records_one_entry(server, clinic):
+    v = Visitor(server)
+    v.open_link(clinic.link())
+    aid = clinic.homework["exposure"]
+    done_before = clinic.show("exposure")["entries"]
+    numbers = {"suds_before": "30", "suds_peak": "70", "suds_after": "20", "minutes": "25"}
+    form = entry_form(v, aid, **numbers)
+    first, second = v.post(f"/homework/{aid}", form), v.post(f"/homework/{aid}", form)
+    assert (first.status, second.status) == (303, 303)
+    assert "This entry was already recorded." in v.get("/").body
+    shown = clinic.show("exposure")
+    assert shown["entries"] == done_before + 1
+    entry = shown["entry_list"][-1]
+    assert (entry["recorded_by"], entry["via"], entry["fields"]["suds_peak"]) == (
+        "client",
+        "portal",
+        70,
+    )
+
+
+def test_declined_homework_shows_no_form_and_takes_no_entry(server, clinic):
+    v = Visitor(server)
+    v.open_link(clinic.link())
+    aid = clinic.homework["declined"]
+    page = v.get("/")
+    assert f'action="/homework/{aid}"' not in page.body
+    assert "This homework is declined and takes no more entries." in page.body
+    before = len(clinic.log())
+    form = {**page.form(clinic.homework["monitoring"]), "field.notes": "x"}
+    assert v.post(f"/homework/{aid}", form).status == 409
+    assert v.post("/homework/00000000-0000-4000-8000-000000000000", form).status == 404
+    assert len(clinic.log()) == before
+
+
+def test_a_collaborator_sees_only_the_homework_they_observe(server, clinic):
+    v = Visitor(server)
+    page = v.open_link(clinic.link(COLLABORATOR))
+    assert "Homework you help with" in page.body
+    assert "Self-monitoring log" in page.body
+    for title in ("Graded exposure", "Weekly review", "relaxation practice"):
+        assert title not in page.body
+    aid = clinic.homework["monitoring"]
+    assert v.post(f"/homework/{aid}", entry_form(v, aid, situation="at dinner")).status == 303
+    entry = clinic.show("monitoring")["entry_list"][-1]
+    assert (entry["by"], entry["recorded_by"], entry["via"]) == (
+        COLLABORATOR,
+        "collaborator",
+        "portal",
+    )
+    form = entry_form(v, aid, **MONITORING)
+    assert v.post(f"/homework/{clinic.homework['exposure']}", form).status == 404
+
+
+def test_a_request_too_large_is_refused_with_413(server, clinic):
+    v = Visitor(server)
+    v.open_link(clinic.link())
+    before = len(clinic.log())
+    form = entry_form(v, clinic.homework["monitoring"], situation="x" * 70_000)
+    answer = v.post(f"/homework/{clinic.homework['monitoring']}", form)
+    assert answer.status == 413 and "too much to send" in answer.body
+    assert len(clinic.log()) == before
+
+
+def test_each_link_is_rate_limited_on_its_own(server, clinic):
+    busy, calm = Visitor(server), Visitor(server)
+    busy.open_link(clinic.link())
+    statuses = [busy.get("/").status for _ in range(25)]
+    assert statuses[:15] == [200] * 15 and statuses[-1] == 429
+    assert "Wait a minute" in busy.answers[-1].body
+    assert calm.open_link(clinic.link()).status == 200
+
+
+def test_a_failing_plugin_is_a_plain_500_and_one_line_naming_it(server, clinic):
+    v = Visitor(server)
+    v.open_link(clinic.link())
+    before = len(clinic.log())
+    aid = clinic.homework["faulty"]
+    answer = v.post(f"/homework/{aid}", entry_form(v, aid, words="my private words"))
+    assert answer.status == 500
+    assert "Something went wrong on our side; nothing was recorded." in answer.body
+    assert "Traceback" not in answer.body and "faulty" not in answer.body
+    logged = server.errors.read_text().splitlines()
+    fault = "plugin local:faulty.py failed in validate_entry (task type faulty-diary)"
+    assert f"portal: POST /homework/<uuid:assignment>: {fault}" in logged
+    assert "my private words" not in server.errors.read_text()
+    assert len(clinic.log()) == before
+
+
+def test_serve_logs_no_token_or_name_and_stops_on_sigint_with_0(clinic):
+    """Behind a TLS proxy (an https public URL) too, where the session cookie is Secure."""
+    running = start(clinic, clinic.config.parent, "--url", "https://homework.clinic.example")
+    token = clinic.link()
+    v = Visitor(running)
+    assert "; Secure" in v.get(f"/l/{token}").headers["Set-Cookie"]
+    v.get("/")
+    aid = clinic.homework["monitoring"]
+    v.post(f"/homework/{aid}", entry_form(v, aid, situation=f"told {COLLABORATOR}"))
+    v.post(f"/homework/{aid}", entry_form(v, aid, intensity="x"))
+    v.get(f"/l/{token[:-1]}")
+    code, out, err = running.stop(signal.SIGINT)
+    assert code == 0, err
+    assert out == (
+        f"serving the portal on http://127.0.0.1:{running.port} "
+        "(public URL https://homework.clinic.example); Ctrl-C stops\n"
+    )
+    for secret in (token, token[:-1], NAME, COLLABORATOR, clinic.code, "/l/"):
+        assert secret not in out + err
+
+
+def test_a_port_in_use_is_one_line_and_exit_1(clinic, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [BETWEEN, *clinic.options, "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path)},
+        )
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"error: cannot listen on 127.0.0.1:{port}: the port is in use (another server?); "
+        "choose --port\n"
+    )
+
+
+def test_a_portal_table_that_is_not_the_documented_shape_stops_serve(clinic, tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[portal]\nrate_per_minute = 0\n")
+    done = CliRunner().invoke(build_cli(), [*clinic.options, "--config", str(config), "serve"])
+    assert done.exit_code == 2
+    assert done.stderr == (
+        f"error: configuration file {config}: [portal] rate_per_minute = 0 must be a whole "
+        "number from 1 to 100000\n"
+    )
+
+
+def test_serve_without_a_store_is_one_line_and_exit_1(tmp_path):
+    store = tmp_path / "none.db"
+    done = CliRunner().invoke(build_cli(), ["--store", str(store), "serve"])
+    assert done.exit_code == 1
+    assert done.stderr.startswith(f"error: no store at {store}; create one with 'between init'")
+    assert not store.exists()
+
+
+def test_the_command_line_starts_without_the_web_stack():
+    probe = (
+        "import sys; from click.testing import CliRunner; from between.cli import build_cli; "
+        "r = CliRunner().invoke(build_cli(), ['--help']); assert 'serve' in r.output, r.output; "
+        "print(sorted(m for m in ('flask', 'waitress', 'werkzeug', 'jinja2') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "[]\n"), done.stderr
+
+
+def test_the_static_files_are_shipped_with_the_package():
+    import between.portal
+
+    folder = Path(between.portal.__file__).parent
+    assert (folder / "static" / "portal.css").is_file()
+    assert {p.name for p in (folder / "templates").glob("*.html")} >= {"base.html", "home.html"}

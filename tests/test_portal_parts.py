@@ -1,0 +1,183 @@
+"""The portal's parts on their own: forms from schemas, the rate limit, signatures, the config."""
+
+from __future__ import annotations
+
+import re
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from between import Field, InvalidInput, Schema, Settings
+from between.plugins.graded_exposure import GRADED_EXPOSURE
+from between.portal.config import check_portal_table, portal_config
+from between.portal.forms import entry_lines, field_errors, local_time, read_fields, widgets
+from between.portal.security import RateLimiter, SignatureError, sign, verify
+
+SCHEMA = Schema(
+    (
+        Field("note", max_length=80, help="a few words"),
+        Field("story", min_length=20),
+        Field("count", "integer", minimum=0, maximum=10),
+        Field("weight", "number", required=False),
+        Field("done", "boolean"),
+        Field("maybe", "boolean", required=False),
+        Field("mood", "choice", choices=("low", "high")),
+        Field("day", "choice", choices=tuple("abcdefg"), required=False),
+        Field("when", "datetime", required=False),
+        Field("things", "list", required=False),
+        Field("feelings", "ratings", minimum=0, maximum=10, required=False),
+    )
+)
+
+
+def test_each_field_type_gets_its_own_input():
+    made = {w.name.removeprefix("field."): w for w in widgets(SCHEMA, "f")}
+    assert (made["note"].kind, made["note"].attributes) == ("input", {"maxlength": "80"})
+    assert made["story"].kind == "textarea" and made["story"].hint == "at least 20 characters"
+    count = made["count"]
+    assert (count.input_type, count.hint) == ("number", "a whole number from 0 to 10")
+    assert count.attributes == {"step": "1", "inputmode": "numeric", "min": "0", "max": "10"}
+    assert made["weight"].attributes["step"] == "any" and not made["weight"].required
+    assert [o.value for o in made["done"].options] == ["yes", "no"]
+    assert [o.value for o in made["maybe"].options] == ["yes", "no", ""]
+    assert (made["mood"].kind, made["day"].kind) == ("radios", "select")
+    assert made["when"].input_type == "datetime-local"
+    assert made["things"].kind == made["feelings"].kind == "textarea"
+    assert made["feelings"].hint.endswith("; each rating a number from 0 to 10")
+    assert made["weight"].hint == "a number"
+    assert len({w.id for w in made.values()}) == len(made)
+
+
+def test_typed_values_and_errors_are_shown_again():
+    typed = {"field.count": "11", "field.mood": "high", "field.note": "<b>hi</b>"}
+    made = {w.name: w for w in widgets(SCHEMA, "f", typed, {"count": "Count must be at most 10"})}
+    assert made["field.count"].value == "11" and made["field.count"].error
+    assert made["field.count"].described_by == "f-3-hint f-3-error"
+    assert [o.chosen for o in made["field.mood"].options] == [False, True]
+    assert made["field.note"].value == "<b>hi</b>"  # escaped by the template, kept as typed
+
+
+def test_a_submitted_form_becomes_fields_for_the_engine():
+    form = {
+        "field.note": "  ",
+        "field.story": "the first line\r\nand the second",
+        "field.count": "7",
+        "field.done": "no",
+        "field.things": "walk\nread, call mum\n\n",
+        "field.feelings": "calm: 7\nangry:2",
+        "csrf_token": "x",
+    }
+    fields, problems = read_fields(SCHEMA, form)
+    assert problems == {}
+    assert fields == {
+        "story": "the first line\nand the second",
+        "count": "7",
+        "done": False,
+        "things": ["walk", "read", "call mum"],
+        "feelings": {"calm": "7", "angry": "2"},
+    }
+    clean = SCHEMA.validate({**fields, "note": "n", "mood": "low"}, "entry")
+    assert clean["count"] == 7 and clean["feelings"] == {"calm": 7.0, "angry": 2.0}
+    assert read_fields(SCHEMA, {"field.feelings": "calm 7"})[1] == {
+        "feelings": "needs one rating per line: a label, a colon, a number"
+    }
+
+
+def test_messages_go_beside_their_fields_or_on_top():
+    beside, top = field_errors(
+        GRADED_EXPOSURE.entries,
+        {"suds_peak": "must be at most 100", "minutes": "minutes is required", "x_y": "unknown"},
+    )
+    assert beside == {
+        "suds_peak": "Suds peak must be at most 100",
+        "minutes": "Minutes is required",
+    }
+    assert top == ["X y: unknown"]
+
+
+def test_times_read_back_in_the_clinic_s_time_zone(monkeypatch):
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        assert local_time("2026-03-02T09:00:00+00:00") == "2026-03-02 10:00 CET"
+        assert local_time("not a time") == "not a time"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_past_entries_read_back_in_the_schemas_order():
+    lines = entry_lines(
+        SCHEMA,
+        {"things": ["a", "b"], "done": True, "count": 3.0, "when": "2026-03-02T09:00:00+00:00"},
+    )
+    assert lines == [
+        ("Count", "3"),
+        ("Done", "yes"),
+        ("When", local_time("2026-03-02T09:00:00+00:00")),
+        ("Things", "a, b"),
+    ]
+
+
+def test_the_rate_limit_is_a_bucket_per_key_refilled_over_a_minute():
+    now = [1000.0]
+    limit = RateLimiter(3, clock=lambda: now[0])
+    assert [limit.allow("a") for _ in range(4)] == [True, True, True, False]
+    assert limit.allow("b")
+    now[0] += 20  # a third of a minute: one request back
+    assert [limit.allow("a"), limit.allow("a")] == [True, False]
+
+
+def signed(body: bytes, stamp: int, secret: str = "k" * 32, name: str = "forms") -> dict:
+    return {
+        "X-Between-Integration": name,
+        "X-Between-Timestamp": str(stamp),
+        "X-Between-Signature": sign(secret, str(stamp), body),
+    }
+
+
+def test_a_signature_binds_the_integration_the_time_and_the_body():
+    secrets, body, now = {"forms": "k" * 32}, b'{"a": 1}', time.time()
+    assert verify(signed(body, int(now)), body, secrets, now).integration == "forms"
+    replayed = {**signed(body, int(now) - 400), "X-Between-Timestamp": str(int(now))}
+    cases = {
+        "unknown integration": signed(body, int(now), name="other"),
+        "more than 300 seconds": signed(body, int(now) - 301),
+        "does not match": replayed,
+        "whole Unix seconds": {**signed(body, int(now)), "X-Between-Timestamp": "soon"},
+    }
+    for reason, headers in cases.items():
+        with pytest.raises(SignatureError, match=reason):
+            verify(headers, body, secrets, now)
+    with pytest.raises(SignatureError, match="does not match"):
+        verify(signed(body, int(now), secret="j" * 32), body, secrets, now)
+    with pytest.raises(SignatureError, match="does not match"):
+        verify(signed(body, int(now)), body + b" ", secrets, now)
+
+
+def test_the_portal_table_is_checked_in_one_line(tmp_path: Path):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[portal]\nport = 9000\nclinic_name = "Riverside"\nrate_per_minute = 5\n'
+        f'[portal.integrations.forms]\nsecret = "{"s" * 32}"\n'
+    )
+    settings = Settings(config_file=config)
+    chosen = portal_config(settings, None, 9100, "https://homework.example/")
+    assert (chosen.host, chosen.port, chosen.rate_per_minute) == ("127.0.0.1", 9100, 5)
+    assert chosen.secure and chosen.public_url == "https://homework.example"
+    assert chosen.integrations == {"forms": "s" * 32}
+    bad = {
+        "prot = 1": "[portal] prot is not a setting",
+        "port = 0": "[portal] port = 0 must be a whole number from 1 to 65535",
+        'url = "ftp://x"': "[portal] url = 'ftp://x' must be an http(s):// URL",
+        'session_secret = "short"': "[portal] session_secret = … must be text of at least 32",
+    }
+    for line, message in bad.items():
+        with pytest.raises(InvalidInput, match=re.escape(message)):
+            check_portal_table(tomllib.loads(line), config)
+    with pytest.raises(InvalidInput, match=r"\[portal.integrations.forms\] needs secret"):
+        check_portal_table({"integrations": {"forms": {}}}, config)
+    with pytest.raises(InvalidInput, match="--url 'homework.example'"):
+        portal_config(settings, None, None, "homework.example")
