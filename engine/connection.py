@@ -21,14 +21,7 @@ def probe_postgres(store: Store) -> None:
     import psycopg
 
     try:
-        psycopg.connect(
-            host=store.host,
-            port=store.port,
-            user=store.user,
-            dbname=store.dbname,
-            connect_timeout=store.connect_timeout,
-            **({"password": store.password} if store.password else {}),
-        ).close()
+        psycopg.connect(**store.connect_args()).close()
     except psycopg.Error as e:
         raise postgres_problem(store, e) from None
 

@@ -144,15 +144,7 @@ def _lock(store: Store) -> Iterator[Any]:
     import psycopg
 
     try:
-        conn = psycopg.connect(
-            host=store.host,
-            port=store.port,
-            user=store.user,
-            dbname=store.dbname,
-            connect_timeout=store.connect_timeout,
-            autocommit=True,
-            **({"password": store.password} if store.password else {}),
-        )
+        conn = psycopg.connect(**store.connect_args(), autocommit=True)
     except psycopg.Error as e:
         raise postgres_problem(store, e) from None
     with conn:

@@ -156,13 +156,8 @@ class AdvisoryLease(Lease):
 
         if self.conn is None:
             self.conn = psycopg.connect(
-                host=self.store.host,
-                port=self.store.port,
-                user=self.store.user,
-                password=self.store.password or None,
-                dbname=self.store.dbname,
+                **self.store.connect_args(),
                 autocommit=True,
-                connect_timeout=5,
                 application_name=f"between notify {holder_label()}"[:63],
             )
         return self.conn

@@ -168,11 +168,7 @@ def _postgres(store: Store) -> Iterator[tuple[Any, dict[str, str], Any] | None]:
 
     try:
         conn = psycopg.connect(
-            host=store.host,
-            port=store.port,
-            user=store.user,
-            dbname=store.dbname,
-            connect_timeout=store.connect_timeout,
+            **store.connect_args(),
             autocommit=True,
             row_factory=dict_row,
             options=f"-c search_path={store.schema} -c default_transaction_read_only=on",

@@ -10,6 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from between.engine.errors import InvalidInput
@@ -141,6 +142,19 @@ class Store:
         if not os.access(self.path.parent, os.W_OK):
             return f"its folder {self.path.parent} cannot be written"
         return None
+
+    def connect_args(self) -> dict[str, Any]:
+        """psycopg's connection arguments for this PostgreSQL store (password only if given)."""
+        args: dict[str, Any] = {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "dbname": self.dbname,
+            "connect_timeout": self.connect_timeout,
+        }
+        if self.password:
+            args["password"] = self.password
+        return args
 
     def settings(self, *, read_only: bool = False) -> dict[str, str]:
         """eventsourcing environment settings; tables are never created here (see init)."""

@@ -470,3 +470,20 @@ def test_postgresql_failures_that_need_a_network_are_diagnosed_from_libpq(messag
     problem = str(postgres_problem(store, Exception(message)))
     assert problem.startswith("cannot connect to postgresql://lee@db.clinic:5432/clinic: ")
     assert says in problem and "between init" not in problem
+
+
+def test_every_postgresql_connection_gets_the_address_password_and_timeout():
+    """The store, the light reader, creation and the dispatcher's lease all connect with
+    ``Store.connect_args`` — the password in the address included, and its connect_timeout."""
+    from between.engine.store import Store
+
+    given = Store.parse("postgresql://lee:s%40cret@db.clinic:5433/clinic?connect_timeout=7")
+    assert given.connect_args() == {
+        "host": "db.clinic",
+        "port": "5433",
+        "user": "lee",
+        "dbname": "clinic",
+        "connect_timeout": 7,
+        "password": "s@cret",
+    }
+    assert "password" not in Store.parse("postgresql://lee@db.clinic/clinic").connect_args()
