@@ -157,6 +157,34 @@ def test_replay_at_a_moment_matches_what_list_said_then(tmp_path, clock):
     assert json.loads(run(url, "replay", "--at", "2020-01-01", "--json")) == []
 
 
+def test_replay_at_reads_histories_a_batch_at_a_time_as_one_by_one_would(app, clock, monkeypatch):
+    """``replay --at`` reads many assignments' events per query; the rows, and their order,
+    are those of reading each assignment on its own — at a moment midway and after the end."""
+    from between.audit import replay
+    from between.engine.sealing import ROW_PERSONAL
+    from between.engine.views import with_timeliness
+
+    populate(app, clock, clients=3)
+    midway = clock.moment
+    for n in range(2):
+        app.register_client(f"M{n}", "Mid", "dr.lee", **ACTOR)
+        relaxation(app, f"M{n}")
+        clock.advance(hours=1)
+    for moment in (midway, clock.moment):
+        today = moment.astimezone().date()
+        one_by_one = [
+            with_timeliness(
+                replay.fold(replay.history_until(app, p.originator_id, moment, ROW_PERSONAL)), today
+            )
+            for p in replay.proposals(app)
+            if p.timestamp <= moment
+        ]
+        monkeypatch.setattr(replay, "BATCH", 2)
+        assert list(replay.rows_at(app, moment)) == one_by_one
+        assert len(one_by_one) >= 3
+    assert {r["status"] for r in one_by_one} == {"closed", "proposed"}
+
+
 def test_replay_check_reports_a_drifted_read_model(sqlite_app):
     url, _app = sqlite_app
     assert "read models match the log" in run(url, "replay", "--check")
