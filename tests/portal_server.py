@@ -12,6 +12,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -296,3 +298,12 @@ class Visitor:
             assert urlsplit(answer.headers["Location"]).path == "/"
             return self.get("/")
         return answer
+
+
+@contextmanager
+def serving(clinic: Clinic) -> Iterator[Server]:
+    """``between serve`` for the clinic while the block runs; it must then stop cleanly."""
+    running = start(clinic, clinic.config.parent)
+    yield running
+    code, _, errors = running.stop()
+    assert code == 0, errors

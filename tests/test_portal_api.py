@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from portal_server import COLLABORATOR, SECRET, Visitor, prepare, start
+from portal_server import COLLABORATOR, SECRET, Visitor, prepare, serving, start
 
 from between.portal.security import sign
 
@@ -29,10 +29,8 @@ def clinic(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(clinic):
-    running = start(clinic, clinic.config.parent)
-    yield running
-    code, _, errors = running.stop()
-    assert code == 0, errors
+    with serving(clinic) as running:
+        yield running
 
 
 def call(server, payload: dict | bytes, *, secret=SECRET, name="forms", stamp=None, headers=None):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from helpers import Clock
-from portal_server import COLLABORATOR, NAME, prepare, start
+from portal_server import COLLABORATOR, NAME, prepare, serving
 
 pytestmark = pytest.mark.slow  # a real browser: seconds a test
 ARTIFACTS = Path(__file__).parent / "artifacts" / "portal"
@@ -51,10 +51,8 @@ def clinic(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(clinic):
-    running = start(clinic, clinic.config.parent)
-    yield running
-    code, _, errors = running.stop()
-    assert code == 0, errors
+    with serving(clinic) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from helpers import Clock
-from portal_server import BETWEEN, COLLABORATOR, NAME, Visitor, prepare, start
+from portal_server import BETWEEN, COLLABORATOR, NAME, Visitor, prepare, serving, start
 
 from between.cli import build_cli
 
@@ -31,10 +31,8 @@ def clinic(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(clinic):
-    running = start(clinic, clinic.config.parent)
-    yield running
-    code, _, errors = running.stop()
-    assert code == 0, errors
+    with serving(clinic) as running:
+        yield running
 
 
 def entry_form(visitor: Visitor, assignment: str, **fields: str) -> dict[str, str]:
