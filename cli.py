@@ -15,27 +15,12 @@ from typing import Any
 
 import click
 
+from between.commands.catalog import COMMAND_MODULES, SHORT_HELP
 from between.commands.errors import one_line_errors
 from between.commands.inputs import PathText
 from between.commands.output import QuickContext
 
 WRITE_HELP = "Who is acting (or BETWEEN_ACTOR); required for anything that writes."
-
-#: The modules of ``between.commands`` that add the built-in commands, each with
-#: ``register(cli)``, in the order they add them, with the names they add: a module is imported
-#: when one of its commands runs, or every one to list them (``--help``).
-COMMAND_MODULES = {
-    "store": ("demo", "init", "rebuild", "rekey"),
-    "clients": ("client",),
-    "links": ("client",),  # adds ``client link`` to the group ``clients`` adds
-    "operators": ("operators",),
-    "homework": ("adjust", "agree", "assign", "cancel", "close", "decline", "review", "submit"),
-    "importing": ("import",),
-    "reading": ("agenda", "list", "show"),
-    "auditing": ("checkpoint", "history", "log", "replay", "verify"),
-    "notifications": ("notify",),
-    "plugins": ("plugins", "types"),
-}
 
 #: Where ``ctx.meta`` keeps the path of the command being run, to name it when it fails.
 RUNNING = "between.running"
@@ -125,11 +110,12 @@ class BetweenGroup(CommandNamingGroup):
     """The root: one error boundary for every command, and commands loaded on demand.
 
     A built-in command's module is imported when the command runs (``COMMAND_MODULES``), every
-    one when the commands are listed or plugins add theirs. Plugin commands are loaded only
-    when the command asked for is not a built-in one; one whose name is taken is skipped with a
-    warning naming its plugin. ``--help`` lists the commands installed plugins declare (entry
-    points of ``between.commands``) without loading any plugin; with a plugins directory it
-    loads the plugins, as their commands are declared nowhere else.
+    one when plugins add theirs. Plugin commands are loaded only when the command asked for is
+    not a built-in one; one whose name is taken is skipped with a warning naming its plugin.
+    ``--help`` lists the built-in commands from their catalog (``between.commands.catalog``)
+    and the commands installed plugins declare (entry points of ``between.commands``) without
+    importing either; with a plugins directory it loads the plugins, as their commands are
+    declared nowhere else.
     """
 
     group_class = CommandNamingGroup
@@ -161,12 +147,11 @@ class BetweenGroup(CommandNamingGroup):
         return found
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self.add_built_in()
         declared = self._declared(ctx)
         if declared is None:
             self._add_plugin_commands(ctx)
             return super().list_commands(ctx)
-        return sorted({*self.commands, *declared})
+        return sorted({*SHORT_HELP, *self.commands, *declared})
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The commands with their help line; a declared plugin command, not loaded, says
@@ -180,6 +165,8 @@ class BetweenGroup(CommandNamingGroup):
         rows = []
         for name in names:
             command = self.commands.get(name)
+            if command is None and name in SHORT_HELP:  # built in, not imported: its catalog line
+                command = click.Command(name, help=SHORT_HELP[name])
             if command is None:
                 rows.append((name, f"Added by plugin {declared[name]}; see its --help."))
             elif not command.hidden:
@@ -197,13 +184,13 @@ class BetweenGroup(CommandNamingGroup):
         if os.environ.get("BETWEEN_PLUGINS_DIR"):
             return None
         if self._declared_commands is None:
-            self.add_built_in()
             from between.engine.entry_points import declared_commands
 
             only = os.environ.get("BETWEEN_PLUGINS")
             chosen = None if only is None else tuple(filter(None, map(str.strip, only.split(","))))
             found = declared_commands(chosen)
-            self._declared_commands = {n: p for n, p in found.items() if n not in self.commands}
+            built_in = {*SHORT_HELP, *self.commands}
+            self._declared_commands = {n: p for n, p in found.items() if n not in built_in}
         return self._declared_commands
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from between.audit import replay
 from between.audit.export import export_records
+from between.audit.fanout import workers_for
 from between.audit.log import (
     entries,
     export_record,
@@ -150,9 +151,11 @@ def assignment_at(app: Any, ref: str, at: datetime) -> dict:
 
 
 def check(app: Any, progress: Progress = _NO_PROGRESS) -> list[str]:
-    """The read models against the log (see ``replay.check_read_model``)."""
-    with progress(app.recorder.max_notification_id() or 0, "checking") as bar:
-        return replay.check_read_model(app, bar and bar.update)
+    """The read models against the log (see ``replay.check_read_model``), on as many
+    processes as ``audit.fanout`` chooses for its length."""
+    head = app.recorder.max_notification_id() or 0
+    with progress(head, "checking") as bar:
+        return replay.check_read_model(app, bar and bar.update, workers_for(head))
 
 
 def verify_log(app: Any, against: str | None, progress: Progress = _NO_PROGRESS) -> Verification:

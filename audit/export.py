@@ -15,14 +15,16 @@ from collections.abc import Iterator
 from datetime import datetime
 from functools import lru_cache
 from itertools import repeat
-from json import JSONDecoder
+from json import JSONDecoder, JSONEncoder
 from operator import is_
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import resolve_topic
 
+from between.audit.fanout import ordered, worker_app
 from between.audit.log import ENVELOPE, decoded, export_record, kind_of_class, row_batches
+from between.engine.errors import BetweenError
 from between.engine.sealing import open_sealed
 from between.events.base import short_name
 
@@ -67,19 +69,64 @@ _LOADS = JSONDecoder(object_hook=_from_stored).decode
 def export_records(app: Any) -> Iterator[tuple[int, dict[str, Any]]]:
     """Every event on the log in order, as ``(position, export record)``."""
     classes: dict[str, tuple[Any, str, str] | None] = {}
-    mapper = app.mapper
     for rows in row_batches(app):
-        for position, _, _, oid, version, topic, state in rows:
-            try:
-                if topic not in classes:
-                    classes[topic] = _covered(topic)
-                covered = classes[topic]
-                if covered is None:
-                    raise _Uncovered
-                record = _record(mapper, covered, position, oid, version, state)
-            except Exception:  # the mapper's path, row by row, as ``entries`` takes it
-                record = export_record(decoded(mapper, position, oid, version, topic, state))
-            yield position, record
+        yield from _records_of(app.mapper, rows, classes)
+
+
+def export_lines(app: Any, workers: int = 1) -> Iterator[str]:
+    """The JSON Lines export of the whole log (``between log --json``), a batch of lines at
+    a time, in worker processes when ``workers`` > 1 (``audit.fanout``). A row that cannot
+    be read ends it, after the lines before it."""
+    if workers > 1:
+        results = ordered(app, row_batches(app, batch=FANOUT_BATCH), _worker_lines, workers)
+    else:
+        classes: dict[str, tuple[Any, str, str] | None] = {}
+        results = (_lines(app.mapper, rows, classes) for rows in row_batches(app))
+    for text, failure in results:
+        if text:
+            yield text
+        if failure is not None:
+            raise failure
+
+
+#: Rows handed to a worker at a time.
+FANOUT_BATCH = 2000
+_TO_JSON = JSONEncoder(ensure_ascii=False).encode  # json.dumps(record, ensure_ascii=False)
+_worker_classes: dict[str, tuple[Any, str, str] | None] = {}
+
+
+def _worker_lines(rows: list[tuple]) -> tuple[str, BetweenError | None]:
+    return _lines(worker_app().mapper, rows, _worker_classes)
+
+
+def _lines(
+    mapper: Any, rows: list[tuple], classes: dict[str, tuple[Any, str, str] | None]
+) -> tuple[str, BetweenError | None]:
+    """One batch's lines, and the failure that stopped it early, if one did."""
+    lines: list[str] = []
+    try:
+        for _, record in _records_of(mapper, rows, classes):
+            lines.append(_TO_JSON(record))
+    except BetweenError as e:
+        return "\n".join(lines), e
+    return "\n".join(lines), None
+
+
+def _records_of(
+    mapper: Any, rows: list[tuple], classes: dict[str, tuple[Any, str, str] | None]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The export records of one batch of stored rows, in order."""
+    for position, _, _, oid, version, topic, state in rows:
+        try:
+            if topic not in classes:
+                classes[topic] = _covered(topic)
+            covered = classes[topic]
+            if covered is None:
+                raise _Uncovered
+            record = _record(mapper, covered, position, oid, version, state)
+        except Exception:  # the mapper's path, row by row, as ``entries`` takes it
+            record = export_record(decoded(mapper, position, oid, version, topic, state))
+        yield position, record
 
 
 def _covered(topic: str) -> tuple[Any, str, str] | None:

@@ -16,15 +16,17 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from between.audit.fanout import ordered, worker_app
 from between.audit.log import events_of, record_batches
 from between.engine.assignments import Assignment
 from between.engine.readmodel import ROW_TABLES, column_values
-from between.engine.rows import ROW_FOLDERS
+from between.engine.rows import ROW_FOLDERS, ROW_STEPS
 from between.engine.sealing import ROW_PERSONAL
 from between.engine.views import RESTRICTED, with_timeliness
 from between.events.assignments import AssignmentProposed
 
 BATCH = 1000
+CHUNK = 5000  # rows of the log checked at a time
 #: Told how far the work has come, in events of the log (for a progress bar).
 Advance = Callable[[int], object]
 
@@ -47,14 +49,14 @@ def history_until(
     return [e for e in events if e.timestamp <= moment]
 
 
-#: Each event class's own row folder, found once (not through ``singledispatch`` per event).
-_FOLDING = {cls: folder.dispatch(cls) for cls, folder in ROW_FOLDERS.items()}
+#: Each stored topic's own row step, found once (not dispatched again per event).
+_FOLDING = ROW_STEPS
 
 
 def fold(events: list[Any]) -> dict | None:
     row = None
     for event in events:
-        folder = _FOLDING.get(type(event))
+        folder = _FOLDING.get(getattr(event, "TOPIC", None))
         if folder is None:
             return None
         row = folder(event, row)
@@ -132,55 +134,71 @@ def assignment_at(app: Any, assignment_id: UUID, moment: datetime) -> dict | Non
 def records(app: Any, only: frozenset[str] | None = None) -> Iterator[list[Any]]:
     """Each record's events on the log, decoded (opening only the sealed fields in ``only``),
     one record at a time, from one scan of the log in the primary key's order."""
-    mapper, events, current = app.mapper, [], None
-    for rows in record_batches(app):
-        for oid, version, topic, state in rows:
-            if oid != current:
-                if events:
-                    yield events
-                events, current = [], oid
-                aggregate_id = oid if isinstance(oid, UUID) else UUID(oid)
-            stored = StoredEvent(aggregate_id, version, topic, bytes(state))
-            events.append(mapper.to_domain_event(stored, only=only))
+    for rows in record_chunks(app):
+        yield from _records_in(app.mapper, rows, only)
+
+
+def record_chunks(app: Any, batch: int = CHUNK) -> Iterator[list[tuple]]:
+    """The log's rows in the primary key's order, in lists of about ``batch`` rows that end
+    where a record ends (each record's events in one list), from one scan."""
+    carried: list[tuple] = []
+    for rows in record_batches(app, batch):
+        last = rows[-1][0]
+        cut = len(rows)
+        while cut and rows[cut - 1][0] == last:
+            cut -= 1  # the last record may go on in the next batch
+        if cut:
+            yield carried + rows[:cut]
+            carried = rows[cut:]
+        else:
+            carried += rows
+    if carried:
+        yield carried
+
+
+def _records_in(mapper: Any, rows: list[tuple], only: frozenset[str] | None) -> Iterator[list]:
+    events: list[Any] = []
+    current = None
+    for oid, version, topic, state in rows:
+        if oid != current:
+            if events:
+                yield events
+            events, current = [], oid
+            aggregate_id = oid if isinstance(oid, UUID) else UUID(oid)
+        stored = StoredEvent(aggregate_id, version, topic, bytes(state))
+        events.append(mapper.to_domain_event(stored, only=only))
     if events:
         yield events
 
 
-def check_read_model(app: Any, advance: Advance | None = None) -> list[str]:
+#: What checking one chunk of records found: differences, rows a table should hold, events.
+Checked = tuple[list[str], dict[str, int], int]
+
+
+def check_read_model(app: Any, advance: Advance | None = None, workers: int = 1) -> list[str]:
     """Fold every aggregate afresh and compare with the stored rows — every stored column,
     the ones queries filter and sort on as well as the row itself; list the differences.
-    The log is read in one scan (``records``); ``advance`` is told how many events each
-    aggregate had."""
+    The log is read in one scan (``record_chunks``), each chunk checked in this process or,
+    with ``workers`` > 1, in worker processes (``audit.fanout``); ``advance`` is told how
+    many events each chunk held."""
     differences: list[str] = []
     head = app.recorder.max_notification_id() or 0
     with app.reading() as cur:
         tracked = app.readmodel.position(cur)
     if tracked != head:
         differences.append(f"read model is at position {tracked}, the log at {head}")
-    columns = dict(ROW_TABLES.values())
-    expected_counts = dict.fromkeys(columns, 0)
-    batch: list[tuple[str, str, dict]] = []
-
-    def compare() -> None:
-        for table, names in columns.items():
-            wanted = {key: row for t, key, row in batch if t == table}
-            if wanted:
-                stored = _stored_rows(app, table, names, list(wanted))
-                differences.extend(_differences(table, names, wanted, stored))
-        batch.clear()
-
-    for events in records(app, ROW_PERSONAL):
+    expected_counts = dict.fromkeys(dict(ROW_TABLES.values()), 0)
+    chunks = record_chunks(app)
+    if workers > 1:
+        results: Iterator[Checked] = ordered(app, chunks, _check_in_worker, workers)
+    else:
+        results = (_check(app, rows) for rows in chunks)
+    for found, counted, events in results:
+        differences.extend(found)
+        for table, n in counted.items():
+            expected_counts[table] += n
         if advance is not None:
-            advance(len(events))
-        row = fold(events)
-        if row is None:
-            continue
-        table = ROW_TABLES[ROW_FOLDERS[type(events[0])]][0]
-        expected_counts[table] += 1
-        batch.append((table, events[0].originator_id.hex, row))
-        if len(batch) >= BATCH:
-            compare()
-    compare()
+            advance(events)
     with app.reading() as cur:
         for table, expected in expected_counts.items():
             cur.execute(f"SELECT COUNT(*) AS n FROM {table}")
@@ -188,6 +206,31 @@ def check_read_model(app: Any, advance: Advance | None = None) -> list[str]:
             if stored != expected:
                 differences.append(f"{table}: {stored} stored rows, {expected} from the log")
     return differences
+
+
+def _check_in_worker(rows: list[tuple]) -> Checked:
+    return _check(worker_app(), rows)
+
+
+def _check(app: Any, rows: list[tuple]) -> Checked:
+    """One chunk of whole records: each folded, and compared with its stored row."""
+    columns = dict(ROW_TABLES.values())
+    counts = dict.fromkeys(columns, 0)
+    differences: list[str] = []
+    folded: list[tuple[str, str, dict]] = []
+    for events in _records_in(app.mapper, rows, ROW_PERSONAL):
+        row = fold(events)
+        if row is None:
+            continue
+        table = ROW_TABLES[ROW_FOLDERS[events[0].TOPIC]][0]
+        counts[table] += 1
+        folded.append((table, events[0].originator_id.hex, row))
+    for table, names in columns.items():
+        wanted = {key: row for t, key, row in folded if t == table}
+        if wanted:
+            stored = _stored_rows(app, table, names, list(wanted))
+            differences.extend(_differences(table, names, wanted, stored))
+    return differences, counts, len(rows)
 
 
 def _differences(

@@ -13,6 +13,13 @@ import sys
 
 
 def peak_kb() -> int:
+    """The largest high-water mark of this process and of the worker processes it ran
+    (``audit.fanout``): the peak of any single process, as ``farm-bench`` reports it."""
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(_own_peak_kb(), workers)
+
+
+def _own_peak_kb() -> int:
     """This process image's high-water mark (VmHWM). Unlike ru_maxrss it starts afresh at
     exec, so a large parent that forked us does not count."""
     try:

@@ -151,6 +151,11 @@ class Homework(
             )
         return StoreError(f"cannot read the store {self.store.describe()}: {text}")
 
+    def opened_with(self) -> dict[str, Any]:
+        """What opens this store again — ``Homework(**app.opened_with(), read_only=True)`` —
+        in another process (plain values: the address, the key file, the environment)."""
+        return {"store": self.store, "key_file": self._key_file, "environ": dict(self._environ)}
+
     def close(self) -> None:
         if hasattr(self, "keys"):
             self.keys.backend.close()

@@ -1,25 +1,30 @@
 """The summary row of an assignment, folded from its events (see ``engine.rows``).
 
-Its own module so that what reads assignments — ``show``, the ``Assignment`` aggregate —
-builds only the assignment event classes.
+Each step is found by the event's stored topic (``event.TOPIC``), not its class, so this
+module imports no event class: the light reading path folds plain decoded events with it
+(``engine.plain``), and the aggregates fold their own.
 """
 
 from __future__ import annotations
 
-from functools import singledispatch
+from collections.abc import Callable
 from typing import Any
 
 from between.engine.views import bump, iso
-from between.events import assignments as a
+
+#: One step of a row fold: (event, the row so far) → the next row.
+Step = Callable[[Any, dict | None], dict]
 
 
-@singledispatch
 def assignment_row(event: Any, row: dict | None) -> dict:
-    raise TypeError(f"not an assignment event: {type(event).__name__}")
+    """The row ``event`` moves ``row`` (None before the first event) on to."""
+    step = ASSIGNMENT_STEPS.get(getattr(event, "TOPIC", None))
+    if step is None:
+        raise TypeError(f"not an assignment event: {type(event).__name__}")
+    return step(event, row)
 
 
-@assignment_row.register
-def _(event: a.AssignmentProposed, row: dict | None) -> dict:
+def _proposed(event: Any, row: dict | None) -> dict:
     return {
         "id": str(event.originator_id),
         "client": event.client,
@@ -46,26 +51,22 @@ def _(event: a.AssignmentProposed, row: dict | None) -> dict:
     }
 
 
-@assignment_row.register
-def _(event: a.AssignmentAdjusted, row: dict | None) -> dict:
+def _adjusted(event: Any, row: dict | None) -> dict:
     kept = {k: v for k, v in event.changes.items() if k in row}
     return bump(row, event, **kept)
 
 
-@assignment_row.register
-def _(event: a.AssignmentAgreed, row: dict | None) -> dict:
+def _agreed(event: Any, row: dict | None) -> dict:
     return bump(
         row, event, status="agreed", agreed_at=iso(event.timestamp), confidence=event.confidence
     )
 
 
-@assignment_row.register
-def _(event: a.AssignmentDeclined, row: dict | None) -> dict:
+def _declined(event: Any, row: dict | None) -> dict:
     return bump(row, event, status="declined", declined_at=iso(event.timestamp))
 
 
-@assignment_row.register
-def _(event: a.EntrySubmitted, row: dict | None) -> dict:
+def _entry(event: Any, row: dict | None) -> dict:
     last = row["last_entry_at"]
     occurred = iso(event.occurred_at)
     return bump(
@@ -76,8 +77,7 @@ def _(event: a.EntrySubmitted, row: dict | None) -> dict:
     )
 
 
-@assignment_row.register
-def _(event: a.AssignmentReviewed, row: dict | None) -> dict:
+def _reviewed(event: Any, row: dict | None) -> dict:
     review = {
         "at": iso(event.timestamp),
         "by": event.actor,
@@ -94,11 +94,22 @@ def _(event: a.AssignmentReviewed, row: dict | None) -> dict:
     return bump(row, event, **changes)
 
 
-@assignment_row.register
-def _(event: a.AssignmentCancelled, row: dict | None) -> dict:
+def _cancelled(event: Any, row: dict | None) -> dict:
     return bump(row, event, status="cancelled", ended_at=iso(event.timestamp))
 
 
-@assignment_row.register
-def _(event: a.AssignmentClosed, row: dict | None) -> dict:
+def _closed(event: Any, row: dict | None) -> dict:
     return bump(row, event, status="closed", ended_at=iso(event.timestamp))
+
+
+#: Each assignment event's step, by stored topic.
+ASSIGNMENT_STEPS: dict[str, Step] = {
+    "between.AssignmentProposed": _proposed,
+    "between.AssignmentAdjusted": _adjusted,
+    "between.AssignmentAgreed": _agreed,
+    "between.AssignmentDeclined": _declined,
+    "between.EntrySubmitted": _entry,
+    "between.AssignmentReviewed": _reviewed,
+    "between.AssignmentCancelled": _cancelled,
+    "between.AssignmentClosed": _closed,
+}

@@ -10,17 +10,15 @@ decline ▶ declined          cancel (from proposed or agreed) ▶ cancelled
 from __future__ import annotations
 
 from datetime import datetime
-from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
+from between.engine.assignment_state import AssignmentState
 from between.engine.errors import RuleViolation
-from between.engine.rows import assignment_row, iso
-from between.engine.views import ERASED
 from between.events import assignments as ev
-from between.events.base import short_name, stable_topic
+from between.events.base import stable_topic
 
 NEXT_STEPS = ("continue", "step-up", "modify", "close")
 ADJUSTABLE = (
@@ -35,8 +33,9 @@ ADJUSTABLE = (
 )
 
 
-class Assignment(Aggregate):
-    """One homework task for one client."""
+class Assignment(AssignmentState, Aggregate):
+    """One homework task for one client: its state (``engine.assignment_state``) and the
+    commands that change it."""
 
     @classmethod
     def propose(cls, *, id: UUID | None = None, **fields: Any) -> Assignment:
@@ -115,122 +114,5 @@ class Assignment(Aggregate):
                 f"cannot {doing} assignment {self.short_id}: it is {status} ({rule})"
             )
 
-    # -- state ---------------------------------------------------------------------------
 
-    @property
-    def short_id(self) -> str:
-        return self.id.hex[:8]
-
-    @property
-    def label(self) -> str:
-        return f"assignment {self.short_id}"
-
-    @property
-    def status(self) -> str:
-        return self.row["status"]
-
-    @property
-    def erased(self) -> bool:
-        """Whether the client's key is gone (personal fields read as ``ERASED``)."""
-        return self.instructions == ERASED
-
-    @singledispatchmethod
-    def evolve(self, event: Any) -> None:
-        raise TypeError(f"not an assignment event: {type(event).__name__}")
-
-    @evolve.register
-    def _(self, event: ev.AssignmentProposed) -> None:
-        self.row = assignment_row(event, None)
-        self.client_id = event.client_id
-        self.task_type = event.task_type
-        self.instructions = event.instructions
-        self.parameters = event.parameters
-        self.rationale = event.rationale
-        self.observers = event.observers
-        self.agreement: dict | None = None
-        self.decline_reason: str | None = None
-        self.end_reason: str | None = None
-        self.entries: list[dict] = []
-        self.reviews: list[dict] = []
-        self.request_keys: dict[str, dict] = {}
-        self._remember(event, str(event.originator_id))
-
-    @evolve.register
-    def _(self, event: ev.AssignmentAdjusted) -> None:
-        self.row = assignment_row(event, self.row)
-        for name in ("instructions", "parameters", "rationale", "observers"):
-            if name in event.changes:
-                setattr(self, name, event.changes[name])
-        self._remember(event)
-
-    @evolve.register
-    def _(self, event: ev.AssignmentAgreed) -> None:
-        self.row = assignment_row(event, self.row)
-        self.agreement = {"confidence": event.confidence, "obstacles": event.obstacles}
-        self._remember(event)
-
-    @evolve.register
-    def _(self, event: ev.AssignmentDeclined) -> None:
-        self.row = assignment_row(event, self.row)
-        self.decline_reason = event.reason
-        self._remember(event)
-
-    @evolve.register
-    def _(self, event: ev.EntrySubmitted) -> None:
-        self.row = assignment_row(event, self.row)
-        self.entries.append(
-            {
-                "id": str(event.entry_id),
-                "by": event.by,
-                "occurred_at": iso(event.occurred_at),
-                "recorded_at": iso(event.timestamp),
-                "recorded_by": event.actor,
-                "via": event.via,
-                "task_type": event.task_type,
-                "schema_version": event.schema_version,
-                "fields": event.fields,
-            }
-        )
-        self._remember(event, str(event.entry_id))
-
-    @evolve.register
-    def _(self, event: ev.AssignmentReviewed) -> None:
-        self.row = assignment_row(event, self.row)
-        self.reviews.append(
-            {
-                **self.row["last_review"],
-                "obstacles": event.obstacles,
-                "notes": event.notes,
-                "next_due": event.next_due,
-            }
-        )
-        self._remember(event)
-
-    @evolve.register
-    def _(self, event: ev.AssignmentCancelled | ev.AssignmentClosed) -> None:
-        self.row = assignment_row(event, self.row)
-        self.end_reason = event.reason
-        self._remember(event)
-
-    def _remember(self, event: Any, result: str | None = None) -> None:
-        key = event.request_key
-        if key and key not in self.request_keys:
-            self.request_keys[key] = {"event": short_name(event), "result": result}
-
-    def detail(self) -> dict:
-        """The ``show`` view: the summary row plus the homework's full contents."""
-        return {
-            **self.row,
-            "instructions": self.instructions,
-            "parameters": self.parameters,
-            "rationale": self.rationale,
-            "observers": self.observers,
-            "agreement": self.agreement,
-            "decline_reason": self.decline_reason,
-            "end_reason": self.end_reason,
-            "entry_list": self.entries,
-            "review_list": self.reviews,
-        }
-
-
-stable_topic(Assignment, "between.Assignment")
+stable_topic(Assignment, Assignment.AGGREGATE_TOPIC)

@@ -9,16 +9,15 @@ ended; erasure follows discharge, so no link outlives either.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import singledispatchmethod
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from between.engine.client_state import ClientState
 from between.engine.errors import RuleViolation
-from between.engine.rows import client_row
 from between.events import clients as ev
-from between.events.base import short_name, stable_topic
+from between.events.base import stable_topic
 
 CLIENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://between.invalid/client")
 
@@ -29,8 +28,9 @@ def new_client_id(request_key: str | None) -> UUID:
     return uuid5(CLIENT_NAMESPACE, request_key) if request_key else uuid4()
 
 
-class Client(Aggregate):
-    """A client's registration, collaborators, contacts and discharge."""
+class Client(ClientState, Aggregate):
+    """A client's registration, collaborators, contacts and discharge: their state
+    (``engine.client_state``) and the commands that change it."""
 
     @classmethod
     def register(cls, code: str, name: str, therapist: str, **meta: Any) -> Client:
@@ -143,128 +143,10 @@ class Client(Aggregate):
                 "(a discharged client gets no new homework or changes)"
             )
 
-    # -- state ---------------------------------------------------------------------------
-
-    @property
-    def code(self) -> str:
-        return self.row["code"]
-
-    @property
-    def label(self) -> str:
-        return f"client {self.code}"
-
-    @singledispatchmethod
-    def evolve(self, event: Any) -> None:
-        raise TypeError(f"not a client event: {type(event).__name__}")
-
-    @evolve.register
-    def _(self, event: ev.ClientRegistered) -> None:
-        self.row = client_row(event, None)
-        self.name = event.name
-        self.collaborators: dict[str, dict] = {}
-        self.contacts: dict[str, dict] = {}
-        self.consents: dict[str, set[str]] = {}
-        self.request_keys: dict[str, dict] = {}
-        self.discharge_reason: str | None = None
-        self.erasure: dict | None = None
-        self.links: dict[UUID, dict] = {}
-        self._remember(event)
-
-    @evolve.register
-    def _(self, event: ev.CollaboratorAdded) -> None:
-        self.row = client_row(event, self.row)
-        self.collaborators[event.name] = {"name": event.name, "relationship": event.relationship}
-        self._remember(event)
-
-    @evolve.register
-    def _(self, event: ev.ContactDetailsChanged) -> None:
-        self.row = client_row(event, self.row)
-        if isinstance(event.contacts, dict):
-            self.contacts[event.person] = {**self.contacts.get(event.person, {}), **event.contacts}
-        else:  # erased
-            self.contacts[event.person] = event.contacts
-        self._remember(event)
-
-    @evolve.register
-    def _(self, event: ev.ClientDischarged) -> None:
-        self.row = client_row(event, self.row)
-        self.discharge_reason = event.reason
-        self._remember(event)
-
-    @evolve.register
-    def _(self, event: ev.ConsentRecorded) -> None:
-        self.row = client_row(event, self.row)
-        channels = self.consents.setdefault(event.person, set())
-        (channels.add if event.granted else channels.discard)(event.channel)
-        self._remember(event)
-
-    @evolve.register
-    def _(self, event: ev.ClientErased) -> None:
-        self.row = client_row(event, self.row)
-        self.erasure = {
-            "at": event.timestamp.isoformat(),
-            "by": event.actor,
-            "reason": event.reason,
-        }
-        self._remember(event)
-
-    @evolve.register
-    def _(self, event: ev.LinkIssued) -> None:
-        self.row = client_row(event, self.row)
-        self.links[event.link_id] = {
-            "person": event.person,
-            "token_hash": event.token_hash,
-            "issued_at": event.timestamp,
-            "issued_by": event.actor,
-            "expires": event.expires,
-            "revoked": None,
-        }
-        self._remember(event, str(event.link_id))
-
-    @evolve.register
-    def _(self, event: ev.LinkRevoked) -> None:
-        self.row = client_row(event, self.row)
-        link = self.links.get(event.link_id)
-        if link is not None:
-            link["revoked"] = {"at": event.timestamp.isoformat(), "reason": event.reason}
-        first = self.request_keys.get(event.request_key or "")
-        if first is not None and first["event"] == "LinkRevoked":  # one command, many links
-            first["result"] = str(int(first["result"]) + 1)
-        else:
-            self._remember(event, "1")
-
-    def _remember(self, event: Any, result: str | None = None) -> None:
-        key = event.request_key
-        if key and key not in self.request_keys:
-            self.request_keys[key] = {"event": short_name(event), "result": result or self.code}
-
-    def detail(self) -> dict:
-        """The ``client show`` view: the summary row plus personal details."""
-        return {
-            **self.row,
-            "name": self.name,
-            "collaborators": list(self.collaborators.values()),
-            "contacts": self.contacts,
-            "consents": {person: sorted(chs) for person, chs in self.consents.items()},
-            "discharge_reason": self.discharge_reason,
-            "erasure": self.erasure,
-            "links": [
-                {
-                    "id": str(link_id),
-                    "person": link["person"],
-                    "issued_at": link["issued_at"].isoformat(),
-                    "issued_by": link["issued_by"],
-                    "expires": link["expires"].isoformat(),
-                    "revoked": link["revoked"],
-                }
-                for link_id, link in self.links.items()
-            ],
-        }
-
 
 def _moment(meta: dict[str, Any]) -> datetime:
     """When a command happens: its timestamp, or now (as ``trigger_event`` would stamp it)."""
     return meta.get("timestamp") or datetime.now(UTC)
 
 
-stable_topic(Client, "between.Client")
+stable_topic(Client, Client.AGGREGATE_TOPIC)

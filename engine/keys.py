@@ -18,18 +18,33 @@ import os
 import sqlite3
 from contextlib import closing, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from uuid import UUID
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from between.engine.errors import InvalidInput, StoreError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+else:
+    try:  # the class itself, without the cipher registry its public module imports (~6 ms)
+        from cryptography.hazmat.bindings._rust import openssl as _rust
+
+        AESGCM = _rust.aead.AESGCM
+    except (ImportError, AttributeError):  # a cryptography laid out otherwise
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_CHECK = b"between: this is the right key"
 INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE for "permission denied"
 KEY_CACHE = 1024  # client keys kept in memory by one process
+
+
+def is_invalid_tag(error: BaseException) -> bool:
+    """Whether ``error`` is AES-GCM's refusal to open (``cryptography.exceptions`` is
+    imported only then: it costs a few milliseconds that a successful read need not pay)."""
+    from cryptography.exceptions import InvalidTag
+
+    return isinstance(error, InvalidTag)
 
 
 def config_keys_dir() -> Path:
@@ -124,7 +139,9 @@ def check_master_key(master: bytes, check: str) -> None:
     raw = base64.b64decode(check)
     try:
         AESGCM(master).decrypt(raw[:12], raw[12:], None)
-    except InvalidTag:
+    except Exception as e:
+        if not is_invalid_tag(e):
+            raise
         raise StoreError(
             "the key given does not open this store (wrong key); nothing was read or written"
         ) from None
@@ -213,7 +230,9 @@ class KeyStore:
             return stored
         try:
             return self.wrap.decrypt(stored[:12], stored[12:], client_id.bytes)
-        except InvalidTag:
+        except Exception as e:
+            if not is_invalid_tag(e):
+                raise
             raise StoreError(
                 f"the key of client {client_id} does not open with this master key"
             ) from None
@@ -307,14 +326,15 @@ class PostgresKeys:
             )
 
     def get(self, client_id: UUID) -> tuple[bool, bytes | None]:
-        from eventsourcing.persistence import PersistenceError
-
         try:
             with self.datastore.transaction(commit=False) as c:
                 c.execute("SELECT key FROM between_client_keys WHERE client_id = %s", (client_id,))
                 row = c.fetchone()
-        except PersistenceError as e:
-            if getattr(e.__cause__, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+        except Exception as e:
+            from eventsourcing.persistence import PersistenceError  # only once reading failed
+
+            denied = getattr(e.__cause__, "sqlstate", None) == INSUFFICIENT_PRIVILEGE
+            if isinstance(e, PersistenceError) and denied:
                 raise KeysUnavailable(
                     "this database role may not read client keys (between_client_keys): "
                     "personal fields read as [restricted], and nothing can be written"

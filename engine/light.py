@@ -7,7 +7,8 @@ and the caller takes the full path (``Homework``), which explains a store it can
 first brings its read model up to date. The reader answers what ``engine.reading.Reading``
 answers, by the same names: the queries from the read model (``engine.queries``, no event
 classes), and ``show``, ``show_client`` and ``review_brief`` from the record's own events
-(``engine.records``, imported only for those).
+(``engine.records``, imported only for those; on an unencrypted store without eventsourcing
+or the event classes).
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class LightReader:
         self.connection = connection  # psycopg's, for the key store (None on SQLite)
         self.dialect = queries.SQLITE if store.is_sqlite else queries.POSTGRES
         self.queries = queries.Queries(self.dialect)
-        self.mapper: Any = None  # the sealing mapper, made on first use (engine.records)
+        self.keys: Any = None  # the client keys, read on first use (engine.records)
+        self.mapper: Any = None  # the sealing mapper, made only where it is needed
         self._closing: list[Callable[[], Any]] = []
 
     def on_close(self, close: Callable[[], Any]) -> None:

@@ -1,21 +1,23 @@
-"""The summary row of a notification, folded from its events (see ``engine.rows``)."""
+"""The summary row of a notification, folded from its events (see ``engine.rows``); each
+step is found by the event's stored topic, so no event class is imported."""
 
 from __future__ import annotations
 
-from functools import singledispatch
 from typing import Any
 
+from between.engine.assignment_rows import Step
 from between.engine.views import bump, iso
-from between.events import notifications as n
 
 
-@singledispatch
 def notification_row(event: Any, row: dict | None) -> dict:
-    raise TypeError(f"not a notification event: {type(event).__name__}")
+    """The row ``event`` moves ``row`` (None before the first event) on to."""
+    step = NOTIFICATION_STEPS.get(getattr(event, "TOPIC", None))
+    if step is None:
+        raise TypeError(f"not a notification event: {type(event).__name__}")
+    return step(event, row)
 
 
-@notification_row.register
-def _(event: n.NotificationQueued, row: dict | None) -> dict:
+def _queued(event: Any, row: dict | None) -> dict:
     return {
         "id": str(event.originator_id),
         "client_id": str(event.client_id),
@@ -35,8 +37,7 @@ def _(event: n.NotificationQueued, row: dict | None) -> dict:
     }
 
 
-@notification_row.register
-def _(event: n.DeliveryAttempted, row: dict | None) -> dict:
+def _attempted(event: Any, row: dict | None) -> dict:
     status = {"delivered": "sent", "permanent": "failed"}.get(event.outcome, "pending")
     if status == "pending" and event.next_attempt_at is None:
         status = "failed"  # retryable, but out of attempts
@@ -52,16 +53,23 @@ def _(event: n.DeliveryAttempted, row: dict | None) -> dict:
     )
 
 
-@notification_row.register
-def _(event: n.DeliveryRetryRequested, row: dict | None) -> dict:
+def _retry(event: Any, row: dict | None) -> dict:
     return bump(row, event, status="pending", next_attempt_at=iso(event.timestamp))
 
 
-@notification_row.register
-def _(event: n.DeliveryHeld, row: dict | None) -> dict:
+def _held(event: Any, row: dict | None) -> dict:
     return bump(row, event, status="held", last_detail=event.reason, next_attempt_at=None)
 
 
-@notification_row.register
-def _(event: n.NotificationCancelled, row: dict | None) -> dict:
+def _cancelled(event: Any, row: dict | None) -> dict:
     return bump(row, event, status="cancelled", last_detail=event.reason, next_attempt_at=None)
+
+
+#: Each notification event's step, by stored topic.
+NOTIFICATION_STEPS: dict[str, Step] = {
+    "between.NotificationQueued": _queued,
+    "between.DeliveryAttempted": _attempted,
+    "between.DeliveryRetryRequested": _retry,
+    "between.DeliveryHeld": _held,
+    "between.NotificationCancelled": _cancelled,
+}

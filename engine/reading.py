@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from between.engine import queries, validate
-from between.engine.assignments import Assignment
 from between.engine.errors import InvalidInput, NotFound
 from between.engine.guarded import described
 from between.engine.views import RESTRICTED, with_timeliness
 
 if TYPE_CHECKING:
+    from between.engine.assignment_state import AssignmentState
+    from between.engine.assignments import Assignment
+    from between.engine.client_state import ClientState
     from between.engine.clients import Client
     from between.engine.plugins import Plugins
     from between.engine.queries import Dialect
@@ -78,6 +80,8 @@ class Reading:
         return client
 
     def _assignment(self, ref: str | UUID) -> Assignment:
+        from between.engine.assignments import Assignment
+
         assignment = self.work.load(Assignment, self.resolve(ref))
         if assignment is None:
             raise NotFound(f"no assignment {ref}")
@@ -192,7 +196,7 @@ class Reading:
         return brief(self.show(ref))
 
     def describe_assignment(
-        self, assignment: Assignment, follow_ups: list[str], today: date | None = None
+        self, assignment: AssignmentState, follow_ups: list[str], today: date | None = None
     ) -> dict:
         """The ``show`` shape of an assignment, with timeliness as of ``today``."""
         return describe_assignment(self.plugins, assignment, follow_ups, today or self.today())
@@ -224,7 +228,7 @@ def no_client(ref: str) -> NotFound:
     return NotFound(f"no client with code {ref!r}; register them with 'between client add {ref}'")
 
 
-def client_detail(client: Client, rows: list[dict], today: date) -> dict:
+def client_detail(client: ClientState, rows: list[dict], today: date) -> dict:
     """``client show``: the client, and their homework as list rows."""
     return {**client.detail(), "assignments": [with_timeliness(r, today) for r in rows]}
 
@@ -243,9 +247,10 @@ def brief(detail: dict) -> dict:
 
 
 def describe_assignment(
-    plugins: Plugins, assignment: Assignment, follow_ups: list[str], today: date
+    plugins: Plugins, assignment: AssignmentState, follow_ups: list[str], today: date
 ) -> dict:
-    """The ``show`` shape of an assignment, with timeliness as of ``today``."""
+    """The ``show`` shape of an assignment (the aggregate, or the light path's plain state),
+    with timeliness as of ``today``."""
     detail = with_timeliness(assignment.detail(), today)
     entries = assignment.entries
     if assignment.erased:

@@ -15,18 +15,17 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
-from eventsourcing.utils import TopicError, resolve_topic
 
 from between.engine.queries import TRACKING_NAME, Dialect, Queries, hex_id
 from between.engine.rows import (
     ERASED,
     ROW_FOLDERS,
+    ROW_STEPS,
     assignment_row,
     client_row,
     notification_row,
 )
 from between.engine.sealing import ROW_PERSONAL
-from between.events.clients import ClientErased
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rm_position (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
@@ -62,6 +61,8 @@ _CLIENT_COLUMNS = ("id", "code", "therapist", "status", "row")
 
 #: ``json.dumps(row, ensure_ascii=False)``, built once.
 _ROW_JSON = json.JSONEncoder(ensure_ascii=False).encode
+#: The topic of the event after which a client's code leaves their homework rows.
+_CLIENT_ERASED = "between.ClientErased"
 #: Rows by row function, then id (None: not there yet).
 Loaded = dict[Callable[..., dict], dict[str, dict | None]]
 
@@ -125,14 +126,14 @@ class ReadModel(Queries):
         """
         if events is not None and positions and in_step:
             self._set_position(c, positions[-1])
-            self._fold_events(c, [e for e in events if type(e) in ROW_FOLDERS], loaded)
+            self._fold_events(c, [e for e in events if _topic(e) in ROW_FOLDERS], loaded)
             return
         self.catch_up(c)
 
     def prefetch(self, connection: Any, events: Sequence[Any]) -> Callable[[], Loaded]:
         """Send the SELECTs of the rows ``events`` fold into, and return what reads their
         answers: on PostgreSQL, in a pipeline, they travel with the write's first round trip."""
-        tables = _keys(e for e in events if type(e) in ROW_FOLDERS)
+        tables = _keys(e for e in events if _topic(e) in ROW_FOLDERS)
         cursors = []
         for folder, rows in tables.items():
             if rows:
@@ -185,11 +186,7 @@ class ReadModel(Queries):
         decode = self.mapper.to_domain_event
         for r in rows:
             topic = r["topic"]
-            try:
-                cls = resolve_topic(topic)
-            except TopicError:
-                continue
-            if cls not in ROW_FOLDERS:
+            if topic not in ROW_FOLDERS:
                 continue
             oid = r["originator_id"]
             if not isinstance(oid, UUID):
@@ -204,23 +201,25 @@ class ReadModel(Queries):
             tables = _keys(events)
             for folder, (table, _) in ROW_TABLES.items():
                 self._load(c, table, tables[folder])
+        stored = {folder: dict(rows) for folder, rows in tables.items()}  # as read
         for event in events:
-            folder = ROW_FOLDERS[type(event)]
-            rows = tables[folder]
+            topic = event.TOPIC
+            rows = tables[ROW_FOLDERS[topic]]
             key = event.originator_id.hex
-            rows[key] = folder(event, rows[key])
+            rows[key] = ROW_STEPS[topic](event, rows[key])
         for folder, (table, columns) in ROW_TABLES.items():
-            self._store(c, table, columns, tables[folder].values())
+            self._store(c, table, columns, tables[folder], stored[folder])
         for event in events:
-            if isinstance(event, ClientErased):
+            if event.TOPIC == _CLIENT_ERASED:
                 self._erase_from_assignments(c, event.originator_id.hex)
 
     def _erase_from_assignments(self, c: Any, client_hex: str) -> None:
         """An erased client's code no longer shows on their homework rows."""
         c.execute(
-            self.dialect.sql("SELECT row FROM rm_assignments WHERE client_id = ?"), (client_hex,)
+            self.dialect.sql("SELECT id, row FROM rm_assignments WHERE client_id = ?"),
+            (client_hex,),
         )
-        rows = [{**json.loads(r["row"]), "client": ERASED} for r in c.fetchall()]
+        rows = {r["id"]: {**json.loads(r["row"]), "client": ERASED} for r in c.fetchall()}
         self._store(c, "rm_assignments", _ASSIGNMENT_COLUMNS, rows)
 
     def _load(self, c: Any, table: str, rows: dict[str, dict | None]) -> None:
@@ -233,16 +232,36 @@ class ReadModel(Queries):
                 rows[r["id"]] = json.loads(r["row"])
 
     def _store(
-        self, c: Any, table: str, columns: tuple[str, ...], rows: Iterable[dict | None]
+        self,
+        c: Any,
+        table: str,
+        columns: tuple[str, ...],
+        rows: dict[str, dict | None],
+        stored: dict[str, dict | None] | None = None,
     ) -> None:
-        values = [column_values(columns, row) for row in rows if row is not None]
-        if not values:
-            return
-        upsert = _upsert(table, columns, self.dialect.param)
-        if len(values) == 1:  # a single write's row: no executemany machinery
-            c.execute(upsert, values[0])
-        else:
-            c.executemany(upsert, values)
+        """Write ``rows`` (by id). A row ``stored`` holds (as it was read) is updated in the
+        columns that changed only, so the indexes on the others are not rewritten — most
+        writes change the row and a count, not what the indexes hold."""
+        statements: dict[str, list[tuple[Any, ...]]] = {}
+        for key, row in rows.items():
+            if row is None:
+                continue
+            values = column_values(columns, row)
+            before = stored.get(key) if stored else None
+            if before is None:
+                statements.setdefault(_upsert(table, columns, self.dialect.param), []).append(
+                    values
+                )
+                continue
+            changed = _changed(columns, values, row, before)
+            if changed:
+                update = _update(table, tuple(columns[i] for i in changed), self.dialect.param)
+                statements.setdefault(update, []).append((*(values[i] for i in changed), key))
+        for statement, values in statements.items():
+            if len(values) == 1:  # a single write's row: no executemany machinery
+                c.execute(statement, values[0])
+            else:
+                c.executemany(statement, values)
 
     def snapshot(self, c: Any) -> dict[str, dict]:
         """Every stored row by table and id (for ``replay --check``)."""
@@ -264,11 +283,41 @@ def _upsert(table: str, columns: tuple[str, ...], param: str) -> str:
     )
 
 
+@lru_cache(maxsize=64)
+def _update(table: str, columns: tuple[str, ...], param: str) -> str:
+    """The statement that changes some columns of one stored row (its id the last value)."""
+    return (
+        f"UPDATE {table} SET {', '.join(f'{col} = {param}' for col in columns)} WHERE id = {param}"
+    )
+
+
+def _changed(
+    columns: tuple[str, ...], values: tuple[Any, ...], row: dict, before: dict
+) -> tuple[int, ...]:
+    """The places in ``columns`` whose stored value ``row`` changes from ``before``."""
+    was = column_values(tuple(col for col in columns if col != "row"), before)
+    changed, i = [], 0
+    for place, col in enumerate(columns):
+        if col == "row":
+            if row != before:
+                changed.append(place)
+            continue
+        if values[place] != was[i]:
+            changed.append(place)
+        i += 1
+    return tuple(changed)
+
+
+def _topic(event: Any) -> str | None:
+    """An event's stored topic (None for an event that is not Between's own)."""
+    return getattr(event, "TOPIC", None)
+
+
 def _keys(events: Iterable[Any]) -> Loaded:
     """The rows (by table's row function, then id) that ``events`` fold into, not yet read."""
     tables: Loaded = {folder: {} for folder in ROW_TABLES}
     for event in events:
-        tables[ROW_FOLDERS[type(event)]].setdefault(event.originator_id.hex, None)
+        tables[ROW_FOLDERS[event.TOPIC]].setdefault(event.originator_id.hex, None)
     return tables
 
 

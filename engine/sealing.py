@@ -13,35 +13,25 @@ its shape, its counts and its integrity chain after an erasure.
 
 from __future__ import annotations
 
-import base64
-import json
-import os
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
-from between.engine.keys import KeyStore, KeysUnavailable
-from between.engine.views import ERASED, RESTRICTED
+from between.engine.keys import KeyStore
+from between.engine.seals import (
+    FINGERPRINT,
+    ROW_PERSONAL,
+    SEALED,
+    open_paths,
+    owner_of,
+    replace,
+    seal,
+)
 
-SEALED = "_sealed_"
-#: The only sealed fields a summary row shows (the client's code), opened for read models.
-ROW_PERSONAL = frozenset({"code", "client"})
-#: Sealed, besides ``PERSONAL``, on every event that holds personal data.
-FINGERPRINT = "request_fingerprint"
-#: ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, built once.
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-#: ``json.loads`` of a text, built once.
-_LOADS = json.JSONDecoder().decode
-
-
-def owner_of(event: Any) -> UUID:
-    """Whose personal data an event holds: its client."""
-    return getattr(event, "client_id", None) or event.originator_id
+__all__ = ["FINGERPRINT", "ROW_PERSONAL", "SEALED", "SealingMapper", "open_sealed", "owner_of"]
 
 
 class SealingMapper(Mapper[UUID]):
@@ -63,7 +53,7 @@ class SealingMapper(Mapper[UUID]):
             if key is None:
                 raise ValueError(f"client {client} was erased; nothing more is recorded for them")
             for path in personal:
-                _replace(state, path, lambda value, path=path: _seal(key, client, path, value))
+                replace(state, path, lambda value, path=path: seal(key, client, path, value))
         # The library's ``to_stored_event`` from here on, on the state already copied.
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
@@ -92,14 +82,7 @@ def open_sealed(
     """Open in place the sealed fields of one event's state (all, or ``only`` those named),
     with the key of ``client``, its owner: what ``SealingMapper`` does to each event it
     decodes, for readers that decode the stored state themselves (``between log --json``)."""
-    personal = _personal(cls, only)
-    if personal:
-        try:
-            key: bytes | str | None = keys.key(client)
-        except KeysUnavailable:
-            key = RESTRICTED  # this reader may not read client keys: nothing opens
-        for path in personal:
-            _replace(state, path, lambda token, path=path: _open(key, client, path, token))
+    open_paths(state, _personal(cls, only), client, keys)
 
 
 @lru_cache(maxsize=256)
@@ -108,39 +91,3 @@ def _personal(cls: type, only: frozenset[str] | None) -> tuple[str, ...]:
     paths = getattr(cls, "PERSONAL", ())
     paths = (*paths, FINGERPRINT) if paths else ()
     return tuple(p for p in paths if only is None or p in only)
-
-
-def _replace(state: dict, path: str, change: Any) -> None:
-    field, _, inner = path.partition(".")
-    if inner:
-        if isinstance(state.get(field), dict) and inner in state[field]:
-            state[field] = {**state[field], inner: change(state[field][inner])}
-    elif field in state:
-        state[field] = change(state[field])
-
-
-@lru_cache(maxsize=256)
-def _cipher(key: bytes) -> AESGCM:
-    return AESGCM(key)
-
-
-def _seal(key: bytes, client: UUID, path: str, value: Any) -> dict:
-    nonce = os.urandom(12)
-    plain = _COMPACT(value).encode("utf-8")
-    sealed = _cipher(key).encrypt(nonce, plain, client.bytes + path.encode())
-    return {SEALED: base64.b64encode(nonce + sealed).decode("ascii")}
-
-
-def _open(key: bytes | str | None, client: UUID, path: str, token: Any) -> Any:
-    if not (isinstance(token, dict) and SEALED in token):
-        return token  # stored before sealing existed, or not personal
-    if key is None:
-        return ERASED
-    if key == RESTRICTED:
-        return RESTRICTED
-    raw = base64.b64decode(token[SEALED])
-    try:
-        plain = _cipher(key).decrypt(raw[:12], raw[12:], client.bytes + path.encode())
-    except InvalidTag:
-        raise ValueError(f"sealed field {path} of client {client} does not open") from None
-    return _LOADS(plain.decode("utf-8", "surrogatepass"))  # json.loads(plain), less its detour

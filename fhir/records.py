@@ -45,7 +45,7 @@ class ClientState:
     tasks: list[tuple[int, int, UUID]] = field(default_factory=list)  # stage, order, id
 
     def fold(self, event: Any) -> None:
-        self.row = ROW_FOLDERS[type(event)](event, self.row or None)
+        self.row = ROW_FOLDERS[event.TOPIC](event, self.row or None)
         if isinstance(event, c.ClientRegistered):
             self.name = event.name
         elif isinstance(event, c.CollaboratorAdded):
@@ -84,7 +84,7 @@ class AssignmentState:
     outputs: list[tuple[str, dict]] = field(default_factory=list)  # (entry|review, ref)
 
     def fold(self, event: Any) -> None:
-        self.row = ROW_FOLDERS[type(event)](event, self.row or None)
+        self.row = ROW_FOLDERS[event.TOPIC](event, self.row or None)
         if isinstance(event, a.AssignmentProposed):
             self.instructions = event.instructions
             self.rationale = event.rationale
@@ -109,7 +109,7 @@ class NotificationState:
     delivered_at: datetime | None = None
 
     def fold(self, event: Any) -> None:
-        self.row = ROW_FOLDERS[type(event)](event, self.row or None)
+        self.row = ROW_FOLDERS[event.TOPIC](event, self.row or None)
         if isinstance(event, n.NotificationQueued):
             self.person = event.person
         elif isinstance(event, n.DeliveryAttempted) and event.outcome == "delivered":

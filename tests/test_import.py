@@ -36,7 +36,9 @@ HOMEWORK = {
     "fields": {"target": "nail biting"},
 }
 ENTRY = {"situation": "team meeting", "emotion": "anxious", "intensity": 70}
-CLIENTS = 250  # ~3,200 records for the killed import
+#: Clients of the killed import: 250 (~3,200 records) here; the issue's check of 100,000
+#: records is the same test with BETWEEN_KILLED_IMPORT_CLIENTS=7700 (see docs/performance.md).
+CLIENTS = int(os.environ.get("BETWEEN_KILLED_IMPORT_CLIENTS", "250"))
 
 
 def every_record_type() -> list[dict]:
@@ -362,7 +364,7 @@ def kill_and_rerun_until_done(store: str, source: Path, kills: int) -> tuple[int
             process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE)
             while process.poll() is None and (log.recorder.max_notification_id() or 0) == before:
                 time.sleep(0.02)  # until it has saved something
-            time.sleep(rng.uniform(0, 0.6))
+            time.sleep(rng.uniform(0, 0.6 * CLIENTS / 250))  # a larger import runs longer
             process.send_signal(signal.SIGKILL)
             if process.wait() != -signal.SIGKILL:
                 break  # it finished first
