@@ -19,6 +19,7 @@ from eventsourcing.persistence import StoredEvent
 from between.audit.fanout import ordered, worker_app
 from between.audit.log import events_of, record_batches
 from between.engine.assignments import Assignment
+from between.engine.plain import row_decoder
 from between.engine.readmodel import ROW_TABLES, column_values
 from between.engine.rows import ROW_FOLDERS, ROW_STEPS
 from between.engine.sealing import ROW_PERSONAL
@@ -159,14 +160,14 @@ def record_chunks(app: Any, batch: int = CHUNK) -> Iterator[list[tuple]]:
 def _records_in(mapper: Any, rows: list[tuple], only: frozenset[str] | None) -> Iterator[list]:
     events: list[Any] = []
     current = None
+    decode = row_decoder(mapper, only)
     for oid, version, topic, state in rows:
         if oid != current:
             if events:
                 yield events
             events, current = [], oid
             aggregate_id = oid if isinstance(oid, UUID) else UUID(oid)
-        stored = StoredEvent(aggregate_id, version, topic, bytes(state))
-        events.append(mapper.to_domain_event(stored, only=only))
+        events.append(decode(aggregate_id, version, topic, state))
     if events:
         yield events
 

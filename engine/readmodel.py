@@ -14,8 +14,9 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import Mapper
 
+from between.engine.plain import row_decoder
 from between.engine.queries import TRACKING_NAME, Dialect, Queries, hex_id
 from between.engine.rows import (
     ERASED,
@@ -183,7 +184,7 @@ class ReadModel(Queries):
 
     def _fold(self, c: Any, rows: Sequence[Any]) -> None:
         events, ids = [], {}
-        decode = self.mapper.to_domain_event
+        decode = row_decoder(self.mapper, ROW_PERSONAL)
         for r in rows:
             topic = r["topic"]
             if topic not in ROW_FOLDERS:
@@ -191,8 +192,7 @@ class ReadModel(Queries):
             oid = r["originator_id"]
             if not isinstance(oid, UUID):
                 oid = ids.get(oid) or ids.setdefault(oid, UUID(oid))
-            stored = StoredEvent(oid, r["originator_version"], topic, bytes(r["state"]))
-            events.append(decode(stored, only=ROW_PERSONAL))
+            events.append(decode(oid, r["originator_version"], topic, r["state"]))
         self._fold_events(c, events)
 
     def _fold_events(self, c: Any, events: Sequence[Any], loaded: Loaded | None = None) -> None:

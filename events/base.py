@@ -7,8 +7,11 @@ Rules for event classes (they are a storage format):
 * ``class_version`` starts at 1; when fields change, bump it and add a static
   ``upcast_vN_vN+1(state)`` that rewrites an old stored state in place;
 * fields hold JSON-friendly values, ``UUID`` or timezone-aware UTC ``datetime`` only;
-* a field added later is optional: keyword-only with a default, which is what events stored
-  before it existed read (no upcaster needed, no version bump).
+* a field added later is optional: keyword-only with a default of None, which is what events
+  stored before it existed read (no upcaster needed, no version bump);
+* the light reading path decodes events without these classes (``engine.plain``): a class's
+  ``PERSONAL`` paths, and a topic whose ``class_version`` is above 1, are listed there too
+  (``tests/test_plain.py`` fails until they are).
 """
 
 from __future__ import annotations

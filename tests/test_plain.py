@@ -17,6 +17,7 @@ from between.engine.assignments import Assignment
 from between.engine.clients import Client
 from between.engine.records import LightAssignment, LightClient
 from between.engine.rows import ROW_FOLDERS, ROW_STEPS
+from between.engine.sealing import ROW_PERSONAL
 from between.events.assignments import ASSIGNMENT_EVENTS
 from between.events.base import REGISTRY
 from between.events.clients import CLIENT_EVENTS
@@ -77,6 +78,20 @@ def test_plain_events_are_what_the_mapper_decodes(app):
         assert {k: v for k, v in vars(event).items() if k != "TOPIC"} == vars(full)
         for f in dataclasses.fields(type(full)):
             assert getattr(event, f.name) == getattr(full, f.name), (row["topic"], f.name)
+
+
+def test_the_row_decoder_opens_only_what_it_is_asked_to_as_the_mapper_does(app):
+    """``replay --check`` and the read model's catch-up open the client codes only."""
+    load_fixture_keys(app)
+    decode = plain.row_decoder(app.mapper, ROW_PERSONAL)
+    for row in stored_rows():
+        full = app.mapper.to_domain_event(StoredEvent(*stored(row)), only=ROW_PERSONAL)
+        event = decode(*stored(row))
+        assert {k: v for k, v in vars(event).items() if k != "TOPIC"} == vars(full)
+    odd = b'{"timestamp": {"_type_": "complex_str", "_data_": "1+2j"}}'
+    with pytest.raises(Exception) as refused:  # the mapper's own refusal, not NotPlain
+        decode(UUID(int=1), 1, "between.ClientErased", odd)
+    assert not isinstance(refused.value, plain.NotPlain)
 
 
 def test_plain_states_are_what_the_aggregates_fold(app):
