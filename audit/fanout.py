@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -46,6 +47,10 @@ def workers_for(events: int, environ: dict[str, str] | None = None) -> int:
         return int(text)
     if events < MIN_EVENTS:
         return 1
+    try:  # a pool needs working semaphores, which some sandboxes lack
+        import multiprocessing.synchronize  # noqa: F401
+    except ImportError:
+        return 1
     return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
 
 
@@ -58,6 +63,7 @@ def _open(opened_with: dict[str, Any]) -> None:
     from between.engine.app import Homework
 
     global _app
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     _app = Homework(**opened_with, read_only=True)
 
 
