@@ -24,6 +24,9 @@ WRITE_HELP = "Who is acting (or BETWEEN_ACTOR); required for anything that write
 
 #: Where ``ctx.meta`` keeps the path of the command being run, to name it when it fails.
 RUNNING = "between.running"
+#: Where ``ctx.meta`` notes that the root's ``--help`` was asked for (shown once every global
+#: option is known: ``--plugins-dir`` decides which commands there are).
+HELP_ASKED = "between.help"
 
 
 class Session:
@@ -114,8 +117,9 @@ class BetweenGroup(CommandNamingGroup):
     not a built-in one; one whose name is taken is skipped with a warning naming its plugin.
     ``--help`` lists the built-in commands from their catalog (``between.commands.catalog``)
     and the commands installed plugins declare (entry points of ``between.commands``) without
-    importing either; with a plugins directory it loads the plugins, as their commands are
-    declared nowhere else.
+    importing either; with a plugins directory (``--plugins-dir`` or ``BETWEEN_PLUGINS_DIR``)
+    it loads the plugins, as their commands are declared nowhere else. The root's ``--help``
+    is shown after every global option is read, wherever it stands among them.
     """
 
     group_class = CommandNamingGroup
@@ -131,6 +135,28 @@ class BetweenGroup(CommandNamingGroup):
     def invoke(self, ctx: click.Context) -> Any:
         with one_line_errors(ctx, lambda: f"{ctx.meta.get(RUNNING, ctx.command_path)} failed"):
             return super().invoke(ctx)
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        """click's help option, noting the request instead of answering it at once: click
+        reads eager options first, before ``--plugins-dir``."""
+        option = super().get_help_option(ctx)
+        if option is not None and option.callback is not _note_help:
+            option.callback = _note_help
+        return option
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        if ctx.meta.pop(HELP_ASKED, False):
+            click.echo(ctx.get_help(), color=ctx.color)
+            ctx.exit()
+        return rest
+
+    def session(self, ctx: click.Context) -> Session:
+        """The command's session, made from the global options once they are read — before
+        the root's callback runs when a plugin's command is looked up (the callback keeps it)."""
+        if ctx.obj is None:
+            ctx.obj = Session(**{k: v for k, v in ctx.params.items() if k != "debug"})
+        return ctx.obj
 
     def add_built_in(self, name: str | None = None) -> None:
         """Register the built-in modules that add the command ``name`` (every one if None)."""
@@ -177,18 +203,15 @@ class BetweenGroup(CommandNamingGroup):
     def _declared(self, ctx: click.Context) -> dict[str, str] | None:
         """The plugin commands installed plugins declare, not yet loaded (command → plugin);
         None once plugins are loaded, or when a plugins directory must be loaded to know."""
-        import os
-
-        if self._plugins_added or ctx.params.get("plugins_dir"):
+        if self._plugins_added:
             return None
-        if os.environ.get("BETWEEN_PLUGINS_DIR"):
+        settings = self.session(ctx).settings
+        if settings.plugins_dir:
             return None
         if self._declared_commands is None:
             from between.engine.entry_points import declared_commands
 
-            only = os.environ.get("BETWEEN_PLUGINS")
-            chosen = None if only is None else tuple(filter(None, map(str.strip, only.split(","))))
-            found = declared_commands(chosen)
+            found = declared_commands(settings.only_plugins)
             built_in = {*SHORT_HELP, *self.commands}
             self._declared_commands = {n: p for n, p in found.items() if n not in built_in}
         return self._declared_commands
@@ -215,7 +238,7 @@ class BetweenGroup(CommandNamingGroup):
             return
         self._plugins_added = True
         self.add_built_in()  # a plugin's command may not take a built-in name
-        session = ctx.ensure_object(Session) if ctx.obj is None else ctx.obj
+        session = self.session(ctx)
         with one_line_errors(ctx, "loading plugins failed"):
             hook = session.plugins().manager.hook.between_register_commands
         for impl in hook.get_hookimpls():  # in registration order: built-ins first
@@ -227,6 +250,11 @@ class BetweenGroup(CommandNamingGroup):
                     impl.function(*[{"cli": self}[a] for a in impl.argnames])
             finally:
                 self._registering = None
+
+
+def _note_help(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        ctx.meta[HELP_ASKED] = True
 
 
 def build_cli() -> click.Group:
@@ -252,7 +280,8 @@ def build_cli() -> click.Group:
     @click.pass_context
     def cli(ctx: click.Context, debug: bool, **options: Any) -> None:
         """Between: homework between psychotherapy sessions, as an event-sourced log."""
-        ctx.obj = Session(**options)
+        if not isinstance(ctx.obj, Session):  # made already if a plugin's command was looked up
+            ctx.obj = Session(**options)
         ctx.call_on_close(ctx.obj.close)
         ctx.obj.settings.config  # noqa: B018 — a broken configuration file stops every command alike
 

@@ -174,8 +174,7 @@ def _postgres(store: Store) -> Iterator[tuple[Any, dict[str, str], Any] | None]:
             autocommit=True,
             row_factory=dict_row,
             options=f"-c search_path={store.schema} -c default_transaction_read_only=on",
-            **({"password": store.password} if store.password else {}),
-        )
+        )  # the password, when the address has one, is among ``connect_args``
     except psycopg.OperationalError as e:
         raise postgres_problem(store, e) from None
     with conn:

@@ -169,6 +169,8 @@ def _mapper(reader: LightReader) -> SealingMapper:
 
     from between.engine.sealing import SealingMapper
 
+    register_topics()
+
     transcoder = JSONTranscoder()
     for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
         transcoder.register(transcoding)
@@ -179,6 +181,14 @@ def _mapper(reader: LightReader) -> SealingMapper:
 
         cipher = AESCipher(Environment(env={"CIPHER_KEY": encode_key(reader.master)}))
     return SealingMapper(transcoder, cipher=cipher, keys=_keys(reader))
+
+
+def register_topics() -> None:
+    """Register every stored topic — the event classes and the aggregates they start — as
+    the application does by importing them: the mapper resolves a stored event's topic, and
+    its first event the aggregate's, so a fresh process that never constructed the
+    application could decode none of them (any record's id may be asked for, hence all)."""
+    from between.engine import assignments, clients, notifications, operators  # noqa: F401
 
 
 class _Datastore:
