@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 @click.command("import")
-@click.argument("file", type=PathText())
+@click.argument("file", type=PathText(allow_dash=True))
 @click.option(
     "--type",
     "task_type",
@@ -42,13 +42,12 @@ def import_records(
 ) -> None:
     """Import clients, homework, entries and reviews from FILE (JSON Lines, or CSV entries).
 
-    Every record goes through the same checks as the command it stands for; each is stored
-    once, however often the file is imported (an interrupted import resumes). Refused
-    records are listed with their line; the exit code is 1 if any was refused. The format:
-    docs/import.md.
+    FILE '-' is standard input; a pipe or standard input is read once. Every record goes
+    through the same checks as the command it stands for; each is stored once, however often
+    the file is imported (an interrupted import resumes; refused records are tried again).
+    Refused records are listed with their line; the exit code is 1 if any was refused. The
+    format: docs/import.md.
     """
-    from pathlib import Path
-
     from between.engine.import_format import ImportFile
     from between.engine.importing import Importer
 
@@ -59,8 +58,10 @@ def import_records(
     fields: tuple[str, ...] = ()
     if task_type is not None:
         fields = tuple(f.name for f in app.plugins.task_type(task_type).entries.fields)
-    source = ImportFile.open(Path(file), task_type, fields, assignment)
-    with progress(source.lines, "importing") as bar:
+    with (
+        ImportFile.open(file, task_type, fields, assignment) as source,
+        progress(source.lines, "importing") as bar,
+    ):
         summary = importer.run(
             source,
             refused=lambda refusal: click.secho(str(refusal), err=True, fg="red"),
@@ -77,9 +78,11 @@ def import_records(
 
 def describe(summary: Any) -> str:
     """The summary in a sentence."""
+    earlier = summary.earlier_refusals_stored
     text = (
-        f"{summary.file}: {summary.records:,} records read; {summary.stored:,} stored, "
-        f"{summary.already_present:,} already present, {summary.refused:,} refused"
+        f"{summary.file}: {summary.records:,} records read; {summary.stored:,} stored"
+        + (f" ({earlier:,} refused by an earlier run)" if earlier else "")
+        + f", {summary.already_present:,} already present, {summary.refused:,} refused"
     )
     if summary.resumed_after_line:
         text += f" (resumed after line {summary.resumed_after_line:,}, done by an earlier run)"

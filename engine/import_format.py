@@ -1,7 +1,8 @@
 """The import file (docs/import.md): JSON Lines records, or CSV rows of one task type's entries.
 
 ``ImportFile.open`` checks the file as a whole before anything is stored — it exists, it is
-UTF-8 text, a CSV header names the task type's fields — and notes its digest and line count
+UTF-8 text with no line over 1 MiB (``engine.import_source``, which also reads a stream once),
+a CSV header names the task type's fields — and notes its digest and line count
 (``InvalidInput`` otherwise: exit 2). ``records(after)`` then yields ``(line, record)`` for each
 record that starts after line ``after``: a record is a dict checked against ``RECORD_TYPES``
 by ``check_record``, or a ``BadRecord`` saying why its line is not one.
@@ -9,16 +10,15 @@ by ``check_record``, or a ``BadRecord`` saying why its line is not one.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from between.engine.errors import InvalidInput
+from between.engine.import_source import MAX_LINE, Source
 
 #: What a change to homework may give, as ``between assign`` and ``between adjust`` name it.
 HOMEWORK = ("instructions", "rationale", "stage", "difficulty", "due", "entries", "fields")
@@ -61,7 +61,7 @@ SHAPES: dict[str, tuple[type, str]] = {
 }
 MAX_ID = 160  # characters of a record's id (with the key prefix, a request key)
 MAX_ADJUSTMENTS = 20
-MAX_LINE = 1 << 20  # bytes of one line
+RESUME_RULE = "resume-2"  # part of a checkpoint's name (see ``ImportFile.checkpoint_name``)
 CSV_COLUMNS = ("id", "assignment", "by", "occurred_at")  # the columns that are not fields
 
 
@@ -78,7 +78,10 @@ class BadRecord(InvalidInput):
 def check_record(record: Any) -> dict[str, Any]:
     """The record, with its id as text, or ``BadRecord`` naming what is wrong with it."""
     if not isinstance(record, dict):
-        raise BadRecord(f"a record is a JSON object, not {type(record).__name__}")
+        raise BadRecord(
+            f"not a JSON object but {_json_kind(record)}; each line is one record: "
+            '{"type": …, "id": …, …}'
+        )
     kind = record.get("type")
     if not _known(kind):
         known = ", ".join(RECORD_TYPES)
@@ -112,6 +115,14 @@ def check_record(record: Any) -> dict[str, Any]:
     return {**record, "id": record_id}
 
 
+def _json_kind(value: Any) -> str:
+    """What JSON calls a value: an array, a string, a number, true, false or null."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    kinds = {list: "an array", str: "a string", int: "a number", float: "a number"}
+    return kinds.get(type(value), "not an object")
+
+
 def _known(kind: Any) -> bool:
     return isinstance(kind, str) and kind in RECORD_TYPES
 
@@ -135,9 +146,7 @@ def _keys(kind: str) -> str:
 class ImportFile:
     """A checked import file: JSON Lines, or CSV entries of ``task_type`` (see module notes)."""
 
-    path: Path
-    digest: str  # SHA-256 of the file's bytes
-    lines: int
+    source: Source  # its bytes: a file, or a stream read once (``engine.import_source``)
     task_type: str | None = None  # CSV: the entries' task type
     assignment: str | None = None  # CSV: the assignment of every row (else a column)
     columns: tuple[str, ...] = ()
@@ -145,28 +154,53 @@ class ImportFile:
     @classmethod
     def open(
         cls,
-        path: Path,
+        given: str,
         task_type: str | None = None,
         fields: tuple[str, ...] = (),
         assignment: str | None = None,
     ) -> ImportFile:
-        """Check the file; for CSV (``task_type`` given), ``fields`` are its entry fields."""
-        digest, lines = _scan(path)
-        found = cls(path, digest, lines, task_type, assignment)
+        """Check the file (a path, or ``-`` for standard input); for CSV (``task_type``
+        given), ``fields`` are its entry fields. Close it when done."""
+        found = cls(Source.open(given), task_type, assignment)
         if task_type is not None:
-            found.columns = found._check_header(fields)
+            try:
+                found.columns = found._check_header(fields)
+            except BaseException:
+                found.close()
+                raise
         return found
+
+    def close(self) -> None:
+        self.source.close()
+
+    def __enter__(self) -> ImportFile:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @property
+    def name(self) -> str:
+        """The file as messages name it."""
+        return self.source.name
+
+    @property
+    def lines(self) -> int:
+        return self.source.lines
 
     def checkpoint_name(self, key_prefix: str) -> str:
         """What names an import's checkpoint: the file's contents and what gives them meaning."""
-        what = "\n".join([self.digest, key_prefix, self.task_type or "", self.assignment or ""])
+        # "resume-2": the rule that a checkpoint never passes a refused line (an earlier rule's
+        # checkpoints could, and are not used: their files are read again from the top).
+        parts = [RESUME_RULE, self.source.digest, key_prefix]
+        what = "\n".join([*parts, self.task_type or "", self.assignment or ""])
         return "import:" + hashlib.sha256(what.encode("utf-8")).hexdigest()[:32]
 
     def records(self, after: int = 0) -> Iterator[tuple[int, dict[str, Any] | BadRecord]]:
         """Each record starting after line ``after``, with its line number."""
         reader = self._csv_rows if self.task_type else self._json_lines
         for line, record in reader(after):
-            if isinstance(record, dict):
+            if not isinstance(record, BadRecord):
                 try:
                     record = check_record(record)
                 except BadRecord as e:
@@ -174,7 +208,7 @@ class ImportFile:
             yield line, record
 
     def _json_lines(self, after: int) -> Iterator[tuple[int, Any]]:
-        with self.path.open("rb") as f:
+        with self.source.binary() as f:
             for line, raw in enumerate(_physical_lines(f), 1):
                 if line <= after or not raw.strip():
                     continue
@@ -192,7 +226,7 @@ class ImportFile:
                     yield line, BadRecord("nested too deeply")
 
     def _csv_rows(self, after: int) -> Iterator[tuple[int, Any]]:
-        with self.path.open(encoding="utf-8-sig", newline="") as f:
+        with self.source.text() as f:
             rows = csv.reader(f)
             next(rows)  # the header, checked by open
             line = rows.line_num + 1
@@ -225,12 +259,12 @@ class ImportFile:
         return record
 
     def _check_header(self, fields: tuple[str, ...]) -> tuple[str, ...]:
-        with self.path.open(encoding="utf-8-sig", newline="") as f:
+        with self.source.text() as f:
             try:
                 header = tuple(c.strip() for c in next(csv.reader(f), []))
             except csv.Error as e:
-                raise InvalidInput(f"{self.path}: the header is not a CSV row: {e}") from None
-        where = f"{self.path}: the header"
+                raise InvalidInput(f"{self.name}: the header is not a CSV row: {e}") from None
+        where = f"{self.name}: the header"
         if not header or not any(header):
             raise InvalidInput(f"{where} is empty; name the fields of {self.task_type} in it")
         twice = sorted({c for c in header if header.count(c) > 1})
@@ -248,36 +282,6 @@ class ImportFile:
                 "or with an 'assignment' column (not both)"
             )
         return header
-
-
-def _scan(path: Path) -> tuple[str, int]:
-    """The file's digest and line count; refused unless it is a readable UTF-8 text file."""
-    digest, decoder = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")()
-    lines, last = 0, b"\n"
-    try:
-        if path.is_dir():
-            raise InvalidInput(f"{path} is a folder; give an import file")
-        with path.open("rb") as f:
-            while chunk := f.read(1 << 20):
-                digest.update(chunk)
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError as e:
-                    line = lines + e.object[: e.start].count(b"\n") + 1
-                    raise InvalidInput(
-                        f"{path} is not UTF-8 text (line {line} has the byte "
-                        f"{e.object[e.start]:#04x}); re-save it as UTF-8 — nothing was imported"
-                    ) from None
-                lines, last = lines + chunk.count(b"\n"), chunk[-1:]
-    except FileNotFoundError:
-        raise InvalidInput(f"{path} does not exist") from None
-    except OSError as e:
-        raise InvalidInput(f"{path} cannot be read: {e.strerror}") from None
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{path} is not UTF-8 text (it ends inside a character)") from None
-    return digest.hexdigest(), lines + (last != b"\n")
 
 
 def _physical_lines(f: BinaryIO) -> Iterator[bytes]:

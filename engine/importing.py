@@ -6,26 +6,31 @@ and its id (``import:c-0042``): a record already stored is recognised and stored
 again; a different record under an id already used is refused.
 
 Records run in bulk mode, each whole or not at all (``UnitOfWork.all_or_nothing``); a refused
-one is reported with its line and the import goes on. Each save also records the last line it
-completes (eventsourcing's tracking table, named after the file's digest and the key prefix),
-so a rerun starts after it. The keys make a rerun correct; the checkpoint makes it fast.
+one is reported with its line and the import goes on. Each save also records a checkpoint
+(eventsourcing's tracking table, named after the file's digest and the key prefix): the last
+line up to which every record is stored or already present. It never passes a refused line,
+so a rerun starts at the first one and tries it again (the records after it that were stored
+are recognised by their keys). A finished run also marks the last line it read (``READ``): a
+record at or before it that a later run stores is one an earlier run refused. The keys make
+a rerun correct; the checkpoint makes it fast.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 
 from between.engine import validate
 from between.engine.assignment_commands import ASSIGNMENT_NAMESPACE
 from between.engine.assignments import Assignment
 from between.engine.errors import InvalidInput, NotFound, RuleViolation, StoreError
 from between.engine.import_format import BadRecord, ImportFile
+from between.engine.import_summary import Refusal, Summary
+from between.engine.operators import CLINICAL, PERMISSIONS
 from between.engine.requests import IMPORTED
 
 if TYPE_CHECKING:
@@ -35,51 +40,10 @@ if TYPE_CHECKING:
 MAX_PREFIX = 24
 #: What refuses one record; anything else (the store failing, a bug) stops the import.
 REFUSED = (InvalidInput, RuleViolation, NotFound)
-KEPT_REFUSALS = 1000  # refusals kept for the summary (every one is reported as it happens)
+#: Names the mark of the last line a finished run read (after the checkpoint's name).
+READ = "/read"
 #: The homework options of ``assign``/``adjust`` as records name them → the engine's names.
 HOMEWORK = {"entries": "expected_entries", "fields": "parameters"}
-
-
-@dataclass
-class Refusal:
-    """A record that was not stored, and why."""
-
-    line: int
-    type: str | None
-    id: str | None
-    error: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.type + ': ' if self.type else ''}{self.error}"
-
-
-@dataclass
-class Summary:
-    """What an import did: records read in this run, stored, already present, refused."""
-
-    file: str
-    lines: int
-    records: int = 0
-    stored: int = 0
-    already_present: int = 0
-    refused: int = 0
-    resumed_after_line: int = 0  # lines done by an earlier, interrupted run
-    stopped_at_line: int | None = None  # --stop-on-error
-    refusals: list[Refusal] = field(default_factory=list)
-
-    def refuse(self, line: int, record: Any, error: Exception) -> Refusal:
-        """Count a refused record; the refusal, naming each bad field of an entry."""
-        problems = getattr(error, "fields", None)  # ``InvalidEntry``: each field's problem
-        message = "; ".join(f"{k} {v}" for k, v in problems.items()) if problems else str(error)
-        named = record if isinstance(record, dict) else getattr(record, "record", {})
-        refusal = Refusal(line, named.get("type"), named.get("id"), message)
-        self.refused += 1
-        if len(self.refusals) < KEPT_REFUSALS:
-            self.refusals.append(refusal)
-        return refusal
-
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)  # fields are only ever added (docs/import.md)
 
 
 class Importer:
@@ -100,6 +64,7 @@ class Importer:
         self.position = 0  # the last line done (saved with the next save, as a checkpoint)
         self._name: str | None = None  # the checkpoint's name, while a file is imported
         self._tracked = 0
+        self._clean = True  # no record refused in this run (see ``run``)
         self._refs: dict[str, str] = {}  # assignment references resolved (a bounded cache)
 
     # -- one record ----------------------------------------------------------------------
@@ -124,7 +89,8 @@ class Importer:
         kind = record["type"]
         with self.app.work.all_or_nothing():
             done = getattr(self, f"_{kind}")(record, self.key(record["id"]))
-            self.position = max(self.position, line)
+            if self._clean:  # after a refused line, the checkpoint waits for the next run
+                self.position = max(self.position, line)
         outcomes = done if isinstance(done, list) else [done]
         return not all(o.repeated for o in outcomes)
 
@@ -159,40 +125,44 @@ class Importer:
         progress: Callable[[int], Any] | None = None,
         stop_on_error: bool = False,
     ) -> Summary:
-        """Import the file, starting after the last line an earlier run saved. ``refused``
+        """Import the file, starting after the checkpoint an earlier run saved. ``refused``
         hears of each refused record; ``progress`` of how many more lines were read."""
         self.actor = validate.actor(self.actor)
         if self.app.read_only:
             raise StoreError(self.app.read_only_reason)
         self._name = source.checkpoint_name(self.prefix)
-        start = self.app.recorder.max_tracking_id(self._name) or 0
-        self.position = self._tracked = shown = start
-        summary = Summary(str(source.path), source.lines, resumed_after_line=start)
+        start = self._marked(self._name)
+        reached = self._marked(self._name + READ)  # lines a finished run read: refused or done
+        self.position = self._tracked = shown = last = start
+        self._clean = True  # no record refused yet: the checkpoint follows the records done
+        summary = Summary(source.name, source.lines, resumed_after_line=start)
         with self.bulk():
             for line, record in source.records(after=start):
                 if progress:
                     progress(line - shown)
                     shown = line
                 summary.records += 1
+                last = line
                 try:
                     if isinstance(record, BadRecord):
                         raise record
                     stored = self.apply(record, line)
                 except REFUSED as e:
-                    self.position = line
+                    self._clean = False  # this line is tried again by the next run
                     refused(summary.refuse(line, record, e))
                     if stop_on_error:
-                        summary.stopped_at_line, self.position = line, line - 1
+                        summary.stopped_at_line = line
                         break
                     continue
                 summary.stored += stored
                 summary.already_present += not stored
-            else:
-                self.position = source.lines
+                summary.earlier_refusals_stored += stored and line <= reached
         if progress:
-            progress(max(0, self.position - shown))
-        if self._checkpoint() is not None:  # the last lines had no events to go with
-            self.app.recorder.insert_tracking(Tracking(self._name, self.position))
+            progress(max(0, source.lines - shown))
+        if self._checkpoint() is not None:  # the last records had no events to go with
+            self._mark(self._name, self.position)
+        if last > max(reached, self.position) and self._may_write():
+            self._mark(self._name + READ, last)
         return summary
 
     def _checkpoint(self) -> Tracking | None:
@@ -201,6 +171,23 @@ class Importer:
             return None
         self._tracked = self.position
         return Tracking(self._name, self.position)
+
+    def _marked(self, name: str) -> int:
+        return self.app.recorder.max_tracking_id(name) or 0
+
+    def _mark(self, name: str, line: int) -> None:
+        """Record a line outside a save (a concurrent import of the file may be ahead)."""
+        with suppress(IntegrityError):  # the mark is already at or past ``line``
+            self.app.recorder.insert_tracking(Tracking(name, line))
+
+    def _may_write(self) -> bool:
+        """Whether the actor may store records at all (not an auditor, when the store
+        requires operators): only then are the lines it read noted."""
+        operators = self.app.work.gate.current()
+        if operators is None or not operators.required:
+            return True
+        role = operators.roles.get(self.actor or "", "")
+        return bool(PERMISSIONS.get(role, frozenset()) & CLINICAL)
 
     # -- each record type: the CLI's command, with its arguments -------------------------
 

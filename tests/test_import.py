@@ -4,14 +4,17 @@ random moments and run again until done — each record stored exactly once, the
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -430,3 +433,182 @@ def test_imported_history_is_announced_to_nobody_but_later_changes_are(between, 
     between("notify")
     kinds = [n["kind"] for n in between.json("notify", "--status")["notifications"]]
     assert kinds == ["agreed"]
+
+
+# -- issue 21: reruns try refused records again; pipes, non-objects, endless input ---------
+
+
+def between_process(store: str, *args: str, actor: str = "dr.lee", stdin: bytes | None = None,
+                    code: int = 0, shell: str | None = None, timeout: float = 120,
+                    env: dict[str, str] | None = None) -> tuple[str, str]:  # fmt: skip
+    """Run the installed ``between`` as a separate process (or ``shell``, a bash command line
+    with ``$BETWEEN`` in it); its stdout and stderr."""
+    program = shutil.which("between", path=str(Path(sys.executable).parent))
+    assert program, "the between command is not installed next to this Python"
+    env = {**os.environ, **(env or {}), "BETWEEN_STORE": store, "BETWEEN_ACTOR": actor,
+           "BETWEEN": program}  # fmt: skip
+    command = ["bash", "-c", shell] if shell else [program, *args]
+    done = subprocess.run(command, env=env, input=stdin, capture_output=True, timeout=timeout)
+    out, err = done.stdout.decode(), done.stderr.decode()
+    assert "Traceback" not in out + err, err
+    assert done.returncode == code, f"exit {done.returncode}: {err}"
+    return out, err
+
+
+def test_a_refused_record_is_tried_again_by_the_next_run(store_url, tmp_path):
+    """Unknown client, record order: refused once, stored by the rerun once the cause is gone."""
+    source = write_jsonl(
+        tmp_path / "order.jsonl",
+        [
+            ALEX,
+            {"type": "collaborator", "id": "c-2-sam", "client": "C-2", "name": "Sam",
+             "relationship": "partner"},
+            {"type": "entry", "id": "e-1", "assignment": "a-1", "fields": ENTRY},
+            {"type": "assignment", "id": "a-1", **HOMEWORK, "agreed": {}},
+            {**ALEX, "id": "c-3", "code": "C-3"},
+        ],
+    )  # fmt: skip
+    between_process(store_url, "init")
+    out, err = between_process(store_url, "import", str(source), "--json", code=1)
+    first = json.loads(out)
+    assert (first["stored"], first["refused"]) == (3, 2)
+    assert [r["line"] for r in first["refusals"]] == [2, 3]
+    assert "line 2: collaborator: no client with code 'C-2'" in err
+    between_process(store_url, "client", "add", "C-2", "--name", "Kim", "--therapist", "dr.lee")
+
+    out, _ = between_process(store_url, "import", str(source))  # the cause is gone: stored
+    assert out.strip() == (
+        f"{source}: 4 records read; 2 stored (2 refused by an earlier run), 2 already present, "
+        "0 refused (resumed after line 1, done by an earlier run)"
+    )
+    done = json.loads(between_process(store_url, "import", str(source), "--json")[0])
+    assert (done["records"], done["resumed_after_line"], done["earlier_refusals_stored"]) == (
+        0,
+        5,
+        0,
+    )
+    between = Between(store_url)
+    assert between.count("CollaboratorAdded") == between.count("EntrySubmitted") == 1
+    assert between.count("ClientRegistered") == 3
+    assert between("verify")[0].startswith("intact")
+
+
+def test_a_record_of_a_plugin_not_loaded_is_stored_once_it_is(store_url, tmp_path):
+    from importlib.metadata import entry_points
+
+    if not any(ep.name == "gratitude" for ep in entry_points(group="between")):
+        pytest.skip("pip install -e tests/example_plugin to run this test")
+    gratitude = {**HOMEWORK, "task_type": "gratitude-list", "fields": {}, "agreed": {}}
+    source = write_jsonl(
+        tmp_path / "plugin.jsonl",
+        [ALEX, {"type": "assignment", "id": "g-1", **gratitude},
+         {"type": "entry", "id": "g-1-e", "assignment": "g-1", "fields": {"items": "sun, tea"}}],
+    )  # fmt: skip
+    between_process(store_url, "init")
+    without = {"BETWEEN_PLUGINS": ""}  # built-in task types only
+    _, err = between_process(store_url, "import", str(source), env=without, code=1)
+    assert err.startswith("line 2: assignment: unknown task type 'gratitude-list'")
+    done = json.loads(between_process(store_url, "import", str(source), "--json")[0])
+    assert (done["stored"], done["earlier_refusals_stored"], done["already_present"]) == (2, 2, 0)
+    assert Between(store_url).count("EntrySubmitted") == 1
+
+
+def test_an_auditors_or_staffs_refused_import_marks_nothing_done(store_url, tmp_path):
+    """A role that may not write a record leaves it to be imported by one that may."""
+    source = write_jsonl(
+        tmp_path / "roles.jsonl",
+        [
+            ALEX,
+            {"type": "assignment", "id": "a-1", **HOMEWORK},
+            {**ALEX, "id": "c-3", "code": "C-3"},
+        ],
+    )
+    between_process(store_url, "init")
+    for name, role in (("dr.lee", "therapist"), ("ana", "auditor"), ("sam", "staff")):
+        between_process(store_url, "operators", "add", name, "--role", role)
+    between_process(store_url, "operators", "require", "on")
+
+    audited = json.loads(
+        between_process(store_url, "import", str(source), "--json", actor="ana", code=1)[0]
+    )
+    assert (audited["stored"], audited["refused"]) == (0, 3)
+    staffed = json.loads(
+        between_process(store_url, "import", str(source), "--json", actor="sam", code=1)[0]
+    )
+    assert (staffed["resumed_after_line"], staffed["stored"], staffed["refused"]) == (0, 2, 1)
+    assert "needs the role therapist" in staffed["refusals"][0]["error"]
+    done = json.loads(between_process(store_url, "import", str(source), "--json")[0])
+    assert (done["resumed_after_line"], done["stored"], done["already_present"]) == (1, 1, 1)
+    assert (done["earlier_refusals_stored"], done["refused"]) == (1, 0)
+    again = json.loads(between_process(store_url, "import", str(source), "--json")[0])
+    assert (again["records"], again["resumed_after_line"]) == (0, 3)
+    assert Between(store_url).count("AssignmentProposed") == 1
+
+
+def test_standard_input_and_pipes_are_read_once(store_url, tmp_path):
+    """``-``, ``/dev/stdin`` on a pipe and ``<(…)`` import every record, once."""
+    records = [ALEX, {"type": "assignment", "id": "a-1", **HOMEWORK, "agreed": {}}]
+    source = write_jsonl(tmp_path / "clinic.jsonl", records)
+    between_process(store_url, "init")
+    piped = json.loads(
+        between_process(store_url, "import", "/dev/stdin", "--json", stdin=source.read_bytes())[0]
+    )
+    assert (piped["file"], piped["records"], piped["stored"]) == ("/dev/stdin", 2, 2)
+    from_file = json.loads(between_process(store_url, "import", str(source), "--json")[0])
+    assert (from_file["resumed_after_line"], from_file["records"]) == (2, 0)  # the same lines
+
+    diary = b"occurred_at,situation,intensity\n2026-03-03T18:30,bus,40\n2026-03-04T08:10,gym,20\n"
+    args = ("import", "-", "--type", "self-monitoring", "--assignment", "a-1")
+    out, _ = between_process(store_url, *args, stdin=diary)
+    assert out.startswith("standard input: 2 records read; 2 stored")
+    more = write_jsonl(tmp_path / "more.jsonl", [{**ALEX, "id": "c-3", "code": "C-3"}])
+    subprocess.run(["gzip", str(more)], check=True)
+    out, _ = between_process(store_url, shell=f'"$BETWEEN" import <(gzip -dc "{more}.gz")')
+    assert ": 1 records read; 1 stored" in out
+    between = Between(store_url)
+    assert between.count("ClientRegistered") == 2 and between.count("EntrySubmitted") == 2
+    _, err = between_process(store_url, "import", "-", stdin=b'{"type": "client"\xff}\n', code=2)
+    assert err == "error: standard input is not UTF-8 text (line 1 has the byte 0xff); " \
+        "re-save it as UTF-8 — nothing was imported\n"  # fmt: skip
+
+
+def test_a_line_of_json_that_is_not_an_object_is_a_refused_record(store_url, tmp_path):
+    source = write_jsonl(tmp_path / "odd.jsonl", ["[1, 2]", "null", "5", '"s"', "true", ALEX])
+    between_process(store_url, "init")
+    for _ in range(2):  # a rerun goes past them too
+        out, err = between_process(store_url, "import", str(source), code=1)
+        shape = '; each line is one record: {"type": …, "id": …, …}'
+        assert err.splitlines() == [
+            f"line {n}: not a JSON object but {kind}{shape}"
+            for n, kind in enumerate(["an array", "null", "a number", "a string", "true"], 1)
+        ]
+    assert out == f"{source}: 6 records read; 0 stored, 1 already present, 5 refused\n"
+    assert Between(store_url).count("ClientRegistered") == 1
+
+
+def test_endless_or_overlong_input_is_refused_whole(store_url, tmp_path):
+    """/dev/zero, /dev/urandom and a line over 1 MiB: one line, exit 2, nothing recorded."""
+    between_process(store_url, "init")
+    _, err = between_process(store_url, "import", "/dev/zero", code=2, timeout=30)
+    assert err == (
+        "error: /dev/zero: line 1 is over 1 MiB, the most one line may hold (one record a "
+        "line); nothing was imported\n"
+    )
+    _, err = between_process(store_url, "import", "/dev/urandom", code=2, timeout=30)
+    assert err.startswith("error: /dev/urandom is not UTF-8 text") and err.count("\n") == 1
+    long = write_jsonl(tmp_path / "long.jsonl", [ALEX, {**ALEX, "name": "x" * (1 << 20)}])
+    _, err = between_process(store_url, "import", str(long), code=2)
+    assert err.startswith(f"error: {long}: line 2 is over 1 MiB")
+    _, err = between_process(store_url, "import", "-", stdin=long.read_bytes(), code=2)
+    assert err.startswith("error: standard input: line 2 is over 1 MiB")
+    assert Between(store_url).count("ClientRegistered") == 0
+
+
+def test_a_stream_over_the_limit_is_refused(monkeypatch):
+    from between.engine import import_source
+    from between.engine.errors import InvalidInput
+
+    monkeypatch.setattr(import_source, "MAX_STREAM", 1000)
+    monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=io.BytesIO(b"{}\n" * 400)))
+    with pytest.raises(InvalidInput, match="standard input is over .* save it to a file"):
+        import_source.Source.open("-")
