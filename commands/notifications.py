@@ -23,6 +23,7 @@ NOTIFICATION_STATUSES = ("pending", "held", "sent", "failed", "cancelled")
 #: Statuses listed one by one in ``--status`` (the others are only counted).
 LISTED = ("pending", "held", "failed")
 RETRY_HINT = "fix the cause, then 'between notify --retry ID'"
+DEFAULT_INTERVAL = 60.0
 
 
 def print_status(app: Any, as_json: bool) -> None:
@@ -54,8 +55,6 @@ def print_status(app: Any, as_json: bool) -> None:
 
 def dispatch(session: Session, follow: bool, interval: float, as_json: bool) -> None:
     """Run the dispatcher once, or every ``interval`` seconds until Ctrl-C."""
-    import time
-
     from between.engine.dispatcher import DeliveryFailed, Dispatcher
 
     dispatcher = Dispatcher(session.app(), session.settings, actor=session.actor)
@@ -77,13 +76,32 @@ def dispatch(session: Session, follow: bool, interval: float, as_json: bool) -> 
                 if not follow:
                     break
                 try:
-                    time.sleep(interval)
+                    dispatcher.pause(interval)  # renewing the lease meanwhile
                 except KeyboardInterrupt:
                     return
     finally:
         dispatcher.close()
     if failed:
         raise DeliveryFailed(f"{failed} notification(s) failed in this run; {RETRY_HINT}")
+
+
+def check_interval(follow: bool, given: str | None) -> float:
+    """``--interval``: a positive, finite number of seconds, and only with ``--follow``."""
+    import math
+
+    from between.engine.errors import InvalidInput
+
+    if given is None:
+        return DEFAULT_INTERVAL
+    if not follow:
+        raise InvalidInput("--interval goes with --follow (a single pass has no interval)")
+    try:
+        interval = float(given)
+    except ValueError:
+        interval = math.nan
+    if not math.isfinite(interval) or interval <= 0:
+        raise InvalidInput(f"--interval must be a positive number of seconds, not {given!r}")
+    return interval
 
 
 @click.command("notify", epilog="Exit codes: 0 done; 3 a notification failed; 4 another "
@@ -93,7 +111,12 @@ def dispatch(session: Session, follow: bool, interval: float, as_json: bool) -> 
     is_flag=True,
     help="Keep running (for a service); Ctrl-C stops. Waits while another dispatcher works.",
 )
-@click.option("--interval", default=60.0, show_default=True, help="Seconds between passes.")
+@click.option(
+    "--interval",
+    metavar="SECONDS",
+    default=None,
+    help=f"Seconds between passes of --follow (default {DEFAULT_INTERVAL:g}).",
+)
 @click.option(
     "--status",
     "show_status",
@@ -111,7 +134,7 @@ def dispatch(session: Session, follow: bool, interval: float, as_json: bool) -> 
 def notify(
     session: Session,
     follow: bool,
-    interval: float,
+    interval: str | None,
     show_status: bool,
     retry_id: str | None,
     as_json: bool,
@@ -122,6 +145,7 @@ def notify(
     (or is no longer an observer) is cancelled, one for a channel whose plugin is not loaded
     is held until it is, and a changed address is used.
     """
+    seconds = check_interval(follow, interval)
     if show_status:
         print_status(session.app(), as_json)
     elif retry_id:
@@ -134,7 +158,7 @@ def notify(
                 "'between notify' pass sends it (same idempotency key), if it may still be sent"
             )
     else:
-        dispatch(session, follow, interval, as_json)
+        dispatch(session, follow, seconds, as_json)
 
 
 def register(cli: click.Group) -> None:

@@ -1,7 +1,8 @@
 """The configuration file's documented shape, checked once for every command.
 
 Between's own tables — ``[notify]``, ``[worksheets]``, ``[channels.email]``,
-``[channels.webhook]``, ``[channels.NAME]`` and ``[therapists."NAME"]`` — are checked here:
+``[channels.webhook]``, ``[channels.console]``, the ``send_timeout_seconds`` of any
+``[channels.NAME]``, and ``[therapists."NAME"]`` — are checked here:
 a value of the wrong type, out of range or a setting Between does not know (a typo would
 otherwise be ignored) is refused in one line naming the file, the table and the setting. Any
 other top-level table belongs to a plugin, which checks its own.
@@ -60,6 +61,8 @@ TABLES: dict[str, dict[str, Check]] = {
         "due_soon_days": whole(0, 365),
         "max_attempts": whole(1, 1000),
         "backoff_seconds": number(0, 7 * 24 * 3600),
+        "send_timeout_seconds": number(0, 3600, above=True),
+        "lease_seconds": number(1, 3600),
     },
     "worksheets": {"dir": text},
     "channels.email": {
@@ -70,10 +73,17 @@ TABLES: dict[str, dict[str, Check]] = {
         "password": text,
         "sender": text,
         "timeout": number(0, 600, above=True),
+        "send_timeout_seconds": number(0, 3600, above=True),
     },
-    "channels.webhook": {"secret": text, "timeout": number(0, 600, above=True)},
-    "channels.console": {},
+    "channels.webhook": {
+        "secret": text,
+        "timeout": number(0, 600, above=True),
+        "send_timeout_seconds": number(0, 3600, above=True),
+    },
+    "channels.console": {"send_timeout_seconds": number(0, 3600, above=True)},
 }
+#: Settings of every ``[channels.NAME]`` table, a plugin's channel's too (Between's, not its).
+EVERY_CHANNEL: dict[str, Check] = {"send_timeout_seconds": number(0, 3600, above=True)}
 
 
 def check_config(config: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -88,6 +98,11 @@ def check_config(config: dict[str, Any], path: Path) -> dict[str, Any]:
     for channel, settings in config.get("channels", {}).items():
         if not isinstance(settings, dict):
             raise refuse(f"channels.{channel}", f"must be a table ([channels.{channel}])")
+        for key, check in EVERY_CHANNEL.items():
+            if key in settings and (problem := check(settings[key])):
+                raise refuse(
+                    f"[channels.{channel}] {key} = {settings[key]!r}", f"must be {problem}"
+                )
     for name, checks in TABLES.items():
         table = _table(config, name)
         for key, value in table.items():

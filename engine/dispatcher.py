@@ -10,6 +10,9 @@ One pass of the dispatcher (``run_once``), under the store's dispatcher lease:
    recording the outcome.
 
 Exactly one dispatcher works a store at a time (``engine.lease``): a second one waits or stops.
+The lease is renewed as the work progresses — between queuing transactions, between messages,
+while waiting for a channel — so a dispatcher that hangs loses it and a standby takes over;
+no channel can hold the dispatcher (each ``send`` runs under a timeout, ``engine.sending``).
 A notification's id is derived from its cause, and is its idempotency key: re-deriving after a
 crash finds it already queued; re-sending after a crash (sent but not yet recorded) carries the
 same key; a notification recorded as delivered is never sent again. Failures are retried with
@@ -33,10 +36,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from between.engine.errors import BetweenError
-from between.engine.lease import DispatcherBusy, lease_for
+from between.engine.lease import DEFAULT_LEASE_SECONDS, DispatcherBusy, lease_for
 from between.engine.queuing import NAMESPACE, TRACKING, Queuer
 from between.engine.recipients import Recipients
 from between.engine.sending import Pass, Sender
@@ -69,6 +72,8 @@ class Dispatcher:
         self.queuer = Queuer(
             app, recipients, self.actor, timedelta(days=int(conf.get("due_soon_days", 1)))
         )
+        self.lease = lease_for(app.store, float(conf.get("lease_seconds", DEFAULT_LEASE_SECONDS)))
+        self.queuer.work = Progressing(self.queuer.work, self.lease.renew)
         self.sender = Sender(
             app,
             settings,
@@ -76,8 +81,9 @@ class Dispatcher:
             self.actor,
             max_attempts=int(conf.get("max_attempts", 6)),
             backoff=float(conf.get("backoff_seconds", 60)),
+            progress=self.lease.renew,
         )
-        self.lease = lease_for(app.store)
+        self.sender.check_timeouts()  # a wrong send timeout stops it before any work
 
     @contextmanager
     def leased(
@@ -103,5 +109,33 @@ class Dispatcher:
             self.sender.deliver(done)
             return done
 
+    def pause(self, seconds: float) -> None:
+        """Sleep between passes, renewing the lease meanwhile (``LeaseLost`` if it was lost)."""
+        import time
+
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, self.lease.seconds / 5))
+            self.lease.renew()
+
     def close(self) -> None:
         self.lease.release()
+
+
+class Progressing:
+    """The queuer's unit of work, renewing the lease at each transaction it writes."""
+
+    def __init__(self, work: Any, renew: Callable[[], None]) -> None:
+        self._work = work
+        self._renew = renew
+
+    def write(self, *args: Any, **kwargs: Any) -> Any:
+        self._renew()
+        return self._work.write(*args, **kwargs)
+
+    def save(self, *args: Any, **kwargs: Any) -> Any:
+        self._renew()
+        return self._work.save(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._work, name)

@@ -16,10 +16,22 @@ the channel — never into the subject, the message's ``data``, or any recorded 
 attempt records the outcome, not the text; a delivery detail that quotes the token has it
 replaced by ``[link]``). An attempt that was not delivered revokes its
 link (``LinkRevoked``): the retry carries a new one, so only delivered links stay live.
+
+**Messages about open homework.** Homework agreed, due soon and overdue speak of homework
+that is still to be done: one whose homework was closed, cancelled or sent back to proposal
+(or, for a reminder, has all its entries or a new due date) before it went is cancelled with
+the reason (``NotificationCancelled``) — never sent, and no link is issued for it.
+
+**A channel that does not answer** (``engine.channel_threads``): each ``send`` runs on a
+thread of its own, waited for at most the channel's send timeout; one that does not answer
+in time costs its message a failed attempt naming the plugin (retried by the usual rules),
+and while it is still running its channel's other messages are not handed to it (a failed
+attempt each, saying so) — the other channels go on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -28,6 +40,14 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from between.engine.assignments import Assignment
+from between.engine.channel_threads import (
+    DEFAULT_SEND_TIMEOUT,
+    Busy,
+    ChannelThreads,
+    Raised,
+    TimedOut,
+    send_timeout,
+)
 from between.engine.channels import DELIVERED, RETRYABLE, Delivery, Message
 from between.engine.clients import Client
 from between.engine.errors import BetweenError
@@ -36,6 +56,10 @@ from between.engine.messages import LINKED
 from between.engine.notifications import Notification
 from between.engine.recipients import Recipients
 from between.engine.rendering import Renderer
+
+#: Kinds of message that speak of homework still to be done (agreed, not yet ended).
+ABOUT_OPEN_HOMEWORK = ("agreed", "due-soon", "overdue")
+REMINDERS = ("due-soon", "overdue")
 
 if TYPE_CHECKING:
     from between.engine.app import Homework
@@ -65,6 +89,7 @@ class Sender:
         actor: str,
         max_attempts: int,
         backoff: float,
+        progress: Callable[[], None] = lambda: None,
     ) -> None:
         self.app = app
         self.work = app.work
@@ -78,6 +103,12 @@ class Sender:
         self.owners: dict[str, str] = getattr(app.plugins, "channel_owners", None) or {}
         self.portal = portal_url(settings)
         self.link_days = link_days(settings)
+        self.progress = progress  # renews the dispatcher's lease; raises when it is lost
+        self.threads = ChannelThreads(progress)
+        self.default_timeout = settings.section("notify").get(
+            "send_timeout_seconds", DEFAULT_SEND_TIMEOUT
+        )
+        self.timeouts: dict[str, float] = {}
 
     def deliver(self, done: Pass, batch: int = 500) -> None:
         now = self.app.now()
@@ -91,6 +122,7 @@ class Sender:
         for notification_id in [*held, *due]:
             n = self.work.load(Notification, notification_id)
             if n is not None and n.status in ("pending", "held"):
+                self.progress()  # a dispatcher that lost its lease sends nothing more
                 self._handle(n, now, done)
 
     def _handle(self, n: Notification, now: datetime, done: Pass) -> None:
@@ -109,10 +141,17 @@ class Sender:
                     done.held += 1
             return
         assert assignment is not None and client is not None  # else check() cancelled it
-        link = self._link(n, client)
+        moot = no_longer_open(n.row, assignment.row)
+        if moot:
+            n.cancel(moot, **self._meta())
+            if self._saved(n):
+                done.cancelled += 1
+            return
+        busy = self._busy(n.row["channel"])
+        link = None if busy else self._link(n, client)
         url = link_url(self.portal, link[1]) if link and self.portal else None
         message, notes = self.renderer.message(n, assignment, verdict.address, url)
-        delivery = self._send(n.row["channel"], message, link[1] if link else None)
+        delivery = busy or self._send(n.row["channel"], message, link[1] if link else None)
         if link and delivery.outcome != DELIVERED:
             notes.append(self._withdraw(client, link[0]))
         if n.address and verdict.address != n.address:
@@ -148,13 +187,34 @@ class Sender:
             return "the link sent with it could not be revoked now; it expires on its own"
         return "the link sent with it was revoked"
 
-    def _send(self, name: str, message: Message, token: str | None = None) -> Delivery:
-        """The channel's answer; a fault of its plugin becomes a retryable failure naming it."""
+    def _blame(self, name: str) -> str:
         channel = self.channels[name]
-        blame = f"channel {name!r} (plugin {self.owners.get(name) or _module(channel)})"
-        try:
-            delivery = channel.send(message, self.settings)
-        except (Exception, SystemExit) as e:
+        return f"channel {name!r} (plugin {self.owners.get(name) or _module(channel)})"
+
+    def _busy(self, name: str) -> Delivery | None:
+        """A failed attempt, without calling the channel, while an earlier send on it has
+        not answered (None: it is free)."""
+        waited = self.threads.waiting(name)
+        if waited is None:
+            return None
+        return Delivery(
+            RETRYABLE,
+            f"{self._blame(name)} has not answered an earlier message for {waited:.0f} s; "
+            "not handed this one",
+        )
+
+    def _send(self, name: str, message: Message, token: str | None = None) -> Delivery:
+        """The channel's answer; a fault of its plugin — raising, answering something else
+        than a ``Delivery``, or not answering in time — becomes a retryable failure naming it."""
+        channel, blame = self.channels[name], self._blame(name)
+        timeout = self._timeout(name)
+        delivery = self.threads.call(name, lambda: channel.send(message, self.settings), timeout)
+        if isinstance(delivery, TimedOut):
+            return Delivery(RETRYABLE, f"{blame} did not answer within {timeout:g} s")
+        if isinstance(delivery, Busy):  # (``_busy`` was asked first, so only as a safeguard)
+            return self._busy(name) or Delivery(RETRYABLE, f"{blame} is busy")
+        if isinstance(delivery, Raised):
+            e = delivery.error
             said = str(e).replace(token, "[link]") if token else str(e)
             text = " ".join(said.split())[:300]
             return Delivery(RETRYABLE, f"{blame} raised {type(e).__name__}: {text}")
@@ -163,6 +223,27 @@ class Sender:
                 RETRYABLE, f"{blame} returned {type(delivery).__name__}, not a Delivery"
             )
         return delivery
+
+    def check_timeouts(self) -> None:
+        """Read every loaded channel's send timeout now (``InvalidInput`` if one is wrong)."""
+        for name in self.channels:
+            self._timeout(name)
+
+    def _timeout(self, name: str) -> float:
+        if name not in self.timeouts:
+            self.timeouts[name] = self.send_timeout(name)
+        return self.timeouts[name]
+
+    def send_timeout(self, name: str) -> float:
+        """The channel's send timeout, from its settings or ``[notify]``'s (or the default)."""
+        conf = self.settings.channel(name)
+        if "send_timeout_seconds" in conf:
+            var = f"BETWEEN_CHANNEL_{name.upper().replace('-', '_')}_SEND_TIMEOUT_SECONDS"
+            where = (
+                var if var in self.settings.environ else f"[channels.{name}] send_timeout_seconds"
+            )
+            return send_timeout(conf["send_timeout_seconds"], where)
+        return send_timeout(self.default_timeout, "[notify] send_timeout_seconds")
 
     def _saved(self, n: Notification) -> bool:
         try:
@@ -177,3 +258,19 @@ class Sender:
 
 def _module(channel: Any) -> str:
     return type(channel).__module__
+
+
+def no_longer_open(notification: dict, assignment: dict) -> str | None:
+    """Why a message about open homework may no longer be sent (None: it may)."""
+    kind, status = notification["kind"], assignment["status"]
+    if kind not in ABOUT_OPEN_HOMEWORK:
+        return None
+    if status != "agreed":
+        return f"the homework is {status} now (the message was about agreed homework)"
+    if kind in REMINDERS:
+        if assignment["entries"] >= assignment["expected_entries"]:
+            return "every entry of the homework is recorded now"
+        cause = str(notification.get("cause") or "")
+        if cause.startswith("due ") and cause.removeprefix("due ") != assignment["due"]:
+            return f"the homework's due date is {assignment['due']} now"
+    return None
