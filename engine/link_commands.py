@@ -6,6 +6,8 @@ link (``link_for_message``; see ``engine.sending``). The portal turns a token in
 ``Grant`` (``grant_for``), lists the homework it may see (``portal_homework``) and records
 entries with it (``submit_as``): the link is the permission, so the operator list is not
 consulted there, but every entry passes the same checks as ``submit`` (``engine.entries``).
+A collaborator sees and records only on homework they observe (``observes``); the API's
+entries (``submit_observed``) are held to the same rule.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ class LinkCommands(Reading):
         person = validate.text("person", person or "client", limit=200)
         days = validate.integer("link expiry in days", expires_days, 1, MAX_DAYS)
         client = self._client(code)
-        token, token_hash = new_token(client.id)
+        token, token_hash = new_token()
         link_id = uuid5(LINK_NAMESPACE, f"{client.id}:{request_key}") if request_key else uuid4()
         expires = meta["timestamp"] + timedelta(days=days)
 
@@ -106,7 +108,7 @@ class LinkCommands(Reading):
         now = self.now()
         meta: dict[str, Any] = {"actor": actor, "request_key": None, "timestamp": now}
         link_id, expires = uuid4(), now + timedelta(days=days)
-        token, token_hash = new_token(client_id)
+        token, token_hash = new_token()
         try:
             self.work.change(
                 lambda: self._client_by_id(client_id),
@@ -129,11 +131,19 @@ class LinkCommands(Reading):
 
     def grant_for(self, token: str) -> Grant | None:
         """The grant of a live link: None for a malformed, unknown, edited, revoked or expired
-        token, or a discharged or erased client. Records nothing. Constant-time hash comparison."""
+        token, or a discharged or erased client. Records nothing. A token finds its link by
+        its hash (``rm_links``); one of the first format (see ``engine.links``) by the client
+        id it holds. Constant-time hash comparison."""
         parsed = parse_token(token)
         if parsed is None:
             return None
         client_id, hashed = parsed
+        if client_id is None:
+            with self.reading() as c:
+                indexed = self.readmodel.link_by_hash(c, hashed)
+            if indexed is None:
+                return None
+            client_id = indexed[0]
         client = self.work.load(Client, client_id)
         if client is None or client.row["status"] != "active":
             return None
@@ -160,7 +170,7 @@ class LinkCommands(Reading):
             if row["status"] == "proposed":
                 continue
             assignment = self.work.load(Assignment, UUID(row["id"]))
-            if assignment is not None and _may_see(grant, assignment):
+            if assignment is not None and observes(grant.person, assignment):
                 items.append(self.portal_item(grant, assignment))
         return sorted(items, key=lambda item: (item["due"], item["id"]))
 
@@ -228,6 +238,28 @@ class LinkCommands(Reading):
                 time.sleep(random.uniform(0, 0.05 * 2**round_))  # out of step with the others
         return Outcome(self.portal_item(grant, load()), outcome.result, outcome.repeated)
 
+    def submit_observed(
+        self,
+        ref: str,
+        fields: dict,
+        *,
+        by: str = "client",
+        actor: str,
+        request_key: str | None = None,
+        via: str = "api",
+    ) -> Outcome:
+        """``submit`` for those outside the clinic (a form tool): as ``submit`` — the operators
+        list, the same checks and events — and ``by`` must be the client or a collaborator who
+        observes the homework, the rule of the links (``observes``; else ``NotObserved``)."""
+        meta = self.work.authorise(
+            actor, "submit", request_key, fields=fields, by=by, occurred_at=None
+        )
+
+        def load() -> Assignment:
+            return require_observer(by, self._assignment(ref))
+
+        return record_entry(self, load, fields, by, None, via, meta)
+
     def _homework_for(self, grant: Grant, assignment_id: str) -> Assignment:
         """The assignment, if the link still works and its holder may record on it."""
         if not self._still_works(grant):
@@ -236,7 +268,7 @@ class LinkCommands(Reading):
             found = self.work.load(Assignment, UUID(str(assignment_id)))
         except ValueError:
             found = None
-        if found is None or found.client_id != grant.client_id or not _may_see(grant, found):
+        if found is None or found.client_id != grant.client_id or not observes(grant.person, found):
             raise NotFound("no such homework for this link; open the link again to see yours")
         return found
 
@@ -257,6 +289,22 @@ class LinkCommands(Reading):
         )
 
 
-def _may_see(grant: Grant, assignment: Assignment) -> bool:
+class NotObserved(RuleViolation):
+    """A collaborator's entry on homework they do not observe (or someone not a collaborator)."""
+
+
+def observes(person: str, assignment: Assignment) -> bool:
+    """Whether ``person`` may see and record on the homework: the client always, a
+    collaborator where they observe. One rule for the portal's links and the API."""
     observers = assignment.observers if isinstance(assignment.observers, list) else []
-    return grant.is_client or grant.person in observers
+    return person == "client" or person in observers
+
+
+def require_observer(person: str, assignment: Assignment) -> Assignment:
+    """The assignment, if ``person`` may record on it (see ``observes``); else NotObserved."""
+    if not observes(person, assignment):
+        raise NotObserved(
+            f"{person!r} does not observe this homework; entries come from the client or a "
+            "collaborator who observes it"
+        )
+    return assignment

@@ -1,11 +1,15 @@
 """Personal links: the token that lets a client (or a collaborator) open their homework.
 
-A token is opaque URL-safe text: base64url, without padding, of the client's id (16 bytes)
-followed by 32 random bytes (256 bits from ``secrets``). The id finds the client's record;
-the random part is the secret. Only the SHA-256 of the random part is stored (in
-``LinkIssued``), so the token is shown once — when it is issued — and can never be shown
-again, not even by someone holding the store and its keys. Checking a token compares hashes
-in constant time.
+A token is opaque URL-safe text: base64url, without padding, of 32 random bytes (256 bits from
+``secrets``), with nothing derived from the client. Only the SHA-256 of those bytes is stored
+(in ``LinkIssued``), so the token is shown once — when it is issued — and can never be shown
+again, not even by someone holding the store and its keys. The read model indexes the stored
+hashes (``rm_links``), so a token finds its link by its hash; the hash is then compared with
+the client's record in constant time.
+
+Tokens issued before this format (64 characters: the client's id, 16 bytes, then the 32 random
+bytes, whose hash is stored) keep working until they expire or are revoked: their id finds the
+client's record, as it always did. No new ones are made.
 
 The engine reads two settings of the ``[portal]`` table (the portal plugin checks the table):
 ``url``, the portal's public base URL, and ``link_days``, how long a link sent with a message
@@ -29,10 +33,11 @@ if TYPE_CHECKING:
     from between.engine.settings import Settings
 
 SECRET_BYTES = 32
-TOKEN_LENGTH = 64  # characters: base64url of 16 + 32 bytes, no padding
+TOKEN_LENGTH = 43  # characters: base64url of 32 bytes, no padding
+OLD_TOKEN_LENGTH = 64  # the first format's: base64url of a client id (16) + 32 bytes
 DEFAULT_DAYS = 14
 MAX_DAYS = 365
-_TOKEN = re.compile(rf"[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -49,28 +54,38 @@ class Grant:
         return self.person == "client"
 
 
-def new_token(client_id: UUID) -> tuple[str, str]:
-    """A fresh token for the client, and the hash to store (hex SHA-256 of its secret)."""
+def new_token() -> tuple[str, str]:
+    """A fresh token, and the hash to store (hex SHA-256 of its 32 random bytes)."""
     secret = secrets.token_bytes(SECRET_BYTES)
-    token = base64.urlsafe_b64encode(client_id.bytes + secret).decode("ascii").rstrip("=")
-    return token, secret_hash(secret)
+    return _b64(secret), secret_hash(secret)
 
 
 def secret_hash(secret: bytes) -> str:
     return hashlib.sha256(secret).hexdigest()
 
 
-def parse_token(token: Any) -> tuple[UUID, str] | None:
-    """The client id and secret hash a token holds; None for anything not shaped like one."""
-    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+def parse_token(token: Any) -> tuple[UUID | None, str] | None:
+    """The client id (None in a current token: it holds none) and the secret's hash a token
+    holds; None for anything not shaped like a token."""
+    if not isinstance(token, str) or len(token) not in (TOKEN_LENGTH, OLD_TOKEN_LENGTH):
+        return None
+    if not _TOKEN.fullmatch(token):
         return None
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):
         return None
-    if len(raw) != 16 + SECRET_BYTES:
+    if _b64(raw) != token:  # not the canonical spelling of its bytes (unused trailing bits)
         return None
-    return UUID(bytes=raw[:16]), secret_hash(raw[16:])
+    if len(raw) == SECRET_BYTES:
+        return None, secret_hash(raw)
+    if len(raw) == 16 + SECRET_BYTES:
+        return UUID(bytes=raw[:16]), secret_hash(raw[16:])
+    return None
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
 def same_hash(given: str, stored: Any) -> bool:

@@ -1,7 +1,9 @@
 """The read model: summary rows of clients and assignments, kept in step with the log.
 
 Rows are folded from events by ``engine.rows`` and stored with a few indexed columns for
-queries. The model tracks the log position it has applied. Writers call ``catch_up`` inside
+queries, and an index of personal links by the hash of their token (``rm_links``: hash,
+client id, link id — no token, nothing personal), which is how a token finds its link. The
+model tracks the log position it has applied. Writers call ``catch_up`` inside
 their own transaction (see ``engine.recorders``), so after any command the model is
 current; ``rebuild`` drops it and folds the whole log again.
 """
@@ -28,6 +30,11 @@ from between.engine.rows import (
 )
 from between.engine.sealing import ROW_PERSONAL
 
+#: The index of links by their token's hash (also made when first needed: see ``_index_links``).
+LINKS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS rm_links (token_hash TEXT PRIMARY KEY, "
+    "client_id TEXT NOT NULL, link_id TEXT NOT NULL)"
+)
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rm_position (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS rm_clients (id TEXT PRIMARY KEY, code TEXT UNIQUE, "
@@ -42,6 +49,7 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS rm_notifications (id TEXT PRIMARY KEY, client_id TEXT NOT NULL, "
     "status TEXT NOT NULL, next_attempt_at TEXT, row TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS rm_notifications_due ON rm_notifications (status, next_attempt_at)",
+    LINKS_TABLE,
 )
 
 _NOTIFICATION_COLUMNS = ("id", "client_id", "status", "next_attempt_at", "row")
@@ -64,6 +72,8 @@ _CLIENT_COLUMNS = ("id", "code", "therapist", "status", "row")
 _ROW_JSON = json.JSONEncoder(ensure_ascii=False).encode
 #: The topic of the event after which a client's code leaves their homework rows.
 _CLIENT_ERASED = "between.ClientErased"
+#: The topic of the event whose token hash ``rm_links`` indexes.
+_LINK_ISSUED = "between.LinkIssued"
 #: Rows by row function, then id (None: not there yet).
 Loaded = dict[Callable[..., dict], dict[str, dict | None]]
 
@@ -98,6 +108,8 @@ class ReadModel(Queries):
     def reset(self, c: Any) -> None:
         for table, _ in ROW_TABLES.values():
             c.execute(f"DELETE FROM {table}")
+        self._links_table(c)  # a store made before the index had none
+        c.execute("DELETE FROM rm_links")
         c.execute(
             self.dialect.sql("UPDATE rm_position SET position = 0 WHERE name = ?"), (TRACKING_NAME,)
         )
@@ -209,9 +221,56 @@ class ReadModel(Queries):
             rows[key] = ROW_STEPS[topic](event, rows[key])
         for folder, (table, columns) in ROW_TABLES.items():
             self._store(c, table, columns, tables[folder], stored[folder])
+        links = [e for e in events if e.TOPIC == _LINK_ISSUED]
+        if links:
+            self._index_links(c, links)
         for event in events:
             if event.TOPIC == _CLIENT_ERASED:
                 self._erase_from_assignments(c, event.originator_id.hex)
+                self._links_table(c)
+                c.execute(
+                    self.dialect.sql("DELETE FROM rm_links WHERE client_id = ?"),
+                    (event.originator_id.hex,),
+                )
+
+    def _links_table(self, c: Any) -> None:
+        """Make ``rm_links`` on a store created before it (only then: a role that may write
+        the tables but not create them still issues links)."""
+        if self.dialect.name == "sqlite":
+            c.execute(
+                "SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = 'rm_links'"
+            )
+        else:
+            c.execute("SELECT 1 AS found WHERE to_regclass('rm_links') IS NOT NULL")
+        if c.fetchone() is None:
+            c.execute(LINKS_TABLE)
+
+    def _index_links(self, c: Any, events: Sequence[Any]) -> None:
+        """Index issued links by their token's hash (the table made first on a store that
+        was created before it: link events are rare, the check cheap)."""
+        self._links_table(c)
+        c.executemany(
+            self.dialect.sql(
+                "INSERT INTO rm_links (token_hash, client_id, link_id) VALUES (?, ?, ?) "
+                "ON CONFLICT (token_hash) DO NOTHING"
+            ),
+            [(e.token_hash, e.originator_id.hex, hex_id(e.link_id)) for e in events],
+        )
+
+    def link_by_hash(self, c: Any, token_hash: str) -> tuple[UUID, UUID] | None:
+        """The client's and the link's ids of the link whose token has this hash (None for
+        none, and on a store where no link was issued since the index was made)."""
+        try:
+            c.execute(
+                self.dialect.sql("SELECT client_id, link_id FROM rm_links WHERE token_hash = ?"),
+                (token_hash,),
+            )
+        except Exception as e:  # the driver's own "no such table" (SQLite, PostgreSQL)
+            if "rm_links" in str(e) and type(e).__name__ in ("OperationalError", "UndefinedTable"):
+                return None
+            raise
+        row = c.fetchone()
+        return (UUID(row["client_id"]), UUID(row["link_id"])) if row else None
 
     def _erase_from_assignments(self, c: Any, client_hex: str) -> None:
         """An erased client's code no longer shows on their homework rows."""

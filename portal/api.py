@@ -4,7 +4,8 @@ A call is JSON ``{"assignment", "person", "fields", "idempotency_key"}`` with th
 ``X-Between-Integration``, ``X-Between-Timestamp`` and ``X-Between-Signature`` (see
 ``security.verify``). It records the entry exactly as ``between submit`` does — the same
 validation, the operators list (the actor is ``integration:NAME``), the same events, with
-``via`` "api" — and answers with the stored entry, or a JSON error naming the field.
+``via`` "api" — and, like a personal link, takes a collaborator's entries only on homework they
+observe. It answers with the stored entry, or a JSON error naming the field.
 No cookies, no CSRF token: the signature is the proof.
 """
 
@@ -18,6 +19,7 @@ from uuid import UUID
 from flask import Blueprint, jsonify, request
 
 from between import Conflict, InvalidInput, NotFound, RuleViolation
+from between.engine.link_commands import NotObserved
 from between.portal.context import portal
 from between.portal.security import SignatureError, verify
 
@@ -50,13 +52,15 @@ def record_entry() -> Any:
     try:
         with portal().writing(aid):
             homework = portal().homework()
-            outcome = homework.submit(
+            outcome = homework.submit_observed(
                 aid, call["fields"], by=call["person"], actor=actor, request_key=key, via="api"
             )
     except InvalidInput as e:
         return error(422, str(e), getattr(e, "fields", None))
     except NotFound as e:
         return error(404, str(e))
+    except NotObserved as e:  # the portal's rule: a collaborator's homework is what they observe
+        return error(403, str(e))
     except RuleViolation as e:
         said = str(e)
         refused = said.startswith((f"{actor!r} is not an operator", f"{actor} ("))

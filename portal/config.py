@@ -75,11 +75,19 @@ class PortalConfig:
 
 def url_problem(url: str) -> str | None:
     """What is wrong with a public base URL, or None."""
-    parts = urlsplit(url)
+    if any(c.isspace() or not c.isprintable() for c in url) or any(c in url for c in '<>"\\^`{|}'):
+        return 'must not hold spaces, control characters or any of <>"\\^`{|}'
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # read to be checked: urlsplit checks a port only when it is read
+    except ValueError:  # an unclosed [IPv6 address], a port that is not a number
+        return "is not a well-formed URL, e.g. https://homework.clinic.example"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "must be an http:// or https:// URL, e.g. https://homework.clinic.example"
-    if parts.query or parts.fragment or parts.username:
+    if parts.query or parts.fragment or parts.username or parts.password is not None:
         return "must be a plain base URL, without a query, fragment or user"
+    if port == 0:
+        return "has port 0; give a port from 1 to 65535, or none"
     return None
 
 

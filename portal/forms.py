@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from between import Field, Schema
+from between import Field, InvalidInput, Schema
+from between.engine import validate
 
 PREFIX = "field."  # submitted inputs are named field.<name>, apart from the form's own
 SHORT_TEXT = 200  # text fields up to this long get a one-line box
 MAX_RADIOS = 5  # more choices than this are a drop-down list
+WHEN_NAME = "occurred at"  # what the engine calls the "when did it happen" input
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,31 @@ def field_errors(schema: Schema, problems: Mapping[str, str]) -> tuple[dict[str,
         else:
             top.append(f"{label_of(name)}: {text}" if name else text)
     return beside, top
+
+
+def error_target(w: Widget) -> str:
+    """The id a link to ``w``'s message goes to: the field as a whole — its label, its
+    message and its input, so a jump there shows all three (without JavaScript nothing can
+    focus the input itself; the next Tab reaches it)."""
+    return f"{w.id}-field"
+
+
+def when_problem(given: str | None, now: datetime) -> str:
+    """What is wrong with the "when did it happen" input, in plain words ("" when nothing):
+    judged by the engine's own rule (``validate.moment``), as the entry will be."""
+    try:
+        validate.moment(WHEN_NAME, given, now)
+    except InvalidInput as e:
+        return when_message(str(e), now)
+    return ""
+
+
+def when_message(said: str, now: datetime) -> str:
+    """The engine's message about when an entry happened, in plain words."""
+    if said.endswith("is in the future"):
+        return "This can't be in the future. Enter when it happened, or leave it empty."
+    example = f"{now.astimezone():%Y-%m-%d} 18:30"
+    return f"Please enter when this happened, like {example}, or leave it empty if it was just now."
 
 
 def shown(f: Field | None, value: Any) -> str:

@@ -18,7 +18,17 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 from between import Conflict, InvalidInput, NotFound, RuleViolation
 from between.engine.links import parse_token
 from between.portal.context import portal, problem
-from between.portal.forms import entry_lines, field_errors, local_time, read_fields, widgets
+from between.portal.forms import (
+    WHEN_NAME,
+    entry_lines,
+    error_target,
+    field_errors,
+    local_time,
+    read_fields,
+    when_message,
+    when_problem,
+    widgets,
+)
 from between.portal.security import new_token, same
 
 blueprint = Blueprint("pages", __name__)
@@ -70,7 +80,8 @@ def record_entry(assignment: Any) -> Any:
     fields, unreadable = read_fields(item["schema"], request.form)
     occurred = request.form.get("occurred_at", "").strip() or None
     failed = {"id": aid, "values": request.form, "errors": {}, "top": []}
-    if unreadable:
+    failed["when"] = when_problem(occurred, portal().homework().now())
+    if unreadable or failed["when"]:
         failed["errors"], failed["top"] = field_errors(item["schema"], unreadable)
         return _page(grant, failed, 422)
     try:
@@ -82,7 +93,10 @@ def record_entry(assignment: Any) -> Any:
     except InvalidInput as e:
         by_field = getattr(e, "fields", None) or {}
         failed["errors"], failed["top"] = field_errors(item["schema"], by_field)
-        failed["top"] = failed["top"] or ([] if by_field else [str(e)])
+        if not by_field and str(e).startswith(WHEN_NAME):  # judged again as it was recorded
+            failed["when"] = when_message(str(e), homework.now())
+        elif not by_field:
+            failed["top"] = [str(e)]
         return _page(grant, failed, 422)
     except Conflict:
         return _page(grant, {**failed, "top": [BUSY]}, 409)
@@ -116,17 +130,33 @@ def _unsigned_form() -> Any:
 
 
 def _page(grant: Any, failed: dict[str, Any] | None = None, status: int = 200) -> Any:
-    """The person's homework, with ``failed``'s form shown again with its messages."""
+    """The person's homework, with ``failed``'s form shown again with its messages, and a
+    summary of them at the top of the page (focused as it loads: see ``home.html``)."""
     recorded = session.pop("recorded", None)
     cards = [
         _card(item, grant, recorded, failed) for item in portal().homework().portal_homework(grant)
     ]
+    summary = next(
+        (_summary(card) for card in cards if failed and card["id"] == failed["id"]), None
+    )
     return render_template(
         "home.html",
         cards=cards,
+        summary=summary,
         collaborator=not grant.is_client,
         csrf=session.get("csrf", ""),
     ), status
+
+
+def _summary(card: dict) -> dict[str, Any] | None:
+    """The error summary of a refused entry: which homework, and a link to each problem."""
+    anchor = f"#{card['form_id']}-new" if card["accepts"] else f"#hw-{card['id']}"
+    problems = [(anchor, text) for text in card["top"]]  # in the page's order: above the form,
+    problems += [(f"#{error_target(w)}", w.error) for w in card["widgets"] if w.error]
+    if card["when_error"]:  # the fields, and "When did it happen?" last
+        problems.append((f"#{card['form_id']}-when-field", card["when_error"]))
+    summary = {"title": card["title"], "problems": problems, "kept": card["accepts"]}
+    return summary if problems else None
 
 
 def _card(item: dict, grant: Any, recorded: Any, failed: dict[str, Any] | None) -> dict:
@@ -143,13 +173,14 @@ def _card(item: dict, grant: Any, recorded: Any, failed: dict[str, Any] | None) 
         "rationale": item["rationale"],
         "due": _day(item["due"]),
         "status": STATUS.get(item["status"], item["status"]),
-        "progress": f"{item['entries_done']} of {item['expected_entries']} entries",
+        "progress": _progress(item, grant),
         "accepts": item["accepts_entries"],
         "notice": notice,
         "top": mine.get("top", []),
         "form_id": form_id,
         "form_key": new_token(),
         "occurred": mine.get("values", {}).get("occurred_at", ""),
+        "when_error": mine.get("when", ""),
         "widgets": widgets(item["schema"], form_id, mine.get("values"), mine.get("errors")),
         "entries": [
             {
@@ -160,6 +191,17 @@ def _card(item: dict, grant: Any, recorded: Any, failed: dict[str, Any] | None) 
             for e in reversed(item["entries"])
         ],
     }
+
+
+def _progress(item: dict, grant: Any) -> str:
+    """The client's progress on the homework ("3 of 5 entries", everyone's entries); for a
+    collaborator, what is theirs: how many entries they added."""
+    if grant.is_client:
+        return f"{item['entries_done']} of {item['expected_entries']} entries"
+    added = len(item["entries"])  # the link's person's own (see ``portal_item``)
+    if not added:
+        return "You have not added any entries yet"
+    return f"You have added {added} {'entry' if added == 1 else 'entries'}"
 
 
 def _who(by: str, grant: Any) -> str:

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -15,14 +17,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
+from uuid import uuid4
 
 from click.testing import CliRunner
 
 from between.cli import build_cli
 from between.engine.app import Homework
+from between.engine.links import secret_hash
 from between.engine.store import Store
 
 BETWEEN = str(Path(sys.executable).with_name("between"))
@@ -121,6 +126,23 @@ class Clinic:
             return app.issue_link(self.code, person=person, actor="dr.lee", **how)[1]
         finally:
             app.close()
+
+    def old_link(self, person: str = "client", days: int = 14) -> str:
+        """A link of the first format (the client's id, then 32 random bytes, whose hash is
+        stored), recorded as that format's links were."""
+        app = self.open()
+        try:
+            client_id, secret, now = app.client_id(self.code), secrets.token_bytes(32), app.now()
+            meta = {"actor": "dr.lee", "request_key": None, "timestamp": now}
+            app.work.change(
+                lambda: app._client(self.code),
+                lambda c: c.issue_link(
+                    uuid4(), person, secret_hash(secret), now + timedelta(days=days), **meta
+                ),
+            )
+        finally:
+            app.close()
+        return base64.urlsafe_b64encode(client_id.bytes + secret).decode().rstrip("=")
 
 
 FAULTY = """

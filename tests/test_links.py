@@ -5,10 +5,14 @@ ended by discharge or erasure; what a link's holder sees and records; links in m
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
+import secrets
 import textwrap
+from datetime import timedelta
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from click.testing import CliRunner
@@ -19,7 +23,7 @@ from between.cli import build_cli
 from between.engine.app import Homework
 from between.engine.dispatcher import Dispatcher
 from between.engine.errors import InvalidEntry, InvalidInput, NotFound, RuleViolation
-from between.engine.links import link_url
+from between.engine.links import link_url, secret_hash
 from between.engine.messages import LINKED
 from between.engine.plugins import load_plugins
 from between.engine.settings import Settings
@@ -52,11 +56,11 @@ def stored_bytes(app: Homework) -> bytes:
 
 
 def secret_forms(token: str) -> list[bytes]:
-    """The token and its random part in every form it could be stored in."""
-    secret = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))[16:]
+    """The token (all of it random) in every form it could be stored in."""
+    secret = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert len(secret) == 32
     return [
         token.encode(),
-        token[22:].encode(),
         secret,
         secret.hex().encode(),
         base64.b64encode(secret),
@@ -84,7 +88,7 @@ def test_a_link_grants_its_person_and_its_token_is_stored_nowhere(app):
 def test_edited_malformed_expired_revoked_and_ended_links_grant_nothing(app, clock):
     observed, alone = clinic(app)
     _, token = app.issue_link("C1", expires_days=2, **ACTOR)
-    for at in (0, 10, 21, 22, 40, 63):  # the client id part, the secret part, the last character
+    for at in (0, 10, 21, 22, 40, 42):  # anywhere, and the last character
         edited = token[:at] + ("A" if token[at] != "A" else "B") + token[at + 1 :]
         assert app.grant_for(edited) is None, at
     an_assignment = base64.urlsafe_b64encode(bytes.fromhex(observed.replace("-", "")) + b"x" * 32)
@@ -111,6 +115,74 @@ def test_edited_malformed_expired_revoked_and_ended_links_grant_nothing(app, clo
     assert [r and r["reason"] for r in revoked] == [None, "discharged", "revoked", "discharged"]
     app.erase_client("C1", reason="request", **ACTOR)
     assert app.grant_for(token) is None
+    with app.reading() as c:  # erasure takes the client's links out of the index
+        c.execute("SELECT COUNT(*) AS n FROM rm_links")
+        assert c.fetchone()["n"] == 0
+
+
+def old_format_link(app: Homework, person: str = "client", days: int = 14) -> str:
+    """A link as the first format made it: the client's id, then 32 random bytes (whose
+    hash is stored), recorded as ``LinkIssued`` by the aggregate itself."""
+    secret, link_id, client_id = secrets.token_bytes(32), uuid4(), app.client_id("C1")
+    now = app.now()
+    meta = {"actor": "dr.lee", "request_key": None, "timestamp": now}
+    app.work.change(
+        lambda: app._client("C1"),
+        lambda c: c.issue_link(
+            link_id, person, secret_hash(secret), now + timedelta(days=days), **meta
+        ),
+    )
+    return base64.urlsafe_b64encode(client_id.bytes + secret).decode().rstrip("=")
+
+
+def test_a_token_is_256_random_bits_holding_nothing_of_the_client(app):
+    clinic(app)
+    client_id = app.client_id("C1")
+    tokens = [app.issue_link("C1", **ACTOR)[1] for _ in range(3)]
+    tokens.append(app.issue_link("C1", person="Sam", **ACTOR)[1])
+    for token in tokens:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        assert len(token) == 43 and len(raw) == 32  # 256 bits, all random
+        assert client_id.bytes not in raw and client_id.hex not in token
+        assert base64.urlsafe_b64encode(client_id.bytes).decode().rstrip("=")[:20] not in token
+        assert app.grant_for(token).client_id == client_id
+    with app.reading() as c:  # found by its hash: the index holds hashes and ids only
+        c.execute("SELECT token_hash, client_id FROM rm_links")
+        index = {r["token_hash"]: r["client_id"] for r in c.fetchall()}
+    for token in tokens:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        assert index[hashlib.sha256(raw).hexdigest()] == client_id.hex
+    assert not any(token in json.dumps(index) for token in tokens)
+
+
+def test_links_of_the_first_format_work_until_they_expire_or_are_revoked(app, clock):
+    observed, _ = clinic(app)
+    old = old_format_link(app, days=2)
+    sams = old_format_link(app, person="Sam")
+    assert len(old) == 64 and app.grant_for(old).person == "client"
+    assert app.grant_for(sams).person == "Sam"
+    app.submit_as(app.grant_for(sams), observed, ENTRY, request_key="old-1")
+    edited = old[:40] + ("A" if old[40] != "A" else "B") + old[41:]
+    assert app.grant_for(edited) is None
+    assert app.grant_for(old[22:]) is None  # its random part alone is no token
+    app.revoke_links("C1", person="Sam", **ACTOR)
+    assert app.grant_for(sams) is None
+    clock.advance(days=2, seconds=1)
+    assert app.grant_for(old) is None
+
+
+def test_the_index_of_links_is_rebuilt_and_made_on_a_store_that_had_none(app):
+    clinic(app)
+    _, token = app.issue_link("C1", **ACTOR)
+    app.rebuild(actor="dr.lee")
+    assert app.grant_for(token) is not None
+    with app.writing() as c:  # a store made before the index
+        c.execute("DROP TABLE rm_links")
+    assert app.grant_for(token) is None  # not found, and no failure
+    _, fresh = app.issue_link("C1", **ACTOR)  # the first new link makes it
+    assert app.grant_for(fresh) is not None
+    app.rebuild(actor="dr.lee")  # and a rebuild indexes every link again
+    assert app.grant_for(token) is not None and app.grant_for(fresh) is not None
 
 
 def test_a_collaborator_sees_only_observed_homework_and_only_their_own_entries(app):

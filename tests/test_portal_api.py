@@ -131,12 +131,37 @@ def test_malformed_calls_and_other_refusals(server, clinic):
         ({**entry(clinic, "form-6"), "fields": [1]}, 400),
         ({**entry(clinic, "form-6"), "assignment": EXAMPLE_ID}, 404),
         ({**entry(clinic, "form-6"), "assignment": clinic.homework["declined"]}, 409),
-        ({**entry(clinic, "form-6"), "person": "Nobody"}, 409),
+        ({**entry(clinic, "form-6"), "person": "Nobody"}, 403),
     ]
     for payload, status in cases:
         got, answer = call(server, payload)
         assert (got, set(answer) >= {"error"}) == (status, True), (payload, answer)
     assert clinic.log() == before
+
+
+def test_a_collaborator_s_entry_on_homework_they_do_not_observe_is_refused_like_the_portal(
+    server, clinic
+):
+    """The partner observes the self-monitoring only: their entry on the exposure homework is
+    refused — by the API as by their link — and nothing is recorded."""
+    exposure = clinic.homework["exposure"]
+    fields = {"suds_before": 30, "suds_peak": 70, "suds_after": 20, "minutes": 25}
+    before = clinic.log()
+    payload = {**entry(clinic, "form-unobserved"), "assignment": exposure, "fields": fields}
+    status, answer = call(server, {**payload, "person": COLLABORATOR})
+    assert status == 403
+    assert answer == {
+        "error": f"{COLLABORATOR!r} does not observe this homework; entries come from the "
+        "client or a collaborator who observes it"
+    }
+    sam = Visitor(server)
+    sam.open_link(clinic.tokens[COLLABORATOR])
+    form = re.findall(r'name="(csrf_token|form_key)" value="([^"]*)"', sam.get("/").body)
+    flat = {k: v for k, v in form} | {f"field.{k}": str(v) for k, v in fields.items()}
+    assert sam.post(f"/homework/{exposure}", flat).status == 404  # the portal's answer
+    assert clinic.log() == before
+    status, answer = call(server, payload)  # the client's own entry is taken
+    assert status == 201 and answer["entry"]["by"] == "client"
 
 
 def test_the_operators_list_applies_to_integrations(clinic, tmp_path):

@@ -295,6 +295,61 @@ def test_the_portal_works_with_javascript_disabled(server, clinic):
         driver.quit()
 
 
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_a_refused_entry_on_a_phone_focuses_a_summary_on_the_first_screen(
+    server, clinic, javascript
+):
+    """At 360 × 740, the worksheet's form is screens below the top: after a refused entry the
+    page opens on a summary of what to fix, focused, each problem a link to its field."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver = chrome(javascript=javascript)
+    try:
+        driver.set_window_size(360, 740)
+        aid = clinic.homework["worksheet"]
+        driver.get(f"{server.base}/l/{clinic.link()}")
+        before = progress(driver, aid)
+        form = form_of(driver, aid)
+        fill(form, highlight="a walk", hours_outside="900", reflection="too short")
+        submit(driver, aid)
+        summary = driver.find_element(By.ID, "error-summary")
+        assert driver.switch_to.active_element == summary  # focused, for screen readers too
+        assert summary.get_attribute("role") == "alert"
+        assert summary.get_attribute("tabindex") == "-1"
+        top, bottom, seen = driver.execute_script(
+            "const r = arguments[0].getBoundingClientRect();"
+            "return [r.top, r.bottom, window.innerHeight]",
+            summary,
+        )
+        assert top >= 0 and bottom <= seen <= 740  # all of it on the first screen
+        assert summary.text.startswith("Your entry was not saved yet")
+        links = summary.find_elements(By.TAG_NAME, "a")
+        assert "Hours outside must be at most 100" in [a.text for a in links]
+        hours = next(a for a in links if a.text == "Hours outside must be at most 100")
+        target = hours.get_attribute("href").split("#", 1)[1]
+        field = driver.find_element(By.ID, target)
+        typed = field.find_element(By.NAME, "field.hours_outside")
+        assert typed.get_attribute("value") == "900" and typed.get_attribute("aria-invalid")
+        assert field.find_element(By.CLASS_NAME, "error").text == hours.text  # beside it
+        screenshot(driver, f"refused-{'js' if javascript else 'nojs'}", 360, 740)
+        hours.click()  # the link goes to the field: its label, message and input in view
+        assert driver.current_url.endswith(f"#{target}")
+        shown = driver.execute_script(
+            "const f = arguments[0].getBoundingClientRect(), i = arguments[1]"
+            ".getBoundingClientRect(); return [f.top, i.bottom, window.innerHeight]",
+            field,
+            typed,
+        )
+        assert shown[0] >= -1 and shown[1] <= shown[2]
+        ActionChains(driver).send_keys(Keys.TAB).perform()  # and the next Tab, to its input
+        assert driver.switch_to.active_element == typed
+        assert progress(driver, aid) == before
+    finally:
+        driver.quit()
+
+
 def test_a_collaborator_sees_only_their_homework(server, clinic, browser):
     from selenium.webdriver.common.by import By
 
@@ -303,8 +358,10 @@ def test_a_collaborator_sees_only_their_homework(server, clinic, browser):
     titles = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "section.homework h2")]
     assert titles == ["Self-monitoring log"]
     aid = clinic.homework["monitoring"]
+    assert progress(browser, aid) == "You have not added any entries yet"  # not the client's
     fill(form_of(browser, aid), situation="bit nails watching TV", intensity="30")
     submit(browser, aid)
+    assert progress(browser, aid) == "You have added 1 entry"
     entries = browser.find_element(By.CSS_SELECTOR, f"#hw-{aid} ol.entries").text
     assert "bit nails watching TV" in entries and "team meeting" not in entries  # only theirs
     last = clinic.show("monitoring")["entry_list"][-1]

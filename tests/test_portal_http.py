@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import html
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -99,6 +102,115 @@ def test_an_out_of_range_value_is_refused_beside_its_field_and_kept(server, clin
     assert len(clinic.log()) == before
 
 
+def test_a_refused_entry_is_summarised_first_on_the_page_with_a_link_to_each_field(server, clinic):
+    v = Visitor(server)
+    v.open_link(clinic.link())
+    aid, before = clinic.homework["worksheet"], len(clinic.log())
+    form = entry_form(v, aid, highlight="a walk", hours_outside="900", reflection="short")
+    refused = v.post(f"/homework/{aid}", form)
+    assert refused.status == 422 and len(clinic.log()) == before
+    body = html.unescape(refused.body)
+    assert "<title>Not saved: Your homework — Riverside Clinic</title>" in body
+    main = body.split('<main id="main" tabindex="-1">', 1)[1]
+    summary = main.split("</div>", 1)[0]
+    assert main.lstrip().startswith('<div class="error-summary" id="error-summary"')  # first
+    for attribute in ('role="alert"', 'tabindex="-1"', "autofocus"):
+        assert attribute in summary.split(">", 1)[0]
+    assert "Your entry was not saved yet" in summary and "“Weekly review”" in summary
+    found = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary)
+    links = {text: href for href, text in found}
+    expected = {
+        "Hours outside must be at most 100": "field.hours_outside",
+        "Slept well is required": "field.slept_well",
+        "Energy is required": "field.energy",
+    }
+    for message, name in expected.items():
+        target = links[message]  # each message links to its own field, and is shown beside it
+        field = body.split(f'id="{target}"', 1)[1].split("</fieldset>")[0].split("</div>")[0]
+        tag = re.search(rf'<input[^>]* name="{name}"[^>]*>', field).group(0)
+        assert 'aria-invalid="true"' in tag
+        assert re.search(rf'<p class="error" id="[^"]+-error">{message}</p>', field)
+    assert any(text.startswith("Reflection") for text in links)
+    assert 'value="a walk"' in body and 'value="900"' in body and ">short</textarea>" in body
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("last tuesday", "Please enter when this happened, like 20"),
+        ("2026-13-40T25:00", "Please enter when this happened, like 20"),
+        ("future", "This can't be in the future. Enter when it happened, or leave it empty."),
+    ],
+)
+def test_when_it_happened_is_judged_beside_its_field_in_plain_words(server, clinic, typed, message):
+    v = Visitor(server)
+    v.open_link(clinic.link())
+    aid, before = clinic.homework["monitoring"], len(clinic.log())
+    if typed == "future":
+        typed = f"{datetime.now() + timedelta(days=2):%Y-%m-%dT%H:%M}"
+    form = entry_form(v, aid, situation="typed before the mistake", intensity="60")
+    refused = v.post(f"/homework/{aid}", {**form, "occurred_at": typed})
+    assert refused.status == 422 and len(clinic.log()) == before
+    body = html.unescape(refused.body)
+    when = f"f-{aid}-when"
+    tag = re.search(rf'<input[^>]* id="{when}"[^>]*>', body).group(0)
+    assert 'aria-invalid="true"' in tag and f'value="{typed}"' in tag
+    assert f"{when}-error" in tag.split("aria-describedby=")[1].split(">")[0]
+    beside = body.split(f'<p class="error" id="{when}-error">', 1)[1].split("</p>")[0]
+    assert beside.startswith(message)
+    summary = body.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert f'<a href="#{when}-field">{beside}</a>' in summary
+    assert "occurred at" not in body and "is in the future" not in body  # no engine wording
+    kept = re.search(r'name="field.situation"[^>]*>typed before the mistake<', body)
+    assert kept or 'value="typed before the mistake"' in body  # what was typed is kept
+
+
+def test_a_collaborator_counts_their_own_entries_and_the_client_everyone_s(server, clinic):
+    aid = clinic.homework["monitoring"]
+    sam, client = Visitor(server), Visitor(server)
+    sam.open_link(clinic.link(COLLABORATOR))
+    client.open_link(clinic.link())
+    ours = clinic.show("monitoring")["entry_list"]
+    theirs = sum(1 for e in ours if e["by"] == COLLABORATOR)
+    form = entry_form(sam, aid, situation="at the cinema", intensity="20")
+    assert sam.post(f"/homework/{aid}", form).status == 303
+    page = sam.get("/").body
+    section = page.split(f'id="hw-{aid}"', 1)[1]
+    shown = section.split('<span class="progress">', 1)[1].split("</span>")[0]
+    added = theirs + 1
+    assert shown == f"You have added {added} {'entry' if added == 1 else 'entries'}"
+    assert " of 5 entries" not in page
+    everyone = len(ours) + 1
+    assert f"{everyone} of 5 entries" in client.get("/").body.split(f'id="hw-{aid}"', 1)[1]
+
+
+def test_a_link_reveals_nothing_of_the_client_and_links_of_the_first_format_still_open(
+    server, clinic
+):
+    app = clinic.open()
+    try:
+        client_id = app.client_id(clinic.code)
+    finally:
+        app.close()
+    token = clinic.link()
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert len(raw) == 32 and client_id.bytes not in raw  # 256 random bits, no record id
+    assert base64.urlsafe_b64encode(client_id.bytes).decode()[:21] not in token
+    old = clinic.old_link()
+    assert old.startswith(base64.urlsafe_b64encode(client_id.bytes).decode()[:21])
+    for link in (token, old):
+        v = Visitor(server)
+        page = v.open_link(link)
+        assert page.status == 200 and "Self-monitoring log" in page.body
+        aid = clinic.homework["monitoring"]
+        assert v.post(f"/homework/{aid}", entry_form(v, aid, **MONITORING)).status == 303
+    edited = old[:30] + ("A" if old[30] != "A" else "B") + old[31:]
+    assert Visitor(server).open_link(edited).status == 403
+    clinic.cli("client", "link", clinic.code, "--revoke")  # the old format ends like the new
+    for link in (token, old):
+        assert Visitor(server).open_link(link).status == 403
+
+
 def test_links_that_no_longer_work_get_the_plain_page_and_record_nothing(server, clinic):
     revoked = clinic.link()
     clinic.cli("client", "link", clinic.code, "--revoke")
@@ -180,7 +292,10 @@ def test_declined_homework_shows_no_form_and_takes_no_entry(server, clinic):
     assert "This homework is declined and takes no more entries." in page.body
     before = len(clinic.log())
     form = {**page.form(clinic.homework["monitoring"]), "field.notes": "x"}
-    assert v.post(f"/homework/{aid}", form).status == 409
+    refused = v.post(f"/homework/{aid}", form)
+    assert refused.status == 409
+    summary = refused.body.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert f'<a href="#hw-{aid}">This homework takes no more entries.</a>' in summary
     assert v.post("/homework/00000000-0000-4000-8000-000000000000", form).status == 404
     assert len(clinic.log()) == before
 

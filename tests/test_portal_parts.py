@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,14 @@ import pytest
 from between import Field, InvalidInput, Schema, Settings
 from between.plugins.graded_exposure import GRADED_EXPOSURE
 from between.portal.config import check_portal_table, portal_config
-from between.portal.forms import entry_lines, field_errors, local_time, read_fields, widgets
+from between.portal.forms import (
+    entry_lines,
+    field_errors,
+    local_time,
+    read_fields,
+    when_problem,
+    widgets,
+)
 from between.portal.security import RateLimiter, SignatureError, sign, verify
 
 SCHEMA = Schema(
@@ -95,6 +103,21 @@ def test_messages_go_beside_their_fields_or_on_top():
         "minutes": "Minutes is required",
     }
     assert top == ["X y: unknown"]
+
+
+def test_when_it_happened_is_judged_by_the_engine_s_rule_in_plain_words():
+    now = datetime(2026, 12, 7, 18, 0, tzinfo=UTC)
+    assert when_problem(None, now) == when_problem("", now) == ""
+    for typed in ("2026-12-01T09:15", now.astimezone().isoformat()):
+        assert when_problem(typed, now) == ""
+    later = (now + timedelta(hours=1)).astimezone().isoformat()
+    assert when_problem(later, now) == (
+        "This can't be in the future. Enter when it happened, or leave it empty."
+    )
+    for typed in ("yesterday", "2026-13-01T10:00", "0999-01-01T10:00"):
+        message = when_problem(typed, now)
+        assert message.startswith("Please enter when this happened, like 2026-12-0"), typed
+        assert "occurred" not in message and typed not in message
 
 
 def test_times_read_back_in_the_clinic_s_time_zone(monkeypatch):
