@@ -106,10 +106,11 @@ class TaskTypeContract:
         ]
         for entries in ([], recorded):
             summary = json.loads(json.dumps(self.task_type.summarise(entries, params)))
-            assert set(self.summary_keys) <= set(summary), summary
+            _has_keys(summary, self.summary_keys, f"summary of {len(entries)} entries")
             done = self.task_type.completion(entries, len(self.entries), params)
             assert isinstance(done["complete"], bool) and done["rule"]
-        assert summary["entries"] == len(self.entries)
+        _has_keys(summary, ("entries",), f"summary of {len(recorded)} entries")
+        assert summary["entries"] == len(self.entries), summary
 
     def test_assign_agree_submit_review_on_a_real_store(self, tmp_path: Path) -> None:
         with _store_with(self.task_type, tmp_path) as app:
@@ -133,11 +134,23 @@ class TaskTypeContract:
             app.review(aid, quantity=4, quality=3, difficulty=2, next_step="close", **actor)
             shown = app.show(aid)
             assert shown["status"] == "closed" and shown["entries"] == len(self.entries)
-            assert set(self.summary_keys) <= set(shown["summary"])
+            _has_keys(shown["summary"], self.summary_keys, "summary of the reviewed homework")
             assert {e["task_type"] for e in shown["entry_list"]} == {self.task_type.name}
             assert {e["schema_version"] for e in shown["entry_list"]} == {
                 self.task_type.entries.version
             }
+
+
+def _has_keys(summary: Any, keys: tuple[str, ...], what: str) -> None:
+    """Fail naming each of ``keys`` that ``summary`` lacks (and the keys it has)."""
+    if not isinstance(summary, dict):
+        pytest.fail(f"the {what} is not an object of named figures: {summary!r}")
+    missing = [k for k in keys if k not in summary]
+    if missing:
+        pytest.fail(
+            f"the {what} lacks the key(s) {', '.join(map(repr, missing))} (summary_keys); "
+            f"it has {', '.join(map(repr, summary)) or 'none'}"
+        )
 
 
 def _refused(

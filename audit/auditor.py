@@ -21,6 +21,7 @@ from between.audit.log import (
     rows_of_seq,
     stored_id_bytes,
 )
+from between.audit.log_time import entries_within
 from between.audit.verify import Checkpoint, Verification, verify
 from between.engine.errors import InvalidInput, NotFound
 from between.engine.validate import instant
@@ -46,7 +47,8 @@ def filtered_log(
     since: str | None = None,
     until: str | None = None,
 ) -> Iterator[tuple[int, dict]]:
-    """Log positions in order with their export records, filtered as asked."""
+    """Log positions in order with their export records, filtered as asked (``since`` and
+    ``until`` by the log's recorded time, ``audit.log_time.LogTime``: a stretch of the log)."""
     if not (client or assignment or types_ or by_actor or since or until):
         yield from export_records(app)  # the whole log, without constructing its events
         return
@@ -65,7 +67,13 @@ def filtered_log(
     owner = _client(app, client) if client else None
     if assignment:
         wanted = {app.resolve(assignment)}
-    for entry in entries(app, topics=topics if owner is None else None):
+    chosen = topics if owner is None else None
+    found = (
+        entries_within(app, start, end, topics=chosen)
+        if start or end
+        else entries(app, topics=chosen)
+    )
+    for entry in found:
         e = entry.event
         if owner is not None:
             if getattr(e, "client_id", None) == owner:
@@ -77,8 +85,6 @@ def filtered_log(
         elif wanted is not None and e.originator_id not in wanted:
             continue
         if by_actor and e.actor != by_actor:
-            continue
-        if (start and e.timestamp < start) or (end and e.timestamp >= end):
             continue
         yield entry.position, export_record(entry)
 

@@ -68,23 +68,29 @@ def kind_of_class(cls: type) -> str:
 
 
 def events_of(
-    app: Any, opened: Mapping[type, frozenset[str]], advance: Callable[[int], Any] | None = None
+    app: Any,
+    opened: Mapping[type, frozenset[str]],
+    advance: Callable[[int], Any] | None = None,
+    before: int | None = None,
 ) -> Iterator[Any]:
     """Events of the given classes in log order, each opening only the sealed fields named
-    for its class (skipped rows are filtered out by the database, never decoded);
-    ``advance`` is told how many positions of the log each batch covered."""
+    for its class (skipped rows are filtered out by the database, never decoded), only those
+    at positions before ``before`` if given; ``advance`` is told how many positions of the log
+    each batch covered."""
     by_topic = {cls.TOPIC: fields for cls, fields in opened.items()}  # type: ignore[attr-defined]
     d = app.dialect
     marks = ", ".join("?" * len(by_topic))
+    bound = () if before is None else (before,)
     sql = d.sql(
         f"SELECT {d.position} AS position, originator_id, originator_version, topic, state "
         f"FROM stored_events WHERE topic IN ({marks}) AND {d.position} > ? "
-        f"ORDER BY {d.position} LIMIT ?"
+        + ("" if before is None else f"AND {d.position} < ? ")
+        + f"ORDER BY {d.position} LIMIT ?"
     )
     position = 0
     while True:
         with app.reading() as cur:
-            cur.execute(sql, (*by_topic, position, TOPIC_BATCH))
+            cur.execute(sql, (*by_topic, position, *bound, TOPIC_BATCH))
             rows = cur.fetchall()
         for r in rows:
             oid = r["originator_id"]
@@ -111,7 +117,7 @@ def row_batches(app: Any, after: int | None = 0, batch: int = BATCH) -> Iterator
     """
     position = app.dialect.position
     where = "" if after is None else f"WHERE {position} > {int(after)} "
-    yield from _scan(
+    yield from scan_rows(
         app,
         f"SELECT {position}, seq, chain, originator_id, originator_version, topic, state "
         f"FROM stored_events {where}ORDER BY {position}",
@@ -123,7 +129,7 @@ def record_batches(app: Any, batch: int = BATCH) -> Iterator[list[tuple]]:
     """The rows on the log record by record — (aggregate id, version, topic, state), in the
     primary key's order: each record's events together, oldest first — in lists of up to
     ``batch``, from one read snapshot (one scan, however many records there are)."""
-    yield from _scan(
+    yield from scan_rows(
         app,
         "SELECT originator_id, originator_version, topic, state FROM stored_events "
         f"WHERE {app.dialect.position} > 0 ORDER BY originator_id, originator_version",
@@ -131,7 +137,7 @@ def record_batches(app: Any, batch: int = BATCH) -> Iterator[list[tuple]]:
     )
 
 
-def _scan(app: Any, sql: str, batch: int) -> Iterator[list[tuple]]:
+def scan_rows(app: Any, sql: str, batch: int) -> Iterator[list[tuple]]:
     """The rows of one query, fetched ``batch`` at a time from one read snapshot: a
     read-only SQLite connection of its own, or a PostgreSQL server-side cursor."""
     if app.store.is_sqlite:
@@ -205,13 +211,22 @@ def entries(app: Any, after: int = 0, topics: set[str] | None = None) -> Iterato
                 yield decoded(app.mapper, position, oid, version, topic, state)
 
 
-def decoded(mapper: Any, position: int, oid: Any, version: int, topic: str, state: Any) -> Entry:
-    """One stored row decoded by the store's mapper, or a ``StoreError`` saying it was altered."""
+def decoded(
+    mapper: Any,
+    position: int,
+    oid: Any,
+    version: int,
+    topic: str,
+    state: Any,
+    only: frozenset[str] | None = None,
+) -> Entry:
+    """One stored row decoded by the store's mapper (opening ``only`` the sealed fields named,
+    all if None), or a ``StoreError`` saying it was altered."""
     try:
         stored = StoredEvent(
             oid if isinstance(oid, UUID) else UUID(hex=oid), version, topic, bytes(state)
         )
-        return Entry(position, mapper.to_domain_event(stored))
+        return Entry(position, mapper.to_domain_event(stored, only=only))
     except StoreError:
         raise
     except Exception as e:

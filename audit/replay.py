@@ -18,6 +18,7 @@ from eventsourcing.persistence import StoredEvent
 
 from between.audit.fanout import ordered, worker_app
 from between.audit.log import events_of, record_batches
+from between.audit.log_time import first_after
 from between.engine.assignments import Assignment
 from between.engine.plain import row_decoder
 from between.engine.readmodel import ROW_TABLES, column_values
@@ -32,22 +33,23 @@ CHUNK = 5000  # rows of the log checked at a time
 Advance = Callable[[int], object]
 
 
-def proposals(app: Any, advance: Advance | None = None) -> Iterator[AssignmentProposed]:
-    """Every assignment's first event, in log order (streamed in batches); ``advance`` is
-    told how many positions of the log each batch covered."""
-    return events_of(app, {AssignmentProposed: ROW_PERSONAL}, advance)
+def proposals(
+    app: Any, advance: Advance | None = None, before: int | None = None
+) -> Iterator[AssignmentProposed]:
+    """Every assignment's first event (at a position before ``before``, if given), in log
+    order (streamed in batches); ``advance`` is told how many positions of the log each batch
+    covered."""
+    return events_of(app, {AssignmentProposed: ROW_PERSONAL}, advance, before)
 
 
 def history_until(
     app: Any, aggregate_id: UUID, moment: datetime | None, only: frozenset[str] | None = None
 ) -> list[Any]:
-    """An aggregate's events recorded at or before ``moment`` (all of them if None),
-    opening only the sealed fields named in ``only`` (all of them if None)."""
-    stored = app.recorder.select_events(aggregate_id)
-    events = [app.mapper.to_domain_event(s, only=only) for s in stored]
-    if moment is None:
-        return events
-    return [e for e in events if e.timestamp <= moment]
+    """An aggregate's events recorded at or before ``moment`` by the log's recorded time
+    (``audit.log_time.LogTime``; all of them if None), opening only the sealed fields named in
+    ``only`` (all of them if None)."""
+    before = None if moment is None else first_after(app, moment)
+    return histories(app, [aggregate_id], only, before).get(aggregate_id, [])
 
 
 #: Each stored topic's own row step, found once (not dispatched again per event).
@@ -67,21 +69,23 @@ def fold(events: list[Any]) -> dict | None:
 def rows_at(
     app: Any, moment: datetime, client_id: UUID | None = None, advance: Advance | None = None
 ) -> Iterator[dict]:
-    """Every assignment (or one client's) as it stood at ``moment``, in list-row shape, in
-    the order they were proposed. Their events are read ``BATCH`` assignments a query."""
+    """Every assignment (or one client's) as it stood at ``moment`` — the events the log's
+    recorded time puts at or before it (``audit.log_time.LogTime``) — in list-row shape, in the
+    order they were proposed. Their events are read ``BATCH`` assignments a query."""
     today = moment.astimezone().date()
     wanted: list[UUID] = []
+    before = first_after(app, moment)
 
     def fold_wanted() -> Iterator[dict]:
-        found = histories(app, wanted, ROW_PERSONAL)
+        found = histories(app, wanted, ROW_PERSONAL, before)
         for aggregate_id in wanted:
-            row = fold([e for e in found.get(aggregate_id, []) if e.timestamp <= moment])
+            row = fold(found.get(aggregate_id, []))
             if row is not None:
                 yield with_timeliness(row, today)
         wanted.clear()
 
-    for proposed in proposals(app, advance):
-        if proposed.timestamp > moment or (client_id and proposed.client_id != client_id):
+    for proposed in proposals(app, advance, before):
+        if client_id and proposed.client_id != client_id:
             continue
         wanted.append(proposed.originator_id)
         if len(wanted) >= BATCH:
@@ -90,16 +94,22 @@ def rows_at(
 
 
 def histories(
-    app: Any, aggregate_ids: list[UUID], only: frozenset[str] | None = None
+    app: Any,
+    aggregate_ids: list[UUID],
+    only: frozenset[str] | None = None,
+    before: int | None = None,
 ) -> dict[UUID, list[Any]]:
-    """Several aggregates' events, oldest first, from one query (one round trip)."""
+    """Several aggregates' events (at positions before ``before``, if given), oldest first,
+    from one query (one round trip)."""
     if not aggregate_ids:
         return {}
     stored_id = (lambda u: u.hex) if app.store.is_sqlite else (lambda u: u)
     marks = ", ".join(["?"] * len(aggregate_ids))
+    position = app.dialect.position
+    bound = "" if before is None else f"AND {position} < {int(before)} "
     sql = app.dialect.sql(
         "SELECT originator_id, originator_version, topic, state FROM stored_events "
-        f"WHERE originator_id IN ({marks}) AND {app.dialect.position} > 0 "
+        f"WHERE originator_id IN ({marks}) AND {position} > 0 {bound}"
         "ORDER BY originator_id, originator_version"
     )
     with app.reading() as cursor:
@@ -116,8 +126,10 @@ def histories(
 
 
 def assignment_at(app: Any, assignment_id: UUID, moment: datetime) -> dict | None:
-    """One assignment as it stood at ``moment``, in ``show`` shape (None if not yet proposed)."""
-    events = history_until(app, assignment_id, moment)
+    """One assignment as it stood at ``moment`` (as ``rows_at`` takes it), in ``show`` shape
+    (None if not yet proposed)."""
+    before = first_after(app, moment)
+    events = histories(app, [assignment_id], None, before).get(assignment_id, [])
     if not events:
         return None
     aggregate = None
@@ -126,8 +138,8 @@ def assignment_at(app: Any, assignment_id: UUID, moment: datetime) -> dict | Non
     assert isinstance(aggregate, Assignment)
     follow_ups = [
         str(p.originator_id)
-        for p in proposals(app)
-        if p.steps_up_from == assignment_id and p.timestamp <= moment
+        for p in proposals(app, before=before)
+        if p.steps_up_from == assignment_id
     ]
     return app.describe_assignment(aggregate, follow_ups, today=moment.astimezone().date())
 

@@ -348,7 +348,8 @@ def queue_notifications(importer: Importer, dispatcher: Dispatcher, aid: str, wh
     }[what]
     cause = f"{assignment.id.hex[:8]}@v{assignment.version}"
     for kind, role in kinds:
-        for n in dispatcher.queuer.queue(client, assignment, kind, role, cause, app.now()):
+        caused_at = assignment.modified_on  # the change's own time; queued now, after it
+        for n in dispatcher.queuer.queue(client, assignment, kind, role, cause, caused_at):
             n.attempted(
                 "delivered",
                 "benchmark sink",

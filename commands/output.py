@@ -141,10 +141,11 @@ def print_assignment(d: dict) -> None:
         click.echo("  parameters:   " + pairs(d["parameters"], "{}={}", ", "))
     if d["steps_up_from"]:
         click.echo(f"  steps up from {short(d['steps_up_from'])}")
-    if d["agreement"]:
+    for agreed in d.get("agreements") or ([d["agreement"]] if d["agreement"] else []):
+        when = f" {agreed['at'][:10]}" if agreed.get("at") else ""
         click.echo(
-            f"  agreed: confidence {d['agreement']['confidence']}, obstacles: "
-            f"{d['agreement']['obstacles'] or '-'}"
+            f"  agreed{when}: confidence {agreed['confidence']}, obstacles: "
+            f"{agreed['obstacles'] or '-'}"
         )
     if d["decline_reason"]:
         click.echo(f"  declined: {d['decline_reason']}")

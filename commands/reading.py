@@ -107,8 +107,8 @@ def print_review_brief(row: dict[str, Any]) -> None:
             f"    last review {review['at'][:10]}: quantity {review['quantity']}/4, quality "
             f"{review['quality']}/4, difficulty {review['difficulty']}/4{got_in_way}"
         )
-    if row["anticipated_obstacles"]:
-        click.echo(f"    anticipated when agreeing: {row['anticipated_obstacles']}")
+    for said in row["anticipated_obstacles_list"]:
+        click.echo(f"    anticipated when agreeing ({said['at'][:10]}): {said['obstacles']}")
 
 
 def register(cli: click.Group) -> None:

@@ -37,6 +37,7 @@ class AssignmentState:
     rationale: Any
     observers: Any
     agreement: dict | None
+    agreements: list[dict]
     decline_reason: str | None
     end_reason: str | None
     entries: list[dict]
@@ -76,6 +77,7 @@ class AssignmentState:
         self.rationale = event.rationale
         self.observers = event.observers
         self.agreement = None
+        self.agreements = []
         self.decline_reason = None
         self.end_reason = None
         self.entries = []
@@ -93,6 +95,14 @@ class AssignmentState:
     def _agreed(self, event: Any) -> None:
         self.row = assignment_row(event, self.row)
         self.agreement = {"confidence": event.confidence, "obstacles": event.obstacles}
+        self.agreements.append(
+            {
+                "at": iso(event.timestamp),
+                "by": event.actor,
+                "confidence": event.confidence,
+                "obstacles": event.obstacles,
+            }
+        )
         self._remember(event)
 
     def _declined(self, event: Any) -> None:
@@ -149,6 +159,7 @@ class AssignmentState:
             "rationale": self.rationale,
             "observers": self.observers,
             "agreement": self.agreement,
+            "agreements": self.agreements,
             "decline_reason": self.decline_reason,
             "end_reason": self.end_reason,
             "entry_list": self.entries,

@@ -118,9 +118,9 @@ class Queuer:
             client = self.work.load(Client, assignment.client_id)
             if client is None or client.row["status"] != "active":
                 continue
-            cause, now = f"due {row['due']}", self.app.now()
+            cause = f"due {row['due']}"
             for kind, role in wanted:
-                fresh += self.queue(client, assignment, kind, role, cause, now)
+                fresh += self.queue(client, assignment, kind, role, cause)
             if len(fresh) >= CHUNK:
                 saved, fresh = saved + self._save(fresh), []
         return saved + self._save(fresh)
@@ -148,10 +148,11 @@ class Queuer:
         kind: str,
         role: str,
         cause: str,
-        when: datetime,
+        caused_at: datetime | None = None,
     ) -> list[Notification]:
-        """New notifications of ``kind`` for everyone in ``role`` (none already queued)."""
-        queued = []
+        """New notifications of ``kind`` for everyone in ``role`` (none already queued),
+        recorded now; ``caused_at`` is when their cause (an event) was recorded."""
+        queued, now = [], self.app.now()
         for r in self.recipients.of(client, assignment, role):
             key = uuid5(NAMESPACE, f"{assignment.id}:{cause}:{kind}:{role}:{r.person}:{r.channel}")
             if self.work.load(Notification, key) is not None:
@@ -167,9 +168,10 @@ class Queuer:
                     channel=r.channel,
                     address=r.address,
                     cause=cause,
+                    caused_at=caused_at,
                     actor=self.actor,
                     request_key=None,
-                    timestamp=when,
+                    timestamp=now,
                 )
             )
         return queued

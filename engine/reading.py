@@ -236,13 +236,20 @@ def client_detail(client: ClientState, rows: list[dict], today: date) -> dict:
 def brief(detail: dict) -> dict:
     """What starting the review of one homework needs, from its ``show`` detail: the task
     type's summary figures, its completion, the last review (with what got in the way) and the
-    obstacles the client anticipated when agreeing."""
+    obstacles the client anticipated: the latest agreement's (``anticipated_obstacles``, as
+    before) and each agreement's, oldest first (``anticipated_obstacles_list``: a ``modify``
+    review sends homework back for agreement, and every one is kept)."""
     reviews = detail["review_list"]
     return {
         "summary": detail["summary"],
         "completion": detail["completion"],
         "last_review": reviews[-1] if reviews else None,
         "anticipated_obstacles": (detail.get("agreement") or {}).get("obstacles") or None,
+        "anticipated_obstacles_list": [
+            {"at": a["at"], "obstacles": a["obstacles"]}
+            for a in detail.get("agreements") or ()
+            if a["obstacles"]
+        ],
     }
 
 

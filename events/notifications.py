@@ -7,6 +7,7 @@ channel, and every failure. The person and their address are sealed with the cli
 
 from __future__ import annotations
 
+from dataclasses import field
 from datetime import datetime
 from uuid import UUID
 
@@ -15,7 +16,13 @@ from between.events.base import Fact, Started, topic
 
 @topic("between.NotificationQueued")
 class NotificationQueued(Started):
-    """Someone is to be told something about a client's homework, on one channel."""
+    """Someone is to be told something about a client's homework, on one channel.
+
+    Its ``timestamp`` is when it was queued (recorded), like every event's; ``caused_at`` is
+    when the event that called for it was recorded (None for a reminder, whose cause is a due
+    date, named in ``cause``). Events stored before ``caused_at`` existed lack it, and their
+    ``timestamp`` is the cause's time instead (see docs/auditing.md, "Recorded time").
+    """
 
     PERSONAL = ("person", "address")
     client_id: UUID
@@ -26,6 +33,8 @@ class NotificationQueued(Started):
     channel: str
     address: str
     cause: str
+    #: Added after the first release (absent from older events, which read None).
+    caused_at: datetime | None = field(default=None, kw_only=True)
 
 
 @topic("between.DeliveryAttempted")

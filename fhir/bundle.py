@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import IO, Any
 
+from between.commands.output_file import OutputFile
 from between.engine.errors import InvalidInput
 from between.fhir.codes import BASE
 from between.fhir.validate import Validator, invalid, problem
@@ -35,19 +36,18 @@ class BundleWriter:
         self.target = target
         self.transaction = transaction
         self.counts: Counter[str] = Counter()
-        folder = target.parent if target is not None else None
-        if folder is not None and not folder.is_dir():
-            raise InvalidInput(f"cannot write {target}: the folder {folder} does not exist")
+        self.output: OutputFile | None = None
+        if target is not None:  # checked as every file Between writes (commands.output_file)
+            self.output = OutputFile(target)
+            self.path = self.output.temporary
+            self.file: IO[str] = self.output.file
+            return
         try:
-            handle, name = tempfile.mkstemp(
-                prefix=f".{target.name}." if target else ".between-fhir.",
-                suffix=".tmp",
-                dir=folder,
-            )
+            handle, name = tempfile.mkstemp(prefix=".between-fhir.", suffix=".tmp")
         except OSError as e:
-            raise InvalidInput(f"cannot write in {folder or 'the temporary folder'}: {e}") from None
+            raise InvalidInput(f"cannot write in the temporary folder: {e.strerror or e}") from None
         self.path = Path(name)
-        self.file: IO[str] = os.fdopen(handle, "w", encoding="utf-8")
+        self.file = os.fdopen(handle, "w", encoding="utf-8")
 
     def add(self, resource: dict[str, Any], about: str) -> None:
         """Validate one resource (``about`` names its record in an error) and write it."""
@@ -77,16 +77,15 @@ class BundleWriter:
         self._check("Bundle", rest, "this export")
         rest = rest[1:]  # every Bundle element sorts after "entry"
         self.file.write(("\n]," if self.counts else "{") + rest + "\n")
+        if self.output is not None:
+            self.output.commit()  # renamed over the target, or a one-line refusal
+            return
         self.file.flush()
-        os.fsync(self.file.fileno())
         self.file.close()
-        if self.target is None:
-            with self.path.open(encoding="utf-8") as done:
-                shutil.copyfileobj(done, sys.stdout)
-            sys.stdout.flush()
-            self.path.unlink()
-        else:
-            os.replace(self.path, self.target)
+        with self.path.open(encoding="utf-8") as done:
+            shutil.copyfileobj(done, sys.stdout)
+        sys.stdout.flush()
+        self.path.unlink()
 
     @property
     def _type(self) -> str:
@@ -95,6 +94,9 @@ class BundleWriter:
     def discard(self) -> None:
         """Stop the workers and remove the temporary file (after a failure)."""
         self.validator.close()
+        if self.output is not None:
+            self.output.discard()
+            return
         if not self.file.closed:
             self.file.close()
         self.path.unlink(missing_ok=True)

@@ -10,18 +10,23 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import click
 
-from between.engine.errors import InvalidInput, NotFound
+from between.commands.output_file import STDOUT, output_target, shown
+from between.engine.errors import BetweenError, InvalidInput, NotFound
 
 
 @click.command("fhir")
 @click.option("--client", "client_ref", metavar="CODE", help="Only this client (code or id).")
-@click.option("--since", metavar="TIME", help="Only what changed from TIME on (incremental).")
+@click.option(
+    "--since",
+    metavar="TIME|CHECKPOINT",
+    help="Only what changed from TIME, or after an earlier export's CHECKPOINT (incremental).",
+)
 @click.option("--until", metavar="TIME", help="The record as it stood just before TIME.")
 @click.option(
     "--transaction", is_flag=True, help="A transaction Bundle (PUT requests) for a FHIR server."
@@ -32,8 +37,8 @@ from between.engine.errors import InvalidInput, NotFound
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE (default: standard output).",
+    metavar="FILE",
+    help="Write to FILE, or into FOLDER/ (default and '-': standard output).",
 )
 @click.pass_obj
 def fhir(
@@ -43,30 +48,48 @@ def fhir(
     until: str | None,
     transaction: bool,
     include_personal: bool,
-    output: Path | None,
+    output: str | None,
 ) -> None:
     """Export the homework record as a FHIR R4 Bundle (see docs/fhir.md)."""
     from between.audit.auditor import moment
     from between.fhir.bundle import BundleWriter
     from between.fhir.export import Options, export
-    from between.fhir.scan import Scope
+    from between.fhir.scan import Scope, since_of
 
-    start, end = (moment(since) if since else None), (moment(until) if until else None)
-    if start and end and start >= end:
+    start = since_of(since) if since else None  # a time, or an earlier export's checkpoint
+    end = moment(until, "--until") if until else None
+    if isinstance(start, datetime) and end and start >= end:
         raise InvalidInput(f"--since {since} is not before --until {until}: swap or widen them")
+    if output == "":
+        output_target(output, "")  # refused before opening the store
     app = session.app(read_only=True)
     client = _client(app, client_ref) if client_ref else None
+    target = None
+    if output is not None and output != STDOUT:  # before any work: a known client's name
+        target = output_target(output, _file_name(client_ref))
     workers = os.environ.get("BETWEEN_FHIR_WORKERS")
     options = Options(Scope(client, start, end), transaction, include_personal, workers)
-    writer = BundleWriter(output, transaction)
+    writer = BundleWriter(target, transaction)
     try:
         counts = export(app, session.plugins().task_types, options, writer, _progress)
-    except BaseException:
+    except BaseException as e:
         writer.discard()
+        if target is not None and isinstance(e, OSError):  # a full disk, say
+            raise BetweenError(
+                f"cannot write {shown(target)}: {e.strerror or e}; it was left as it was"
+            ) from None
         raise
     summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no resources"
-    where = f" to {output}" if output else ""
+    where = f" to {shown(target)}" if target else ""
     click.echo(f"exported {sum(counts.values())} resources{where}: {summary}", err=True)
+
+
+def _file_name(client_ref: str | None) -> str:
+    """The file written inside the folder ``-o FOLDER/`` names (today being UTC's)."""
+    from datetime import UTC, datetime
+
+    who = f"{client_ref.replace(os.sep, '_')}-" if client_ref else ""
+    return f"fhir-{who}{datetime.now(UTC).date().isoformat()}.json"
 
 
 def _client(app: Any, ref: str) -> UUID:

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -83,7 +84,7 @@ def _header(found: Index, options: Options) -> dict[str, Any]:
     parts = [
         found.head or "empty",
         scope.client or "all",
-        scope.since.isoformat() if scope.since else "-",
+        _since_text(scope.since),
         scope.until.isoformat() if scope.until else "-",
         "transaction" if options.transaction else "collection",
         "personal" if options.include_personal else "-",
@@ -94,6 +95,13 @@ def _header(found: Index, options: Options) -> dict[str, Any]:
     if found.head_time is not None:
         header["timestamp"] = found.head_time.isoformat()
     return header
+
+
+def _since_text(since: Any) -> str:
+    """``--since`` as it names the Bundle: a time in ISO 8601, or the checkpoint."""
+    if since is None:
+        return "-"
+    return since.isoformat() if isinstance(since, datetime) else str(since)
 
 
 class _Walk:
@@ -107,11 +115,9 @@ class _Walk:
 
     def wanted(self, record: UUID, position: int) -> bool:
         last = self.found.last.get(record)
-        return last is not None and position <= last
+        return last is not None and position <= last and self.found.before_end(position)
 
     def step(self, position: int, seq: int, chain: bytes, event: Any) -> None:
-        if not self.scope.before_until(event):
-            return
         client_id = owner_of(event)
         assert client_id is not None  # the first pass kept only clients' records
         client = self.clients.get(client_id)
@@ -119,7 +125,7 @@ class _Walk:
             client = self.clients[client_id] = ClientState(client_id)
         record = event.originator_id
         last = position == self.found.last[record]
-        window = self.scope.in_window(event)
+        window = self.found.in_window(position)
         if isinstance(event, c.CLIENT_EVENTS):
             client.fold(event)
         elif isinstance(event, a.ASSIGNMENT_EVENTS):

@@ -17,8 +17,9 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from between.audit.log import raw_rows
+from between.audit.log_time import LogTime
 from between.audit.verify import CHECKPOINT_HEX, Checkpoint
-from between.engine.errors import StoreError
+from between.engine.errors import InvalidInput, StoreError
 from between.events import assignments as a
 from between.events import clients as c
 from between.events import notifications as n
@@ -30,17 +31,25 @@ TICK = 1000  # rows between progress updates
 
 @dataclass(frozen=True)
 class Scope:
-    """What to export: one client or all, and a window of recorded times [since, until)."""
+    """What to export: one client or all, and a window of the log [since, until): by the
+    log's recorded time (``audit.log_time.LogTime``), ``since`` also after a checkpoint of it."""
 
     client: UUID | None = None
-    since: datetime | None = None
+    since: datetime | Checkpoint | None = None
     until: datetime | None = None
 
-    def before_until(self, event: Any) -> bool:
-        return self.until is None or event.timestamp < self.until
 
-    def in_window(self, event: Any) -> bool:
-        return self.since is None or event.timestamp >= self.since
+def since_of(text: str) -> datetime | Checkpoint:
+    """``--since``: a checkpoint (``between-v1:SEQ:HEX``, e.g. an earlier export's
+    ``Bundle.identifier``) or a time."""
+    from between.audit.auditor import moment
+
+    if text.strip().startswith(f"{Checkpoint.PREFIX}:"):
+        try:
+            return Checkpoint.parse(text)
+        except ValueError as e:
+            raise InvalidInput(f"--since: {e}") from None
+    return moment(text, "--since")
 
 
 def events(
@@ -83,11 +92,21 @@ class Index:
     steps: dict[UUID, UUID] = field(default_factory=dict)  # assignment → the one it steps from
     therapists: set[str] = field(default_factory=set)
     head: Checkpoint | None = None  # the last event read (before --until)
-    head_time: datetime | None = None
+    head_time: datetime | None = None  # the log's recorded time there
     events: int = 0  # events of the exported records in the window
+    start: int | None = 0  # the window's first position (None: nothing is in it)
+    end: int | None = None  # the first position past --until (None: the log's end)
 
     def is_changed(self, record: UUID) -> bool:
         return self.changed is None or record in self.changed
+
+    def before_end(self, position: int) -> bool:
+        """Whether an event is in the log as exported (before ``--until``)."""
+        return self.end is None or position < self.end
+
+    def in_window(self, position: int) -> bool:
+        """Whether an event is in the window (from ``--since``, before ``--until``)."""
+        return self.start is not None and position >= self.start and self.before_end(position)
 
     def chain(self, assignment: UUID) -> tuple[UUID | None, UUID | None]:
         """The assignment it steps up from, and the first of its step-up chain."""
@@ -100,13 +119,20 @@ class Index:
 
 
 def index(app: Any, scope: Scope, tick: Callable[[int], Any] | None = None) -> Index:
-    """The first pass over the log."""
-    found = Index(changed=None if scope.since is None else set())
+    """The first pass over the log: it ends where the log's recorded time reaches
+    ``--until``, so the export holds exactly a prefix of the log (its ``head``)."""
+    since = scope.since
+    found = Index(changed=None if since is None else set(), start=0 if since is None else None)
+    clock = LogTime(app.mapper)
     for position, seq, chain, event in events(app, only=NOTHING, tick=tick):
-        if not scope.before_until(event):
-            continue
+        now = clock.see(event.timestamp)
+        if scope.until is not None and now >= scope.until:
+            found.end = position
+            break
         found.head = Checkpoint(seq, chain.hex()[:CHECKPOINT_HEX])
-        found.head_time = event.timestamp
+        found.head_time = now
+        if found.start is None and _starts(since, now, found.head):
+            found.start = position
         if isinstance(event, c.ClientRegistered):
             found.therapists.add(event.therapist)
         client = owner_of(event)
@@ -119,8 +145,25 @@ def index(app: Any, scope: Scope, tick: Callable[[int], Any] | None = None) -> I
             found.steps[record] = event.steps_up_from
         if isinstance(event, n.DeliveryAttempted) and event.outcome == "delivered":
             found.delivered.add(record)
-        if scope.in_window(event):
+        if found.in_window(position):
             found.events += 1
             if found.changed is not None:
                 found.changed.update((record, client))
+    if isinstance(since, Checkpoint) and (found.head is None or found.head.seq < since.seq):
+        raise InvalidInput(
+            f"--since {since}: the log{' before --until' if found.end else ''} ends before "
+            f"event #{since.seq}; run 'between verify --against {since}'"
+        )
     return found
+
+
+def _starts(since: datetime | Checkpoint | None, now: datetime, head: Checkpoint) -> bool:
+    """Whether the window begins with the event just read (``head``, at log time ``now``)."""
+    if not isinstance(since, Checkpoint):
+        return since is None or now >= since
+    if head.seq == since.seq and head.chain != since.chain:
+        raise InvalidInput(
+            f"--since {since} is not a checkpoint of this log (event #{since.seq} differs); "
+            f"run 'between verify --against {since}'"
+        )
+    return head.seq > since.seq

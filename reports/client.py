@@ -245,9 +245,9 @@ def obstacles(homework: list[dict[str, Any]], period: Period) -> list[dict[str, 
     """What the client expected to get in the way (at agreement) and what did (at review)."""
     out = []
     for d in homework:
-        said = (d["agreement"] or {}).get("obstacles")
-        if said and period.holds(d["agreed_at"]):
-            out.append(_obstacle(d, d["agreed_at"], "agreement", said))
+        for agreed in d["agreements"]:  # every agreement's: a modify review asks again
+            if agreed["obstacles"] and period.holds(agreed["at"]):
+                out.append(_obstacle(d, agreed["at"], "agreement", agreed["obstacles"]))
         for r in d["review_list"]:
             if r["obstacles"] and period.holds(r["at"]):
                 out.append(_obstacle(d, r["at"], "review", r["obstacles"]))

@@ -74,13 +74,24 @@ def clinic_figures(
         "format": FORMAT,
         "generated_at": now.isoformat(),
         "as_of": today.isoformat(),
-        "clients": dict(sorted(Counter(c["status"] for c in clients).items())),
+        "clients": _clients(clients),
         "totals": _stats(rows, reviews, agreed),
         "by_task_type": group(lambda r: r["task_type"]),
         "by_stage": group(lambda r: r["stage"], STAGES),
         "by_therapist": group(lambda r: r["therapist"]),
         "declines": _declines(rows, reasons),
         "overdue": _overdue(rows),
+    }
+
+
+def _clients(clients: list[dict[str, Any]]) -> dict[str, int]:
+    """Clients by status. A client is erased only once discharged, so ``discharged`` counts
+    the erased too and ``erased`` is the part of them whose personal data is gone."""
+    status = Counter(c["status"] for c in clients)
+    return {
+        "active": status["active"],
+        "discharged": status["discharged"] + status["erased"],
+        "erased": status["erased"],
     }
 
 

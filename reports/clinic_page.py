@@ -40,7 +40,7 @@ def clinic_page(figures: dict[str, Any]) -> str:
         "Summary",
         kpis(
             [
-                ("clients", sum(figures["clients"].values())),
+                ("clients", figures["clients"]["active"] + figures["clients"]["discharged"]),
                 ("homework", t["homework"]),
                 ("agreement rate", percent(t["agreement_rate"])),
                 ("entries done", percent(t["entry_rate"])),
@@ -50,9 +50,8 @@ def clinic_page(figures: dict[str, Any]) -> str:
             ]
         ),
         para(
-            "Clients by status: "
-            + (", ".join(f"{k} {v}" for k, v in figures["clients"].items()) or "none")
-            + ". Agreement rate: agreed ÷ (agreed + declined). Entries done: entries recorded "
+            _clients(figures["clients"])
+            + " Agreement rate: agreed ÷ (agreed + declined). Entries done: entries recorded "
             "(up to the number agreed) ÷ entries agreed. Completed: agreed homework with all "
             "its entries. Ratings are the reviews' 0–4 means."
         ),
@@ -175,3 +174,9 @@ def _overdue(overdue: list[dict[str, Any]]) -> str:
 
 def _duration(hours: float) -> str:
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+def _clients(clients: dict[str, int]) -> str:
+    """The clients by status, in a sentence (the erased are among the discharged)."""
+    erased = f" ({clients['erased']} of them erased)" if clients["erased"] else ""
+    return f"Clients: {clients['active']} active, {clients['discharged']} discharged{erased}."

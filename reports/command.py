@@ -4,23 +4,33 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from datetime import datetime
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
 import click
 
+from between.commands.output_file import (
+    STDOUT,
+    names_folder,
+    output_folder,
+    output_target,
+    shown,
+    write_output,
+)
+
 HELP = """A report, read-only: a client's homework (CODE, or their id once erased) or the
 clinic's (--clinic). HTML unless --json. Without -o, HTML goes to
 report-CODE-DATE.html (report-clinic-DATE.html) in the current folder and JSON to
-standard output; -o - writes either to standard output."""
+standard output; -o - writes either to standard output, -o FOLDER/ that name inside
+FOLDER. Only a regular file is written, whole: a folder, device, FIFO or link is refused."""
 
 
 @click.command("report", help=HELP)
 @click.argument("client", required=False, metavar="[CODE]")
 @click.option("--clinic", is_flag=True, help="The clinic's report instead of a client's.")
-@click.option("-o", "--output", metavar="FILE", help="Where to write it ('-': standard output).")
+@click.option(
+    "-o", "--output", metavar="FILE", help="Where to write it ('-': standard output; DIR/: in DIR)."
+)
 @click.option("--since", help="Only what was recorded at or after this time (ISO date or time).")
 @click.option("--until", help="Only what was recorded before this time; states as they were then.")
 @click.option("--json", "as_json", is_flag=True, help="The figures as JSON instead of HTML.")
@@ -48,6 +58,12 @@ def report(
     start, end = _moment("--since", since), _moment("--until", until)
     if start and end and start >= end:
         raise InvalidInput(f"--since {since} is not before --until {until}")
+    target = None
+    if output is not None and names_folder(output):
+        output_folder(output)  # checked before any work; the name comes with the figures
+    elif output is not None and output != STDOUT:
+        who = "clinic" if clinic else str(client)  # named in a refusal of a folder
+        target = output_target(output, _file_name(who, datetime.now(UTC), as_json))
     app = session.app(read_only=True)
     if clinic:
         figures = build.clinic_report(app)
@@ -59,13 +75,23 @@ def report(
         figures = made.figures
         text = _json(figures) if as_json else made.html()
         name = figures["client"]["code"] or figures["client"]["id"][:8]
-    if output is None and not as_json:
-        output = f"report-{name}-{figures['generated_at'][:10]}.html"
-    if output is None or output == "-":
+    if output == STDOUT or (output is None and as_json):
         click.echo(text, nl=False)
         return
-    _write(Path(output), text)
-    click.echo(f"wrote {output}")
+    default = _file_name(name, datetime.fromisoformat(figures["generated_at"]), as_json)
+    if output is None:
+        target = output_target(default, default)
+    elif names_folder(output):
+        target = output_target(output, default)
+    assert target is not None
+    write_output(target, text)
+    click.echo(f"wrote {shown(target)}")
+
+
+def _file_name(name: str, when: datetime, as_json: bool) -> str:
+    """The file a report is written to without -o, or inside the folder -o DIR/ names."""
+    name = name.replace(os.sep, "_")
+    return f"report-{name}-{when.date().isoformat()}.{'json' if as_json else 'html'}"
 
 
 def _moment(name: str, text: str | None) -> datetime | None:
@@ -76,22 +102,3 @@ def _moment(name: str, text: str | None) -> datetime | None:
 
 def _json(figures: dict[str, Any]) -> str:
     return json.dumps(figures, indent=2, ensure_ascii=False) + "\n"
-
-
-def _write(path: Path, text: str) -> None:
-    """Write the whole file or nothing (a reader never sees half a report)."""
-    from between.engine.errors import InvalidInput
-
-    folder = path.parent
-    if not folder.is_dir():
-        raise InvalidInput(f"cannot write {path}: folder {folder} does not exist")
-    temporary = None
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)  # mkstemp's file is the owner's alone: it holds health information
-        os.replace(temporary, path)
-    except OSError as e:
-        if temporary:
-            Path(temporary).unlink(missing_ok=True)
-        raise InvalidInput(f"cannot write {path}: {e.strerror or e}") from None

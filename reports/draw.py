@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from between.engine.charts import Chart
@@ -96,6 +96,7 @@ def draw(chart: Chart, salt: str) -> str:
                 for tick in ax.get_xticklabels():
                     tick.set_horizontalalignment("right")
         elif chart.x == "time":
+            _around_one_moment(ax, chart)
             date_axis(ax)
         _axes(ax, chart)
         return to_svg(fig)
@@ -120,6 +121,19 @@ def _line(ax: Any, chart: Chart, series: Any, n: int, xs: list[Any] | None) -> N
         linewidth=1.4,
         markerfacecolor="white" if n % 2 else COLOURS[n % len(COLOURS)],
     )
+
+
+#: How far either side of the only moment a time chart shows (matplotlib's own default for a
+#: single point is two years either side).
+ONE_MOMENT = timedelta(days=3)
+
+
+def _around_one_moment(ax: Any, chart: Chart) -> None:
+    """A few days around the moment when every point of a time chart is at the same one."""
+    moments = {moment(p[0]) for series in chart.series for p in series.points}
+    if len(moments) == 1:
+        (only,) = moments
+        ax.set_xlim(only - ONE_MOMENT, only + ONE_MOMENT)
 
 
 def _bars(ax: Any, series: Any, n: int, count: int, xs: list[Any]) -> None:

@@ -109,3 +109,29 @@ def test_link_rows_load_with_only_a_hash_of_each_token(app):
         ("portal", "client"),
         ("cli", "dr.lee"),
     ]
+
+
+def test_first_release_notifications_read_without_caused_at_and_agreements_are_kept(app):
+    """``NotificationQueued.caused_at`` came later: older rows read None (their timestamp is
+    their cause's, docs/auditing.md). Every agreement is kept in the assignment's state."""
+    aggregates = replayed(app)  # loads the fixtures' keys
+    queued = [
+        app.mapper.to_domain_event(
+            StoredEvent(
+                UUID(row["originator_id"]),
+                row["originator_version"],
+                row["topic"],
+                row["state"].encode("utf-8"),
+            )
+        )
+        for row in stored_rows()
+        if row["topic"] == "between.NotificationQueued"
+    ]
+    assert queued and all(e.caused_at is None for e in queued)
+    agreed = [
+        a for a in aggregates.values() if isinstance(a, Assignment) and a.agreement is not None
+    ]
+    assert agreed
+    for a in agreed:
+        assert a.agreements and a.agreements[-1]["obstacles"] == a.agreement["obstacles"]
+        assert a.agreements[-1]["confidence"] == a.agreement["confidence"]

@@ -517,3 +517,23 @@ def test_standard_output_and_a_lean_start(tmp_path):
     )
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.strip() == "[]"
+
+
+def test_a_bad_time_or_output_is_one_line_naming_the_option(tmp_path):
+    env = {"BETWEEN_STORE": str(tmp_path / "b.db"), "BETWEEN_ACTOR": "dr.lee"}
+    run(env, "init")
+    for args, words in [
+        (("--since", "nope"), ("--since", "'nope'")),
+        (("--until", "nope"), ("--until", "'nope'")),
+        (("--since", "2026-03-02", "--until", "2026-03-01"), ("--since", "not before")),
+        (("-o", ""), ("-o", "file name")),
+        (("-o", str(tmp_path / "newdir") + "/"), ("newdir", "create it first")),
+    ]:
+        result = CliRunner().invoke(build_cli(), ["export", "fhir", *args], env=env)
+        assert result.exit_code == 2, (args, result.output)
+        line = result.stderr.strip()
+        assert line.startswith("error: ") and "\n" not in line, line
+        for word in words:
+            assert word in line, (word, line)
+        assert "--at" not in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.db", "b.keys"]

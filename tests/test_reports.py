@@ -302,3 +302,17 @@ def test_an_auditor_may_run_reports_and_nothing_is_written(sqlite_month):
     cli(url, "--actor", "audrey", "report", "C-104", "--json")
     cli(url, "--actor", "audrey", "report", "--clinic", "-o", "-")
     assert Path(url).read_bytes() == before
+
+
+def test_a_time_chart_of_one_moment_spans_days_around_it_not_years():
+    from between.reports.draw import draw
+
+    def labels(points: list) -> list[str]:
+        chart = Chart(title="One practice", series=[Series("tension", points)], y_min=0, y_max=10)
+        return re.findall(r">([^<>]+)</text>", draw(chart, "one"))
+
+    one = labels([("2026-03-11T10:00:00+00:00", 7)])
+    assert "2026-Mar" in one and "11" in one, one
+    assert not {"2025", "2027", "2028"} & set(one), one  # matplotlib alone: 2024 to 2028
+    two = labels([("2026-03-11T10:00:00+00:00", 7), ("2026-05-20T10:00:00+00:00", 3)])
+    assert "Apr" in two and "May" in two, two  # more than one moment: matplotlib's own axis

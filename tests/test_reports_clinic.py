@@ -128,7 +128,7 @@ def test_clinic_rates_match_counts_from_the_log(clinic):
             groups.setdefault(key(h), []).append(h)
         shown = {g["key"]: {k: v for k, v in g.items() if k != "key"} for g in got[name]}
         assert shown == {k: stats(v, as_of) for k, v in groups.items()}, name
-    assert got["clients"] == {"active": 2}
+    assert got["clients"] == {"active": 2, "discharged": 0, "erased": 0}
     assert got["totals"]["median_hours_to_agree"] is not None
 
     declined = [h for h in homework if h["status"] == "declined"]
@@ -188,3 +188,20 @@ def test_a_clinic_without_homework(tmp_path: Path):
     assert [g["key"] for g in got["by_stage"]] == ["baseline", "practice", "relapse-prevention"]
     assert got["by_task_type"] == [] and got["overdue"] == [] and got["declines"] == []
     assert "No homework yet." in cli(url, "report", "--clinic", "-o", "-")
+
+
+def test_erased_clients_are_counted_among_the_discharged(tmp_path: Path):
+    url = str(tmp_path / "gone.db")
+    store = Store.parse(url)
+    Homework.initialise(store)
+    app = Homework(store, clock=Clock())
+    for code in ("C-1", "C-2", "C-3"):
+        app.register_client(code, f"Client {code}", "dr.kim", **KIM)
+    for code in ("C-2", "C-3"):
+        app.discharge(code, reason="finished", **KIM)
+    app.erase_client("C-3", reason="asked to be forgotten", **KIM)
+    app.close()
+    got = json.loads(cli(url, "report", "--clinic", "--json"))
+    assert got["clients"] == {"active": 1, "discharged": 2, "erased": 1}
+    page = cli(url, "report", "--clinic", "-o", "-")
+    assert "Clients: 1 active, 2 discharged (1 of them erased)." in page
