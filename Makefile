@@ -9,6 +9,9 @@ BIN := $(VENV)/bin
 $(BIN)/between: pyproject.toml tests/example_plugin/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	# Between was once installed under the name `between`, which on the package index is an
+	# unrelated project: a .venv made then must not keep both.
+	$(BIN)/pip uninstall --quiet --yes between 2>/dev/null || true
 	$(BIN)/pip install --quiet -e ".[test]"
 	# The example plugin distribution the tests discover through its entry point.
 	$(BIN)/pip install --quiet --no-deps -e tests/example_plugin

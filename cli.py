@@ -276,7 +276,7 @@ def build_cli() -> click.Group:
         is_flag=True,
         help="Print the traceback of an unexpected error (or BETWEEN_DEBUG=1).",
     )
-    @click.version_option(package_name="between")
+    @click.version_option(package_name="between-homework")
     @click.pass_context
     def cli(ctx: click.Context, debug: bool, **options: Any) -> None:
         """Between: homework between psychotherapy sessions, as an event-sourced log."""

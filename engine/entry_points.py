@@ -22,7 +22,11 @@ PLUGINS_GROUP = "between"
 #: The commands plugins add: each entry point's name is a command, its value the plugin module
 #: that adds it through ``between_register_commands`` (so ``--help`` lists it unloaded).
 COMMANDS_GROUP = "between.commands"
+#: How built-in plugins are named (``between.NAME``).
 BUILT_IN = "between"
+#: Between's own distribution (``pip install between-homework``; the import package is
+#: ``between``, and ``between`` on the package index is an unrelated project).
+DISTRIBUTION = "between-homework"
 _METADATA_DIRS = (".dist-info", ".egg-info")
 _VALUE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?(\[.*\]\s*)?$")
 
@@ -59,6 +63,11 @@ class EntryPoint(NamedTuple):
         return _headers(self.folder).get("version") or "-"
 
 
+def is_between(distribution: str | None) -> bool:
+    """Whether a distribution name is Between's own, however it is spelled (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", distribution or "").lower() == DISTRIBUTION
+
+
 def entry_points(group: str) -> list[EntryPoint]:
     """The entry points of ``group``, in the order ``importlib.metadata`` gives them."""
     found = []
@@ -74,7 +83,7 @@ def declared_commands(only: tuple[str, ...] | None) -> dict[str, str]:
     for folder in _distributions():
         points = _entry_points_of(folder)
         plugins = {ep.module: ep.name for ep in points if ep.group == PLUGINS_GROUP}
-        built_in = _headers(folder).get("name") == BUILT_IN if plugins else False
+        built_in = is_between(_headers(folder).get("name")) if plugins else False
         for ep in points:
             if ep.group != COMMANDS_GROUP:
                 continue

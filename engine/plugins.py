@@ -19,7 +19,7 @@ from typing import Any
 import pluggy
 
 from between.engine import hookspecs
-from between.engine.entry_points import EntryPoint, entry_points
+from between.engine.entry_points import EntryPoint, entry_points, is_between
 from between.engine.errors import BetweenError, InvalidInput
 from between.engine.settings import Settings
 from between.engine.tasktypes import TaskType, check_task_type_name
@@ -247,8 +247,8 @@ def _load_entry_points(
     ``only`` that is no plugin at all.
     """
     found = list(entry_points(group=ENTRY_POINT_GROUP))
-    builtins = [ep for ep in found if _distribution(ep) == "between"]
-    installed = [ep for ep in found if _distribution(ep) != "between"]
+    builtins = [ep for ep in found if is_between(ep.dist_name)]
+    installed = [ep for ep in found if not is_between(ep.dist_name)]
     problems = []
     unknown = sorted(set(only or ()) - {ep.name for ep in found})
     if unknown:
@@ -273,10 +273,6 @@ def _load_entry_points(
         _register(pm, plugin, name)
         versions[name] = ep.version
     return versions, problems
-
-
-def _distribution(ep: EntryPoint) -> str | None:
-    return ep.dist_name
 
 
 def _load_directory(pm: pluggy.PluginManager, directory: Path) -> None:

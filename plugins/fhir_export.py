@@ -1,7 +1,7 @@
 """``between export fhir``: the homework record as a FHIR R4 Bundle.
 
 A built-in plugin: it adds the ``export`` group through ``between_register_commands``, the
-hook any clinic's plugin uses; the command and the mapping live in ``between.fhir``.
+hook any clinic's plugin uses; the command and the mapping live in ``between.fhir_r4``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from between import hookimpl
 
 @hookimpl
 def between_register_commands(cli: click.Group) -> None:
-    from between.fhir.command import fhir
+    from between.fhir_r4.command import fhir
 
     group = cli.commands.get("export")
     if not isinstance(group, click.Group):

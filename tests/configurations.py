@@ -49,7 +49,7 @@ def install_between(work: Path) -> Path:
     )
     shutil.copytree(ROOT, checkout, ignore=ignored)
     sh(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", work / "dist", checkout)
-    (wheel,) = (work / "dist").glob("between-*.whl")
+    (wheel,) = (work / "dist").glob("between_homework-*.whl")
     venv = work / "venv"
     sh(sys.executable, "-m", "venv", "--without-pip", venv)
     python = venv / "bin" / "python"

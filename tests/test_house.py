@@ -162,7 +162,7 @@ CORE = ("between.engine", "between.audit", "between.events", "between.commands",
 
 def test_built_in_plugins_use_the_public_api_only():
     """``from between import NAME`` for names of the public API, a sibling plugin, or the
-    plugin's own feature package (``between.fhir``, ``between.reports``) — as a clinic's
+    plugin's own feature package (``between.fhir_r4``, ``between.reports``) — as a clinic's
     distribution brings its own modules — but never Between's core packages directly."""
     api = _public_api()
     wrong = {}
@@ -229,7 +229,7 @@ def built(tmp_path_factory) -> tuple[Path, Path]:
         ignore=shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__", "*.db*"),
     )
     run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", work / "dist", checkout)
-    (wheel,) = (work / "dist").glob("between-*.whl")
+    (wheel,) = (work / "dist").glob("between_homework-*.whl")
     return wheel, checkout
 
 
@@ -306,6 +306,65 @@ def test_between_runs_beside_distributions_with_its_folder_names(built, tmp_path
     pip("uninstall", "--yes", "--quiet", "clinic-tools", "clinic-core")
     assert "C-104" in sh(between, "demo")
     pip("check")
+
+
+def test_the_wheel_is_between_homework_with_the_between_command(built):
+    """``between`` on the package index is an unrelated project: ours is ``between-homework``,
+    its import package and command ``between``."""
+    names = zipfile.ZipFile(built[0]).namelist()
+    (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+    headers = zipfile.ZipFile(built[0]).read(metadata).decode()
+    assert "\nName: between-homework\n" in headers
+    (points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    assert "between = between.cli:main" in zipfile.ZipFile(built[0]).read(points).decode()
+
+
+def _dependencies_top_level_names() -> dict[str, str]:
+    """Each top-level import name of Between's dependencies (test extra included), with its
+    distribution."""
+    import re
+    from importlib.metadata import distribution, packages_distributions
+
+    wanted = set()
+    for requirement in distribution("between-homework").requires or ():
+        wanted.add(re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower())
+    canon = {name: re.sub(r"[-_.]+", "-", name).lower() for name in wanted}
+    names = {}
+    for top, dists in packages_distributions().items():
+        for dist in dists:
+            if re.sub(r"[-_.]+", "-", dist).lower() in canon.values():
+                names[top] = dist
+    return names
+
+
+def test_no_folder_of_the_checkout_shadows_a_dependency():
+    """Run from the checkout root (where ``python -m`` puts the folder first on ``sys.path``),
+    every dependency's top-level package is still the installed one: no checkout folder or
+    module bears its name (``fhir/`` once hid ``fhir.resources``)."""
+    names = _dependencies_top_level_names()
+    assert {"fhir", "flask", "eventsourcing", "click", "pluggy"} <= set(names), names
+    at_root = {p.stem if p.suffix == ".py" else p.name for p in ROOT.iterdir()}
+    assert sorted(at_root & set(names)) == []
+    probe = "; ".join(
+        [
+            "import importlib, sys",
+            "names = sys.argv[1:]",
+            "found = [importlib.util.find_spec(n) for n in names]",
+            "print('\\n'.join(f'{n} {s.origin or list(s.submodule_search_locations)}'"
+            " for n, s in zip(names, found)))",
+        ]
+    )
+    tops = sorted(n for n in names if n.isidentifier() and not n.startswith("_"))
+    out = subprocess.run(
+        [sys.executable, "-c", f"import importlib.util; {probe}", *tops],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    folders = [ROOT / p.name for p in ROOT.iterdir() if not p.name.startswith(".")]
+    inside = [line for line in out.splitlines() if any(f"{f}" in line for f in folders)]
+    assert inside == [], "checkout folders shadow installed dependencies"
 
 
 # -- typing ---------------------------------------------------------------------------------

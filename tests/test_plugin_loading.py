@@ -149,7 +149,7 @@ def test_a_task_type_name_must_be_lower_case_without_spaces(tmp_path, name):
 
 def installed_names() -> list[str]:
     dists = {ep.name: ep.dist.name if ep.dist else None for ep in entry_points(group="between")}
-    return sorted(name for name, dist in dists.items() if dist != "between")
+    return sorted(name for name, dist in dists.items() if dist != "between-homework")
 
 
 def test_an_unknown_name_in_between_plugins_is_a_problem_listing_the_installed(tmp_path):

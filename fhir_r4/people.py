@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from between.fhir.codes import EXTENSION, coding, fhir_id, identifier, kept, ref
-from between.fhir.records import STAGES, ClientState, Context
+from between.fhir_r4.codes import EXTENSION, coding, fhir_id, identifier, kept, ref
+from between.fhir_r4.records import STAGES, ClientState, Context
 
 # A contact detail's name → ContactPoint.system (anything else a channel uses is "other").
 TELECOM = {"email": "email", "phone": "phone", "sms": "sms", "webhook": "url"}

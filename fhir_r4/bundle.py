@@ -20,8 +20,8 @@ from typing import IO, Any
 
 from between.commands.output_file import OutputFile
 from between.engine.errors import InvalidInput
-from between.fhir.codes import BASE
-from between.fhir.validate import Validator, invalid, problem
+from between.fhir_r4.codes import BASE
+from between.fhir_r4.validate import Validator, invalid, problem
 
 
 def _dumps(value: Any) -> str:

@@ -19,8 +19,8 @@ from between.engine.tasktypes import Schema, TaskType
 from between.events import assignments as a
 from between.events import clients as c
 from between.events import notifications as n
-from between.fhir.codes import IDENTIFIER, fhir_id, kept, ref
-from between.fhir.questionnaires import REVIEW, REVIEW_NAME, canonical
+from between.fhir_r4.codes import IDENTIFIER, fhir_id, kept, ref
+from between.fhir_r4.questionnaires import REVIEW, REVIEW_NAME, canonical
 
 STAGES = ("baseline", "practice", "relapse-prevention")
 

@@ -23,7 +23,7 @@ from between.engine.errors import InvalidInput, StoreError
 from between.events import assignments as a
 from between.events import clients as c
 from between.events import notifications as n
-from between.fhir.records import owner_of
+from between.fhir_r4.records import owner_of
 
 NOTHING = frozenset()  # open no sealed field
 TICK = 1000  # rows between progress updates

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from between.events import assignments as a
-from between.fhir.codes import (
+from between.fhir_r4.codes import (
     EXTENSION,
     coding,
     concept,
@@ -17,7 +17,7 @@ from between.fhir.codes import (
     ref,
     task_status,
 )
-from between.fhir.questionnaires import (
+from between.fhir_r4.questionnaires import (
     REVIEW,
     REVIEW_DESCRIPTION,
     REVIEW_NAME,
@@ -25,7 +25,7 @@ from between.fhir.questionnaires import (
     answers,
     questionnaire,
 )
-from between.fhir.records import AssignmentState, ClientState, Context, response_id
+from between.fhir_r4.records import AssignmentState, ClientState, Context, response_id
 
 
 def task(

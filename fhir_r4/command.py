@@ -52,9 +52,9 @@ def fhir(
 ) -> None:
     """Export the homework record as a FHIR R4 Bundle (see docs/fhir.md)."""
     from between.audit.auditor import moment
-    from between.fhir.bundle import BundleWriter
-    from between.fhir.export import Options, export
-    from between.fhir.scan import Scope, since_of
+    from between.fhir_r4.bundle import BundleWriter
+    from between.fhir_r4.export import Options, export
+    from between.fhir_r4.scan import Scope, since_of
 
     start = since_of(since) if since else None  # a time, or an earlier export's checkpoint
     end = moment(until, "--until") if until else None

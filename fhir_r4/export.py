@@ -22,11 +22,11 @@ from between.engine.tasktypes import TaskType
 from between.events import assignments as a
 from between.events import clients as c
 from between.events import notifications as n
-from between.fhir.bundle import BundleWriter
-from between.fhir.codes import IDENTIFIER, fhir_id, kept
-from between.fhir.homework import entry_response, questionnaires, review_response, task
-from between.fhir.people import care_plan, patient, practitioner, related_person
-from between.fhir.records import (
+from between.fhir_r4.bundle import BundleWriter
+from between.fhir_r4.codes import IDENTIFIER, fhir_id, kept
+from between.fhir_r4.homework import entry_response, questionnaires, review_response, task
+from between.fhir_r4.people import care_plan, patient, practitioner, related_person
+from between.fhir_r4.records import (
     AssignmentState,
     ClientState,
     Context,
@@ -34,9 +34,9 @@ from between.fhir.records import (
     owner_of,
     response_ref,
 )
-from between.fhir.scan import Index, Scope, events, index
-from between.fhir.trail import communication, provenance, targets
-from between.fhir.validate import Validator, workers_for
+from between.fhir_r4.scan import Index, Scope, events, index
+from between.fhir_r4.trail import communication, provenance, targets
+from between.fhir_r4.validate import Validator, workers_for
 
 Progress = Callable[[int, str], AbstractContextManager[Callable[[int], Any] | None]]
 

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from between.engine.tasktypes import Field, Schema
-from between.fhir.codes import (
+from between.fhir_r4.codes import (
     BASE,
     MAX_VALUE,
     MIN_LENGTH,

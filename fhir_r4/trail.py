@@ -15,7 +15,7 @@ from between.events import assignments as a
 from between.events import clients as c
 from between.events import notifications as n
 from between.events.base import short_name
-from between.fhir.codes import (
+from between.fhir_r4.codes import (
     EXTENSION,
     IDENTIFIER,
     PARTICIPANT_TYPE,
@@ -24,7 +24,7 @@ from between.fhir.codes import (
     identifier,
     ref,
 )
-from between.fhir.records import ClientState, Context, NotificationState, response_ref
+from between.fhir_r4.records import ClientState, Context, NotificationState, response_ref
 
 
 def communication(state: NotificationState, client: ClientState, ctx: Context) -> dict:
