@@ -8,7 +8,7 @@ are imported inside the commands that need them, to keep start-up quick.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import import_module
 from typing import Any
@@ -43,7 +43,7 @@ class Session:
         """The store; auditor commands open it read-only, ``verify`` even without its key."""
         if self._app is None:
             from between.engine.app import Homework
-            from between.engine.store import Store
+            from between.engine.storage.store import Store
 
             self._app = Homework(
                 Store.parse(self.settings.store),
@@ -83,7 +83,7 @@ class Session:
         """
         if self._app is None:
             from between.engine.light import open_reader
-            from between.engine.store import Store
+            from between.engine.storage.store import Store
 
             store = Store.parse(self.settings.store)
             environ, key_file = self.settings.environ, self.settings.key_file
@@ -127,7 +127,8 @@ class BetweenGroup(CommandNamingGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plugins_added = False
-        self._registering: str | None = None  # the plugin whose commands are being added
+        #: While plugins add commands: names the plugin whose implementation is running.
+        self._registering: Callable[[], str | None] | None = None
         self._plugin_commands: dict[str, str] = {}  # command name → plugin
         self._declared_commands: dict[str, str] | None = None  # read once, for --help
         self._built_in: list[str] = list(COMMAND_MODULES)  # modules not registered yet
@@ -218,7 +219,7 @@ class BetweenGroup(CommandNamingGroup):
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         name = name or cmd.name
-        plugin = self._registering
+        plugin = self._registering() if self._registering else None
         if plugin is not None and name in self.commands:
             first = self._plugin_commands.get(name)
             taken = f"plugin {first} added it first" if first else "that is a built-in command"
@@ -240,16 +241,21 @@ class BetweenGroup(CommandNamingGroup):
         self.add_built_in()  # a plugin's command may not take a built-in name
         session = self.session(ctx)
         with one_line_errors(ctx, "loading plugins failed"):
-            hook = session.plugins().manager.hook.between_register_commands
-        for impl in hook.get_hookimpls():  # in registration order: built-ins first
-            self._registering = impl.plugin_name
+            manager = session.plugins().manager
+        from between.engine.hook_calls import HookFault, call_hook, running_plugin
+
+        failed: HookFault | None = None
+        self._registering = running_plugin
+        with one_line_errors(ctx, "adding the plugins' commands failed"):
             try:
-                with one_line_errors(
-                    ctx, f"plugin {impl.plugin_name} failed in between_register_commands"
-                ):
-                    impl.function(*[{"cli": self}[a] for a in impl.argnames])
+                call_hook(manager, "between_register_commands", cli=self)
+            except HookFault as fault:
+                failed = fault
             finally:
                 self._registering = None
+        if failed:  # one line naming the plugin, with a traceback under --debug
+            with one_line_errors(ctx, f"plugin {failed.plugin} failed in {failed.hook}"):
+                raise failed.error from None
 
 
 def _note_help(ctx: click.Context, param: click.Parameter, value: bool) -> None:

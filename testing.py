@@ -173,7 +173,7 @@ def _store_with(task_type: TaskType, folder: Path) -> Iterator[Any]:
     from between.engine.app import Homework
     from between.engine.plugins import load_plugins
     from between.engine.settings import Settings
-    from between.engine.store import Store
+    from between.engine.storage.store import Store
 
     class ThisTaskType:
         @hookimpl(trylast=True)  # after the built-ins, so a built-in under test is not added twice

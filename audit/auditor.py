@@ -16,12 +16,12 @@ from between.audit.fanout import workers_for
 from between.audit.log import (
     entries,
     export_record,
-    narrate,
     row_batches,
     rows_of_seq,
     stored_id_bytes,
 )
 from between.audit.log_time import entries_within
+from between.audit.narration import narrate
 from between.audit.verify import Checkpoint, Verification, verify
 from between.engine.errors import InvalidInput, NotFound
 from between.engine.validate import instant

@@ -1,5 +1,5 @@
-"""Reading the log: raw rows in position order, decoded events, the export format, and
-plain-language narration.
+"""Reading the log: raw rows in position order, decoded events and the export format
+(plain-language narration is ``audit.narration``).
 
 Everything here streams in batches, so memory does not grow with the log's length.
 
@@ -17,9 +17,7 @@ the whole log straight from the stored rows, without constructing the events.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,11 +26,8 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from between.engine.errors import StoreError
-from between.events import assignments as a
-from between.events import clients as c
-from between.events import notifications as n
-from between.events import operators as o
 from between.events.base import short_name
+from between.events.catalog import CATALOG
 
 BATCH = 5000
 TOPIC_BATCH = 1000  # events of chosen types, decoded: a smaller page
@@ -57,14 +52,8 @@ def kind_of(event: Any) -> str:
 
 
 def kind_of_class(cls: type) -> str:
-    """Which kind of record the events of this class belong to."""
-    if issubclass(cls, c.CLIENT_EVENTS):
-        return "client"
-    if issubclass(cls, o.OPERATOR_EVENTS):
-        return "operators"
-    if issubclass(cls, n.NOTIFICATION_EVENTS):
-        return "notification"
-    return "assignment"
+    """Which kind of record the events of this class belong to (its catalogued aggregate)."""
+    return CATALOG[cls.TOPIC].aggregate  # type: ignore[attr-defined]
 
 
 def events_of(
@@ -140,37 +129,12 @@ def record_batches(app: Any, batch: int = BATCH) -> Iterator[list[tuple]]:
 def scan_rows(app: Any, sql: str, batch: int) -> Iterator[list[tuple]]:
     """The rows of one query, fetched ``batch`` at a time from one read snapshot: a
     read-only SQLite connection of its own, or a PostgreSQL server-side cursor."""
-    if app.store.is_sqlite:
-        with closing(sqlite3.connect(app.store.read_only_uri(), uri=True)) as db:
-            db.text_factory = _lenient_text  # a tampered text column must not stop the scan
-            cursor = db.execute(sql)
-            while rows := cursor.fetchmany(batch):
-                yield rows
-        return
-    from psycopg.rows import tuple_row
-
-    with (
-        app.factory.datastore.get_connection() as conn,
-        conn.transaction(),
-        conn.cursor(name="between_log", row_factory=tuple_row) as cursor,
-    ):
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(batch):
-            yield rows
-
-
-def _lenient_text(raw: bytes) -> str:
-    """Text as stored; bytes that are not UTF-8 survive as surrogates (and fail the chain)."""
-    return raw.decode("utf-8", "surrogateescape")
+    yield from app.store.backend.scan(app.store, app.factory.datastore, sql, batch)
 
 
 def stored_id_bytes(app: Any) -> Any:
     """How a stored aggregate id becomes the bytes the chain covers, for this store."""
-    return bytes.fromhex if app.store.is_sqlite else _uuid_bytes
-
-
-def _uuid_bytes(value: UUID) -> bytes:
-    return value.bytes
+    return app.store.backend.id_bytes
 
 
 def raw_rows(app: Any, after: int = 0) -> Iterator[tuple]:
@@ -267,82 +231,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
-
-
-def narrate(e: Any) -> str:
-    """One event in plain language (for ``between history``)."""
-    who = e.actor
-    match e:
-        case c.ClientRegistered():
-            return f"{who} registered client {e.code} (therapist {e.therapist})"
-        case c.CollaboratorAdded():
-            return f"{who} added {e.name} ({e.relationship}) as a collaborator"
-        case c.ContactDetailsChanged():
-            channels = ", ".join(sorted(e.contacts)) if isinstance(e.contacts, dict) else e.contacts
-            return f"{who} changed the contact details of {e.person} ({channels})"
-        case c.ClientDischarged():
-            return f"{who} discharged the client: {e.reason}"
-        case c.ClientErased():
-            return f"{who} erased the client's personal data: {e.reason}"
-        case c.LinkIssued():
-            whose = "the client" if e.person == "client" else e.person
-            return (
-                f"{who} issued a personal link {str(e.link_id)[:8]} to {whose}, working until "
-                f"{e.expires.isoformat()[:16]}"
-            )
-        case c.LinkRevoked():
-            return f"{who} revoked personal link {str(e.link_id)[:8]}: {e.reason}"
-        case a.AssignmentProposed():
-            step = f", stepping up from {str(e.steps_up_from)[:8]}" if e.steps_up_from else ""
-            return (
-                f"{who} proposed {e.task_type} homework {str(e.originator_id)[:8]} for "
-                f"{e.client} ({e.stage}, difficulty {e.difficulty}, {e.expected_entries} "
-                f"entries due {e.due}{step})"
-            )
-        case a.AssignmentAdjusted():
-            changed = ", ".join(sorted(e.changes)) if isinstance(e.changes, dict) else e.changes
-            return f"{who} adjusted {str(e.originator_id)[:8]} with the client: {changed}"
-        case a.AssignmentAgreed():
-            confidence = "" if e.confidence is None else f", confidence {e.confidence}/10"
-            return (
-                f"the client agreed to {str(e.originator_id)[:8]}{confidence} (recorded by {who})"
-            )
-        case a.AssignmentDeclined():
-            return f"the client declined {str(e.originator_id)[:8]}: {e.reason} (recorded by {who})"
-        case a.EntrySubmitted():
-            by = "the client" if e.by == "client" else e.by
-            way = {
-                "portal": "via the portal",
-                "api": f"via an integration ({who})",
-                "import": f"(imported by {who})",
-            }.get(e.via or "", f"(entered by {who})")
-            return (
-                f"{by} recorded an entry on {str(e.originator_id)[:8]} for "
-                f"{e.occurred_at.isoformat()[:16]} {way}"
-            )
-        case a.AssignmentReviewed():
-            return (
-                f"{who} reviewed {str(e.originator_id)[:8]}: quantity {e.quantity}/4, quality "
-                f"{e.quality}/4, difficulty {e.difficulty}/4, next step {e.next_step}"
-            )
-        case a.AssignmentCancelled():
-            return f"{who} cancelled {str(e.originator_id)[:8]}: {e.reason}"
-        case a.AssignmentClosed():
-            return f"{who} closed {str(e.originator_id)[:8]}: {e.reason}"
-        case n.NotificationQueued():
-            return f"{who} queued a {e.kind} message for {e.person} ({e.role}) on {e.channel}"
-        case n.DeliveryAttempted():
-            return f"{who} tried to deliver message {str(e.originator_id)[:8]}: {e.outcome}"
-        case n.DeliveryRetryRequested():
-            return f"{who} asked for message {str(e.originator_id)[:8]} to be sent again"
-        case n.DeliveryHeld():
-            return f"{who} held message {str(e.originator_id)[:8]}: {e.reason}"
-        case n.NotificationCancelled():
-            return f"{who} cancelled message {str(e.originator_id)[:8]}: {e.reason}"
-        case o.OperatorAdded():
-            return f"{who} made {e.name} a {e.role}"
-        case o.OperatorRemoved():
-            return f"{who} removed operator {e.name}"
-        case o.OperatorsRequired():
-            return f"{who} {'required' if e.required else 'stopped requiring'} listed operators"
-    return f"{who}: {short_name(e)}"

@@ -88,11 +88,7 @@ def first_after(app: Any, moment: datetime) -> int | None:
                     return position
         return None
     d = app.dialect
-    start = (
-        f"substr(state, 1, {STAMP_BYTES})"
-        if app.store.is_sqlite
-        else f"substring(state from 1 for {STAMP_BYTES})"
-    )
+    start = d.first_bytes("state", STAMP_BYTES)
     sql = (
         f"SELECT {d.position}, {start} "
         f"FROM stored_events WHERE {d.position} > 0 ORDER BY {d.position}"

@@ -23,7 +23,7 @@ from eventsourcing.persistence import StoredEvent
 from between.audit.log import raw_rows
 from between.audit.verify import Checkpoint
 from between.engine.errors import RuleViolation, StoreError
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 BATCH = 1000
 
@@ -57,7 +57,7 @@ def rekey(
     before = verify_log(source, None)
     if not before.intact:
         raise RuleViolation(f"the source log is broken ({before.first_break.detail}); not copied")
-    if target_store.is_sqlite and target_store.path.exists():
+    if target_store.path is not None and target_store.path.exists():  # a file store
         raise StoreError(f"{target_store.path} already exists; rotation copies into a new store")
     meta, written = Homework.initialise(
         target_store, encrypt=True, key_file=key_file, environ=environ

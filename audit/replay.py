@@ -103,7 +103,7 @@ def histories(
     from one query (one round trip)."""
     if not aggregate_ids:
         return {}
-    stored_id = (lambda u: u.hex) if app.store.is_sqlite else (lambda u: u)
+    stored_id = app.store.backend.stored_id
     marks = ", ".join(["?"] * len(aggregate_ids))
     position = app.dialect.position
     bound = "" if before is None else f"AND {position} < {int(before)} "

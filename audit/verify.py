@@ -1,4 +1,4 @@
-"""Verifying the integrity chain (see ``between.engine.chain`` for what each link covers).
+"""Verifying the integrity chain (see ``between.engine.storage.chain`` for what each link covers).
 
 An auditor re-computes every link from the stored bytes, so verification never needs a
 decryption key; a ``Checkpoint`` kept outside the store also catches truncation.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any, ClassVar
 
-from between.engine.chain import GENESIS, LINK_HEADER
+from between.engine.storage.chain import GENESIS, LINK_HEADER
 
 Row = tuple[int, int, bytes, bytes, int, str, bytes]
 """A stored event as verification reads it: position, seq, chain, id bytes, version,

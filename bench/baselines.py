@@ -20,7 +20,7 @@ from pathlib import Path
 from eventsourcing.domain import Aggregate, event
 
 from between.engine.app import Homework
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 IMPORTS = [sys.executable, "-c", "import click, pluggy, eventsourcing.application"]
 CLICK = [sys.executable, "-c", "import click"]
@@ -50,7 +50,7 @@ class Library:
 
         self.store = store
         stamp = time.time_ns()
-        self.file = folder / f"baseline-{stamp}.db" if store.is_sqlite else None
+        self.file = folder / f"baseline-{stamp}.db" if store.path is not None else None
         if self.file:
             self.schema = None
             env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(self.file)}
@@ -126,7 +126,7 @@ def decode_rate(app: Homework) -> float:
 def scan_rate(store: Store) -> float:
     """Rows per second of a raw ``SELECT`` of every stored event, in order."""
     started, count = time.perf_counter(), 0
-    if store.is_sqlite:
+    if store.path is not None:  # a file store
         db = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
         cursor = db.execute("SELECT * FROM stored_events ORDER BY rowid")
         while rows := cursor.fetchmany(5000):

@@ -20,7 +20,7 @@ from uuid import UUID
 
 from between.engine.app import Homework
 from between.engine.errors import StoreError
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 ENTRY = {"minutes": 10, "tension_before": 7, "tension_after": 3}
 
@@ -54,7 +54,7 @@ class SingleWriter:
 
 def open_or_none(store: Store) -> Homework | None:
     """The store, if it holds a Between clinic already."""
-    if store.is_sqlite and not store.path.exists():
+    if store.path is not None and not store.path.exists():
         return None
     try:
         return Homework(store, read_only=True)
@@ -89,7 +89,7 @@ class BulkRuns:
     def rate(self) -> float:
         """Events per second of one generation."""
         self.made += 1
-        if self.like.is_sqlite:
+        if self.like.path is not None:  # a file store: generate beside it
             with tempfile.TemporaryDirectory(dir=self.folder) as scratch:
                 store = Store.parse(str(Path(scratch) / "bulk.db"))
                 events, seconds = generated(store, self.clients, self.seed, self.until)
@@ -118,5 +118,5 @@ def _postgres(store: Store, statement: str) -> None:
 
 def ensure_schema(store: Store) -> None:
     """Create the PostgreSQL schema a store address names, if it is missing."""
-    if not store.is_sqlite:
+    if store.path is None:  # a PostgreSQL store
         _postgres(store, f'CREATE SCHEMA IF NOT EXISTS "{store.schema}"')

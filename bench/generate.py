@@ -32,8 +32,15 @@ from between.engine.dispatcher import Dispatcher
 from between.engine.errors import BetweenError
 from between.engine.importing import Importer
 from between.engine.plugins import load_plugins
+from between.engine.queuing import HEARS
 from between.engine.settings import Settings
-from between.engine.store import Store
+from between.engine.storage.store import Store
+from between.events.catalog import (
+    ASSIGNMENT_AGREED,
+    ASSIGNMENT_DECLINED,
+    ASSIGNMENT_REVIEWED,
+    ENTRY_SUBMITTED,
+)
 
 BUILT_IN_KINDS = (
     "self-monitoring",
@@ -272,12 +279,12 @@ def one_client(
             proposal["adjustments"] = [{"entries": max(1, expected - 1)}]
         if rng.random() < 0.1:
             clinic.record(
-                "assignment", aid, "AssignmentDeclined", **proposal, declined="not this week"
+                "assignment", aid, ASSIGNMENT_DECLINED, **proposal, declined="not this week"
             )
             previous = None
             continue
         agreed = {"confidence": rng.randint(3, 10), "obstacles": "time"}
-        clinic.record("assignment", aid, "AssignmentAgreed", **proposal, agreed=agreed)
+        clinic.record("assignment", aid, ASSIGNMENT_AGREED, **proposal, agreed=agreed)
         if rng.random() < 0.05:
             clinic.record("cancel", f"{aid}-cancel", assignment=aid, reason="plans changed")
             continue
@@ -290,7 +297,7 @@ def one_client(
                 clinic.record(
                     "entry",
                     f"{aid}-r{r}-e{step}",
-                    "EntrySubmitted",
+                    ENTRY_SUBMITTED,
                     assignment=aid,
                     fields=entry(kind, rng, step),
                     by="Partner" if observers and rng.random() < 0.2 else "client",
@@ -306,7 +313,7 @@ def one_client(
             clinic.record(
                 "review",
                 f"{aid}-r{r}-review",
-                "AssignmentReviewed",
+                ASSIGNMENT_REVIEWED,
                 assignment=aid,
                 quantity=rng.randint(1, 4),
                 quality=rng.randint(1, 4),
@@ -336,16 +343,12 @@ def one_client(
 
 
 def queue_notifications(importer: Importer, dispatcher: Dispatcher, aid: str, what: str) -> None:
-    """Queue and deliver what the dispatcher would for this change (through its own rules)."""
+    """Queue and deliver what the dispatcher would for this change (``what``: its topic),
+    through the dispatcher's own rules."""
     app = importer.app
     assignment = app.work.load(Assignment, importer.assignment_uuid(aid))
     client = app.work.load(Client, assignment.client_id)
-    kinds = {
-        "AssignmentAgreed": [("agreed", "client"), ("agreed", "collaborator")],
-        "AssignmentReviewed": [("reviewed", "client")],
-        "AssignmentDeclined": [("declined", "therapist")],
-        "EntrySubmitted": [("entry", "therapist")],
-    }[what]
+    kinds = HEARS[what]
     cause = f"{assignment.id.hex[:8]}@v{assignment.version}"
     for kind, role in kinds:
         caused_at = assignment.modified_on  # the change's own time; queued now, after it
@@ -354,9 +357,7 @@ def queue_notifications(importer: Importer, dispatcher: Dispatcher, aid: str, wh
                 "delivered",
                 "benchmark sink",
                 None,
-                actor="between-notify",
-                request_key=None,
-                timestamp=app.now(),
+                **app.work.for_dispatcher("between-notify"),
             )
             app.work.save(n)
 
@@ -370,7 +371,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--encrypt", action="store_true")
     args = parser.parse_args(argv)
     store = Store.parse(args.store)
-    if store.is_sqlite and Path(store.path).exists():
+    if store.path is not None and store.path.exists():
         parser.error(f"{store.path} exists; the generator writes a new store")
     events, seconds = generate(store, args.clients, args.seed, args.until, args.encrypt)
     rate = events / seconds

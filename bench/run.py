@@ -29,7 +29,7 @@ from bench import baselines
 from bench.figures import BulkRuns, SingleWriter, ensure_schema, generated, open_or_none
 from bench.pairs import HEADER, Figure, measured, paired, process_seconds
 from between.engine.app import Homework
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 #: ``between`` itself: its script beside this interpreter (or the same entry point).
 SCRIPT = Path(sys.executable).with_name("between")
@@ -90,7 +90,7 @@ def cli_figures(args: argparse.Namespace, store: Store, env: dict[str, str]) -> 
     app = Homework(store, read_only=True)
     client, assignment = samples(app)
     app.close()
-    if store.is_sqlite:
+    if store.path is not None:  # a file store
         base, against = baselines.IMPORTS, "imports"
     else:
         base, against = baselines.postgres_connect(store), "psycopg"
@@ -199,7 +199,7 @@ def run(args: argparse.Namespace) -> list[Figure]:
     store, events = prepare(address, args.clients, args.seed, args.until)
     print(f"store: {store.describe()} ({events:,} events)", file=sys.stderr, flush=True)
     small = None
-    if args.memory_against and store.is_sqlite:
+    if args.memory_against and store.path is not None:
         name = f"clinic-{args.memory_against}-seed{args.seed}.db"
         small = prepare(str(folder / name), args.memory_against, args.seed, args.until)
     env = {**os.environ, "BETWEEN_STORE": address, "BETWEEN_PLUGINS": "", "BETWEEN_ACTOR": "bench"}
@@ -210,7 +210,7 @@ def run(args: argparse.Namespace) -> list[Figure]:
         figures += write_figures(args, store, folder)
     if args.only in (None, "log"):
         figures += log_figures(args, store, env, small)
-    if not store.is_sqlite:
+    if store.path is None:  # a PostgreSQL store
         for f in figures:
             f.name = f"PostgreSQL {f.name}"
     return figures

@@ -24,6 +24,9 @@ NOTIFICATION_STATUSES = ("pending", "held", "sent", "failed", "cancelled")
 LISTED = ("pending", "held", "failed")
 RETRY_HINT = "fix the cause, then 'between notify --retry ID'"
 DEFAULT_INTERVAL = 60.0
+#: The shortest ``--interval``: a tenth of a second keeps a ``--follow`` loop from spinning a
+#: core (each pass reads the store) while still letting tests and demos follow quickly.
+MIN_INTERVAL = 0.1
 
 
 def print_status(app: Any, as_json: bool) -> None:
@@ -86,7 +89,7 @@ def dispatch(session: Session, follow: bool, interval: float, as_json: bool) -> 
 
 
 def check_interval(follow: bool, given: str | None) -> float:
-    """``--interval``: a positive, finite number of seconds, and only with ``--follow``."""
+    """``--interval``: seconds, at least ``MIN_INTERVAL`` and finite; only with ``--follow``."""
     import math
 
     from between.engine.errors import InvalidInput
@@ -101,6 +104,8 @@ def check_interval(follow: bool, given: str | None) -> float:
         interval = math.nan
     if not math.isfinite(interval) or interval <= 0:
         raise InvalidInput(f"--interval must be a positive number of seconds, not {given!r}")
+    if interval < MIN_INTERVAL:
+        raise InvalidInput(f"--interval must be at least {MIN_INTERVAL:g} seconds, not {given!r}")
     return interval
 
 
@@ -115,7 +120,8 @@ def check_interval(follow: bool, given: str | None) -> float:
     "--interval",
     metavar="SECONDS",
     default=None,
-    help=f"Seconds between passes of --follow (default {DEFAULT_INTERVAL:g}).",
+    help=f"Seconds between passes of --follow (default {DEFAULT_INTERVAL:g}, "
+    f"at least {MIN_INTERVAL:g}).",
 )
 @click.option(
     "--status",

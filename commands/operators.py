@@ -30,7 +30,8 @@ def list_operators(session: Session, as_json: bool) -> None:
 def add(session: Session, name: str, role: str) -> None:
     """Let NAME act with ROLE (or change their role)."""
     session.app().set_operator(name, role, actor=session.actor)
-    click.echo(f"{name} is now a {role}")
+    article = "an" if role[:1] in "aeiou" else "a"
+    click.echo(f"{name} is now {article} {role}")
 
 
 @click.command("remove")

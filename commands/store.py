@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def init(session: Session, encrypt: bool, as_json: bool) -> None:
     """Create the store (a SQLite file by default) and its tables."""
     from between.engine.app import Homework
-    from between.engine.store import Store
+    from between.engine.storage.store import Store
 
     store = Store.parse(session.settings.store)
     meta, key_path = Homework.initialise(store, encrypt=encrypt, key_file=session.settings.key_file)
@@ -55,7 +55,7 @@ def rekey(session: Session, target: str, new_key_file: str | None, as_json: bool
     from pathlib import Path
 
     from between.audit.rekey import rekey as copy_with_new_key
-    from between.engine.store import Store
+    from between.engine.storage.store import Store
 
     environ = {k: v for k, v in os.environ.items() if k not in ("BETWEEN_KEY", "BETWEEN_KEY_FILE")}
     done = copy_with_new_key(

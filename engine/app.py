@@ -27,38 +27,22 @@ from eventsourcing.utils import Environment
 
 from between.engine.assignment_commands import AssignmentCommands
 from between.engine.client_commands import ClientCommands
-from between.engine.connection import check_sqlite_path, probe_postgres, sqlite_problem
-from between.engine.creation import STORE_FORMAT, create_store
 from between.engine.errors import StoreError
-from between.engine.keys import (
-    KeyStore,
-    PostgresKeys,
-    SQLiteKeys,
-    check_master_key,
-    encode_key,
-    find_master_key,
-)
 from between.engine.link_commands import LinkCommands
 from between.engine.notification_commands import NotificationCommands
 from between.engine.operator_commands import OperatorCommands
 from between.engine.plugins import Plugins
-from between.engine.queries import POSTGRES, SQLITE, Dialect
 from between.engine.readmodel import ReadModel
-from between.engine.recorders import ChainedSQLiteRecorder
 from between.engine.sealing import SealingMapper
-from between.engine.store import Store
+from between.engine.storage.creation import STORE_FORMAT, create_store
+from between.engine.storage.dialect import Dialect
+from between.engine.storage.keys import KeyStore, check_master_key, encode_key, find_master_key
+from between.engine.storage.store import Store
 from between.engine.unit_of_work import ATTEMPTS, Outcome, UnitOfWork, first_line
 
 __all__ = ["ATTEMPTS", "Homework", "Outcome"]
 
 OPENED_READ_ONLY = "this store was opened read-only; nothing was written"
-#: Whether this PostgreSQL role may write the tables every write touches, on a primary.
-CAN_WRITE = (
-    "SELECT has_table_privilege('stored_events', 'INSERT') "
-    "AND has_table_privilege('rm_position', 'UPDATE') "
-    "AND has_table_privilege('between_client_keys', 'INSERT') AS granted, "
-    "pg_is_in_recovery() AS standby"
-)
 
 
 class Homework(
@@ -95,10 +79,9 @@ class Homework(
         self._environ = os.environ if environ is None else environ
         self._initialising = _initialising
         self._key_optional = key_optional
-        if store.is_sqlite:
-            self._check_sqlite_file()
-        else:
-            probe_postgres(store)  # a refused connection or a failed login, said at once
+        reason = store.backend.check(store, initialising=_initialising, read_only=read_only)
+        if reason:
+            self._found_read_only(reason)
         try:
             super().__init__(env=store.settings(read_only=self.read_only))
         except (PersistenceError, sqlite3.Error) as e:
@@ -110,24 +93,6 @@ class Homework(
             self.events, self.repository, self.keys, self.now, read_only=self.read_only
         )
         self.work.read_only_reason = self.read_only_reason
-
-    def _check_sqlite_file(self) -> None:
-        """A SQLite store must be a file; one this process cannot write opens read-only."""
-        path = self.store.path
-        check_sqlite_path(self.store)
-        if self._initialising:
-            return
-        if not path.exists():
-            raise StoreError(
-                f"no store at {path}; create one with 'between init' "
-                "(or point --store / BETWEEN_STORE at an existing store)"
-            )
-        problem = None if self.read_only else self.store.write_problem()
-        if problem:
-            self._found_read_only(
-                f"the store {path} is read-only here ({problem}); nothing was recorded — "
-                "copy it somewhere writable, or fix the permissions"
-            )
 
     def _found_read_only(self, reason: str) -> None:
         """Open for reading only: reads work, and every write is refused with ``reason``."""
@@ -142,14 +107,7 @@ class Homework(
                 f"{self.store.describe()} is not a Between store (it has no Between tables); "
                 "create one with 'between init'"
             )
-        if self.store.is_sqlite:
-            return sqlite_problem(self.store, error)
-        if "permission denied" in text:
-            return StoreError(
-                f"role {self.store.user!r} may not read {self.store.describe()} ({text}); "
-                "ask the database owner to grant it USAGE on the schema and SELECT on its tables"
-            )
-        return StoreError(f"cannot read the store {self.store.describe()}: {text}")
+        return self.store.backend.read_problem(self.store, error, text)
 
     def opened_with(self) -> dict[str, Any]:
         """What opens this store again — ``Homework(**app.opened_with(), read_only=True)`` —
@@ -165,7 +123,7 @@ class Homework(
 
     @property
     def dialect(self) -> Dialect:
-        return SQLITE if self.store.is_sqlite else POSTGRES
+        return self.store.backend.dialect
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
         """Settings come only from the store address, never from stray environment."""
@@ -173,16 +131,7 @@ class Homework(
 
     def construct_factory(self, env: Environment) -> Any:
         factory = super().construct_factory(env)
-        if self.store.is_sqlite and self.read_only:
-            # Leave the journal mode alone: a read-only connection cannot switch it to WAL.
-            factory.datastore.pool.is_journal_mode_wal = True
-        if not self.store.is_sqlite:
-            # Our own SQL names tables unqualified: point the search path at the schema.
-            options = f"-c search_path={self.store.schema}"
-            if self.read_only:
-                options += " -c default_transaction_read_only=on"
-            factory.datastore.pool.kwargs["options"] = options
-            factory.datastore.pool.kwargs["connect_timeout"] = self.store.connect_timeout
+        self.store.backend.configure(factory, self.store, read_only=self.read_only)
         return factory
 
     def construct_mapper(self) -> Any:
@@ -205,16 +154,11 @@ class Homework(
         return SealingMapper(self.construct_transcoder(), cipher=cipher, keys=self.keys)
 
     def construct_recorder(self) -> Any:
-        if self.store.is_sqlite:
-            return ChainedSQLiteRecorder(self.factory.datastore)
-        from between.engine.recorders_pg import ChainedPostgresRecorder
-
-        return ChainedPostgresRecorder(self.factory.datastore)
+        return self.store.backend.recorder(self.factory.datastore)
 
     def _key_backend(self) -> Any:
-        if self.store.is_sqlite:
-            return SQLiteKeys(self.store.path.with_suffix(".keys"), read_only=self.read_only)
-        return PostgresKeys(self.factory.datastore)
+        datastore = self.factory.datastore
+        return self.store.backend.keys(self.store, datastore, read_only=self.read_only)
 
     @property
     def plugins(self) -> Plugins:
@@ -233,15 +177,13 @@ class Homework(
         if self.read_only:
             raise StoreError(self.read_only_reason)
         try:
-            if self.store.is_sqlite:
-                with self.recorder.write() as c:
-                    yield c
-            else:
-                with self.factory.datastore.transaction(commit=True) as c:
-                    yield c
+            backend = self.store.backend
+            with backend.write_transaction(self.recorder, self.factory.datastore) as c:
+                yield c
         except OperationalError as e:
-            if self.store.is_sqlite and "readonly" in str(e):
-                raise sqlite_problem(self.store, e) from None
+            problem = self.store.backend.write_problem(self.store, e)
+            if problem is not None:
+                raise problem from None
             raise StoreError(f"the store is busy or unavailable: {first_line(e)}") from None
 
     @contextmanager
@@ -253,31 +195,21 @@ class Homework(
             raise StoreError(f"cannot read the store: {first_line(e)}") from None
 
     def _read_meta(self) -> dict[str, str]:
-        """The store's settings (``between_meta``); on PostgreSQL, also whether this role may
-        write it — a role that may only read opens the store read-only."""
+        """The store's settings (``between_meta``); also whether this connection may write it
+        (a PostgreSQL role that may only read, or a standby, opens the store read-only)."""
+        refusal = None
         try:
             with self.factory.datastore.transaction(commit=False) as c:
                 c.execute("SELECT key, value FROM between_meta")
                 meta = {r["key"]: r["value"] for r in c.fetchall()}
-                if not self.store.is_sqlite and not self.read_only and meta:
-                    c.execute(CAN_WRITE)
-                    allowed = c.fetchone()
+                if not self.read_only and meta:
+                    refusal = self.store.backend.write_refusal(c, self.store)
         except (PersistenceError, sqlite3.Error) as e:
             raise self._problem(e) from None
         if meta.get("format") != STORE_FORMAT:
             raise StoreError(f"{self.store.describe()} has an unknown store format")
-        if not self.store.is_sqlite and not self.read_only:
-            if allowed["standby"]:
-                self._found_read_only(
-                    f"{self.store.describe()} is a read-only standby server; nothing was "
-                    "recorded — write on the primary"
-                )
-            elif not allowed["granted"]:
-                self._found_read_only(
-                    f"the store is read-only for role {self.store.user!r} (it may not write "
-                    "Between's tables); nothing was recorded — act as a role that may write, "
-                    "or ask the database owner to grant INSERT, UPDATE and DELETE on them"
-                )
+        if refusal:
+            self._found_read_only(refusal)
         return meta
 
     @classmethod
@@ -291,7 +223,7 @@ class Homework(
     ) -> tuple[dict[str, str], Path | None]:
         """Create the store once. Returns its settings and where a new key file was written
         (None if none was). Running it again — even at the same moment, from several
-        processes — changes nothing (see ``engine.creation``)."""
+        processes — changes nothing (see ``engine.storage.creation``)."""
         return create_store(cls, store, encrypt=encrypt, key_file=key_file, environ=environ)
 
     # -- writing -------------------------------------------------------------------------

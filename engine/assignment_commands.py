@@ -20,6 +20,15 @@ from between.engine.guarded import validated
 from between.engine.reading import Reading
 from between.engine.unit_of_work import Outcome
 from between.engine.views import STAGES
+from between.events.catalog import (
+    ASSIGNMENT_ADJUSTED,
+    ASSIGNMENT_AGREED,
+    ASSIGNMENT_CANCELLED,
+    ASSIGNMENT_CLOSED,
+    ASSIGNMENT_DECLINED,
+    ASSIGNMENT_PROPOSED,
+    ASSIGNMENT_REVIEWED,
+)
 
 ASSIGNMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://between.invalid/assignment")
 
@@ -38,9 +47,9 @@ FIELD_CHECKS: dict[str, Callable[[Any, date], Any]] = {
 #: The commands that end (or refuse) an assignment with a reason: the aggregate's method for
 #: each, and the event it records.
 ENDINGS: dict[str, tuple[Callable[..., None], str]] = {
-    "decline": (Assignment.decline, "AssignmentDeclined"),
-    "cancel": (Assignment.cancel, "AssignmentCancelled"),
-    "close": (Assignment.close, "AssignmentClosed"),
+    "decline": (Assignment.decline, ASSIGNMENT_DECLINED),
+    "cancel": (Assignment.cancel, ASSIGNMENT_CANCELLED),
+    "close": (Assignment.close, ASSIGNMENT_CLOSED),
 }
 
 
@@ -128,7 +137,7 @@ class AssignmentCommands(Reading):
         client = self._client(code)
         assignment_id = uuid5(ASSIGNMENT_NAMESPACE, request_key) if request_key else None
         if assignment_id:
-            first = self.work.recorded(Assignment, assignment_id, request_key, "AssignmentProposed")
+            first = self.work.recorded(Assignment, assignment_id, request_key, ASSIGNMENT_PROPOSED)
             if first is not None:
                 return first
         client.require_active("propose homework")
@@ -148,7 +157,7 @@ class AssignmentCommands(Reading):
             **fields,
             **meta,
         )
-        return self.work.create(assignment, request_key, "AssignmentProposed")
+        return self.work.create(assignment, request_key, ASSIGNMENT_PROPOSED)
 
     def adjust(
         self,
@@ -179,7 +188,7 @@ class AssignmentCommands(Reading):
                 require_collaborators(self.work.load(Client, a.client_id), final["observers"])
             a.adjust(final, **meta)
 
-        return self._change_assignment(ref, command, request_key, "AssignmentAdjusted")
+        return self._change_assignment(ref, command, request_key, ASSIGNMENT_ADJUSTED)
 
     def agree(
         self,
@@ -197,7 +206,7 @@ class AssignmentCommands(Reading):
             confidence = validate.integer("confidence", confidence, 0, 10)
         obstacles = validate.text("obstacles", obstacles, required=False)
         return self._change_assignment(
-            ref, lambda a: a.agree(confidence, obstacles, **meta), request_key, "AssignmentAgreed"
+            ref, lambda a: a.agree(confidence, obstacles, **meta), request_key, ASSIGNMENT_AGREED
         )
 
     def submit(
@@ -253,7 +262,7 @@ class AssignmentCommands(Reading):
             ref,
             lambda a: a.review(next_step, next_due, **ratings, **meta),
             request_key,
-            "AssignmentReviewed",
+            ASSIGNMENT_REVIEWED,
         )
 
     # -- endings: a reason, and one aggregate method each --------------------------------

@@ -11,6 +11,16 @@ from collections.abc import Callable
 from typing import Any
 
 from between.engine.views import bump, iso
+from between.events.catalog import (
+    ASSIGNMENT_ADJUSTED,
+    ASSIGNMENT_AGREED,
+    ASSIGNMENT_CANCELLED,
+    ASSIGNMENT_CLOSED,
+    ASSIGNMENT_DECLINED,
+    ASSIGNMENT_PROPOSED,
+    ASSIGNMENT_REVIEWED,
+    ENTRY_SUBMITTED,
+)
 
 #: One step of a row fold: (event, the row so far) → the next row.
 Step = Callable[[Any, dict | None], dict]
@@ -104,12 +114,12 @@ def _closed(event: Any, row: dict | None) -> dict:
 
 #: Each assignment event's step, by stored topic.
 ASSIGNMENT_STEPS: dict[str, Step] = {
-    "between.AssignmentProposed": _proposed,
-    "between.AssignmentAdjusted": _adjusted,
-    "between.AssignmentAgreed": _agreed,
-    "between.AssignmentDeclined": _declined,
-    "between.EntrySubmitted": _entry,
-    "between.AssignmentReviewed": _reviewed,
-    "between.AssignmentCancelled": _cancelled,
-    "between.AssignmentClosed": _closed,
+    ASSIGNMENT_PROPOSED: _proposed,
+    ASSIGNMENT_ADJUSTED: _adjusted,
+    ASSIGNMENT_AGREED: _agreed,
+    ASSIGNMENT_DECLINED: _declined,
+    ENTRY_SUBMITTED: _entry,
+    ASSIGNMENT_REVIEWED: _reviewed,
+    ASSIGNMENT_CANCELLED: _cancelled,
+    ASSIGNMENT_CLOSED: _closed,
 }

@@ -14,6 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 from between.engine.assignment_rows import assignment_row
 from between.engine.views import ERASED, iso
+from between.events.catalog import (
+    AGGREGATE_TOPICS,
+    ASSIGNMENT,
+    ASSIGNMENT_ADJUSTED,
+    ASSIGNMENT_AGREED,
+    ASSIGNMENT_CANCELLED,
+    ASSIGNMENT_CLOSED,
+    ASSIGNMENT_DECLINED,
+    ASSIGNMENT_PROPOSED,
+    ASSIGNMENT_REVIEWED,
+    ENTRY_SUBMITTED,
+    NAMESPACE,
+)
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -24,9 +37,9 @@ class AssignmentState:
     as eventsourcing's metaclass wants for the aggregate built on this class)."""
 
     #: The topic of the event an assignment's life starts with.
-    STARTED = "between.AssignmentProposed"
+    STARTED = ASSIGNMENT_PROPOSED
     #: The stored topic of the aggregate (``originator_topic`` of its first event).
-    AGGREGATE_TOPIC = "between.Assignment"
+    AGGREGATE_TOPIC = AGGREGATE_TOPICS[ASSIGNMENT]
 
     id: UUID
     row: dict
@@ -147,7 +160,7 @@ class AssignmentState:
     def _remember(self, event: Any, result: str | None = None) -> None:
         key = event.request_key
         if key and key not in self.request_keys:
-            name = event.TOPIC.removeprefix("between.")
+            name = event.TOPIC.removeprefix(NAMESPACE)
             self.request_keys[key] = {"event": name, "result": result}
 
     def detail(self) -> dict:
@@ -169,14 +182,14 @@ class AssignmentState:
 
 #: Each assignment event's fold, by stored topic.
 _FOLDS: dict[str, Callable[[AssignmentState, Any], None]] = {
-    "between.AssignmentProposed": AssignmentState._proposed,
-    "between.AssignmentAdjusted": AssignmentState._adjusted,
-    "between.AssignmentAgreed": AssignmentState._agreed,
-    "between.AssignmentDeclined": AssignmentState._declined,
-    "between.EntrySubmitted": AssignmentState._entry,
-    "between.AssignmentReviewed": AssignmentState._reviewed,
-    "between.AssignmentCancelled": AssignmentState._ended,
-    "between.AssignmentClosed": AssignmentState._ended,
+    ASSIGNMENT_PROPOSED: AssignmentState._proposed,
+    ASSIGNMENT_ADJUSTED: AssignmentState._adjusted,
+    ASSIGNMENT_AGREED: AssignmentState._agreed,
+    ASSIGNMENT_DECLINED: AssignmentState._declined,
+    ENTRY_SUBMITTED: AssignmentState._entry,
+    ASSIGNMENT_REVIEWED: AssignmentState._reviewed,
+    ASSIGNMENT_CANCELLED: AssignmentState._ended,
+    ASSIGNMENT_CLOSED: AssignmentState._ended,
 }
 #: The topics folded into an assignment's state.
 TOPICS = frozenset(_FOLDS)

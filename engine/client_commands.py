@@ -5,8 +5,6 @@ Each validates its input, then changes the ``Client`` aggregate through the unit
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from typing import TYPE_CHECKING
 
 from eventsourcing.persistence import IntegrityError
@@ -18,9 +16,17 @@ from between.engine.errors import InvalidInput, RuleViolation
 from between.engine.reading import Reading
 from between.engine.unit_of_work import Outcome
 from between.engine.views import OPEN_STATUSES
+from between.events.catalog import (
+    CLIENT_DISCHARGED,
+    CLIENT_ERASED,
+    CLIENT_REGISTERED,
+    COLLABORATOR_ADDED,
+    CONSENT_RECORDED,
+    CONTACT_DETAILS_CHANGED,
+)
 
 if TYPE_CHECKING:
-    from between.engine.keys import KeyStore
+    from between.engine.storage.keys import KeyStore
 
 
 class ClientCommands(Reading):
@@ -39,7 +45,7 @@ class ClientCommands(Reading):
         therapist = validate.text("therapist", therapist, limit=200)
         taken = RuleViolation(f"client code {code!r} is already registered; codes are unique")
         first = self.work.recorded(
-            Client, new_client_id(request_key), request_key, "ClientRegistered"
+            Client, new_client_id(request_key), request_key, CLIENT_REGISTERED
         )
         if first is not None:
             return first
@@ -49,7 +55,7 @@ class ClientCommands(Reading):
         if not self.keys.backend.get(client.id)[0]:
             self.keys.create(client.id)
         try:  # the read model's unique code index refuses a racing duplicate
-            return self.work.create(client, request_key, "ClientRegistered")
+            return self.work.create(client, request_key, CLIENT_REGISTERED)
         except IntegrityError:
             raise taken from None
 
@@ -65,7 +71,7 @@ class ClientCommands(Reading):
             lambda: self._client(code),
             lambda c: c.add_collaborator(name, relationship, **meta),
             request_key,
-            ("CollaboratorAdded",),
+            (COLLABORATOR_ADDED,),
         )
 
     def change_contacts(
@@ -85,7 +91,7 @@ class ClientCommands(Reading):
             lambda: self._client(code),
             lambda c: c.change_contacts(person, contacts, **meta),
             request_key,
-            ("ContactDetailsChanged",),
+            (CONTACT_DETAILS_CHANGED,),
         )
 
     def record_consent(
@@ -109,7 +115,7 @@ class ClientCommands(Reading):
             lambda: self._client(code),
             lambda c: c.record_consent(person, channel, granted, **meta),
             request_key,
-            ("ConsentRecorded",),
+            (CONSENT_RECORDED,),
         )
 
     def discharge(
@@ -129,7 +135,7 @@ class ClientCommands(Reading):
             client.discharge(reason, sorted(open_ones), **meta)
 
         return self.work.change(
-            lambda: self._client(code), command, request_key, ("ClientDischarged",)
+            lambda: self._client(code), command, request_key, (CLIENT_DISCHARGED,)
         )
 
     def erase_client(
@@ -146,12 +152,10 @@ class ClientCommands(Reading):
                 lambda: self.work.load(Client, client.id),
                 lambda c: c.erase(reason, **meta),
                 request_key,
-                ("ClientErased",),
+                (CLIENT_ERASED,),
             ).repeated
         self.keys.destroy(client.id)
         self.work.forget()  # nothing decrypted with the destroyed key stays in memory
-        if self.store.is_sqlite:  # flush replaced pages out of the WAL
-            with closing(sqlite3.connect(self.store.path)) as db:
-                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.store.backend.flush(self.store)  # e.g. replaced pages out of SQLite's WAL
         erased = self.work.load(Client, client.id)
         return Outcome(erased.detail(), str(client.id), repeated)

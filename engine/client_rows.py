@@ -7,6 +7,16 @@ from typing import Any
 
 from between.engine.assignment_rows import Step
 from between.engine.views import ERASED, bump, iso
+from between.events.catalog import (
+    CLIENT_DISCHARGED,
+    CLIENT_ERASED,
+    CLIENT_REGISTERED,
+    COLLABORATOR_ADDED,
+    CONSENT_RECORDED,
+    CONTACT_DETAILS_CHANGED,
+    LINK_ISSUED,
+    LINK_REVOKED,
+)
 
 
 def client_row(event: Any, row: dict | None) -> dict:
@@ -50,12 +60,12 @@ def _erased(event: Any, row: dict | None) -> dict:
 
 #: Each client event's step, by stored topic.
 CLIENT_STEPS: dict[str, Step] = {
-    "between.ClientRegistered": _registered,
-    "between.CollaboratorAdded": _collaborator,
-    "between.ContactDetailsChanged": _moved,
-    "between.ClientDischarged": _discharged,
-    "between.ConsentRecorded": _moved,
-    "between.ClientErased": _erased,
-    "between.LinkIssued": _moved,
-    "between.LinkRevoked": _moved,
+    CLIENT_REGISTERED: _registered,
+    COLLABORATOR_ADDED: _collaborator,
+    CONTACT_DETAILS_CHANGED: _moved,
+    CLIENT_DISCHARGED: _discharged,
+    CONSENT_RECORDED: _moved,
+    CLIENT_ERASED: _erased,
+    LINK_ISSUED: _moved,
+    LINK_REVOKED: _moved,
 }

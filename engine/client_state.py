@@ -12,6 +12,20 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from between.engine.client_rows import client_row
+from between.events.catalog import (
+    AGGREGATE_TOPICS,
+    CATALOG,
+    CLIENT,
+    CLIENT_DISCHARGED,
+    CLIENT_ERASED,
+    CLIENT_REGISTERED,
+    COLLABORATOR_ADDED,
+    CONSENT_RECORDED,
+    CONTACT_DETAILS_CHANGED,
+    LINK_ISSUED,
+    LINK_REVOKED,
+    NAMESPACE,
+)
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -22,9 +36,9 @@ class ClientState:
     leave them (no ``__init__``: the first event sets it up)."""
 
     #: The topic of the event a client's record starts with.
-    STARTED = "between.ClientRegistered"
+    STARTED = CLIENT_REGISTERED
     #: The stored topic of the aggregate (``originator_topic`` of its first event).
-    AGGREGATE_TOPIC = "between.Client"
+    AGGREGATE_TOPIC = AGGREGATE_TOPICS[CLIENT]
 
     id: UUID
     row: dict
@@ -115,7 +129,9 @@ class ClientState:
         if link is not None:
             link["revoked"] = {"at": event.timestamp.isoformat(), "reason": event.reason}
         first = self.request_keys.get(event.request_key or "")
-        if first is not None and first["event"] == "LinkRevoked":  # one command, many links
+        if (
+            first is not None and first["event"] == CATALOG[LINK_REVOKED].name
+        ):  # one command, many links
             first["result"] = str(int(first["result"]) + 1)
         else:
             self._remember(event, "1")
@@ -123,7 +139,7 @@ class ClientState:
     def _remember(self, event: Any, result: str | None = None) -> None:
         key = event.request_key
         if key and key not in self.request_keys:
-            name = event.TOPIC.removeprefix("between.")
+            name = event.TOPIC.removeprefix(NAMESPACE)
             self.request_keys[key] = {"event": name, "result": result or self.code}
 
     def detail(self) -> dict:
@@ -152,14 +168,14 @@ class ClientState:
 
 #: Each client event's fold, by stored topic.
 _FOLDS: dict[str, Callable[[ClientState, Any], None]] = {
-    "between.ClientRegistered": ClientState._registered,
-    "between.CollaboratorAdded": ClientState._collaborator,
-    "between.ContactDetailsChanged": ClientState._contacts,
-    "between.ClientDischarged": ClientState._discharged,
-    "between.ConsentRecorded": ClientState._consent,
-    "between.ClientErased": ClientState._erased,
-    "between.LinkIssued": ClientState._link_issued,
-    "between.LinkRevoked": ClientState._link_revoked,
+    CLIENT_REGISTERED: ClientState._registered,
+    COLLABORATOR_ADDED: ClientState._collaborator,
+    CONTACT_DETAILS_CHANGED: ClientState._contacts,
+    CLIENT_DISCHARGED: ClientState._discharged,
+    CONSENT_RECORDED: ClientState._consent,
+    CLIENT_ERASED: ClientState._erased,
+    LINK_ISSUED: ClientState._link_issued,
+    LINK_REVOKED: ClientState._link_revoked,
 }
 #: The topics folded into a client's state.
 TOPICS = frozenset(_FOLDS)

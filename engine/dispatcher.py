@@ -9,7 +9,8 @@ One pass of the dispatcher (``run_once``), under the store's dispatcher lease:
    address (``engine.recipients``) — and cancel, hold or send it through its channel plugin,
    recording the outcome.
 
-Exactly one dispatcher works a store at a time (``engine.lease``): a second one waits or stops.
+Exactly one dispatcher works a store at a time (``engine.storage.lease``): a second one waits
+or stops.
 The lease is renewed as the work progresses — between queuing transactions, between messages,
 while waiting for a channel — so a dispatcher that hangs loses it and a standby takes over;
 no channel can hold the dispatcher (each ``send`` runs under a timeout, ``engine.sending``).
@@ -39,11 +40,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from between.engine.errors import BetweenError
-from between.engine.lease import DEFAULT_LEASE_SECONDS, DispatcherBusy, lease_for
 from between.engine.queuing import NAMESPACE, TRACKING, Queuer
 from between.engine.recipients import Recipients
 from between.engine.sending import Pass, Sender
 from between.engine.settings import Settings
+from between.engine.storage.lease import DEFAULT_LEASE_SECONDS, DispatcherBusy, lease_for
 
 if TYPE_CHECKING:
     from between.engine.app import Homework

@@ -20,8 +20,10 @@ from between.engine.clients import Client
 from between.engine.errors import RuleViolation
 from between.engine.guarded import validated
 from between.engine.unit_of_work import Outcome
+from between.events.catalog import ENTRY_SUBMITTED
 
 if TYPE_CHECKING:
+    from between.engine.envelope import Envelope
     from between.engine.reading import Reading
 
 #: Where an entry's id is derived from its request key: the namespace of assignments' ids, in
@@ -38,22 +40,20 @@ def record_entry(
     by: str,
     occurred_at: str | datetime | None,
     via: str,
-    meta: dict[str, Any],
+    meta: Envelope,
 ) -> Outcome:
     """Validate an entry and record it on the assignment ``load`` finds (loaded again on each
-    attempt). ``meta`` is the command's metadata (see ``UnitOfWork.authorise``); with a request
+    attempt). ``meta`` is the command's envelope (see ``UnitOfWork.authorise``); with a request
     key the entry's id is derived from it, and a repeat reports the first entry."""
     validate.payload("entry fields", fields)
     by = validate.text("by", by or "client", limit=200)
     via = validate.choice("via", via, ENTRY_WAYS)
-    when = validate.moment("occurred at", occurred_at, meta["timestamp"])
-    request_key = meta["request_key"]
+    when = validate.moment("occurred at", occurred_at, meta.timestamp)
+    request_key = meta.request_key
     entry_id = uuid5(ENTRY_NAMESPACE, f"entry:{request_key}") if request_key else None
 
     def command(a: Assignment) -> str:
-        a.require_entries_allowed()
-        kind = app.plugins.task_type(a.task_type)
-        clean = validated(app.plugins, kind, "validate_entry", fields, a.parameters)
+        kind, clean = checked_fields(app, a, fields)
         if by != "client":
             client = app.work.load(Client, a.client_id)
             if client is None or by not in client.collaborators:
@@ -63,4 +63,12 @@ def record_entry(
                 )
         return str(a.submit(by, when, clean, kind.entries.version, entry_id, via=via, **meta))
 
-    return app.work.change(load, command, request_key, ("EntrySubmitted",))
+    return app.work.change(load, command, request_key, (ENTRY_SUBMITTED,))
+
+
+def checked_fields(app: Reading, a: Assignment, fields: dict[str, Any]) -> tuple[Any, dict]:
+    """The assignment's task type and ``fields`` as it cleans them, if ``a`` takes entries:
+    ``RuleViolation`` if not, ``InvalidInput`` (by field) for fields it refuses."""
+    a.require_entries_allowed()
+    kind = app.plugins.task_type(a.task_type)
+    return kind, validated(app.plugins, kind, "validate_entry", fields, a.parameters)

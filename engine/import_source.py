@@ -40,6 +40,8 @@ class Source:
     def open(cls, given: str) -> Source:
         """Check the input ``given`` (a path, or ``-``); ``InvalidInput`` if it cannot be
         imported at all."""
+        if not given:
+            raise InvalidInput("import needs a file name (or - for standard input)")
         if given == STDIN:
             if sys.stdin is None:  # started with standard input closed
                 raise InvalidInput("standard input is closed; give an import file, or pipe one in")

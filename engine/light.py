@@ -1,8 +1,9 @@
 """Reading a store without constructing the application: the light path of reading commands.
 
-``open_reader`` gives a ``LightReader`` on one plain connection — a read-only SQLite
-connection (``Store.read_only_uri``), or one psycopg connection with the store's schema on its
-search path, read-only, without a pool — when the store's read model is current; else None,
+``open_reader`` gives a ``LightReader`` on one plain connection — the store's backend opens it
+(``open_light``: a read-only SQLite connection, or one psycopg connection with the store's
+schema on its search path, read-only, without a pool) — when the store's read model is
+current; else None,
 and the caller takes the full path (``Homework``), which explains a store it cannot read or
 first brings its read model up to date. The reader answers what ``engine.reading.Reading``
 answers, by the same names: the queries from the read model (``engine.queries``, no event
@@ -13,17 +14,13 @@ or the event classes).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 from between.engine import queries
-from between.engine.store import Store
-
-#: ``between_meta``'s format this code reads (see ``engine.creation``).
-STORE_FORMAT = "1"
+from between.engine.storage.store import Store
 
 
 class LightReader:
@@ -44,7 +41,7 @@ class LightReader:
         self.master = master
         self.plugins = plugins
         self.connection = connection  # psycopg's, for the key store (None on SQLite)
-        self.dialect = queries.SQLITE if store.is_sqlite else queries.POSTGRES
+        self.dialect = store.backend.dialect
         self.queries = queries.Queries(self.dialect)
         self.keys: Any = None  # the client keys, read on first use (engine.records)
         self.mapper: Any = None  # the sealing mapper, made only where it is needed
@@ -113,15 +110,14 @@ def open_reader(
     An encrypted store still needs its key (checked, as any command would). A PostgreSQL
     server that refuses the connection is said at once, as the full path would say it.
     """
-    opener = _sqlite if store.is_sqlite else _postgres
-    with opener(store) as found:
+    with store.backend.open_light(store) as found:
         if found is None:
             yield None
             return
         cursor, meta, connection = found
         master = None
         if meta.get("encrypted") == "yes":
-            from between.engine.keys import check_master_key, find_master_key
+            from between.engine.storage.keys import check_master_key, find_master_key
 
             master = find_master_key(meta["store_id"], environ, key_file)
             check_master_key(master, meta["key_check"])
@@ -130,62 +126,3 @@ def open_reader(
             yield reader
         finally:
             reader.close()
-
-
-def _current(meta: dict[str, str], position: Any, head: Any) -> bool:
-    """Whether the store is one this code reads and its read model is at the log's head."""
-    return bool(meta) and meta.get("format") == STORE_FORMAT and position == (head or 0)
-
-
-@contextmanager
-def _sqlite(store: Store) -> Iterator[tuple[Any, dict[str, str], None] | None]:
-    """A cursor on the file, opened as every reader opens it (works in a read-only place and
-    leaves no file behind)."""
-    try:
-        uri = store.read_only_uri() if store.path is not None and store.path.is_file() else None
-        db = sqlite3.connect(uri, uri=True) if uri else None
-    except (OSError, sqlite3.Error):
-        db = None
-    if db is None:
-        yield None
-        return
-    with closing(db):
-        db.row_factory = sqlite3.Row
-        try:
-            meta = dict(db.execute("SELECT key, value FROM between_meta").fetchall())
-            position = db.execute("SELECT position FROM rm_position").fetchone()[0]
-            head = db.execute("SELECT MAX(rowid) FROM stored_events").fetchone()[0]
-        except (sqlite3.Error, TypeError):
-            meta, position, head = {}, None, None  # not a store, an older one, or unreadable
-        yield (db.cursor(), meta, None) if _current(meta, position, head) else None
-
-
-@contextmanager
-def _postgres(store: Store) -> Iterator[tuple[Any, dict[str, str], Any] | None]:
-    """One psycopg connection (autocommit, read-only, the store's schema on its path)."""
-    import psycopg
-    from psycopg.rows import dict_row
-
-    from between.engine.connection import postgres_problem
-
-    try:
-        conn = psycopg.connect(
-            **store.connect_args(),
-            autocommit=True,
-            row_factory=dict_row,
-            options=f"-c search_path={store.schema} -c default_transaction_read_only=on",
-        )  # the password, when the address has one, is among ``connect_args``
-    except psycopg.OperationalError as e:
-        raise postgres_problem(store, e) from None
-    with conn:
-        cursor = conn.cursor()
-        try:
-            cursor.execute("SELECT key, value FROM between_meta")
-            meta = {r["key"]: r["value"] for r in cursor.fetchall()}
-            cursor.execute("SELECT position FROM rm_position")
-            position = cursor.fetchone()["position"]
-            cursor.execute("SELECT MAX(notification_id) AS head FROM stored_events")
-            head = cursor.fetchone()["head"]
-        except (psycopg.Error, TypeError):
-            meta, position, head = {}, None, None
-        yield (cursor, meta, conn) if _current(meta, position, head) else None

@@ -15,19 +15,18 @@ from __future__ import annotations
 import random
 import time
 from datetime import timedelta
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from between.engine import validate
 from between.engine.assignments import Assignment
 from between.engine.clients import Client
-from between.engine.entries import record_entry
+from between.engine.entries import checked_fields, record_entry
 from between.engine.errors import Conflict, NotFound, RuleViolation, StoreError
 from between.engine.links import MAX_DAYS, Grant, new_token, parse_token, same_hash
 from between.engine.reading import Reading
-from between.engine.requests import ask
 from between.engine.tasktypes import Schema
 from between.engine.unit_of_work import Outcome
+from between.events.catalog import LINK_ISSUED, LINK_REVOKED
 
 LINK_NAMESPACE = uuid5(NAMESPACE_URL, "https://between.invalid/link")
 #: What a link that stopped working is refused with (it says nothing about why).
@@ -65,14 +64,14 @@ class LinkCommands(Reading):
         client = self._client(code)
         token, token_hash = new_token()
         link_id = uuid5(LINK_NAMESPACE, f"{client.id}:{request_key}") if request_key else uuid4()
-        expires = meta["timestamp"] + timedelta(days=days)
+        expires = meta.timestamp + timedelta(days=days)
 
         def command(c: Client) -> str:
             c.issue_link(link_id, person, token_hash, expires, **meta)
             return str(link_id)
 
         outcome = self.work.change(
-            lambda: self._client_by_id(client.id), command, request_key, ("LinkIssued",)
+            lambda: self._client_by_id(client.id), command, request_key, (LINK_ISSUED,)
         )
         return outcome, "" if outcome.repeated else token
 
@@ -98,16 +97,15 @@ class LinkCommands(Reading):
                 )
             return str(c.revoke_links(person, reason, **meta))
 
-        return self.work.change(lambda: self._client(code), command, request_key, ("LinkRevoked",))
+        return self.work.change(lambda: self._client(code), command, request_key, (LINK_REVOKED,))
 
     def link_for_message(
         self, client_id: UUID, person: str, days: int, actor: str
     ) -> tuple[UUID, str] | None:
         """A fresh link for a message to ``person`` (the dispatcher's: it was authorised to
         notify); its id and token, or None when the client may no longer get one."""
-        now = self.now()
-        meta: dict[str, Any] = {"actor": actor, "request_key": None, "timestamp": now}
-        link_id, expires = uuid4(), now + timedelta(days=days)
+        meta = self.work.for_dispatcher(actor)
+        link_id, expires = uuid4(), meta.timestamp + timedelta(days=days)
         token, token_hash = new_token()
         try:
             self.work.change(
@@ -120,7 +118,7 @@ class LinkCommands(Reading):
 
     def withdraw_link(self, client_id: UUID, link_id: UUID, reason: str, actor: str) -> None:
         """Revoke one link (the dispatcher's, when its message was not delivered)."""
-        meta: dict[str, Any] = {"actor": actor, "request_key": None, "timestamp": self.now()}
+        meta = self.work.for_dispatcher(actor)
 
         def command(c: Client) -> None:
             c.revoke_link(link_id, reason, **meta)
@@ -218,12 +216,7 @@ class LinkCommands(Reading):
         request_key = validate.text("idempotency key", request_key, limit=200)
         via = validate.choice("via", via, LINK_WAYS)
         request = {"fields": fields, "by": grant.person, "occurred_at": occurred_at}
-        meta: dict[str, Any] = {
-            "actor": "client" if grant.is_client else "collaborator",
-            "request_key": request_key,
-            "timestamp": self.now(),
-            "request_fingerprint": ask(request_key, "submit", request),
-        }
+        meta = self.work.for_link_holder(grant.is_client, request_key, "submit", request)
 
         def load() -> Assignment:
             return self._homework_for(grant, assignment_id)
@@ -237,6 +230,12 @@ class LinkCommands(Reading):
                     raise
                 time.sleep(random.uniform(0, 0.05 * 2**round_))  # out of step with the others
         return Outcome(self.portal_item(grant, load()), outcome.result, outcome.repeated)
+
+    def check_entry_as(self, grant: Grant, assignment_id: str, fields: dict) -> None:
+        """Refuse ``fields`` as ``submit_as`` would (``InvalidInput`` by field), recording
+        nothing: the portal shows a form's every problem at once, its time's among them."""
+        validate.payload("entry fields", fields)
+        checked_fields(self, self._homework_for(grant, assignment_id), fields)
 
     def submit_observed(
         self,

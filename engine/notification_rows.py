@@ -7,6 +7,13 @@ from typing import Any
 
 from between.engine.assignment_rows import Step
 from between.engine.views import bump, iso
+from between.events.catalog import (
+    DELIVERY_ATTEMPTED,
+    DELIVERY_HELD,
+    DELIVERY_RETRY_REQUESTED,
+    NOTIFICATION_CANCELLED,
+    NOTIFICATION_QUEUED,
+)
 
 
 def notification_row(event: Any, row: dict | None) -> dict:
@@ -67,9 +74,9 @@ def _cancelled(event: Any, row: dict | None) -> dict:
 
 #: Each notification event's step, by stored topic.
 NOTIFICATION_STEPS: dict[str, Step] = {
-    "between.NotificationQueued": _queued,
-    "between.DeliveryAttempted": _attempted,
-    "between.DeliveryRetryRequested": _retry,
-    "between.DeliveryHeld": _held,
-    "between.NotificationCancelled": _cancelled,
+    NOTIFICATION_QUEUED: _queued,
+    DELIVERY_ATTEMPTED: _attempted,
+    DELIVERY_RETRY_REQUESTED: _retry,
+    DELIVERY_HELD: _held,
+    NOTIFICATION_CANCELLED: _cancelled,
 }

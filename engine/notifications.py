@@ -13,6 +13,7 @@ from between.engine.errors import RuleViolation
 from between.engine.rows import notification_row
 from between.events import notifications as ev
 from between.events.base import stable_topic
+from between.events.catalog import AGGREGATE_TOPICS, NOTIFICATION
 
 #: Statuses: pending → sent | failed (→ pending on retry) | held (→ attempted when its channel
 #: is back) | cancelled (final: it may no longer be sent).
@@ -102,4 +103,4 @@ class Notification(Aggregate):
         return {**self.row, "person": self.person}
 
 
-stable_topic(Notification, "between.Notification")
+stable_topic(Notification, AGGREGATE_TOPICS[NOTIFICATION])

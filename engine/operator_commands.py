@@ -7,13 +7,14 @@ The rules (roles, what each may do) live with the ``Operators`` aggregate in
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from between.engine import validate
 from between.engine.operators import OPERATORS_ID, Operators
 from between.engine.unit_of_work import Outcome
 
 if TYPE_CHECKING:
+    from between.engine.envelope import Envelope
     from between.engine.unit_of_work import UnitOfWork
 
 
@@ -39,9 +40,7 @@ class OperatorCommands:
         meta = self.work.authorise(actor, "operators")
         return self._change_operators(lambda o: o.require(required, **meta), meta)
 
-    def _change_operators(
-        self, command: Callable[[Operators], None], meta: dict[str, Any]
-    ) -> Outcome:
+    def _change_operators(self, command: Callable[[Operators], None], meta: Envelope) -> Outcome:
         """Change the list, starting it on first use."""
         return self.work.change(
             lambda: self.work.load(Operators, OPERATORS_ID) or Operators.start(**meta), command

@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate
 from between.engine.errors import Conflict, InvalidInput, RuleViolation
 from between.events import operators as ev
 from between.events.base import stable_topic
+from between.events.catalog import AGGREGATE_TOPICS, OPERATORS
 
 OPERATORS_ID = uuid5(NAMESPACE_URL, "https://between.invalid/operators")
 ROLES = ("therapist", "staff", "admin", "auditor")
@@ -141,7 +142,7 @@ class Operators(Aggregate):
         }
 
 
-stable_topic(Operators, "between.Operators")
+stable_topic(Operators, AGGREGATE_TOPICS[OPERATORS])
 
 
 class Gate:

@@ -9,8 +9,7 @@ dropped), plus ``TOPIC``. A field absent from an old stored state reads None, as
 default would (``events.base``: a field added later defaults to None; tests hold every
 registered class to it). Sealed personal fields are opened as ``SealingMapper`` opens them,
 with the same functions (``engine.seals``) and the same key store; which paths are personal
-is this module's own table (``PERSONAL``, by topic), which tests check against each class's
-``PERSONAL``.
+comes from ``events.catalog`` (``PERSONAL``, by topic), as it does for the event classes.
 
 Where decoding could differ from the mapper's — a topic whose class has upcasters
 (``UPCAST_TOPICS``), a transcoding type this module does not know, a state that does not
@@ -27,43 +26,17 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from between.engine.seals import FINGERPRINT, open_paths, owner_of
+from between.events.catalog import CATALOG
 
 if TYPE_CHECKING:
-    from between.engine.keys import KeyStore
+    from between.engine.storage.keys import KeyStore
 
-#: The topics whose class has ``class_version > 1`` (an upcaster may rewrite an old state):
-#: none yet. Tests check it against the registered classes.
-UPCAST_TOPICS: frozenset[str] = frozenset()
+#: The topics whose class has ``class_version > 1`` (an upcaster may rewrite an old state).
+UPCAST_TOPICS: frozenset[str] = frozenset(t for t, info in CATALOG.items() if info.version > 1)
 
-#: Each topic's personal paths (its class's ``PERSONAL``, where that is not empty).
+#: Each topic's personal paths (where it has any), from the catalog.
 PERSONAL: dict[str, tuple[str, ...]] = {
-    "between.AssignmentProposed": (
-        "client",
-        "instructions",
-        "rationale",
-        "parameters",
-        "observers",
-    ),
-    "between.AssignmentAdjusted": (
-        "changes.instructions",
-        "changes.rationale",
-        "changes.parameters",
-        "changes.observers",
-    ),
-    "between.AssignmentAgreed": ("obstacles",),
-    "between.AssignmentDeclined": ("reason",),
-    "between.EntrySubmitted": ("by", "fields"),
-    "between.AssignmentReviewed": ("obstacles", "notes"),
-    "between.AssignmentCancelled": ("reason",),
-    "between.AssignmentClosed": ("reason",),
-    "between.ClientRegistered": ("code", "name"),
-    "between.CollaboratorAdded": ("name", "relationship"),
-    "between.ContactDetailsChanged": ("person", "contacts"),
-    "between.ClientDischarged": ("reason",),
-    "between.ConsentRecorded": ("person",),
-    "between.LinkIssued": ("person",),
-    "between.LinkRevoked": ("reason",),
-    "between.NotificationQueued": ("person", "address"),
+    t: info.personal for t, info in CATALOG.items() if info.personal
 }
 #: The sealed paths opened on decoding, by topic: the personal ones and the fingerprint.
 _SEALED = {topic: (*paths, FINGERPRINT) for topic, paths in PERSONAL.items()}

@@ -4,7 +4,8 @@
 global) and asks every plugin for its task types and channels. Any plugin that fails to
 import, implements a hook that does not exist (or with arguments the hook does not pass), or
 registers a name already taken is a one-line ``PluginError`` naming the plugin — never a
-silent skip. Every hook is called through pluggy, so ``tryfirst``/``trylast`` hold.
+silent skip. Every hook is called through pluggy by ``hook_calls.call_hook``, so
+``tryfirst``/``trylast``, ``firstresult`` and wrappers hold and a failing plugin is named.
 """
 
 from __future__ import annotations
@@ -19,18 +20,25 @@ from typing import Any
 import pluggy
 
 from between.engine import hookspecs
-from between.engine.entry_points import EntryPoint, entry_points, is_between
-from between.engine.errors import BetweenError, InvalidInput
+from between.engine.entry_points import entry_points, is_between
+from between.engine.errors import InvalidInput
+from between.engine.hook_calls import PluginError, call_hook, install, running_plugin
 from between.engine.settings import Settings
 from between.engine.tasktypes import TaskType, check_task_type_name
 
 ENTRY_POINT_GROUP = "between"
-#: Hooks whose implementations are called one plugin at a time, so the registry knows who adds.
+#: Hooks that fill a registry: it names the plugin adding each item, so no wrapper may intervene.
 REGISTRATION_HOOKS = ("between_register_task_types", "between_register_channels")
 
 
-class PluginError(BetweenError):
-    """A plugin could not be loaded or conflicts with another one."""
+__all__ = [
+    "ChannelRegistry",
+    "PluginError",
+    "Plugins",
+    "TaskTypeRegistry",
+    "load_plugins",
+    "plugin_manager",
+]
 
 
 @dataclass
@@ -40,8 +48,11 @@ class _Registry:
     items: dict[str, Any] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-    #: The plugin whose implementation is running (set by the loader before each call).
-    plugin: str = ""
+
+    @property
+    def plugin(self) -> str:
+        """The plugin whose implementation is running."""
+        return running_plugin() or "?"
 
     def add(self, item: Any) -> None:
         name = getattr(item, "name", None)
@@ -153,6 +164,7 @@ def plugin_manager() -> pluggy.PluginManager:
     """A fresh manager that knows Between's hook specifications."""
     pm = _Manager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
+    install(pm)
     return pm
 
 
@@ -176,23 +188,8 @@ def load_plugins(settings: Settings, extra: tuple[object, ...] = ()) -> Plugins:
 
 
 def _collect(pm: pluggy.PluginManager, hook_name: str, registry: _Registry) -> None:
-    """Call a registration hook through pluggy one plugin at a time, so errors name it.
-
-    Plugins are taken in pluggy's calling order (``tryfirst`` first, ``trylast`` last, else
-    the most recently registered first); each call goes through a hook caller that holds only
-    that plugin's implementations.
-    """
-    caller = getattr(pm.hook, hook_name)
-    plugins = {impl.plugin_name: impl.plugin for impl in reversed(caller.get_hookimpls())}
-    for name, plugin in plugins.items():
-        others = [p for p in plugins.values() if p is not plugin]
-        registry.plugin = name
-        try:
-            pm.subset_hook_caller(hook_name, remove_plugins=others)(registry=registry)
-        except BetweenError:
-            raise
-        except Exception as e:
-            raise PluginError(f"plugin {name} failed in {hook_name}: {e}") from e
+    """Call a registration hook; the registry names the plugin of each implementation."""
+    call_hook(pm, hook_name, registry=registry)
 
 
 def _register(pm: pluggy.PluginManager, obj: object, name: str) -> None:

@@ -9,35 +9,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 from between.engine import validate
 from between.engine.errors import NotFound
+from between.engine.storage.dialect import Dialect
 from between.engine.views import ASSIGNMENT_STATUSES, OPEN_STATUSES, STAGES, with_timeliness
 
 TRACKING_NAME = "homework"
 #: Rows fetched at a time when a listing is streamed (``list --all``).
 BATCH = 1000
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """What differs between SQLite and PostgreSQL in the SQL we write."""
-
-    name: str
-    param: str
-    position: str
-    for_update: str
-
-    def sql(self, text: str) -> str:
-        return text.replace("?", self.param) if self.param != "?" else text
-
-
-SQLITE = Dialect("sqlite", "?", "rowid", "")
-POSTGRES = Dialect("postgresql", "%s", "notification_id", " FOR UPDATE")
 
 
 def _where(conditions: list[str]) -> str:
@@ -149,6 +132,11 @@ class Queries:
         r = c.fetchone()
         return json.loads(r["row"]) if r else None
 
+    def client_by_id(self, c: Any, client_id: UUID) -> dict | None:
+        c.execute(self.dialect.sql("SELECT row FROM rm_clients WHERE id = ?"), (client_id.hex,))
+        r = c.fetchone()
+        return json.loads(r["row"]) if r else None
+
     def clients(self, c: Any, status: str | None = None, limit: int | None = None) -> list[dict]:
         """Client rows by code (all, or at most ``limit``)."""
         return list(self.client_rows(c, status, limit))
@@ -156,11 +144,14 @@ class Queries:
     def client_rows(
         self, c: Any, status: str | None = None, limit: int | None = None
     ) -> Iterator[dict]:
-        """Client rows by code (erased clients, who keep none, by id), read a page at a time."""
+        """Client rows by code, compared byte by byte, then erased clients (who keep no code)
+        by id: the same order on every store, whatever its collation or place for NULL."""
         sql, params = "SELECT row FROM rm_clients", ()
         if status:
             sql, params = sql + " WHERE status = ?", (status,)
-        sql = self.dialect.sql(sql + " ORDER BY code, id LIMIT ? OFFSET ?")
+        by_bytes = ' COLLATE "C"' if self.dialect.name == "postgresql" else ""  # SQLite's BINARY
+        order = f" ORDER BY code IS NULL, code{by_bytes}, id LIMIT ? OFFSET ?"
+        sql = self.dialect.sql(sql + order)
         offset = 0
         while limit is None or offset < limit:
             size = BATCH if limit is None else min(BATCH, limit - offset)

@@ -20,7 +20,7 @@ from between.engine.clients import Client
 from between.engine.notifications import Notification
 from between.engine.recipients import Recipients
 from between.engine.requests import IMPORTED
-from between.events import assignments as a
+from between.events import catalog as t
 
 if TYPE_CHECKING:
     from between.engine.app import Homework
@@ -30,14 +30,41 @@ NAMESPACE = uuid5(NAMESPACE_URL, "https://between.invalid/notification")
 #: Notifications saved per transaction (with the tracked position, when following the log).
 CHUNK = 20
 
-#: Who hears of which event: (kind of message, role).
-HEARS = {
-    a.AssignmentAgreed: [("agreed", "client"), ("agreed", "collaborator")],
-    a.AssignmentReviewed: [("reviewed", "client")],
-    a.EntrySubmitted: [("entry", "therapist")],
-    a.AssignmentDeclined: [("declined", "therapist")],
+#: Who hears of which event, by topic: (kind of message, role).
+HEARS: dict[str, list[tuple[str, str]]] = {
+    t.ASSIGNMENT_AGREED: [("agreed", "client"), ("agreed", "collaborator")],
+    t.ASSIGNMENT_REVIEWED: [("reviewed", "client")],
+    t.ENTRY_SUBMITTED: [("entry", "therapist")],
+    t.ASSIGNMENT_DECLINED: [("declined", "therapist")],
 }
-TOPICS = frozenset(cls.TOPIC for cls in HEARS)
+TOPICS = frozenset(HEARS)
+#: The events nobody hears of, each on purpose (a reminder's cause is a due date, not an
+#: event): a new topic must be added to ``HEARS`` or here (``tests/test_event_catalog.py``).
+SILENT = frozenset(
+    {
+        t.ASSIGNMENT_PROPOSED,
+        t.ASSIGNMENT_ADJUSTED,
+        t.ASSIGNMENT_CANCELLED,
+        t.ASSIGNMENT_CLOSED,
+        t.CLIENT_REGISTERED,
+        t.COLLABORATOR_ADDED,
+        t.CONTACT_DETAILS_CHANGED,
+        t.CLIENT_DISCHARGED,
+        t.CONSENT_RECORDED,
+        t.CLIENT_ERASED,
+        t.LINK_ISSUED,
+        t.LINK_REVOKED,
+        t.NOTIFICATION_QUEUED,
+        t.DELIVERY_ATTEMPTED,
+        t.DELIVERY_RETRY_REQUESTED,
+        t.DELIVERY_HELD,
+        t.NOTIFICATION_CANCELLED,
+        t.OPERATORS_LIST_STARTED,
+        t.OPERATOR_ADDED,
+        t.OPERATOR_REMOVED,
+        t.OPERATORS_REQUIRED,
+    }
+)
 
 
 class Queuer:
@@ -79,7 +106,7 @@ class Queuer:
         return len(fresh)
 
     def _derive(self, event: Any) -> list[Notification]:
-        kinds = HEARS.get(type(event))
+        kinds = HEARS.get(event.TOPIC)
         if not kinds or (event.request_key or "").startswith(IMPORTED):
             return []  # an imported record is history: nobody hears of it now
         assignment = self.work.load(Assignment, event.originator_id)
@@ -152,7 +179,7 @@ class Queuer:
     ) -> list[Notification]:
         """New notifications of ``kind`` for everyone in ``role`` (none already queued),
         recorded now; ``caused_at`` is when their cause (an event) was recorded."""
-        queued, now = [], self.app.now()
+        queued, envelope = [], self.work.for_dispatcher(self.actor)
         for r in self.recipients.of(client, assignment, role):
             key = uuid5(NAMESPACE, f"{assignment.id}:{cause}:{kind}:{role}:{r.person}:{r.channel}")
             if self.work.load(Notification, key) is not None:
@@ -169,9 +196,7 @@ class Queuer:
                     address=r.address,
                     cause=cause,
                     caused_at=caused_at,
-                    actor=self.actor,
-                    request_key=None,
-                    timestamp=now,
+                    **envelope,
                 )
             )
         return queued

@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     from between.engine.client_state import ClientState
     from between.engine.clients import Client
     from between.engine.plugins import Plugins
-    from between.engine.queries import Dialect
     from between.engine.readmodel import ReadModel
-    from between.engine.store import Store
+    from between.engine.storage.dialect import Dialect
+    from between.engine.storage.store import Store
     from between.engine.unit_of_work import UnitOfWork
 
 
@@ -182,7 +182,8 @@ class Reading:
         self.refresh()
         with self.reading() as c:
             rows = self.readmodel.assignments(c, client_id=client.id.hex)
-        return client_detail(client, rows, self.today())
+            listed = self.readmodel.client_by_id(c, client.id)
+        return client_detail(client, rows, self.today(), listed)
 
     def show(self, ref: str) -> dict:
         """One assignment in full: contents, entries, reviews, summary and follow-ups."""
@@ -228,9 +229,15 @@ def no_client(ref: str) -> NotFound:
     return NotFound(f"no client with code {ref!r}; register them with 'between client add {ref}'")
 
 
-def client_detail(client: ClientState, rows: list[dict], today: date) -> dict:
-    """``client show``: the client, and their homework as list rows."""
-    return {**client.detail(), "assignments": [with_timeliness(r, today) for r in rows]}
+def client_detail(
+    client: ClientState, rows: list[dict], today: date, listed: dict | None = None
+) -> dict:
+    """``client show``: the client, and their homework as list rows. A reader who may not
+    open personal fields still sees the code, as ``listed`` (the read model's row) keeps it."""
+    detail = client.detail()
+    if listed and detail.get("code") == RESTRICTED:
+        detail["code"] = listed["code"]
+    return {**detail, "assignments": [with_timeliness(r, today) for r in rows]}
 
 
 def brief(detail: dict) -> dict:

@@ -4,7 +4,7 @@ Rows are folded from events by ``engine.rows`` and stored with a few indexed col
 queries, and an index of personal links by the hash of their token (``rm_links``: hash,
 client id, link id — no token, nothing personal), which is how a token finds its link. The
 model tracks the log position it has applied. Writers call ``catch_up`` inside
-their own transaction (see ``engine.recorders``), so after any command the model is
+their own transaction (see ``engine.storage.recorders``), so after any command the model is
 current; ``rebuild`` drops it and folds the whole log again.
 """
 
@@ -19,7 +19,7 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper
 
 from between.engine.plain import row_decoder
-from between.engine.queries import TRACKING_NAME, Dialect, Queries, hex_id
+from between.engine.queries import TRACKING_NAME, Queries, hex_id
 from between.engine.rows import (
     ERASED,
     ROW_FOLDERS,
@@ -29,6 +29,8 @@ from between.engine.rows import (
     notification_row,
 )
 from between.engine.sealing import ROW_PERSONAL
+from between.engine.storage.dialect import Dialect
+from between.events.catalog import CLIENT_ERASED, LINK_ISSUED
 
 #: The index of links by their token's hash (also made when first needed: see ``_index_links``).
 LINKS_TABLE = (
@@ -70,10 +72,6 @@ _CLIENT_COLUMNS = ("id", "code", "therapist", "status", "row")
 
 #: ``json.dumps(row, ensure_ascii=False)``, built once.
 _ROW_JSON = json.JSONEncoder(ensure_ascii=False).encode
-#: The topic of the event after which a client's code leaves their homework rows.
-_CLIENT_ERASED = "between.ClientErased"
-#: The topic of the event whose token hash ``rm_links`` indexes.
-_LINK_ISSUED = "between.LinkIssued"
 #: Rows by row function, then id (None: not there yet).
 Loaded = dict[Callable[..., dict], dict[str, dict | None]]
 
@@ -221,11 +219,11 @@ class ReadModel(Queries):
             rows[key] = ROW_STEPS[topic](event, rows[key])
         for folder, (table, columns) in ROW_TABLES.items():
             self._store(c, table, columns, tables[folder], stored[folder])
-        links = [e for e in events if e.TOPIC == _LINK_ISSUED]
+        links = [e for e in events if e.TOPIC == LINK_ISSUED]
         if links:
             self._index_links(c, links)
         for event in events:
-            if event.TOPIC == _CLIENT_ERASED:
+            if event.TOPIC == CLIENT_ERASED:
                 self._erase_from_assignments(c, event.originator_id.hex)
                 self._links_table(c)
                 c.execute(

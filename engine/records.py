@@ -12,7 +12,6 @@ exact — an encrypted store, a topic with upcasters, a state the plain decoder 
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
@@ -22,13 +21,11 @@ from between.engine.assignment_state import AssignmentState
 from between.engine.client_state import TOPICS as CLIENT_TOPICS
 from between.engine.client_state import ClientState
 from between.engine.errors import NotFound
-from between.engine.keys import KeyStore, PostgresKeys, SQLiteKeys, encode_key
 from between.engine.plain import NotPlain, decode
 from between.engine.reading import brief, client_detail, describe_assignment, no_client, resolve
+from between.engine.storage.keys import KeyStore, encode_key
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from between.engine.light import LightReader
     from between.engine.sealing import SealingMapper
 
@@ -79,7 +76,8 @@ def show_client(reader: LightReader, code: str) -> dict:
     if client is None:
         raise no_client(code)
     rows = reader.queries.assignments(reader.cursor, client_id=client.id.hex)
-    return client_detail(client, rows, reader.today())
+    listed = reader.queries.client_by_id(reader.cursor, client.id)
+    return client_detail(client, rows, reader.today(), listed)
 
 
 def review_brief(reader: LightReader, ref: str) -> dict:
@@ -98,7 +96,7 @@ def _load(reader: LightReader, kind: type[S], aggregate_id: UUID) -> S | None:
             "SELECT originator_id, originator_version, topic, state FROM stored_events "
             f"WHERE {d.position} > 0 AND originator_id = ? ORDER BY originator_version"
         ),
-        (aggregate_id.hex if reader.store.is_sqlite else aggregate_id,),
+        (reader.store.backend.stored_id(aggregate_id),),
     )
     rows = [(r["originator_version"], r["topic"], r["state"]) for r in reader.cursor.fetchall()]
     if not rows:
@@ -152,11 +150,7 @@ def _mapper_fold(
 def _keys(reader: LightReader) -> KeyStore:
     """The client keys, as the application reads them (made once for the reader's life)."""
     if reader.keys is None:
-        if reader.store.is_sqlite:
-            assert reader.store.path is not None
-            backend: Any = SQLiteKeys(reader.store.path.with_suffix(".keys"), read_only=True)
-        else:
-            backend = PostgresKeys(_Datastore(reader.connection))
+        backend = reader.store.backend.light_keys(reader.store, reader.connection)
         reader.keys = KeyStore(backend, reader.master)
         reader.on_close(backend.close)
     return reader.keys
@@ -189,22 +183,3 @@ def register_topics() -> None:
     its first event the aggregate's, so a fresh process that never constructed the
     application could decode none of them (any record's id may be asked for, hence all)."""
     from between.engine import assignments, clients, notifications, operators  # noqa: F401
-
-
-class _Datastore:
-    """What ``PostgresKeys`` reads keys through, on the reader's own connection."""
-
-    def __init__(self, connection: Any) -> None:
-        self.connection = connection
-
-    @contextmanager
-    def transaction(self, commit: bool = False) -> Iterator[Any]:
-        import psycopg
-
-        try:
-            with self.connection.cursor() as cursor:
-                yield cursor
-        except psycopg.Error as e:
-            from eventsourcing.persistence import PersistenceError  # only once it failed
-
-            raise PersistenceError(str(e)) from e

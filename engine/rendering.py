@@ -1,9 +1,10 @@
 """Wording a notification: the default text, or a plugin's (``between_render_message``).
 
 A plugin may reword a message, never redirect it: only its ``subject``, ``text`` and ``data``
-are taken; the key, recipient, channel and address stay the dispatcher's. An implementation
-that raises or returns something other than a ``Message`` is skipped as if it had returned
-None, and the fault is reported (it is recorded with the delivery attempt, naming the plugin;
+are taken; the key, recipient, channel and address stay the dispatcher's. The hook is called
+through pluggy (``hook_calls.call_hook``), so wrappers run. An implementation that raises or
+returns something other than a ``Message`` is skipped as if it had returned None, and the
+fault is reported (it is recorded with the delivery attempt, naming the plugin;
 it is not blamed on the channel and causes no retry).
 
 A message may carry its recipient's personal link (``link``): it goes into the text only —
@@ -16,6 +17,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from between.engine.channels import Message
+from between.engine.hook_calls import Fault, call_hook
 from between.engine.messages import default_text, with_link
 
 if TYPE_CHECKING:
@@ -72,36 +74,45 @@ class Renderer:
         return message, faults
 
     def _reworded(self, info: dict, default: Message) -> tuple[Message, list[str]]:
-        faults: list[str] = []
-        hook = getattr(self.app.plugins.manager.hook, HOOK)
-        for impl in reversed(hook.get_hookimpls()):  # the order pluggy calls them in
-            if impl.hookwrapper or impl.wrapper:
-                continue
-            given = {"notification": dict(info), "default": default}
-            try:
-                custom = impl.function(*[given[name] for name in impl.argnames])
-            except Exception as e:
-                faults.append(f"plugin {impl.plugin_name}: {HOOK} raised {_described(e)}")
-                continue
-            if custom is None:
-                continue
-            if not _is_message(custom):
-                faults.append(
-                    f"plugin {impl.plugin_name}: {HOOK} returned "
-                    f"{type(custom).__name__}, not a Message"
-                )
-                continue
-            changed = [f for f in KEPT if getattr(custom, f) != getattr(default, f)]
-            if changed:
-                faults.append(
-                    f"plugin {impl.plugin_name}: {HOOK} may reword, not redirect; "
-                    f"kept the message's {', '.join(changed)}"
-                )
-            data = custom.data if isinstance(custom.data, dict) else default.data
-            return replace(default, subject=custom.subject, text=custom.text, data=data), faults
-        if faults:
-            faults.append("the default wording was used")
-        return default, faults
+        """Ask the hook through pluggy (wrappers included); a fault keeps the call going."""
+        outcome = call_hook(
+            self.app.plugins.manager,
+            HOOK,
+            contain=True,
+            check=_not_a_message,
+            notification=dict(info),
+            default=default,
+        )
+        faults = [_fault_text(f) for f in outcome.faults]
+        custom = outcome.result
+        source = outcome.source(custom) or "?"
+        if custom is not None and not _is_message(custom):  # a wrapper's answer
+            faults.append(
+                f"plugin {source}: {HOOK} returned {type(custom).__name__}, not a Message"
+            )
+            custom = None
+        if custom is None:
+            if faults:
+                faults.append("the default wording was used")
+            return default, faults
+        changed = [f for f in KEPT if getattr(custom, f) != getattr(default, f)]
+        if changed:
+            faults.append(
+                f"plugin {source}: {HOOK} may reword, not redirect; "
+                f"kept the message's {', '.join(changed)}"
+            )
+        data = custom.data if isinstance(custom.data, dict) else default.data
+        return replace(default, subject=custom.subject, text=custom.text, data=data), faults
+
+
+def _not_a_message(answer: Any) -> str | None:
+    return None if _is_message(answer) else f"returned {type(answer).__name__}, not a Message"
+
+
+def _fault_text(fault: Fault) -> str:
+    if fault.error is not None:
+        return f"plugin {fault.plugin}: {HOOK} raised {_described(fault.error)}"
+    return f"plugin {fault.plugin}: {HOOK} {fault.problem}"
 
 
 def _is_message(value: Any) -> bool:

@@ -20,6 +20,12 @@ from between.engine.assignment_rows import ASSIGNMENT_STEPS, Step, assignment_ro
 from between.engine.client_rows import CLIENT_STEPS, client_row
 from between.engine.notification_rows import NOTIFICATION_STEPS, notification_row
 from between.engine.views import ERASED, iso
+from between.events.catalog import (
+    OPERATOR_ADDED,
+    OPERATOR_REMOVED,
+    OPERATORS_LIST_STARTED,
+    OPERATORS_REQUIRED,
+)
 
 __all__ = [
     "ERASED",
@@ -39,3 +45,5 @@ ROW_FOLDERS: dict[str, Callable[[Any, dict | None], dict]] = {
 }
 #: Each stored topic's own step (what its row function would dispatch to).
 ROW_STEPS: dict[str, Step] = {**CLIENT_STEPS, **ASSIGNMENT_STEPS, **NOTIFICATION_STEPS}
+#: The topics with no summary row, on purpose: the operator list is not listed anywhere.
+SKIPS = frozenset({OPERATORS_LIST_STARTED, OPERATOR_ADDED, OPERATOR_REMOVED, OPERATORS_REQUIRED})

@@ -20,7 +20,6 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
-from between.engine.keys import KeyStore
 from between.engine.seals import (
     FINGERPRINT,
     ROW_PERSONAL,
@@ -30,6 +29,7 @@ from between.engine.seals import (
     replace,
     seal,
 )
+from between.engine.storage.keys import KeyStore
 
 __all__ = ["FINGERPRINT", "ROW_PERSONAL", "SEALED", "SealingMapper", "open_sealed", "owner_of"]
 

@@ -16,13 +16,13 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from between.engine.keys import AESGCM, KeysUnavailable, is_invalid_tag
+from between.engine.storage.keys import AESGCM, KeysUnavailable, is_invalid_tag
 from between.engine.views import ERASED, RESTRICTED
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from between.engine.keys import KeyStore
+    from between.engine.storage.keys import KeyStore
 
 SEALED = "_sealed_"
 #: The only sealed fields a summary row shows (the client's code), opened for read models.

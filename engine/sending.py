@@ -63,6 +63,7 @@ REMINDERS = ("due-soon", "overdue")
 
 if TYPE_CHECKING:
     from between.engine.app import Homework
+    from between.engine.envelope import Envelope
     from between.engine.settings import Settings
 
 
@@ -130,20 +131,20 @@ class Sender:
         assignment = self.work.load(Assignment, n.assignment_id) if n.assignment_id else None
         verdict = self.recipients.check(n, client, assignment)
         if verdict.cancel:
-            n.cancel(verdict.cancel, **self._meta())
+            n.cancel(verdict.cancel, **self._envelope())
             if self._saved(n):
                 done.cancelled += 1
             return
         if verdict.hold:
             if n.status != "held":
-                n.hold(verdict.hold, **self._meta())
+                n.hold(verdict.hold, **self._envelope())
                 if self._saved(n):
                     done.held += 1
             return
         assert assignment is not None and client is not None  # else check() cancelled it
         moot = no_longer_open(n.row, assignment.row)
         if moot:
-            n.cancel(moot, **self._meta())
+            n.cancel(moot, **self._envelope())
             if self._saved(n):
                 done.cancelled += 1
             return
@@ -163,7 +164,7 @@ class Sender:
         detail = "; ".join(d for d in (str(delivery.detail), *notes) if d)
         if link:  # a channel or plugin that quotes the text must not get the token recorded
             detail = detail.replace(link[1], "[link]")
-        n.attempted(delivery.outcome, detail, retry_at, **self._meta())
+        n.attempted(delivery.outcome, detail, retry_at, **self._envelope())
         if not self._saved(n):
             return
         if delivery.outcome == DELIVERED:
@@ -252,8 +253,8 @@ class Sender:
             return False  # recorded meanwhile by someone else (e.g. a retry requested)
         return True
 
-    def _meta(self) -> dict[str, Any]:
-        return {"actor": self.actor, "request_key": None, "timestamp": self.app.now()}
+    def _envelope(self) -> Envelope:
+        return self.work.for_dispatcher(self.actor)
 
 
 def _module(channel: Any) -> str:

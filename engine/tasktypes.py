@@ -8,22 +8,16 @@ the command line arrive as text and are coerced; values from JSON files keep the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from between.engine.errors import InvalidEntry
-from between.engine.figures import mean_of
-from between.engine.validate import MAX_TEXT, utc_time
+from between.engine.field_types import FIELD_TYPES, FieldError, field_type
+from between.engine.validate import MAX_TEXT
 
-FIELD_TYPES = ("text", "integer", "number", "boolean", "choice", "datetime", "list", "ratings")
-_TRUE = {"true", "yes", "y", "1", "on"}
-_FALSE = {"false", "no", "n", "0", "off"}
-
-
-class FieldError(ValueError):
-    """One field's value is wrong; the message says why."""
+# FIELD_TYPES and FieldError live in ``field_types``; they are re-exported here.
+__all__ = ["FIELD_TYPES", "Field", "FieldError", "Schema", "TaskType", "check_task_type_name"]
 
 
 def check_task_type_name(name: Any) -> str:
@@ -37,7 +31,7 @@ def check_task_type_name(name: Any) -> str:
 
 @dataclass(frozen=True)
 class Field:
-    """One named value in a schema."""
+    """One named value in a schema; its ``type`` is one of ``FIELD_TYPES``."""
 
     name: str
     type: str = "text"
@@ -50,8 +44,7 @@ class Field:
     max_length: int = MAX_TEXT
 
     def __post_init__(self) -> None:
-        if self.type not in FIELD_TYPES:
-            raise ValueError(f"field {self.name!r}: unknown type {self.type!r}")
+        field_type(self.type, self.name)
         if self.type == "choice" and not self.choices:
             raise ValueError(f"field {self.name!r}: a choice field needs choices")
 
@@ -63,101 +56,13 @@ class Field:
                 out[key] = getattr(self, key)
         if self.choices:
             out["choices"] = list(self.choices)
-        if self.type in ("text", "list") and self.min_length:
+        if "min_length" in FIELD_TYPES[self.type].settings and self.min_length:
             out["min_length"] = self.min_length
         return out
 
     def coerce(self, value: Any) -> Any:
         """The value in this field's type, or ``FieldError``."""
-        kind = self.type
-        if kind == "text":
-            return self._text(value)
-        if kind in ("integer", "number"):
-            return self._ranged(self._number(value, integer=kind == "integer"))
-        if kind == "boolean":
-            if isinstance(value, bool):
-                return value
-            word = str(value).strip().lower()
-            if word in _TRUE | _FALSE:
-                return word in _TRUE
-            raise FieldError("must be yes or no")
-        if kind == "choice":
-            if value not in self.choices:
-                raise FieldError(f"must be one of {', '.join(self.choices)}")
-            return value
-        if kind == "datetime":
-            return self._datetime(value)
-        if kind == "list":
-            items = _split(value) if isinstance(value, str) else value
-            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-                raise FieldError("must be a list of text (comma-separated, or a JSON list)")
-            return [self._text(i, piece=True) for i in items]
-        return self._ratings(value)
-
-    def _text(self, value: Any, piece: bool = False) -> str:
-        if not isinstance(value, str):
-            raise FieldError("must be text")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise FieldError("is not valid Unicode text") from None
-        if len(value) > self.max_length:
-            raise FieldError(f"is {len(value):,} characters; the limit is {self.max_length:,}")
-        if not piece and len(value.strip()) < self.min_length:
-            raise FieldError(f"needs at least {self.min_length} characters")
-        return value
-
-    def _number(self, value: Any, integer: bool) -> float | int:
-        if isinstance(value, bool):
-            raise FieldError("must be a number")
-        try:
-            number = (int if integer else float)(value) if isinstance(value, str) else value
-        except ValueError:
-            raise FieldError("must be a whole number" if integer else "must be a number") from None
-        if integer and isinstance(number, float) and number.is_integer():
-            number = int(number)
-        if not isinstance(number, int if integer else (int, float)):
-            raise FieldError("must be a whole number" if integer else "must be a number")
-        if number != number or number in (float("inf"), float("-inf")):
-            raise FieldError("must be a finite number")
-        return number
-
-    def _ranged(self, number: float) -> float:
-        if self.minimum is not None and number < self.minimum:
-            raise FieldError(f"must be at least {_plain(self.minimum)}")
-        if self.maximum is not None and number > self.maximum:
-            raise FieldError(f"must be at most {_plain(self.maximum)}")
-        return number
-
-    def _datetime(self, value: Any) -> str:
-        try:
-            return utc_time(str(value)).isoformat()
-        except ValueError as e:
-            raise FieldError(str(e)) from None
-
-    def _ratings(self, value: Any) -> dict[str, float]:
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("{"):
-                value = json.loads(text)
-            else:
-                pieces = _split(text)
-                if not all(isinstance(p, str) for p in pieces):
-                    raise FieldError("must look like label:number,label:number")
-                pairs = [p.rpartition(":") for p in pieces]
-                if any(not sep or not label.strip() for label, sep, _ in pairs):
-                    raise FieldError("must look like label:number,label:number")
-                value = {label.strip(): num.strip() for label, _, num in pairs}
-        if not isinstance(value, dict) or not value:
-            raise FieldError("must name at least one label with a rating")
-        out = {}
-        for label, number in value.items():
-            self._text(label, piece=True)
-            try:
-                out[label] = self._ranged(self._number(number, integer=False))
-            except FieldError as e:
-                raise FieldError(f"rating for {label!r} {e}") from None
-        return out
+        return FIELD_TYPES[self.type].coerce(self, value)
 
 
 @dataclass(frozen=True)
@@ -230,8 +135,7 @@ class TaskType:
         ``occurred_at``; by default: the count and each numeric field's mean."""
         summary: dict[str, Any] = {"entries": len(entries)}
         for f in self.entries.fields:
-            if f.type in ("integer", "number"):
-                summary[f"mean_{f.name}"] = mean_of(entries, f.name)
+            summary.update(FIELD_TYPES[f.type].summarise(entries, f.name))
         return summary
 
     def completion(
@@ -249,18 +153,3 @@ class TaskType:
             "parameters": self.parameters.describe(),
             "entries": self.entries.describe(),
         }
-
-
-def _split(text: str) -> Any:
-    """Comma-separated pieces, or whatever a JSON list holds (the caller checks it)."""
-    text = text.strip()
-    if text.startswith("["):
-        try:
-            return json.loads(text)
-        except ValueError as e:
-            raise FieldError(f"is malformed JSON: {e}") from None
-    return [p.strip() for p in text.split(",") if p.strip()]
-
-
-def _plain(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else str(number)

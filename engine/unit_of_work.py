@@ -1,6 +1,7 @@
 """The unit of work: every writer loads a record, lets it decide, and saves through here.
 
-* ``authorise`` checks who is acting and stamps the command's metadata, before anything else;
+* ``authorise`` checks who is acting and makes the command's ``Envelope``, before anything
+  else (``for_dispatcher`` and ``for_link_holder`` make the others: nothing else does);
 * ``load`` reads an aggregate (a recently saved one is kept in memory and fast-forwarded);
 * ``change`` loads, decides and saves, reloading and retrying up to ``ATTEMPTS`` times when
   someone else saved the same record first; ``create`` saves a new record;
@@ -29,10 +30,12 @@ from eventsourcing.persistence import EventStore, IntegrityError, InterfaceError
 
 from between.engine import validate
 from between.engine.clients import Client
+from between.engine.envelope import Envelope
 from between.engine.errors import BetweenError, Conflict, StoreError
-from between.engine.keys import KeyStore
 from between.engine.operators import OPERATORS_ID, Gate, Operators
 from between.engine.requests import ask, check_repeat
+from between.engine.storage.keys import KeyStore
+from between.events.catalog import CATALOG
 
 ATTEMPTS = 8
 RECENT = 256  # aggregates kept in memory after a save (fast-forwarded on the next load)
@@ -92,8 +95,9 @@ class UnitOfWork:
 
     def authorise(
         self, actor: str | None, command: str, request_key: str | None = None, **request: Any
-    ) -> dict[str, Any]:
-        """Who is acting, under which key, and when: the metadata of the command's events.
+    ) -> Envelope:
+        """An operator's command: who is acting, under which key, and when — the envelope
+        of the command's events.
 
         Refuses a read-only store, a missing actor and, when the store requires operators,
         an actor whose role may not run ``command`` (see ``engine.operators``). ``request``
@@ -104,12 +108,22 @@ class UnitOfWork:
         actor = validate.actor(actor)
         self.gate.check(actor, command)
         request_key = validate.request_key(request_key)
-        return {
-            "actor": actor,
-            "request_key": request_key,
-            "timestamp": self.clock(),
-            "request_fingerprint": ask(request_key, command, request),
-        }
+        return Envelope(actor, request_key, self.clock(), ask(request_key, command, request))
+
+    def for_dispatcher(self, actor: str) -> Envelope:
+        """The dispatcher's envelope (queuing, sending, a message's link): no request key —
+        it was authorised to notify when it started."""
+        self._require_writable()
+        return Envelope(actor, None, self.clock())
+
+    def for_link_holder(
+        self, is_client: bool, request_key: str, command: str, request: dict[str, Any]
+    ) -> Envelope:
+        """The envelope of what a personal link's holder records: actor ``client`` or
+        ``collaborator`` (the link was checked instead of the operator list)."""
+        self._require_writable()
+        actor = "client" if is_client else "collaborator"
+        return Envelope(actor, request_key, self.clock(), ask(request_key, command, request))
 
     def permit(self, actor: str | None, command: str) -> str | None:
         """Check a command that records no event (``rebuild``, ``rekey``) against the
@@ -176,8 +190,8 @@ class UnitOfWork:
     ) -> Outcome:
         """Load, decide, save; reload and retry when someone else saved first.
 
-        ``expected`` names the events this command records: a repeated request key must
-        have recorded one of them. The first attempt takes the record as this process last
+        ``expected`` are the topics of the events this command records: a repeated request
+        key must have recorded one of them. The first attempt takes the record as this process last
         saved it, without reading what was saved since: if someone else saved it meanwhile,
         the save fails on its version (the store's primary key) and the next attempt reads —
         as it does when the first attempt refuses the command (the refusal may be stale).
@@ -237,7 +251,8 @@ class UnitOfWork:
         """The first result of a repeated request; a different request is refused."""
         first = aggregate.request_keys[request_key]
         stored = self.events.get(aggregate.id)
-        check_repeat(request_key, first["event"], expected, [*stored, *aggregate.pending_events])
+        names = tuple(CATALOG[topic].name for topic in expected)
+        check_repeat(request_key, first["event"], names, [*stored, *aggregate.pending_events])
         return Outcome(aggregate.detail(), first["result"], repeated=True)
 
     def save(self, *aggregates: Any) -> None:

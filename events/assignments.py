@@ -6,14 +6,14 @@ from dataclasses import field
 from datetime import datetime
 from uuid import UUID
 
+from between.events import catalog
 from between.events.base import Fact, Started, topic
 
 
-@topic("between.AssignmentProposed")
+@topic(catalog.ASSIGNMENT_PROPOSED)
 class AssignmentProposed(Started):
     """The therapist proposed homework; nothing is due until the client agrees."""
 
-    PERSONAL = ("client", "instructions", "rationale", "parameters", "observers")
     client_id: UUID
     client: str
     task_type: str
@@ -34,37 +34,29 @@ class AssignmentFact(Fact):
     client_id: UUID
 
 
-@topic("between.AssignmentAdjusted")
+@topic(catalog.ASSIGNMENT_ADJUSTED)
 class AssignmentAdjusted(AssignmentFact):
     """Therapist and client changed the proposal together, before agreeing."""
 
-    PERSONAL = (
-        "changes.instructions",
-        "changes.rationale",
-        "changes.parameters",
-        "changes.observers",
-    )
     changes: dict
 
 
-@topic("between.AssignmentAgreed")
+@topic(catalog.ASSIGNMENT_AGREED)
 class AssignmentAgreed(AssignmentFact):
     """The client agreed to do the homework."""
 
-    PERSONAL = ("obstacles",)
     confidence: int | None
     obstacles: str
 
 
-@topic("between.AssignmentDeclined")
+@topic(catalog.ASSIGNMENT_DECLINED)
 class AssignmentDeclined(AssignmentFact):
     """The client declined the homework, and said why."""
 
-    PERSONAL = ("reason",)
     reason: str
 
 
-@topic("between.EntrySubmitted")
+@topic(catalog.ENTRY_SUBMITTED)
 class EntrySubmitted(AssignmentFact):
     """An entry recorded by the client or a named collaborator.
 
@@ -72,7 +64,6 @@ class EntrySubmitted(AssignmentFact):
     recorded. ``task_type``/``schema_version`` say which entry schema validated ``fields``.
     """
 
-    PERSONAL = ("by", "fields")
     entry_id: UUID
     by: str
     occurred_at: datetime
@@ -84,11 +75,10 @@ class EntrySubmitted(AssignmentFact):
     via: str | None = field(default=None, kw_only=True)
 
 
-@topic("between.AssignmentReviewed")
+@topic(catalog.ASSIGNMENT_REVIEWED)
 class AssignmentReviewed(AssignmentFact):
     """The therapist reviewed the homework at the start of a session (ratings 0–4)."""
 
-    PERSONAL = ("obstacles", "notes")
     quantity: int
     quality: int
     difficulty: int
@@ -98,19 +88,17 @@ class AssignmentReviewed(AssignmentFact):
     next_due: str | None
 
 
-@topic("between.AssignmentCancelled")
+@topic(catalog.ASSIGNMENT_CANCELLED)
 class AssignmentCancelled(AssignmentFact):
     """The homework was withdrawn before it was finished."""
 
-    PERSONAL = ("reason",)
     reason: str
 
 
-@topic("between.AssignmentClosed")
+@topic(catalog.ASSIGNMENT_CLOSED)
 class AssignmentClosed(AssignmentFact):
     """The homework is finished; nothing more can be recorded on it."""
 
-    PERSONAL = ("reason",)
     reason: str
 
 

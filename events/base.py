@@ -2,16 +2,17 @@
 
 Rules for event classes (they are a storage format):
 
-* each concrete class is decorated with ``@topic("between.Name")``; the topic is what is
-  stored, so modules can move without orphaning old logs;
-* ``class_version`` starts at 1; when fields change, bump it and add a static
+* each concrete class is decorated with ``@topic(catalog.NAME)``; the topic is what is
+  stored, so modules can move without orphaning old logs. Its record in ``events.catalog``
+  gives the class its ``PERSONAL`` paths and ``class_version`` (one place for both);
+* ``class_version`` starts at 1; when fields change, bump it in the catalog and add a static
   ``upcast_vN_vN+1(state)`` that rewrites an old stored state in place;
 * fields hold JSON-friendly values, ``UUID`` or timezone-aware UTC ``datetime`` only;
 * a field added later is optional: keyword-only with a default of None, which is what events
   stored before it existed read (no upcaster needed, no version bump);
-* the light reading path decodes events without these classes (``engine.plain``): a class's
-  ``PERSONAL`` paths, and a topic whose ``class_version`` is above 1, are listed there too
-  (``tests/test_plain.py`` fails until they are).
+* the light reading path decodes events without these classes (``engine.plain``), from the
+  same catalog; every consumer of events handles or explicitly skips each catalogued topic
+  (``tests/test_event_catalog.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Any, TypeVar
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import register_topic
 
+from between.events.catalog import CATALOG, NAMESPACE
+
 T = TypeVar("T", bound=type)
 
 #: Every registered event class, by stored topic.
@@ -30,12 +33,18 @@ REGISTRY: dict[str, type] = {}
 
 
 def topic(name: str) -> Callable[[T], T]:
-    """Give a class its stable stored topic and register it for decoding."""
+    """Give a class its stable stored topic, its catalogued ``PERSONAL`` paths and
+    ``class_version``, and register it for decoding."""
 
     def register(cls: T) -> T:
+        info = CATALOG.get(name)
+        if info is None:
+            raise RuntimeError(f"topic {name!r} is not in events.catalog; add it there first")
         if name in REGISTRY and REGISTRY[name] is not cls:
             raise RuntimeError(f"topic {name!r} is already used by {REGISTRY[name]!r}")
         cls.TOPIC = name  # type: ignore[attr-defined]
+        cls.PERSONAL = info.personal  # type: ignore[attr-defined]
+        cls.class_version = info.version  # type: ignore[attr-defined]
         register_topic(name, cls)
         REGISTRY[name] = cls
         return cls
@@ -47,8 +56,9 @@ class Fact(Aggregate.Event):
     """A fact about a client or an assignment: who caused it, and under which request key.
 
     ``PERSONAL`` names the fields (or ``field.key`` inside a dict field) that hold a
-    client's personal data. They are stored sealed with that client's own key, so erasing
-    the client (destroying the key) leaves them unreadable while the rest stays intact.
+    client's personal data (set from ``events.catalog`` by ``@topic``). They are stored
+    sealed with that client's own key, so erasing the client (destroying the key) leaves
+    them unreadable while the rest stays intact.
     Nothing that a read model or a replay computes may depend on a personal field.
     """
 
@@ -82,7 +92,7 @@ class Started(Aggregate.Created):
 def short_name(event_or_class: Any) -> str:
     """The event type as shown to people: the stored topic without its namespace."""
     cls = event_or_class if isinstance(event_or_class, type) else type(event_or_class)
-    return cls.TOPIC.removeprefix("between.")
+    return cls.TOPIC.removeprefix(NAMESPACE)
 
 
 def stable_topic(aggregate_class: type, name: str) -> None:

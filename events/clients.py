@@ -6,63 +6,59 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from between.events import catalog
 from between.events.base import Fact, Started, topic
 
 
-@topic("between.ClientRegistered")
+@topic(catalog.CLIENT_REGISTERED)
 class ClientRegistered(Started):
     """A client joined the clinic's homework programme."""
 
-    PERSONAL = ("code", "name")
     code: str
     name: str
     therapist: str
 
 
-@topic("between.CollaboratorAdded")
+@topic(catalog.COLLABORATOR_ADDED)
 class CollaboratorAdded(Fact):
     """Someone close to the client may now record observations for them."""
 
-    PERSONAL = ("name", "relationship")
     name: str
     relationship: str
 
 
-@topic("between.ContactDetailsChanged")
+@topic(catalog.CONTACT_DETAILS_CHANGED)
 class ContactDetailsChanged(Fact):
     """How to reach the client (``person == "client"``) or one of their collaborators."""
 
-    PERSONAL = ("person", "contacts")
     person: str
     contacts: dict
 
 
-@topic("between.ClientDischarged")
+@topic(catalog.CLIENT_DISCHARGED)
 class ClientDischarged(Fact):
     """The client left therapy; they get no new homework."""
 
-    PERSONAL = ("reason",)
     reason: str
 
 
-@topic("between.ConsentRecorded")
+@topic(catalog.CONSENT_RECORDED)
 class ConsentRecorded(Fact):
     """The client (or a collaborator) agreed — or no longer agrees — to hear on a channel."""
 
-    PERSONAL = ("person",)
     person: str
     channel: str
     granted: bool
 
 
-@topic("between.ClientErased")
+@topic(catalog.CLIENT_ERASED)
 class ClientErased(Fact):
     """The client's personal data was erased (their key destroyed); the facts stay."""
 
     reason: str
 
 
-@topic("between.LinkIssued")
+@topic(catalog.LINK_ISSUED)
 class LinkIssued(Fact):
     """A personal link was issued to the client (``person == "client"``) or a collaborator.
 
@@ -70,18 +66,16 @@ class LinkIssued(Fact):
     once and never stored. The link works until ``expires`` unless revoked first.
     """
 
-    PERSONAL = ("person",)
     link_id: UUID
     person: str
     token_hash: str
     expires: datetime
 
 
-@topic("between.LinkRevoked")
+@topic(catalog.LINK_REVOKED)
 class LinkRevoked(Fact):
     """A personal link stopped working before its expiry (revoked, or the client left)."""
 
-    PERSONAL = ("reason",)
     link_id: UUID
     reason: str
 

@@ -11,10 +11,11 @@ from dataclasses import field
 from datetime import datetime
 from uuid import UUID
 
+from between.events import catalog
 from between.events.base import Fact, Started, topic
 
 
-@topic("between.NotificationQueued")
+@topic(catalog.NOTIFICATION_QUEUED)
 class NotificationQueued(Started):
     """Someone is to be told something about a client's homework, on one channel.
 
@@ -24,7 +25,6 @@ class NotificationQueued(Started):
     ``timestamp`` is the cause's time instead (see docs/auditing.md, "Recorded time").
     """
 
-    PERSONAL = ("person", "address")
     client_id: UUID
     assignment_id: UUID | None
     kind: str
@@ -37,7 +37,7 @@ class NotificationQueued(Started):
     caused_at: datetime | None = field(default=None, kw_only=True)
 
 
-@topic("between.DeliveryAttempted")
+@topic(catalog.DELIVERY_ATTEMPTED)
 class DeliveryAttempted(Fact):
     """One attempt to deliver: ``delivered``, ``retryable`` or ``permanent`` (failure)."""
 
@@ -48,14 +48,14 @@ class DeliveryAttempted(Fact):
     next_attempt_at: datetime | None
 
 
-@topic("between.DeliveryRetryRequested")
+@topic(catalog.DELIVERY_RETRY_REQUESTED)
 class DeliveryRetryRequested(Fact):
     """An operator asked for a failed notification to be tried again."""
 
     client_id: UUID
 
 
-@topic("between.DeliveryHeld")
+@topic(catalog.DELIVERY_HELD)
 class DeliveryHeld(Fact):
     """Not attempted: the channel's plugin is not loaded. Sent once it is (not an attempt)."""
 
@@ -63,7 +63,7 @@ class DeliveryHeld(Fact):
     reason: str
 
 
-@topic("between.NotificationCancelled")
+@topic(catalog.NOTIFICATION_CANCELLED)
 class NotificationCancelled(Fact):
     """Never to be sent: checked just before sending, it no longer may be (consent withdrawn,
     no address on record, the client's data erased…). Final."""

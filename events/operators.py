@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from between.events import catalog
 from between.events.base import Fact, Started, topic
 
 
-@topic("between.OperatorsListStarted")
+@topic(catalog.OPERATORS_LIST_STARTED)
 class OperatorsListStarted(Started):
     """The store's list of operators was created (by its first entry)."""
 
 
-@topic("between.OperatorAdded")
+@topic(catalog.OPERATOR_ADDED)
 class OperatorAdded(Fact):
     """An operator (therapist, staff or auditor) may act under this name, or changed role."""
 
@@ -18,14 +19,14 @@ class OperatorAdded(Fact):
     role: str
 
 
-@topic("between.OperatorRemoved")
+@topic(catalog.OPERATOR_REMOVED)
 class OperatorRemoved(Fact):
     """The name may no longer act."""
 
     name: str
 
 
-@topic("between.OperatorsRequired")
+@topic(catalog.OPERATORS_REQUIRED)
 class OperatorsRequired(Fact):
     """Whether every write must come from a listed operator whose role allows it."""
 

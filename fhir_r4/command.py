@@ -18,6 +18,7 @@ import click
 
 from between.commands.output_file import STDOUT, output_target, shown
 from between.engine.errors import BetweenError, InvalidInput, NotFound
+from between.events.catalog import CLIENT_REGISTERED
 
 
 @click.command("fhir")
@@ -100,7 +101,7 @@ def _client(app: Any, ref: str) -> UUID:
         found = app.client_id(ref)
     else:
         first = next(iter(app.events.get(found, limit=1)), None)
-        found = found if type(first).__name__ == "ClientRegistered" else None
+        found = found if getattr(first, "TOPIC", None) == CLIENT_REGISTERED else None
     if found is None:
         raise NotFound(f"no client {ref!r}; see 'between client list' for the codes")
     return found

@@ -19,9 +19,14 @@ from typing import Any
 from uuid import UUID
 
 from between.engine.tasktypes import TaskType
-from between.events import assignments as a
-from between.events import clients as c
-from between.events import notifications as n
+from between.events.catalog import (
+    ASSIGNMENT,
+    ASSIGNMENT_REVIEWED,
+    CATALOG,
+    CLIENT,
+    ENTRY_SUBMITTED,
+    NOTIFICATION,
+)
 from between.fhir_r4.bundle import BundleWriter
 from between.fhir_r4.codes import IDENTIFIER, fhir_id, kept
 from between.fhir_r4.homework import entry_response, questionnaires, review_response, task
@@ -126,11 +131,12 @@ class _Walk:
         record = event.originator_id
         last = position == self.found.last[record]
         window = self.found.in_window(position)
-        if isinstance(event, c.CLIENT_EVENTS):
+        kind = CATALOG[event.TOPIC].aggregate
+        if kind == CLIENT:
             client.fold(event)
-        elif isinstance(event, a.ASSIGNMENT_EVENTS):
+        elif kind == ASSIGNMENT:
             self._assignment(event, client, position, last, window)
-        elif isinstance(event, n.NOTIFICATION_EVENTS):
+        elif kind == NOTIFICATION:
             self._notification(event, client, last)
         if window:
             changed = targets(event, client, self.found.delivered)
@@ -150,12 +156,12 @@ class _Walk:
             state = self.assignments[record] = AssignmentState(record, order=position)
         state.fold(event)
         about = f"assignment {str(record)[:8]}"
-        if isinstance(event, a.EntrySubmitted):
+        if event.TOPIC == ENTRY_SUBMITTED:
             state.outputs.append(("entry", response_ref("entry", event.entry_id)))
             if window:
                 response = entry_response(event, client, self.ctx)
                 self.writer.add(response, f"entry {str(event.entry_id)[:8]} of {about}")
-        elif isinstance(event, a.AssignmentReviewed):
+        elif event.TOPIC == ASSIGNMENT_REVIEWED:
             version = event.originator_version
             state.outputs.append(("review", response_ref("review", record, version)))
             if window:
@@ -191,8 +197,4 @@ class _Walk:
 
 
 def _label(event: Any) -> str:
-    if isinstance(event, c.CLIENT_EVENTS):
-        return f"client {str(event.originator_id)[:8]}"
-    if isinstance(event, n.NOTIFICATION_EVENTS):
-        return f"notification {str(event.originator_id)[:8]}"
-    return f"assignment {str(event.originator_id)[:8]}"
+    return f"{CATALOG[event.TOPIC].aggregate} {str(event.originator_id)[:8]}"

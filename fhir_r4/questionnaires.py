@@ -3,7 +3,9 @@
 A task type's entry ``Schema`` becomes a ``Questionnaire`` (one per task type and schema
 version); an entry's fields become the items of a ``QuestionnaireResponse`` to it. Any task
 type — built in, a clinic's plugin or a worksheet file — exports with no code of its own. The
-therapist's review is a questionnaire too, built from ``REVIEW`` the same way.
+therapist's review is a questionnaire too, built from ``REVIEW`` the same way. Each field's item
+type, answer key and constraints come from its type in ``engine.field_types``; a ``group`` type
+(ratings) has a label and a rating per answer.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from between.engine.field_types import FIELD_TYPES
 from between.engine.tasktypes import Field, Schema
 from between.fhir_r4.codes import (
     BASE,
@@ -47,17 +50,6 @@ REVIEW_DESCRIPTION = (
     "difficulty (0–4), obstacles, notes and the next step."
 )
 
-# Field type → (item type, answer key).
-_ITEM = {
-    "text": ("text", "valueString"),
-    "integer": ("integer", "valueInteger"),
-    "number": ("decimal", "valueDecimal"),
-    "boolean": ("boolean", "valueBoolean"),
-    "choice": ("choice", "valueCoding"),
-    "datetime": ("dateTime", "valueDateTime"),
-    "list": ("string", "valueString"),
-}
-
 
 def canonical(name: str, version: int) -> str:
     """The canonical reference (``url|version``) of a task type's questionnaire."""
@@ -92,32 +84,29 @@ def questionnaire(
 
 
 def _item(task_type: str, f: Field) -> dict[str, Any]:
+    kind = FIELD_TYPES[f.type]
     item: dict[str, Any] = {"linkId": f.name, "text": f.help or f.name, "required": f.required}
-    if f.type == "ratings":
-        item.update(type="group", repeats=True)
+    item["type"] = kind.fhir_item_type
+    if kind.repeats:
+        item["repeats"] = True
+    if kind.fhir_item_type == "group":
         rating: dict[str, Any] = {
             "linkId": f"{f.name}.rating",
             "text": "rating",
             "type": "decimal",
             "required": True,
         }
-        _bounds(rating, f, "valueDecimal")
+        _bounds(rating, f, kind.fhir_answer_key)
         label = {"linkId": f"{f.name}.label", "text": "label", "type": "string", "required": True}
         item["item"] = [label, rating]
         return item
-    kind, answer = _ITEM[f.type]
-    item["type"] = kind
-    if f.type == "list":
-        item["repeats"] = True
-    if f.type in ("integer", "number"):
-        _bounds(item, f, answer)
-    if f.type in ("text", "list"):
+    if "minimum" in kind.settings:
+        _bounds(item, f, kind.fhir_answer_key)
+    if "max_length" in kind.settings:
         item["maxLength"] = f.max_length
-        if f.min_length:
-            item.setdefault("extension", []).append(
-                {"url": MIN_LENGTH, "valueInteger": f.min_length}
-            )
-    if f.type == "choice":
+    if "min_length" in kind.settings and f.min_length:
+        item.setdefault("extension", []).append({"url": MIN_LENGTH, "valueInteger": f.min_length})
+    if "choices" in kind.settings:
         system = choice_system(task_type, f.name)
         item["answerOption"] = [{"valueCoding": coding(system, c, c)} for c in f.choices]
     return item
@@ -150,62 +139,50 @@ def answers(task_type: str, schema: Schema | None, fields: Any) -> list[dict[str
 def _answer(
     task_type: str, name: str, text: str, f: Field | None, value: Any
 ) -> list[dict[str, Any]]:
-    kind = f.type if f is not None else _guess(value)
-    if kind == "ratings" and isinstance(value, dict):
+    kind = FIELD_TYPES[f.type if f is not None else _guess(value)]
+    if kind.fhir_item_type == "group" and isinstance(value, dict):
         return [
             {
                 "linkId": name,
                 "text": text,
                 "item": [
                     {"linkId": f"{name}.label", "answer": [{"valueString": str(label)}]},
-                    {"linkId": f"{name}.rating", "answer": [{"valueDecimal": number}]},
+                    {"linkId": f"{name}.rating", "answer": [{kind.fhir_answer_key: number}]},
                 ],
             }
             for label, number in value.items()
         ]
-    if kind == "choice":
+    found: list[dict[str, Any]]
+    if kind.fhir_answer_key == "valueCoding":
         system = choice_system(task_type, name)
         found = [{"valueCoding": coding(system, str(value), str(value))}]
-    elif kind == "list" and isinstance(value, list):
+    elif kind.repeats and isinstance(value, list):
         found = [{"valueString": str(v)} for v in value if str(v)]
     else:
-        found = [_typed(kind, value)]
+        found = [_typed(kind.name, value)]
     return [{"linkId": name, "text": text, "answer": found}] if found else []
 
 
 def _guess(value: Any) -> str:
-    """A field type for a value whose schema is not loaded (an old version, a lost plugin)."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "ratings"
-    return "text"
+    """A field type for a value whose schema is not loaded (an old version, a lost plugin):
+    the first registered type that holds it (text, for anything else)."""
+    return next((t.name for t in FIELD_TYPES.values() if t.holds(value)), "text")
 
 
 def _typed(kind: str, value: Any) -> dict[str, Any]:
     """One answer in the type its field declares — or in the value's own type when they
-    disagree (an entry stored under another schema version)."""
-    fits = _FITS.get(kind)
-    if fits is not None and not fits(value):
+    disagree (an entry stored under another schema version); anything else as text."""
+    if FIELD_TYPES[kind].fhir_answer_key in _TYPED and not FIELD_TYPES[kind].holds(value):
         kind = _guess(value)
-    if kind in ("integer", "number", "boolean", "datetime"):
-        return {_ITEM[kind][1]: value}
+    key = FIELD_TYPES[kind].fhir_answer_key
+    if key in _TYPED:
+        return {key: value}
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     return {"valueString": text}
 
 
-_FITS = {
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "datetime": lambda v: isinstance(v, str),
-}
+# The answers written as the value itself; the others as text (JSON for lists and objects).
+_TYPED = ("valueInteger", "valueDecimal", "valueBoolean", "valueDateTime")
 
 
 def _computable(name: str) -> str:

@@ -20,9 +20,7 @@ from between.audit.log import raw_rows
 from between.audit.log_time import LogTime
 from between.audit.verify import CHECKPOINT_HEX, Checkpoint
 from between.engine.errors import InvalidInput, StoreError
-from between.events import assignments as a
-from between.events import clients as c
-from between.events import notifications as n
+from between.events import catalog as t
 from between.fhir_r4.records import owner_of
 
 NOTHING = frozenset()  # open no sealed field
@@ -133,7 +131,7 @@ def index(app: Any, scope: Scope, tick: Callable[[int], Any] | None = None) -> I
         found.head_time = now
         if found.start is None and _starts(since, now, found.head):
             found.start = position
-        if isinstance(event, c.ClientRegistered):
+        if event.TOPIC == t.CLIENT_REGISTERED:
             found.therapists.add(event.therapist)
         client = owner_of(event)
         if client is None or (scope.client is not None and client != scope.client):
@@ -141,9 +139,9 @@ def index(app: Any, scope: Scope, tick: Callable[[int], Any] | None = None) -> I
         record = event.originator_id
         found.last[record] = position
         found.client_last[client] = position
-        if isinstance(event, a.AssignmentProposed) and event.steps_up_from:
+        if event.TOPIC == t.ASSIGNMENT_PROPOSED and event.steps_up_from:
             found.steps[record] = event.steps_up_from
-        if isinstance(event, n.DeliveryAttempted) and event.outcome == "delivered":
+        if event.TOPIC == t.DELIVERY_ATTEMPTED and event.outcome == "delivered":
             found.delivered.add(record)
         if found.in_window(position):
             found.events += 1

@@ -11,9 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from between.audit.verify import CHECKPOINT_HEX, Checkpoint
-from between.events import assignments as a
-from between.events import clients as c
-from between.events import notifications as n
+from between.events import catalog as t
 from between.events.base import short_name
 from between.fhir_r4.codes import (
     EXTENSION,
@@ -57,21 +55,22 @@ def _recipient(role: str, person: Any, client: ClientState, ctx: Context) -> dic
 
 def targets(event: Any, client: ClientState, delivered: set) -> list[dict]:
     """The resources an event changed."""
-    if isinstance(event, a.EntrySubmitted):
+    topic, kind = event.TOPIC, t.CATALOG[event.TOPIC].aggregate
+    if topic == t.ENTRY_SUBMITTED:
         return [response_ref("entry", event.entry_id), ref("Task", event.originator_id)]
-    if isinstance(event, a.AssignmentReviewed):
+    if topic == t.ASSIGNMENT_REVIEWED:
         review = response_ref("review", event.originator_id, event.originator_version)
         return [review, ref("Task", event.originator_id)]
-    if isinstance(event, a.ASSIGNMENT_EVENTS):
+    if kind == t.ASSIGNMENT:
         return [ref("Task", event.originator_id)]
-    if isinstance(event, n.NOTIFICATION_EVENTS):
+    if kind == t.NOTIFICATION:
         if event.originator_id in delivered:
             return [ref("Communication", event.originator_id)]
         assignment = getattr(event, "assignment_id", None)
         return [ref("Task", assignment) if assignment else ref("Patient", client.id)]
-    if isinstance(event, c.CollaboratorAdded):
+    if topic == t.COLLABORATOR_ADDED:
         return [ref("RelatedPerson", client.id, event.originator_version)]
-    if isinstance(event, c.ContactDetailsChanged | c.ConsentRecorded):
+    if topic in (t.CONTACT_DETAILS_CHANGED, t.CONSENT_RECORDED):
         return [client.person(event.person) or ref("Patient", client.id)]
     return [ref("Patient", client.id)]
 
@@ -80,7 +79,7 @@ def provenance(
     event: Any, position: int, seq: int, chain: bytes, targets: list[dict], ctx: Context
 ) -> dict:
     """One event: what it changed, who did it, when, and where it is in the chained log."""
-    entered = isinstance(event, a.EntrySubmitted)  # the client (or a collaborator) authored it
+    entered = event.TOPIC == t.ENTRY_SUBMITTED  # the client (or a collaborator) authored it
     link = chain.hex()
     out: dict[str, Any] = {
         "resourceType": "Provenance",

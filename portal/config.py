@@ -8,6 +8,8 @@ file, the table and the setting. Command-line options win over the file.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,8 @@ from between.engine.configuration import Check, text, whole
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 MIN_SECRET = 32  # characters of an integration's secret or the session secret
+#: One label of a DNS name: letters, digits and inner hyphens, at most 63 characters.
+DNS_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
 def _secret(value: Any) -> str | None:
@@ -86,9 +90,27 @@ def url_problem(url: str) -> str | None:
         return "must be an http:// or https:// URL, e.g. https://homework.clinic.example"
     if parts.query or parts.fragment or parts.username or parts.password is not None:
         return "must be a plain base URL, without a query, fragment or user"
+    if not valid_host(parts.netloc.rpartition(":")[0] if port is not None else parts.netloc):
+        return "has no valid host: give a DNS name, an IPv4 address or a [bracketed IPv6] one"
     if port == 0:
         return "has port 0; give a port from 1 to 65535, or none"
     return None
+
+
+def valid_host(host: str) -> bool:
+    """Is ``host`` (as written in a URL) a DNS name, an IPv4 address or a bracketed IPv6 one?"""
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            return ipaddress.ip_address(host[1:-1]).version == 6
+        except ValueError:
+            return False
+    labels = host.removesuffix(".").split(".")
+    if all(label.isdigit() for label in labels):  # only an IPv4 address is all numbers
+        try:
+            return ipaddress.ip_address(host).version == 4
+        except ValueError:
+            return False
+    return len(host) <= 253 and all(DNS_LABEL.fullmatch(label) for label in labels)
 
 
 def portal_config(

@@ -6,18 +6,21 @@ radio buttons (or a list when there are many), yes/no as two radio buttons, date
 area). The browser's own checks are off (``novalidate``): the task type's validation — the
 plugin's own — judges the values, and its messages are shown next to the fields, with what was
 typed kept. Submitted values go to the engine as text, which coerces them as ``submit`` does.
+Which input a field gets is its type's ``widget`` (``engine.field_types``); ``BUILDERS`` makes
+each widget and ``READERS`` reads the ones that are not taken as typed.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from between import Field, InvalidInput, Schema
 from between.engine import validate
+from between.engine.field_types import FIELD_TYPES
 
 PREFIX = "field."  # submitted inputs are named field.<name>, apart from the form's own
 SHORT_TEXT = 200  # text fields up to this long get a one-line box
@@ -86,34 +89,54 @@ def _widget(f: Field, wid: str, value: str, error: str) -> Widget:
         "value": value,
         "error": error,
     }
-    if f.type in ("integer", "number"):
-        attributes = {"step": "1" if f.type == "integer" else "any"}
-        attributes |= {"inputmode": "numeric" if f.type == "integer" else "decimal"}
-        for key, bound in (("min", f.minimum), ("max", f.maximum)):
-            if bound is not None:
-                attributes[key] = _plain(bound)
-        return Widget(
-            kind="input", input_type="number", attributes=attributes, hint=_range(f), **common
-        )
-    if f.type in ("boolean", "choice"):
-        yes_no = [("yes", "Yes"), ("no", "No")]
-        pairs = yes_no if f.type == "boolean" else [(c, c) for c in f.choices]
-        options = tuple(Option(v, label, value == v) for v, label in pairs)
-        if len(options) > MAX_RADIOS:
-            return Widget(kind="select", options=options, **common)
-        if not f.required:
-            options += (Option("", "No answer", value not in {v for v, _ in pairs}),)
-        return Widget(kind="radios", options=options, **common)
-    if f.type == "datetime":
-        hint = "date and time (the clinic's time zone)"
-        return Widget(kind="input", input_type="datetime-local", hint=hint, **common)
-    if f.type == "list":
-        return Widget(kind="textarea", hint="one item per line", attributes={"rows": "3"}, **common)
-    if f.type == "ratings":
-        hint = "one per line: what you rate, a colon, the rating (e.g. calm: 7)"
-        if f.minimum is not None or f.maximum is not None:
-            hint += f"; each rating {_range(f)}"
-        return Widget(kind="textarea", hint=hint, attributes={"rows": "3"}, **common)
+    return BUILDERS[FIELD_TYPES[f.type].widget](f, common)
+
+
+def _number(f: Field, common: dict[str, Any]) -> Widget:
+    whole = f.type == "integer"
+    attributes = {"step": "1" if whole else "any", "inputmode": "numeric" if whole else "decimal"}
+    for key, bound in (("min", f.minimum), ("max", f.maximum)):
+        if bound is not None:
+            attributes[key] = _plain(bound)
+    hint = _range(f, FIELD_TYPES[f.type].description)
+    return Widget(kind="input", input_type="number", attributes=attributes, hint=hint, **common)
+
+
+def _yes_no(f: Field, common: dict[str, Any]) -> Widget:
+    return _options(f, common, [("yes", "Yes"), ("no", "No")])
+
+
+def _choice(f: Field, common: dict[str, Any]) -> Widget:
+    return _options(f, common, [(c, c) for c in f.choices])
+
+
+def _options(f: Field, common: dict[str, Any], pairs: list[tuple[str, str]]) -> Widget:
+    value = common["value"]
+    options = tuple(Option(v, label, value == v) for v, label in pairs)
+    if len(options) > MAX_RADIOS:
+        return Widget(kind="select", options=options, **common)
+    if not f.required:
+        options += (Option("", "No answer", value not in {v for v, _ in pairs}),)
+    return Widget(kind="radios", options=options, **common)
+
+
+def _datetime(f: Field, common: dict[str, Any]) -> Widget:
+    hint = "date and time (the clinic's time zone)"
+    return Widget(kind="input", input_type="datetime-local", hint=hint, **common)
+
+
+def _items(f: Field, common: dict[str, Any]) -> Widget:
+    return Widget(kind="textarea", hint="one item per line", attributes={"rows": "3"}, **common)
+
+
+def _ratings(f: Field, common: dict[str, Any]) -> Widget:
+    hint = "one per line: what you rate, a colon, the rating (e.g. calm: 7)"
+    if f.minimum is not None or f.maximum is not None:
+        hint += f"; each rating {_range(f, 'a number')}"
+    return Widget(kind="textarea", hint=hint, attributes={"rows": "3"}, **common)
+
+
+def _text(f: Field, common: dict[str, Any]) -> Widget:
     limit = {"maxlength": str(f.max_length)}
     if f.min_length:
         common["hint"] = f"at least {f.min_length} characters"
@@ -123,11 +146,47 @@ def _widget(f: Field, wid: str, value: str, error: str) -> Widget:
     return Widget(kind="textarea", attributes={**limit, "rows": rows}, **common)
 
 
+#: The input of each widget named in ``engine.field_types.WIDGETS``.
+BUILDERS: dict[str, Callable[[Field, dict[str, Any]], Widget]] = {
+    "text": _text,
+    "number": _number,
+    "yes-no": _yes_no,
+    "choice": _choice,
+    "datetime": _datetime,
+    "items": _items,
+    "ratings": _ratings,
+}
+
+
+def _read_yes_no(raw: str) -> Any:
+    return raw == "yes" if raw in ("yes", "no") else raw
+
+
+def _read_items(raw: str) -> list[str]:
+    return [i.strip() for i in re.split(r"[\n,]", raw) if i.strip()]
+
+
+def _read_ratings(raw: str) -> dict[str, str]:
+    pairs = [line.rpartition(":") for line in raw.splitlines() if line.strip()]
+    if any(not sep or not label.strip() or not n.strip() for label, sep, n in pairs):
+        raise ValueError("needs one rating per line: a label, a colon, a number")
+    return {label.strip(): n.strip() for label, _, n in pairs}
+
+
+#: How a widget's submitted text is read; the others go to the engine as typed.
+READERS: dict[str, Callable[[str], Any]] = {
+    "yes-no": _read_yes_no,
+    "items": _read_items,
+    "ratings": _read_ratings,
+}
+
+
 def read_fields(schema: Schema, form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """The entry's fields from a submitted form, and what could not be read, by field.
 
     Empty inputs are left out (a required one is then refused by the task type, by name);
-    everything else goes to the engine as typed, except lists and ratings, read line by line.
+    everything else goes to the engine as typed, except what ``READERS`` reads (yes/no, lists
+    and ratings, line by line).
     """
     fields: dict[str, Any] = {}
     problems: dict[str, str] = {}
@@ -135,18 +194,11 @@ def read_fields(schema: Schema, form: Mapping[str, str]) -> tuple[dict[str, Any]
         raw = form.get(PREFIX + f.name, "").replace("\r\n", "\n")
         if not raw.strip():
             continue
-        if f.type == "boolean" and raw in ("yes", "no"):
-            fields[f.name] = raw == "yes"
-        elif f.type == "list":
-            fields[f.name] = [i.strip() for i in re.split(r"[\n,]", raw) if i.strip()]
-        elif f.type == "ratings":
-            pairs = [line.rpartition(":") for line in raw.splitlines() if line.strip()]
-            if any(not sep or not label.strip() or not n.strip() for label, sep, n in pairs):
-                problems[f.name] = "needs one rating per line: a label, a colon, a number"
-            else:
-                fields[f.name] = {label.strip(): n.strip() for label, _, n in pairs}
-        else:
-            fields[f.name] = raw
+        read = READERS.get(FIELD_TYPES[f.type].widget)
+        try:
+            fields[f.name] = read(raw) if read is not None else raw
+        except ValueError as e:
+            problems[f.name] = str(e)
     return fields, problems
 
 
@@ -198,7 +250,7 @@ def shown(f: Field | None, value: Any) -> str:
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_plain(v) if _is_number(v) else v}" for k, v in value.items())
-    if f is not None and f.type == "datetime" and isinstance(value, str):
+    if f is not None and FIELD_TYPES[f.type].widget == "datetime" and isinstance(value, str):
         return local_time(value)
     return _plain(value) if _is_number(value) else str(value)
 
@@ -219,9 +271,8 @@ def entry_lines(schema: Schema, fields: Mapping[str, Any]) -> list[tuple[str, st
     return [(label_of(n), shown(known.get(n), fields[n])) for n in order]
 
 
-def _range(f: Field) -> str:
+def _range(f: Field, kind: str) -> str:
     """``a whole number from 0 to 100``, ``a number of at least 1``…"""
-    kind = "a whole number" if f.type == "integer" else "a number"
     low, high = f.minimum, f.maximum
     if low is not None and high is not None:
         return f"{kind} from {_plain(low)} to {_plain(high)}"

@@ -81,8 +81,9 @@ def record_entry(assignment: Any) -> Any:
     occurred = request.form.get("occurred_at", "").strip() or None
     failed = {"id": aid, "values": request.form, "errors": {}, "top": []}
     failed["when"] = when_problem(occurred, portal().homework().now())
-    if unreadable or failed["when"]:
-        failed["errors"], failed["top"] = field_errors(item["schema"], unreadable)
+    if unreadable or failed["when"]:  # every problem at once: the task type's too
+        problems = {**_refused_fields(grant, aid, fields), **unreadable}
+        failed["errors"], failed["top"] = field_errors(item["schema"], problems)
         return _page(grant, failed, 422)
     try:
         with portal().writing(aid):
@@ -104,6 +105,17 @@ def record_entry(assignment: Any) -> Any:
         return _page(grant, {**failed, "top": [str(e)]}, 409)
     session["recorded"] = [aid, bool(outcome.repeated)]
     return redirect(f"/#hw-{aid}", 303)
+
+
+def _refused_fields(grant: Any, aid: str, fields: dict[str, Any]) -> dict[str, str]:
+    """What the task type would say of ``fields`` (by field; ``""`` for the rest), unsaved."""
+    try:
+        portal().homework().check_entry_as(grant, aid, fields)
+    except InvalidInput as e:
+        return getattr(e, "fields", None) or {"": str(e)}
+    except (RuleViolation, NotFound):  # the form's own problems come first; this, on retry
+        pass
+    return {}
 
 
 def _grant() -> tuple[Any, Response | tuple[Any, int] | None]:

@@ -61,6 +61,6 @@ class WriteLocks:
 def open_homework(settings: Settings, plugins: Any) -> Any:
     """A ``Homework`` on the settings' store, with the plugins already loaded."""
     from between.engine.app import Homework
-    from between.engine.store import Store
+    from between.engine.storage.store import Store
 
     return Homework(Store.parse(settings.store), plugins=plugins, key_file=settings.key_file)

@@ -3,7 +3,8 @@ was expected) and each task-type plugin's, asked through ``between_report_charts
 
 Every call into a plugin is a boundary: an implementation that raises, or answers with
 something other than a list of ``Chart``, becomes a one-line note naming the plugin, and
-the rest of the report is still produced.
+the rest of the report is still produced. The hook is called through pluggy
+(``hook_calls.call_hook``), so wrappers run and may change the answers.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from between.engine.charts import Chart, Series
+from between.engine.hook_calls import call_hook
 
 HOOK = "between_report_charts"
 REPORT = "between.reports"  # the source named for the report's own charts
@@ -75,31 +77,38 @@ def report_charts(figures: dict[str, Any]) -> list[Sourced]:
 def plugin_charts(manager: Any, homework: list[dict[str, Any]]) -> tuple[list[Sourced], list[str]]:
     """Ask every plugin for charts of each task type in ``homework``; charts and notes."""
     by_type: dict[str, list[dict[str, Any]]] = {}
-    for d in homework:
+    for d in copy.deepcopy(homework):  # the plugins may do as they like with their copy
         by_type.setdefault(d["task_type"], []).append(d)
     charts: list[Sourced] = []
     notes: list[str] = []
-    impls = getattr(manager.hook, HOOK).get_hookimpls()  # registration order: built-ins first
     for task_type, items in by_type.items():
-        for impl in impls:
-            args = {"task_type": task_type, "assignments": copy.deepcopy(items)}
-            name = impl.plugin_name
-            try:
-                result = impl.function(*[args[a] for a in impl.argnames])
-            except Exception as e:
-                notes.append(f"plugin {name}: {HOOK} failed for {task_type}: {_error(e)}")
-                continue
-            if result is None:
-                continue
-            if not isinstance(result, list | tuple) or not all(
-                isinstance(c, Chart) for c in result
-            ):
+
+        def wrong(answer: Any, task_type: str = task_type) -> str | None:
+            if isinstance(answer, list | tuple) and all(isinstance(c, Chart) for c in answer):
+                return None
+            return (
+                f"returned {_kind(answer)} for {task_type}, not a list of Chart; "
+                "its charts are left out"
+            )
+
+        outcome = call_hook(
+            manager, HOOK, contain=True, check=wrong, task_type=task_type, assignments=items
+        )
+        for fault in outcome.faults:
+            if fault.error is not None:
                 notes.append(
-                    f"plugin {name}: {HOOK} returned {_kind(result)} for {task_type}, "
-                    "not a list of Chart; its charts are left out"
+                    f"plugin {fault.plugin}: {HOOK} failed for {task_type}: {_error(fault.error)}"
                 )
+            else:
+                notes.append(f"plugin {fault.plugin}: {HOOK} {fault.problem}")
+        answers = outcome.result if isinstance(outcome.result, list) else [outcome.result]
+        for answer in answers:  # in pluggy's calling order; a wrapper may have changed them
+            name = outcome.source(answer) or "?"
+            problem = wrong(answer)
+            if problem:
+                notes.append(f"plugin {name}: {HOOK} {problem}")
                 continue
-            charts.extend(Sourced(name, task_type, c) for c in result if not c.empty)
+            charts.extend(Sourced(name, task_type, c) for c in answer if not c.empty)
     return charts, notes
 
 

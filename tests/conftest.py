@@ -6,7 +6,7 @@ import pytest
 from helpers import Clock, postgres_schema
 
 from between.engine.app import Homework
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 
 @pytest.fixture

@@ -1,14 +1,20 @@
-"""Shared test helpers: stores on both backends, a settable clock, counting the log."""
+"""Shared test helpers: stores on both backends, a settable clock, counting the log, and the
+one way to run ``between``: in this process (:func:`invoke`, :func:`cli`, :func:`cli_stdout`)
+or as the installed command in its own process (:func:`run_installed`)."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 PG_HOST = os.environ.get("BETWEEN_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = os.environ.get("BETWEEN_TEST_PG_PORT", "5432")
@@ -103,3 +109,74 @@ def assign_args(code: str, task_type: str, *fields: str, due: str = "+3") -> lis
     for f in fields:
         args += ["--field", f]
     return args
+
+
+BETWEEN = str(Path(sys.executable).with_name("between"))
+"""The installed ``between`` command, beside this Python."""
+
+Env = Mapping[str, str] | str | Path
+"""Environment for a run; a bare store URL or path stands for ``{"BETWEEN_STORE": it}``."""
+
+
+def _environment(env: Env | None) -> dict[str, str]:
+    if env is None:
+        return {}
+    if isinstance(env, str | Path):
+        return {"BETWEEN_STORE": str(env)}
+    return dict(env)
+
+
+def invoke(
+    env: Env | None, *args: str, code: int | None = None, input: str | bytes | None = None
+) -> Result:
+    """``between ARGS`` in this process through click's CliRunner. An exception that escapes
+    the command fails the test; so does an exit status other than ``code`` (None: any)."""
+    from between.cli import build_cli
+
+    result = CliRunner().invoke(build_cli(), list(args), env=_environment(env), input=input)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    if code is not None:
+        said = result.output  # standard output and error, interleaved
+        assert result.exit_code == code, f"exit {result.exit_code}, expected {code}: {said}"
+    return result
+
+
+def cli(env: Env | None, *args: str, code: int = 0, input: str | None = None) -> str:
+    """``between ARGS`` in this process, expected to exit ``code``; what it printed (standard
+    output and error, as a terminal shows them)."""
+    return invoke(env, *args, code=code, input=input).output
+
+
+def cli_stdout(env: Env | None, *args: str, code: int = 0, input: str | None = None) -> str:
+    """``between ARGS`` in this process, expected to exit ``code``; its standard output alone."""
+    return invoke(env, *args, code=code, input=input).stdout
+
+
+def run_installed(
+    env: Env | None,
+    *args: str,
+    check: bool = False,
+    inherit: bool = True,
+    cwd: Path | None = None,
+    input: str | None = None,
+    timeout: float = 120,
+    prefix: Sequence[str] = (),
+) -> subprocess.CompletedProcess[str]:
+    """The installed ``between ARGS`` in its own process (after ``prefix``, a command such as
+    ``setpriv …``), with ``env`` over this process's environment (over nothing unless
+    ``inherit``); with ``check``, it must exit 0."""
+    environment = {**(os.environ if inherit else {}), **_environment(env)}
+    done = subprocess.run(
+        [*prefix, BETWEEN, *args],
+        env=environment,
+        cwd=cwd,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done

@@ -12,7 +12,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,14 +22,12 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 from uuid import uuid4
 
-from click.testing import CliRunner
+from helpers import BETWEEN, cli_stdout
 
-from between.cli import build_cli
 from between.engine.app import Homework
 from between.engine.links import secret_hash
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
-BETWEEN = str(Path(sys.executable).with_name("between"))
 NAME = "Alex Rivera"
 COLLABORATOR = "Sam Okafor"
 SECRET = "s3cret-of-the-form-tool-0123456789abcdef"
@@ -109,9 +106,7 @@ class Clinic:
 
     def cli(self, *args: str, code: int = 0) -> str:
         """``between ARGS`` on this store, in this process; its standard output."""
-        result = CliRunner().invoke(build_cli(), [*self.options, "--actor", "dr.lee", *args])
-        assert result.exit_code == code, result.output
-        return result.stdout
+        return cli_stdout(None, *self.options, "--actor", "dr.lee", *args, code=code)
 
     def show(self, what: str) -> dict[str, Any]:
         return json.loads(self.cli("show", self.homework[what], "--json"))

@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from click.testing import CliRunner
-
-from between.cli import build_cli
+from helpers import cli_stdout
 
 ACTOR = {"actor": "dr.lee"}
 HIERARCHY = (
@@ -159,10 +157,7 @@ def month(app: Any, clock: Any) -> dict[str, Any]:
 
 def cli(store: str, *args: str, code: int = 0, env: dict[str, str] | None = None) -> str:
     """Run ``between --store STORE ARGS``; its standard output."""
-    result = CliRunner().invoke(build_cli(), ["--store", store, *args], env=env)
-    assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.stdout
+    return cli_stdout(env, "--store", store, *args, code=code)
 
 
 def log_records(store: str, *args: str) -> list[dict[str, Any]]:

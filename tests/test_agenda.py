@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
-from helpers import relaxation
+from helpers import invoke, relaxation
 
-from between.cli import build_cli
 from between.engine.app import Homework
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 ACTOR = {"actor": "dr.lee"}
 
@@ -32,8 +30,7 @@ def test_the_agenda_brings_figures_reviews_and_anticipated_obstacles(tmp_path, c
     shown = app.show(aid)
     app.close()
 
-    run = CliRunner().invoke
-    result = run(build_cli(), ["agenda", "C1", "--json"], env={"BETWEEN_STORE": url})
+    result = invoke(url, "agenda", "C1", "--json")
     assert result.exit_code == 0, result.output
     agenda = json.loads(result.stdout)
     [row] = agenda["to_review"]
@@ -47,7 +44,7 @@ def test_the_agenda_brings_figures_reviews_and_anticipated_obstacles(tmp_path, c
     assert (row["last_review"]["quality"], row["last_review"]["obstacles"]) == (3, "late shifts")
     assert [r["id"] for r in agenda["awaiting_agreement"]] == [waiting]
 
-    text = run(build_cli(), ["agenda", "C1"], env={"BETWEEN_STORE": url}).stdout
+    text = invoke(url, "agenda", "C1").stdout
     assert "mean tension drop 3.0" in text
     assert "quality 3/4" in text and "in the way: late shifts" in text
     assert "anticipated when agreeing (2026-03-02): busy evenings" in text
@@ -84,20 +81,19 @@ def test_every_agreements_anticipated_obstacles_are_kept_after_a_modify_review(t
     assert shown["agreement"] == {"confidence": 7, "obstacles": "the kids' holiday"}  # the latest
     assert [a["at"] for a in shown["agreements"]] == sorted(a["at"] for a in shown["agreements"])
 
-    run, env = CliRunner().invoke, {"BETWEEN_STORE": url}
-    agenda = json.loads(run(build_cli(), ["agenda", "C1", "--json"], env=env).stdout)
+    agenda = json.loads(invoke(url, "agenda", "C1", "--json").stdout)
     [row] = agenda["to_review"]
     assert row["anticipated_obstacles"] == "the kids' holiday"
     assert [a["obstacles"] for a in row["anticipated_obstacles_list"]] == [
         "busy evenings",
         "the kids' holiday",
     ]
-    text = run(build_cli(), ["agenda", "C1"], env=env).stdout
+    text = invoke(url, "agenda", "C1").stdout
     assert "(2026-03-02): busy evenings" in text and "(2026-03-06): the kids' holiday" in text
-    shown_text = run(build_cli(), ["show", aid], env=env).stdout
+    shown_text = invoke(url, "show", aid).stdout
     assert "obstacles: busy evenings" in shown_text and "obstacles: the kids' holiday" in shown_text
 
-    report = json.loads(run(build_cli(), ["report", "C1", "--json"], env=env).stdout)
+    report = json.loads(invoke(url, "report", "C1", "--json").stdout)
     assert [(o["source"], o["text"]) for o in report["obstacles"]] == [
         ("agreement", "busy evenings"),
         ("agreement", "the kids' holiday"),

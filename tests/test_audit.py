@@ -8,15 +8,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from helpers import count_events, relaxation
+from helpers import cli, count_events, relaxation
 
 from between.audit.auditor import verify_log
-from between.cli import build_cli
 from between.engine.app import Homework
-from between.engine.chain import link
 from between.engine.errors import StoreError
-from between.engine.store import Store
+from between.engine.storage.chain import link
+from between.engine.storage.store import Store
 
 ACTOR = {"actor": "dr.lee"}
 
@@ -49,13 +47,6 @@ def populate(app: Homework, clock, clients: int = 3) -> list[str]:
     return ids
 
 
-def run(store: str, *args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(build_cli(), list(args), env={"BETWEEN_STORE": store})
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert result.exit_code == code, result.output
-    return result.output
-
-
 @pytest.fixture
 def sqlite_app(tmp_path: Path, clock) -> tuple[str, Homework]:
     url = str(tmp_path / "audit.db")
@@ -85,7 +76,7 @@ def verify_sqlite(url: str, against: str | None = None):
 
 def test_the_export_has_one_line_per_stored_event_in_order(sqlite_app):
     url, app = sqlite_app
-    lines = [json.loads(line) for line in run(url, "log", "--json").splitlines()]
+    lines = [json.loads(line) for line in cli(url, "log", "--json").splitlines()]
     assert len(lines) == count_events(app)
     assert [line["position"] for line in lines] == list(range(1, len(lines) + 1))
     first = lines[0]
@@ -105,32 +96,40 @@ def test_the_export_has_one_line_per_stored_event_in_order(sqlite_app):
 
 def test_the_log_filters_by_client_assignment_type_actor_and_time(sqlite_app):
     url, _app = sqlite_app
-    records = [json.loads(line) for line in run(url, "log", "--json").splitlines()]
-    mine = [r for r in run(url, "log", "--json", "--client", "C1").splitlines()]
+    records = [json.loads(line) for line in cli(url, "log", "--json").splitlines()]
+    mine = [r for r in cli(url, "log", "--json", "--client", "C1").splitlines()]
     assert len(mine) == 1 + 7  # registration, then proposal, agreement, 3 entries, review, close
     entries = [
-        json.loads(r) for r in run(url, "log", "--json", "--type", "EntrySubmitted").splitlines()
+        json.loads(r) for r in cli(url, "log", "--json", "--type", "EntrySubmitted").splitlines()
     ]
     assert len(entries) == 9 and {r["type"] for r in entries} == {"EntrySubmitted"}
-    kim = [json.loads(r) for r in run(url, "log", "--json", "--actor", "dr.kim").splitlines()]
+    kim = [json.loads(r) for r in cli(url, "log", "--json", "--actor", "dr.kim").splitlines()]
     assert len(kim) == 6 and all(r["actor"] == "dr.kim" for r in kim)
     cut = records[11]["time"]  # C1 registered (review and close share one time)
-    before = run(url, "log", "--json", "--until", cut).splitlines()
-    after = run(url, "log", "--json", "--since", cut).splitlines()
+    before = cli(url, "log", "--json", "--until", cut).splitlines()
+    after = cli(url, "log", "--json", "--since", cut).splitlines()
     assert len(before) == 11 and len(before) + len(after) == len(records)
     aid = records[1]["aggregate"]
-    only = [json.loads(r) for r in run(url, "log", "--json", "--assignment", aid[:8]).splitlines()]
+    only = [json.loads(r) for r in cli(url, "log", "--json", "--assignment", aid[:8]).splitlines()]
     assert {r["aggregate"] for r in only} == {aid} and len(only) == 7
-    assert "unknown event type Nope" in run(url, "log", "--type", "Nope", code=2)
+    assert "unknown event type Nope" in cli(url, "log", "--type", "Nope", code=2)
 
 
 def test_history_tells_a_timeline_in_plain_language(sqlite_app):
     url, _ = sqlite_app
-    text = run(url, "history", "C1")
+    text = cli(url, "history", "C1")
     assert "dr.lee registered client C1 (therapist dr.lee)" in text
     assert "the client agreed to" in text and "confidence 6/10" in text
     assert "dr.kim reviewed" in text and "next step close" in text
     assert text.count("recorded an entry") == 3
+    assert "3 entries due" in text
+
+
+def test_history_says_one_entry_in_the_singular(sqlite_app):
+    url, app = sqlite_app
+    app.register_client("C9", "Ana", "dr.lee", **ACTOR)
+    relaxation(app, "C9", expected_entries=1)
+    assert "1 entry due" in cli(url, "history", "C9")
 
 
 # -- point in time -----------------------------------------------------------------------
@@ -150,11 +149,11 @@ def test_replay_at_a_moment_matches_what_list_said_then(tmp_path, clock):
     clock.advance(hours=1)
     app.submit(aid, {"minutes": 5, "tension_before": 5, "tension_after": 3}, **ACTOR)
     app.review(aid, quantity=2, quality=2, difficulty=3, next_step="modify", **ACTOR)
-    replayed = json.loads(run(url, "replay", "--at", then.isoformat(), "--json"))
+    replayed = json.loads(cli(url, "replay", "--at", then.isoformat(), "--json"))
     assert replayed == said_then
-    shown = json.loads(run(url, "replay", "--at", then.isoformat(), aid[:8], "--json"))
+    shown = json.loads(cli(url, "replay", "--at", then.isoformat(), aid[:8], "--json"))
     assert shown["status"] == "agreed" and shown["entry_list"] == [] and shown["overdue"]
-    assert json.loads(run(url, "replay", "--at", "2020-01-01", "--json")) == []
+    assert json.loads(cli(url, "replay", "--at", "2020-01-01", "--json")) == []
 
 
 def test_replay_at_reads_histories_a_batch_at_a_time_as_one_by_one_would(app, clock, monkeypatch):
@@ -187,12 +186,12 @@ def test_replay_at_reads_histories_a_batch_at_a_time_as_one_by_one_would(app, cl
 
 def test_replay_check_reports_a_drifted_read_model(sqlite_app):
     url, _app = sqlite_app
-    assert "read models match the log" in run(url, "replay", "--check")
+    assert "read models match the log" in cli(url, "replay", "--check")
     tamper(url, "UPDATE rm_assignments SET row = replace(row, '\"entries\": 3', '\"entries\": 2')")
-    out = run(url, "replay", "--check", code=1)
+    out = cli(url, "replay", "--check", code=1)
     assert "differs in row fields entries" in out
     tamper(url, "DELETE FROM rm_clients WHERE code = 'C2'")
-    out = run(url, "replay", "--check", code=1)
+    out = cli(url, "replay", "--check", code=1)
     assert (
         "is missing from the read model" in out
         and "rm_clients: 2 stored rows, 3 from the log" in out
@@ -204,10 +203,10 @@ def test_replay_check_reports_a_drifted_read_model(sqlite_app):
 
 def test_an_intact_log_verifies_and_its_checkpoint_is_extended(sqlite_app):
     url, app = sqlite_app
-    digest = run(url, "checkpoint").strip()
-    assert digest.startswith("between-v1:") and run(url, "verify").startswith("intact:")
+    digest = cli(url, "checkpoint").strip()
+    assert digest.startswith("between-v1:") and cli(url, "verify").startswith("intact:")
     app.register_client("C9", "Later", "dr.lee", **ACTOR)
-    assert "extends checkpoint" in run(url, "verify", "--against", digest)
+    assert "extends checkpoint" in cli(url, "verify", "--against", digest)
 
 
 def test_an_edited_event_is_caught_at_its_position(sqlite_app):
@@ -215,7 +214,7 @@ def test_an_edited_event_is_caught_at_its_position(sqlite_app):
     tamper(url, "UPDATE stored_events SET state = replace(state, X'37', X'38') WHERE rowid = 12")
     result = verify_sqlite(url)
     assert (result.first_break.position, result.first_break.kind) == (12, "altered")
-    out = run(url, "verify", code=1)
+    out = cli(url, "verify", code=1)
     assert out.startswith("BROKEN at position 12 (altered)")
 
 
@@ -276,11 +275,11 @@ def test_an_inserted_event_is_caught_even_with_a_valid_looking_link(sqlite_app):
 
 def test_events_cut_off_the_end_are_caught_against_a_checkpoint(sqlite_app):
     url, _ = sqlite_app
-    digest = run(url, "checkpoint").strip()
+    digest = cli(url, "checkpoint").strip()
     head = int(digest.split(":")[1])
     tamper(url, f"DELETE FROM stored_events WHERE rowid > {head - 3}")
-    assert run(url, "verify").startswith("intact:")  # without a checkpoint, a cut looks whole
-    out = run(url, "verify", "--against", digest, code=1)
+    assert cli(url, "verify").startswith("intact:")  # without a checkpoint, a cut looks whole
+    out = cli(url, "verify", "--against", digest, code=1)
     assert f"BROKEN at position {head - 2} (cut off)" in out and "3 event(s) were cut off" in out
 
 
@@ -288,12 +287,12 @@ def test_a_rewritten_log_is_caught_against_a_checkpoint(tmp_path, clock):
     url = str(tmp_path / "a.db")
     Homework.initialise(Store.parse(url))
     populate(Homework(Store.parse(url), clock=clock), clock, clients=1)
-    digest = run(url, "checkpoint").strip()
+    digest = cli(url, "checkpoint").strip()
     rewritten = str(tmp_path / "b.db")  # someone rebuilds a whole new, self-consistent chain
     Homework.initialise(Store.parse(rewritten))
     populate(Homework(Store.parse(rewritten), clock=clock), clock, clients=1)
-    assert run(rewritten, "verify").startswith("intact:")
-    assert "(rewritten)" in run(rewritten, "verify", "--against", digest, code=1)
+    assert cli(rewritten, "verify").startswith("intact:")
+    assert "(rewritten)" in cli(rewritten, "verify", "--against", digest, code=1)
 
 
 def test_a_restore_from_a_text_dump_that_renumbers_positions_is_flagged(sqlite_app, tmp_path):

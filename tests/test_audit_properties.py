@@ -22,7 +22,7 @@ from between.audit.auditor import verify_log
 from between.audit.replay import check_read_model, rows_at
 from between.engine.app import Homework
 from between.engine.errors import BetweenError
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 ACTOR = {"actor": "dr.lee"}
 ENTRY = {"minutes": 5, "tension_before": 6, "tension_after": 3}
@@ -98,7 +98,7 @@ WRITER = textwrap.dedent(
     """
     import itertools, sys
     from between.engine.app import Homework
-    from between.engine.store import Store
+    from between.engine.storage.store import Store
     app = Homework(Store.parse(sys.argv[1]))
     a = {"actor": "w"}
     for n in itertools.count(int(sys.argv[2])):

@@ -50,7 +50,7 @@ def test_the_generator_is_deterministic_for_a_seed(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(Path(__file__).parent.parent))  # bench/ is not installed
     from bench.generate import generate
     from between.engine.app import Homework
-    from between.engine.store import Store
+    from between.engine.storage.store import Store
 
     shapes = []
     for name in ("a.db", "b.db"):

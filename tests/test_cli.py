@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from helpers import assign_args
-
-from between.cli import build_cli
+from helpers import assign_args, invoke, run_installed
 
 
 class Between:
@@ -20,16 +14,11 @@ class Between:
 
     def __init__(self, store: str, actor: str = "dr.lee") -> None:
         self.env = {"BETWEEN_STORE": store, "BETWEEN_ACTOR": actor}
-        self.runner = CliRunner()
 
     def __call__(self, *args: str, code: int = 0, env: dict | None = None) -> str:
-        result = self.runner.invoke(build_cli(), list(args), env={**self.env, **(env or {})})
+        result = invoke({**self.env, **(env or {})}, *args, code=code)
         output = result.output + (result.stderr if result.stderr_bytes else "")
         assert "Traceback" not in output, output
-        assert result.exception is None or isinstance(result.exception, SystemExit), (
-            result.exception
-        )
-        assert result.exit_code == code, f"exit {result.exit_code}, expected {code}: {output}"
         return result.output
 
     def json(self, *args: str) -> object:
@@ -37,7 +26,7 @@ class Between:
 
     def events(self) -> int:
         from between.engine.app import Homework
-        from between.engine.store import Store
+        from between.engine.storage.store import Store
 
         app = Homework(Store.parse(self.env["BETWEEN_STORE"]), read_only=True)
         with app.reading() as c:
@@ -244,7 +233,7 @@ def test_refusals_exit_non_zero_with_one_line_and_record_nothing(between: Betwee
         ),
     ]
     for args, code, message in cases:
-        result = CliRunner().invoke(build_cli(), list(args), env=between.env)
+        result = invoke(between.env, *args)
         assert result.exit_code == code, (args, result.output)
         assert message in result.output, (args, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit), (
@@ -286,9 +275,7 @@ def test_operators_roles_come_from_the_engine(between: Between):
     )
     assert (
         "Invalid value for '--role'"
-        in CliRunner()
-        .invoke(build_cli(), ["operators", "add", "kim", "--role", "boss"], env=between.env)
-        .output
+        in invoke(between.env, "operators", "add", "kim", "--role", "boss").output
     )
     assert f"[{'|'.join(ROLES)}]" in between("operators", "add", "--help")
     between("operators", "require", "on")
@@ -297,14 +284,26 @@ def test_operators_roles_come_from_the_engine(between: Between):
         "operators": [{"name": "dr.lee", "role": "therapist"}],
     }
     assert "operators required: yes" in between("operators")
+    assert between("operators", "add", "aud", "--role", "auditor") == "aud is now an auditor\n"
+
+
+def test_client_list_orders_codes_by_bytes_and_erased_clients_last_on_every_store(
+    between: Between,
+):
+    """SQLite puts NULL (an erased client's code) first, PostgreSQL last; a collation may
+    ignore case and punctuation: the listing is the same on both."""
+    for code in ("c0", "C1", "Z", "C-2", "GONE", "B"):
+        between("client", "add", code, "--name", "A", "--therapist", "dr.lee")
+    between("client", "discharge", "GONE", "--reason", "moved away")
+    between("client", "erase", "GONE", "--reason", "asked to be forgotten")
+    listed = [row["code"] for row in between.json("client", "list")]
+    assert listed == ["B", "C-2", "C1", "Z", "c0", "[erased]"]
+    assert "[erased]" in between("client", "list").splitlines()[-1]
 
 
 def test_writes_need_an_actor(between: Between):
-    result = CliRunner().invoke(
-        build_cli(),
-        ["client", "add", "C1", "--name", "A", "--therapist", "t"],
-        env={"BETWEEN_STORE": between.env["BETWEEN_STORE"], "BETWEEN_ACTOR": ""},
-    )
+    env = {"BETWEEN_STORE": between.env["BETWEEN_STORE"], "BETWEEN_ACTOR": ""}
+    result = invoke(env, "client", "add", "C1", "--name", "A", "--therapist", "t")
     assert result.exit_code == 2
     assert "pass --actor NAME or set BETWEEN_ACTOR" in result.output
 
@@ -313,7 +312,7 @@ def test_a_missing_store_says_how_to_create_one_and_creates_nothing(tmp_path: Pa
     missing = tmp_path / "nowhere" / "between.db"
     b = Between(str(missing))
     b("list", code=1)
-    result = CliRunner().invoke(build_cli(), ["list"], env=b.env)
+    result = invoke(b.env, "list")
     assert f"no store at {missing}; create one with 'between init'" in result.output
     assert not missing.exists() and not missing.parent.exists()
     b("init")
@@ -323,9 +322,7 @@ def test_a_missing_store_says_how_to_create_one_and_creates_nothing(tmp_path: Pa
 def test_oversized_fields_file_is_refused_before_reading(between: Between, tmp_path: Path):
     big = tmp_path / "big.json"
     big.write_text(json.dumps({"text": "x" * 5_000_000}))
-    result = CliRunner().invoke(
-        build_cli(), ["submit", "abcdef", "--fields-file", str(big)], env=between.env
-    )
+    result = invoke(between.env, "submit", "abcdef", "--fields-file", str(big))
     assert result.exit_code == 2
     assert "the limit is 262,144 bytes" in result.output
 
@@ -385,24 +382,18 @@ def test_ambiguous_prefix_asks_for_more_digits(between: Between):
         clash = next((c for c in firsts if firsts.count(c) > 1), None)
         if clash:
             break
-    result = CliRunner().invoke(build_cli(), ["show", clash], env=between.env)
+    result = invoke(between.env, "show", clash)
     assert result.exit_code == 2 and "matches several assignments" in result.output
 
 
 def test_the_installed_command_runs_as_a_real_process(tmp_path: Path):
-    command = Path(sys.executable).with_name("between")
-    env = {**os.environ, "BETWEEN_STORE": str(tmp_path / "p.db"), "BETWEEN_ACTOR": "dr.lee"}
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [str(command), *args], env=env, capture_output=True, text=True, timeout=60
-        )
-
-    assert run("init").returncode == 0
-    assert run("client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee").returncode == 0
-    listed = run("client", "list", "--json")
+    env = {"BETWEEN_STORE": str(tmp_path / "p.db"), "BETWEEN_ACTOR": "dr.lee"}
+    assert run_installed(env, "init").returncode == 0
+    added = run_installed(env, "client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
+    assert added.returncode == 0
+    listed = run_installed(env, "client", "list", "--json")
     assert listed.returncode == 0 and json.loads(listed.stdout)[0]["code"] == "C1"
-    refused = run("agree", "0000")
+    refused = run_installed(env, "agree", "0000")
     assert refused.returncode == 1
     assert refused.stderr.strip().startswith("error: no assignment id starts with '0000'")
     assert "Traceback" not in refused.stderr

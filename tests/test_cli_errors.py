@@ -9,9 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-
-from between.cli import build_cli
+from helpers import invoke
 
 HINT = "(run with --debug or BETWEEN_DEBUG=1 for the traceback)"
 
@@ -66,19 +64,12 @@ def plugin(env: dict[str, str], name: str, code: str) -> None:
     (Path(env["BETWEEN_PLUGINS_DIR"]) / name).write_text(textwrap.dedent(code))
 
 
-def run(env: dict[str, str], *args: str, code: int) -> Result:
-    result = CliRunner().invoke(build_cli(), list(args), env=env)
-    assert result.exit_code == code, (result.exit_code, result.output)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
-
-
 def test_an_unexpected_exception_is_one_line_naming_the_command(env):
     plugin(env, "faulty.py", FAULTY)
-    result = run(env, "boom", code=1)
+    result = invoke(env, "boom", code=1)
     assert result.stdout == ""
     assert result.stderr == f"error: between boom failed: RuntimeError: kaboom second line {HINT}\n"
-    result = run(env, "tools", "crash", code=1)
+    result = invoke(env, "tools", "crash", code=1)
     assert result.stderr == f"error: between tools crash failed: KeyError: 'missing' {HINT}\n"
 
 
@@ -87,7 +78,7 @@ def test_an_unexpected_exception_is_one_line_naming_the_command(env):
 )
 def test_debug_prints_the_traceback(env, args, debug):
     plugin(env, "faulty.py", FAULTY)
-    result = run({**env, "BETWEEN_DEBUG": debug}, *args, code=1)
+    result = invoke({**env, "BETWEEN_DEBUG": debug}, *args, code=1)
     assert "Traceback (most recent call last)" in result.stderr
     assert 'raise RuntimeError("kaboom\\nsecond line")' in result.stderr
     assert result.stderr.endswith("error: between boom failed: RuntimeError: kaboom second line\n")
@@ -96,32 +87,32 @@ def test_debug_prints_the_traceback(env, args, debug):
 
 def test_debug_switched_off_by_the_environment_stays_quiet(env):
     plugin(env, "faulty.py", FAULTY)
-    result = run({**env, "BETWEEN_DEBUG": "0"}, "boom", code=1)
+    result = invoke({**env, "BETWEEN_DEBUG": "0"}, "boom", code=1)
     assert "Traceback" not in result.stderr and HINT in result.stderr
 
 
 def test_a_refusal_keeps_its_own_line_and_exit_code(env):
     plugin(env, "faulty.py", FAULTY)
-    result = run(env, "refuse", code=2)
+    result = invoke(env, "refuse", code=2)
     assert result.stderr == "error: that value is not allowed\n"
 
 
 def test_ctrl_c_is_interrupted_with_exit_130(env):
     plugin(env, "faulty.py", FAULTY)
-    result = run(env, "stop", code=130)
+    result = invoke(env, "stop", code=130)
     assert result.stderr == "interrupted\n"
 
 
 def test_ctx_exit_and_usage_errors_keep_click_behaviour(env):
     plugin(env, "faulty.py", FAULTY)
-    left = run(env, "leave", code=3)
+    left = invoke(env, "leave", code=3)
     assert left.stdout == "leaving\n" and left.stderr == ""
-    usage = run(env, "boom", "--nope", code=2)
+    usage = invoke(env, "boom", "--nope", code=2)
     assert "No such option" in usage.stderr and "error: between" not in usage.stderr
-    missing = run(env, "assign", "C1", code=2)
+    missing = invoke(env, "assign", "C1", code=2)
     assert "Missing argument 'TASK_TYPE'" in missing.stderr
     assert "Traceback" not in missing.output
-    assert "No such command 'nothing'" in run(env, "nothing", code=2).stderr
+    assert "No such command 'nothing'" in invoke(env, "nothing", code=2).stderr
 
 
 def test_a_plugin_command_shadowed_by_a_built_in_is_a_warning_naming_the_plugin(env):
@@ -147,16 +138,17 @@ def test_a_plugin_command_shadowed_by_a_built_in_is_a_warning_naming_the_plugin(
         "warning: plugin local:shadow.py: its command 'list' is ignored; "
         "that is a built-in command\n"
     )
-    helped = run(env, "--help", code=0)
+    helped = invoke(env, "--help", code=0)
     assert helped.stderr == warning and "hello" in helped.stdout
-    said = run(env, "hello", code=0)
+    said = invoke(env, "hello", code=0)
     assert said.stdout == "hello\n" and said.stderr == warning
-    run(env, "init", code=0)
-    listed = run(env, "list", code=0)
+    invoke(env, "init", code=0)
+    listed = invoke(env, "list", code=0)
     assert listed.stdout == "(none)\n" and listed.stderr == ""
 
 
-def test_two_plugins_adding_the_same_command_warns_about_the_second(env):
+def test_two_plugins_adding_the_same_command_warns_about_the_second_asked(env):
+    """pluggy asks the plugin registered last first (the folder's files go in name order)."""
     hello = """
         import click
         from between import hookimpl
@@ -169,11 +161,11 @@ def test_two_plugins_adding_the_same_command_warns_about_the_second(env):
     """
     plugin(env, "a_first.py", hello.replace("{name}", "a"))
     plugin(env, "b_second.py", hello.replace("{name}", "b"))
-    result = run(env, "hello", code=0)
-    assert result.stdout == "hello from a\n"
+    result = invoke(env, "hello", code=0)
+    assert result.stdout == "hello from b\n"
     assert result.stderr == (
-        "warning: plugin local:b_second.py: its command 'hello' is ignored; "
-        "plugin local:a_first.py added it first\n"
+        "warning: plugin local:a_first.py: its command 'hello' is ignored; "
+        "plugin local:b_second.py added it first\n"
     )
 
 
@@ -190,7 +182,7 @@ def test_a_failing_between_register_commands_is_one_line_naming_the_plugin(env, 
             raise ValueError("no commands today")
         """,
     )
-    result = run(env, *args, code=1)
+    result = invoke(env, *args, code=1)
     assert result.stderr == (
         "error: plugin local:broken_commands.py failed in between_register_commands: "
         f"ValueError: no commands today {HINT}\n"
@@ -209,8 +201,8 @@ def test_built_in_commands_do_not_load_plugin_commands(env):
             raise ValueError("no commands today")
         """,
     )
-    run(env, "init", code=0)
-    assert run(env, "list", code=0).stdout == "(none)\n"
+    invoke(env, "init", code=0)
+    assert invoke(env, "list", code=0).stdout == "(none)\n"
 
 
 def test_help_starts_without_the_event_machinery_and_choices_come_from_the_engine():
@@ -236,7 +228,7 @@ def test_help_starts_without_the_event_machinery_and_choices_come_from_the_engin
     from between.engine.assignments import NEXT_STEPS
     from between.engine.operators import ROLES
 
-    review = CliRunner().invoke(build_cli(), ["review", "--help"], env=env)
+    review = invoke(env, "review", "--help")
     assert f"[{'|'.join(NEXT_STEPS)}]" in review.output
-    role = CliRunner().invoke(build_cli(), ["operators", "add", "Kim", "--role", "boss"], env=env)
+    role = invoke(env, "operators", "add", "Kim", "--role", "boss")
     assert role.exit_code == 2 and f"{', '.join(map(repr, ROLES))}" in role.output

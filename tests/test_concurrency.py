@@ -14,7 +14,7 @@ from helpers import count_events, relaxation
 
 from between.engine.app import ATTEMPTS, Homework
 from between.engine.errors import Conflict
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 ACTOR = {"actor": "dr.lee"}
 WRITER = textwrap.dedent(
@@ -22,7 +22,7 @@ WRITER = textwrap.dedent(
     import json, sys, time
     from between.engine.app import Homework
     from between.engine.errors import Conflict
-    from between.engine.store import Store
+    from between.engine.storage.store import Store
     store, ref, n, start = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     app = Homework(Store.parse(store))
     while time.time() < start:

@@ -408,6 +408,8 @@ def test_the_read_only_auditor_reads(clinics, auditor, command):
         assert c.normal(ran.out) == c.normal(clinics.read(owner, command).out)
     elif command in RESTRICTED:
         assert "[restricted]" in ran.out
+    if command.startswith("client-show"):  # the code stays readable, as in 'client list'
+        assert ran.out.startswith(f"{READING[command][-1]}  [restricted]  (")
     if command == "replay-check":
         assert "client codes not compared" in ran.out
 

@@ -2,7 +2,7 @@
 answers costs its own messages a failed attempt naming the plugin, the other channels still
 go, ``notify`` still exits; a dispatcher that hangs (``kill -STOP``) loses its lease and a
 standby ``notify --follow`` takes over — on SQLite and PostgreSQL, as real processes, with a
-real SMTP server on loopback. And ``--interval`` is a positive number of seconds."""
+real SMTP server on loopback. And ``--interval`` is a number of seconds, at least 0.1."""
 
 from __future__ import annotations
 
@@ -11,26 +11,22 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from helpers import relaxation
+from helpers import BETWEEN, invoke, relaxation, run_installed
 from peers import SmtpServer
 
-from between.cli import build_cli
 from between.engine.app import Homework
-from between.engine.lease import lease_for
 from between.engine.plugins import load_plugins
 from between.engine.settings import Settings
-from between.engine.store import Store
+from between.engine.storage.lease import lease_for
+from between.engine.storage.store import Store
 
 ACTOR = {"actor": "dr.lee"}
-CLI = [sys.executable, "-c", "from between.cli import main; main()"]
 
 PLUGINS = """
 import threading
@@ -148,19 +144,15 @@ def test_a_hanging_channel_costs_only_its_own_messages_and_notify_still_exits(tm
     env = env_of(tmp_path, store)
     try:
         start = time.monotonic()
-        first = subprocess.run(
-            [*CLI, "notify"], env=env, capture_output=True, text=True, timeout=60
-        )
+        first = run_installed(env, "notify", inherit=False, timeout=60)
         took = time.monotonic() - start
         assert first.returncode == 0, first.stderr
         assert "queued 4, sent 2, retrying 2" in first.stdout
         assert len(smtp.messages) == 2  # the email channel went on beside the hanging one
         assert took < 12  # one timeout of 1 s, not one per message, and not forever
-        rows = json.loads(
-            subprocess.run(
-                [*CLI, "notify", "--status", "--json"], env=env, capture_output=True, text=True
-            ).stdout
-        )["notifications"]
+        rows = json.loads(run_installed(env, "notify", "--status", "--json", inherit=False).stdout)[
+            "notifications"
+        ]
         details = sorted(r["last_detail"] for r in rows if r["channel"] == "hang")
         blame = "channel 'hang' (plugin local:channels.py)"
         assert details[0] == f"{blame} did not answer within 1 s"
@@ -171,15 +163,12 @@ def test_a_hanging_channel_costs_only_its_own_messages_and_notify_still_exits(tm
         ), details
         assert {r["status"] for r in rows if r["channel"] == "hang"} == {"pending"}
 
-        second = subprocess.run(  # their last attempt: failed for good, exit 3 for cron
-            [*CLI, "notify"], env=env, capture_output=True, text=True, timeout=60
-        )
+        # their last attempt: failed for good, exit 3 for cron
+        second = run_installed(env, "notify", inherit=False, timeout=60)
         assert second.returncode == 3 and "failed 2" in second.stdout
         [line] = second.stderr.splitlines()
         assert "2 notification(s) failed in this run" in line
-        status = subprocess.run(
-            [*CLI, "notify", "--status"], env=env, capture_output=True, text=True
-        )
+        status = run_installed(env, "notify", "--status", inherit=False)
         assert "0 pending, 0 held, 2 sent, 2 failed" in status.stdout
         assert "Traceback" not in first.stderr + second.stderr
     finally:
@@ -187,7 +176,7 @@ def test_a_hanging_channel_costs_only_its_own_messages_and_notify_still_exits(tm
 
 
 def followers(env: dict[str, str], count: int = 2) -> list[subprocess.Popen]:
-    follow = [*CLI, "notify", "--follow", "--interval", "0.2"]
+    follow = [BETWEEN, "notify", "--follow", "--interval", "0.2"]
     return [
         subprocess.Popen(follow, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(count)
@@ -277,12 +266,14 @@ def test_a_dispatcher_waiting_for_a_hanging_channel_keeps_its_lease(tmp_path):
         (["--follow", "--interval", "nan"], "--interval must be a positive number of seconds"),
         (["--follow", "--interval", "inf"], "--interval must be a positive number of seconds"),
         (["--follow", "--interval", "5s"], "--interval must be a positive number of seconds"),
+        (["--follow", "--interval", "0.000001"], "--interval must be at least 0.1 seconds"),
+        (["--follow", "--interval", "0.09"], "--interval must be at least 0.1 seconds"),
     ],
 )
 def test_interval_is_a_positive_number_of_seconds_with_follow(tmp_path, args, said):
     env = {"BETWEEN_STORE": str(tmp_path / "i.db"), "BETWEEN_ACTOR": "dr.lee"}
-    assert CliRunner().invoke(build_cli(), ["init"], env=env).exit_code == 0
-    run = CliRunner().invoke(build_cli(), ["notify", *args], env=env)
+    assert invoke(env, "init").exit_code == 0
+    run = invoke(env, "notify", *args)
     assert run.exit_code == 2
     [line] = run.output.splitlines()
     assert said in line and "Traceback" not in run.output
@@ -299,7 +290,7 @@ def test_interval_is_a_positive_number_of_seconds_with_follow(tmp_path, args, sa
 def test_a_wrong_timeout_or_lease_setting_is_refused_in_one_line(tmp_path, config, said):
     (tmp_path / "c.toml").write_text(config)
     env = {"BETWEEN_STORE": str(tmp_path / "c.db"), "BETWEEN_CONFIG": str(tmp_path / "c.toml")}
-    run = CliRunner().invoke(build_cli(), ["notify"], env={**env, "BETWEEN_ACTOR": "dr.lee"})
+    run = invoke({**env, "BETWEEN_ACTOR": "dr.lee"}, "notify")
     assert run.exit_code == 2
     [line] = run.output.splitlines()
     assert said in line

@@ -15,7 +15,7 @@ from between.engine.app import Homework
 from between.engine.dispatcher import Dispatcher
 from between.engine.plugins import load_plugins
 from between.engine.settings import Settings
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 ACTOR = {"actor": "dr.lee"}
 PORTAL = "https://portal.clinic.example"

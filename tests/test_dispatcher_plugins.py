@@ -14,17 +14,15 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from click.testing import CliRunner
-from helpers import Clock, assign_args, relaxation
+from helpers import Clock, assign_args, invoke, relaxation
 from peers import SmtpServer
 
 from between import hookimpl
-from between.cli import build_cli
 from between.engine.app import Homework
 from between.engine.dispatcher import Dispatcher
 from between.engine.plugins import load_plugins
 from between.engine.settings import Settings
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 ACTOR = {"actor": "dr.lee"}
 
@@ -78,13 +76,9 @@ def plugin_dir(tmp_path: Path, *, broken: bool = True) -> Path:
     return folder
 
 
-def cli(env: dict[str, str], *args: str):
-    return CliRunner().invoke(build_cli(), list(args), env=env)
-
-
 def agree_homework(env: dict[str, str], code: str) -> None:
-    out = cli(env, *assign_args(code, "relaxation", "technique=other", due="+9"), "--json")
-    assert cli(env, "agree", json.loads(out.output)["result"][:8]).exit_code == 0
+    out = invoke(env, *assign_args(code, "relaxation", "technique=other", due="+9"), "--json")
+    assert invoke(env, "agree", json.loads(out.output)["result"][:8]).exit_code == 0
 
 
 def jotted(tmp_path: Path) -> list[str]:
@@ -101,17 +95,17 @@ def test_a_broken_channel_beside_a_working_one_costs_only_its_own_messages(tmp_p
         "BETWEEN_PLUGINS_DIR": str(plugin_dir(tmp_path)),
         "BETWEEN_CONFIG": str(config),
     }
-    cli(env, "init")
+    invoke(env, "init")
     for code in ("C1", "C2", "C3"):
-        cli(env, "client", "add", code, "--name", f"Client {code}", "--therapist", "dr.lee")
+        invoke(env, "client", "add", code, "--name", f"Client {code}", "--therapist", "dr.lee")
         for channel in ("mute", "jotter", "boom"):
-            assert cli(env, "client", "consent", code, "--channel", channel).exit_code == 0
+            assert invoke(env, "client", "consent", code, "--channel", channel).exit_code == 0
         agree_homework(env, code)
-    first = cli(env, "notify")
+    first = invoke(env, "notify")
     assert first.exit_code == 0, first.output
     assert "queued 9, sent 3, retrying 6" in first.output
     assert len(jotted(tmp_path)) == 3  # every message of the working channel arrived
-    rows = json.loads(cli(env, "notify", "--status", "--json").stdout)["notifications"]
+    rows = json.loads(invoke(env, "notify", "--status", "--json").stdout)["notifications"]
     details = {r["channel"]: r["last_detail"] for r in rows if r["status"] == "pending"}
     assert details == {
         "mute": "channel 'mute' (plugin local:broken.py) returned NoneType, not a Delivery",
@@ -119,15 +113,15 @@ def test_a_broken_channel_beside_a_working_one_costs_only_its_own_messages(tmp_p
     }
 
     agree_homework(env, "C1")  # later runs keep working; the broken ones now fail for good
-    second = cli(env, "notify")
+    second = invoke(env, "notify")
     assert "sent 1" in second.output and "failed 6" in second.output
     assert second.exit_code == 3  # so that cron alerts
     assert "6 notification(s) failed in this run" in second.output
     assert len(jotted(tmp_path)) == 4
-    status = cli(env, "notify", "--status")
+    status = invoke(env, "notify", "--status")
     assert status.exit_code == 3 and "2 pending, 0 held, 4 sent, 6 failed" in status.output
-    assert cli(env, "notify").exit_code == 3  # C1's new ones, on their second attempt
-    assert cli(env, "notify").exit_code == 0  # nothing newly failed: nothing to alert
+    assert invoke(env, "notify").exit_code == 3  # C1's new ones, on their second attempt
+    assert invoke(env, "notify").exit_code == 0  # nothing newly failed: nothing to alert
 
     follower = subprocess.Popen(
         [sys.executable, "-c", "from between.cli import main; main()", "notify", "--follow",
@@ -157,24 +151,24 @@ def test_a_channel_not_loaded_holds_its_messages_until_it_is_back(tmp_path):
         "BETWEEN_PLUGINS_DIR": str(plugin_dir(tmp_path, broken=False)),
     }
     without = {**with_plugin, "BETWEEN_PLUGINS_DIR": ""}
-    cli(with_plugin, "init")
-    cli(with_plugin, "client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
-    assert cli(with_plugin, "client", "consent", "C1", "--channel", "jotter").exit_code == 0
+    invoke(with_plugin, "init")
+    invoke(with_plugin, "client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
+    assert invoke(with_plugin, "client", "consent", "C1", "--channel", "jotter").exit_code == 0
     agree_homework(with_plugin, "C1")
 
-    down = cli(without, "notify")
+    down = invoke(without, "notify")
     assert down.exit_code == 0 and "queued 1" in down.output and "held 1" in down.output
-    assert "held 0" in cli(without, "notify").output  # held once, not again and again
-    status = cli(without, "notify", "--status")
+    assert "held 0" in invoke(without, "notify").output  # held once, not again and again
+    status = invoke(without, "notify", "--status")
     assert "1 held" in status.output
     assert "channel 'jotter' is not loaded; held until it is" in status.output
     assert jotted(tmp_path) == []
 
-    back = cli(with_plugin, "notify")
+    back = invoke(with_plugin, "notify")
     assert back.exit_code == 0 and "sent 1" in back.output
     [line] = jotted(tmp_path)
     assert "Homework agreed" in line
-    [row] = json.loads(cli(with_plugin, "notify", "--status", "--json").stdout)["notifications"]
+    [row] = json.loads(invoke(with_plugin, "notify", "--status", "--json").stdout)["notifications"]
     assert (row["status"], row["attempts"]) == ("sent", 1)  # holding is not an attempt
 
 
@@ -254,7 +248,7 @@ def test_retry_says_what_it_does_and_the_statuses_match_the_engine(tmp_path):
     from between.engine.notifications import STATUSES
 
     assert NOTIFICATION_STATUSES == STATUSES
-    help_text = cli({}, "notify", "--help").output
+    help_text = invoke({}, "notify", "--help").output
     assert "Queue a failed notification again" in help_text and "Exit codes" in help_text
     config = tmp_path / "clinic.toml"
     config.write_text("[notify]\nmax_attempts = 1\n")
@@ -264,16 +258,16 @@ def test_retry_says_what_it_does_and_the_statuses_match_the_engine(tmp_path):
         "BETWEEN_PLUGINS_DIR": str(plugin_dir(tmp_path)),
         "BETWEEN_CONFIG": str(config),
     }
-    cli(env, "init")
-    cli(env, "client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
-    cli(env, "client", "consent", "C1", "--channel", "mute")
+    invoke(env, "init")
+    invoke(env, "client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
+    invoke(env, "client", "consent", "C1", "--channel", "mute")
     agree_homework(env, "C1")
-    assert cli(env, "notify").exit_code == 3
-    [row] = json.loads(cli(env, "notify", "--status", "--json").stdout)["notifications"]
-    retry = cli(env, "notify", "--retry", row["id"][:8])
+    assert invoke(env, "notify").exit_code == 3
+    [row] = json.loads(invoke(env, "notify", "--status", "--json").stdout)["notifications"]
+    retry = invoke(env, "notify", "--retry", row["id"][:8])
     assert retry.exit_code == 0
     assert retry.output.strip() == (
         f"notification {row['id'][:8]} is queued again: the next 'between notify' pass sends "
         "it (same idempotency key), if it may still be sent"
     )
-    assert "1 pending" in cli(env, "notify", "--status").output
+    assert "1 pending" in invoke(env, "notify", "--status").output

@@ -9,7 +9,6 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 import textwrap
 import time
 from collections import Counter
@@ -17,21 +16,18 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from click.testing import CliRunner
-from helpers import Clock, relaxation
+from helpers import BETWEEN, Clock, invoke, relaxation, run_installed
 from peers import SmtpServer, WebhookReceiver
 
-from between.cli import build_cli
 from between.engine.app import Homework
 from between.engine.dispatcher import Dispatcher
-from between.engine.lease import EXIT_BUSY, lease_for
 from between.engine.plugins import load_plugins
 from between.engine.settings import Settings
-from between.engine.store import Store
+from between.engine.storage.lease import EXIT_BUSY, lease_for
+from between.engine.storage.store import Store
 
 ACTOR = {"actor": "dr.lee"}
 SECRET = "s3cret-shared-with-the-receiver"
-CLI = [sys.executable, "-c", "from between.cli import main; main()"]
 
 
 def write_config(tmp_path: Path, smtp_port: int = 1) -> Path:
@@ -146,7 +142,7 @@ def test_notification_events_are_exported_as_kind_notification(tmp_path):
 
 
 def cli_log(store: str, *args: str) -> list[dict]:
-    out = CliRunner().invoke(build_cli(), ["log", "--json", *args], env={"BETWEEN_STORE": store})
+    out = invoke(store, "log", "--json", *args)
     assert out.exit_code == 0, out.output
     return [json.loads(line) for line in out.output.splitlines()]
 
@@ -190,9 +186,7 @@ def test_a_second_dispatcher_stops_with_exit_4_naming_the_holder(store_url, tmp_
     app, settings = open_app(store_url, write_config(tmp_path))
     holder = Dispatcher(app, settings)
     with holder.leased():
-        run = subprocess.run(
-            [*CLI, "notify"], env=cli_env(store_url, tmp_path), capture_output=True, text=True
-        )
+        run = run_installed(cli_env(store_url, tmp_path), "notify", inherit=False)
         assert run.returncode == EXIT_BUSY == 4
         [line] = run.stderr.splitlines()
         assert "another dispatcher is working" in line and f"pid {os.getpid()} on" in line
@@ -201,9 +195,7 @@ def test_a_second_dispatcher_stops_with_exit_4_naming_the_holder(store_url, tmp_
             lock = Path(f"{store_url}.notify-lock")
             assert stat.S_IMODE(lock.stat().st_mode) == 0o600
             assert "holds no data" in lock.read_text()
-    again = subprocess.run(
-        [*CLI, "notify"], env=cli_env(store_url, tmp_path), capture_output=True, text=True
-    )
+    again = run_installed(cli_env(store_url, tmp_path), "notify", inherit=False)
     assert again.returncode == 0, again.stderr  # released: the next one works
     holder.close()
 
@@ -213,7 +205,7 @@ def test_two_followers_deliver_each_message_once_and_the_survivor_takes_over(sto
     hook.start()
     app = clinic_of(store_url, tmp_path, hook.url)
     env = cli_env(store_url, tmp_path)
-    follow = [*CLI, "notify", "--follow", "--interval", "0.2"]
+    follow = [BETWEEN, "notify", "--follow", "--interval", "0.2"]
     procs = [
         subprocess.Popen(follow, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
@@ -262,7 +254,7 @@ def test_ten_kills_during_a_200_message_batch_still_deliver_each_message(store_u
     hook = WebhookReceiver(SECRET, delay=0.004)
     hook.start()
     app = clinic_of(store_url, tmp_path, hook.url)
-    follow = [*CLI, "notify", "--follow", "--interval", "0.1"]
+    follow = [BETWEEN, "notify", "--follow", "--interval", "0.1"]
     env = cli_env(store_url, tmp_path)
 
     def spawn() -> subprocess.Popen:

@@ -11,16 +11,12 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import textwrap
 import uuid
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from helpers import PG_DB, PG_HOST, PG_PORT, PG_USER, assign_args
-
-from between.cli import build_cli
+from helpers import PG_DB, PG_HOST, PG_PORT, PG_USER, assign_args, invoke, run_installed
 
 RELAX = ("--field", "technique=other")
 
@@ -32,13 +28,9 @@ class Between:
         self.env = {"BETWEEN_STORE": store, "BETWEEN_ACTOR": "dr.lee", "BETWEEN_DEBUG": "", **env}
 
     def __call__(self, *args: str, code: int = 0, **env: str) -> tuple[str, str]:
-        result = CliRunner().invoke(build_cli(), list(args), env={**self.env, **env})
+        result = invoke({**self.env, **env}, *args, code=code)
         out, err = result.stdout, result.stderr
         assert "Traceback" not in out + err, out + err
-        assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-            result.exception
-        )
-        assert result.exit_code == code, f"exit {result.exit_code}, expected {code}: {out}{err}"
         if code:
             assert err.startswith("error: ") and err.count("\n") == 1, err
         return out, err
@@ -118,9 +110,8 @@ def unprivileged() -> list[str]:
 
 
 def run(store: Path, *args: str, prefix: list[str] | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "BETWEEN_STORE": str(store), "BETWEEN_ACTOR": "dr.lee"}
-    command = [*(prefix or []), sys.executable, "-m", "between.cli", *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    env = {"BETWEEN_STORE": str(store), "BETWEEN_ACTOR": "dr.lee"}
+    return run_installed(env, *args, prefix=prefix or [])
 
 
 def test_every_read_command_works_in_a_read_only_folder_and_writes_say_read_only(store: Path):
@@ -231,10 +222,8 @@ def test_fields_files_that_are_too_long_a_name_too_deep_or_not_json_are_bad_inpu
     for path, says in cases.items():
         b.refused(*assign_args("C-1", "relaxation"), "--fields-file", path, code=2, says=says)
     with nested.open() as stdin:
-        result = CliRunner().invoke(
-            build_cli(), [*assign_args("C-1", "relaxation"), "--fields-file", "-"],
-            input=stdin.read(), env=b.env,
-        )  # fmt: skip
+        args = [*assign_args("C-1", "relaxation"), "--fields-file", "-"]
+        result = invoke(b.env, *args, input=stdin.read())
     assert result.exit_code == 2 and "standard input is nested" in result.stderr
     assert sqlite_events(store) == 2
 
@@ -369,7 +358,7 @@ def test_init_checkpoint_and_rebuild_print_json(store: Path):
 def test_long_work_reports_progress_in_events(store: Path):
     from between.audit import replay
     from between.engine.app import Homework
-    from between.engine.store import Store
+    from between.engine.storage.store import Store
 
     app = Homework(Store.parse(str(store)))
     seen: list[int] = []
@@ -463,8 +452,8 @@ def test_a_postgresql_role_that_may_only_read_reads_and_is_refused_writes(pg_url
     ],
 )  # fmt: skip
 def test_postgresql_failures_that_need_a_network_are_diagnosed_from_libpq(message, says):
-    from between.engine.connection import postgres_problem
-    from between.engine.store import Store
+    from between.engine.storage.diagnosis import postgres_problem
+    from between.engine.storage.store import Store
 
     store = Store.parse("postgresql://lee@db.clinic:5432/clinic?connect_timeout=7")
     problem = str(postgres_problem(store, Exception(message)))
@@ -475,7 +464,7 @@ def test_postgresql_failures_that_need_a_network_are_diagnosed_from_libpq(messag
 def test_every_postgresql_connection_gets_the_address_password_and_timeout():
     """The store, the light reader, creation and the dispatcher's lease all connect with
     ``Store.connect_args`` — the password in the address included, and its connect_timeout."""
-    from between.engine.store import Store
+    from between.engine.storage.store import Store
 
     given = Store.parse("postgresql://lee:s%40cret@db.clinic:5433/clinic?connect_timeout=7")
     assert given.connect_args() == {

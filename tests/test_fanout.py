@@ -9,20 +9,18 @@ from contextlib import closing
 from itertools import pairwise
 
 import pytest
-from click.testing import CliRunner
-from helpers import Clock
+from helpers import Clock, invoke
 from test_read_paths import app_writing, populate
 
 from between.audit import export, replay
 from between.audit.fanout import MIN_EVENTS, workers_for
-from between.cli import build_cli
 from between.engine.app import Homework
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 
 def run(url: str, workers: int | str, *args: str) -> tuple[int, str, str]:
     env = {"BETWEEN_STORE": url, "BETWEEN_WORKERS": str(workers)}
-    result = CliRunner().invoke(build_cli(), list(args), env=env)
+    result = invoke(env, *args)
     return result.exit_code, result.stdout, result.stderr
 
 

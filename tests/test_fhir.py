@@ -16,14 +16,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from fhir.resources.R4B import get_fhir_model_class
+from helpers import cli_stdout, invoke
 
-from between.cli import build_cli
 from between.engine.app import Homework
 from between.engine.plugins import load_plugins
 from between.engine.settings import Settings
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 BASE = "https://between.invalid/fhir"
 WORKSHEET = """
@@ -74,12 +73,6 @@ TASK_STATUS = {
     "cancelled": "cancelled",
     "closed": "completed",
 }
-
-
-def run(env: dict, *args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(build_cli(), list(args), env=env)
-    assert result.exit_code == code, result.output
-    return result.stdout
 
 
 def month(app: Homework, clock) -> dict[str, str]:
@@ -177,7 +170,7 @@ def clinic(store_url: str, clock, tmp_path: Path) -> dict:
     finally:
         app.close()
     env = {"BETWEEN_STORE": store_url, "BETWEEN_WORKSHEETS_DIR": str(folder)}
-    run({**env, "BETWEEN_ACTOR": "dr.lee"}, "notify")
+    cli_stdout({**env, "BETWEEN_ACTOR": "dr.lee"}, "notify")
     return {"env": env, "ids": ids, "dir": tmp_path}
 
 
@@ -185,13 +178,15 @@ def export(
     clinic: dict, *args: str, name: str = "bundle.json", env: dict | None = None
 ) -> tuple[dict, bytes]:
     path = clinic["dir"] / name
-    run({**clinic["env"], **(env or {})}, "export", "fhir", "-o", str(path), *args)
+    cli_stdout({**clinic["env"], **(env or {})}, "export", "fhir", "-o", str(path), *args)
     raw = path.read_bytes()
     return json.loads(raw), raw
 
 
 def log(clinic: dict, *args: str) -> list[dict]:
-    return [json.loads(line) for line in run(clinic["env"], "log", "--json", *args).splitlines()]
+    return [
+        json.loads(line) for line in cli_stdout(clinic["env"], "log", "--json", *args).splitlines()
+    ]
 
 
 def resources(bundle: dict, kind: str | None = None) -> list[dict]:
@@ -253,15 +248,15 @@ def test_the_month_exports_as_a_valid_self_contained_bundle(clinic):
     provenance = {r["extension"][0]["valueInteger"]: r for r in resources(bundle, "Provenance")}
     assert sorted(provenance) == [e["position"] for e in events if e["kind"] != "operators"]
     head = bundle["identifier"]["value"]
-    assert run(clinic["env"], "verify", "--against", head).startswith("intact")
+    assert cli_stdout(clinic["env"], "verify", "--against", head).startswith("intact")
     a_link = provenance[events[3]["position"]]["entity"][0]["what"]["identifier"]["value"]
-    assert run(clinic["env"], "verify", "--against", a_link).startswith("intact")
+    assert cli_stdout(clinic["env"], "verify", "--against", a_link).startswith("intact")
 
 
 def test_tasks_follow_the_lifecycle_and_the_step_up_chain(clinic):
     bundle, _ = export(clinic)
     tasks = resources(bundle, "Task")
-    rows = json.loads(run(clinic["env"], "list", "--json"))
+    rows = json.loads(cli_stdout(clinic["env"], "list", "--json"))
     assert len(rows) == len(tasks)
     for row in rows:
         task = by_identifier(tasks, row["id"])
@@ -383,7 +378,7 @@ def test_client_limits_the_export_to_one_clients_record(clinic):
     assert len(resources(bundle, "Task")) == 2
     assert resources(bundle, "RelatedPerson") == []
     assert b"C-104" not in json.dumps(bundle).encode()
-    run(clinic["env"], "export", "fhir", "--client", "C-999", code=1)
+    cli_stdout(clinic["env"], "export", "fhir", "--client", "C-999", code=1)
 
 
 def test_until_and_since_cut_the_record_at_a_moment(clinic):
@@ -401,7 +396,7 @@ def test_until_and_since_cut_the_record_at_a_moment(clinic):
     declined = [t for t in tasks if t["identifier"][0]["value"] == clinic["ids"]["declined"]]
     assert declined == []  # nothing happened to it from then on
 
-    out = run(clinic["env"], "export", "fhir", "--since", "yesterday", code=2)
+    out = cli_stdout(clinic["env"], "export", "fhir", "--since", "yesterday", code=2)
     assert out == ""
 
 
@@ -420,8 +415,8 @@ def test_transaction_bundle_puts_every_resource(clinic):
 
 def test_an_erased_client_is_exported_without_personal_data(clinic):
     env = {**clinic["env"], "BETWEEN_ACTOR": "dr.okafor"}
-    run(env, "client", "discharge", "C-201", "--reason", "moved away")
-    run(env, "client", "erase", "C-201", "--reason", "asked to be forgotten")
+    cli_stdout(env, "client", "discharge", "C-201", "--reason", "moved away")
+    cli_stdout(env, "client", "erase", "C-201", "--reason", "asked to be forgotten")
     bundle, raw = export(clinic, "--include-personal")
     for secret in ("Jordan Blake", "C-201", "gardening", "Noor", "the client asked to pause"):
         assert secret.encode() not in raw, secret
@@ -462,21 +457,18 @@ def test_an_invalid_resource_names_the_assignment_and_element_and_writes_nothing
         "BETWEEN_ACTOR": "dr.lee",
         "BETWEEN_PLUGINS_DIR": str(tmp_path / "plugins"),
     }
-    run(env, "init")
-    run(env, "client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
+    cli_stdout(env, "init")
+    cli_stdout(env, "client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
     args = ["assign", "C1", "sleep-diary", "--stage", "baseline", "--difficulty", "1", "--due",
             "+7", "--instructions", "i", "--rationale", "r", "--json"]  # fmt: skip
-    assignment = json.loads(run(env, *args))["result"]
-    run(env, "agree", assignment)
-    run(env, "submit", assignment, "--field", "hours=7")
+    assignment = json.loads(cli_stdout(env, *args))["result"]
+    cli_stdout(env, "agree", assignment)
+    cli_stdout(env, "submit", assignment, "--field", "hours=7")
     (tmp_path / "out").mkdir()
     lines = set()
     for workers in ("0", "1"):  # validated here, or by a worker process: the same refusal
-        result = CliRunner().invoke(
-            build_cli(),
-            ["export", "fhir", "-o", str(tmp_path / "out" / "b.json")],
-            env={**env, "BETWEEN_FHIR_WORKERS": workers},
-        )
+        out = str(tmp_path / "out" / "b.json")
+        result = invoke({**env, "BETWEEN_FHIR_WORKERS": workers}, "export", "fhir", "-o", out)
         assert result.exit_code == 1
         lines.add(result.stderr.strip())
         assert list((tmp_path / "out").iterdir()) == []
@@ -490,11 +482,11 @@ def test_an_invalid_resource_names_the_assignment_and_element_and_writes_nothing
 
 def test_standard_output_and_a_lean_start(tmp_path):
     env = {"BETWEEN_STORE": str(tmp_path / "b.db"), "BETWEEN_ACTOR": "dr.lee"}
-    run(env, "init")
-    empty = json.loads(run(env, "export", "fhir"))
+    cli_stdout(env, "init")
+    empty = json.loads(cli_stdout(env, "export", "fhir"))
     assert empty["resourceType"] == "Bundle" and "entry" not in empty
-    run(env, "client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
-    result = CliRunner().invoke(build_cli(), ["export", "fhir"], env=env)
+    cli_stdout(env, "client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
+    result = invoke(env, "export", "fhir")
     assert json.loads(result.stdout)["identifier"]["value"].startswith("between-v1:1:")
     assert result.stderr.startswith("exported 4 resources: 1 CarePlan, 1 Patient")
 
@@ -521,7 +513,7 @@ def test_standard_output_and_a_lean_start(tmp_path):
 
 def test_a_bad_time_or_output_is_one_line_naming_the_option(tmp_path):
     env = {"BETWEEN_STORE": str(tmp_path / "b.db"), "BETWEEN_ACTOR": "dr.lee"}
-    run(env, "init")
+    cli_stdout(env, "init")
     for args, words in [
         (("--since", "nope"), ("--since", "'nope'")),
         (("--until", "nope"), ("--until", "'nope'")),
@@ -529,7 +521,7 @@ def test_a_bad_time_or_output_is_one_line_naming_the_option(tmp_path):
         (("-o", ""), ("-o", "file name")),
         (("-o", str(tmp_path / "newdir") + "/"), ("newdir", "create it first")),
     ]:
-        result = CliRunner().invoke(build_cli(), ["export", "fhir", *args], env=env)
+        result = invoke(env, "export", "fhir", *args)
         assert result.exit_code == 2, (args, result.output)
         line = result.stderr.strip()
         assert line.startswith("error: ") and "\n" not in line, line

@@ -24,11 +24,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from helpers import cli_stdout, invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from between.cli import build_cli
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 NASTY = [
     "", " ", "\x00", "\t", "a\nb", "\r\n", "\x1b[31mred\x1b[0m", "\u202etxet", "\ufeff", "🙂",
@@ -195,9 +196,7 @@ def clinic(tmp_path: Path) -> dict[str, Any]:
     env = {"BETWEEN_STORE": str(store), "BETWEEN_ACTOR": "dr.lee", "BETWEEN_DEBUG": ""}
 
     def run(*args: str) -> str:
-        result = CliRunner().invoke(build_cli(), list(args), env=env)
-        assert result.exit_code == 0, result.output + result.stderr
-        return result.stdout
+        return cli_stdout(env, *args)
 
     run("init")
     run("client", "add", "C-1", "--name", "Alex", "--therapist", "dr.lee")
@@ -304,7 +303,7 @@ def test_examples_are_refused_in_one_line_naming_the_option(
 
     monkeypatch.setattr(between.portal.server, "serve", lambda *_: pytest.fail("it served"))
     before = count(clinic["store"])
-    result = CliRunner().invoke(build_cli(), list(args), env=clinic["env"])
+    result = invoke(clinic["env"], *args)
     assert result.exit_code == 2, (result.exit_code, result.output)
     line = result.stderr.strip()
     assert line.startswith("error: ") and "\n" not in line, line

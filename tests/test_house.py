@@ -187,14 +187,14 @@ def test_the_checks_see_imports_in_functions_but_not_type_checking_only_ones():
         if TYPE_CHECKING:
             from between.cli import Session
         else:
-            import between.engine.store
+            import between.engine.storage.store
         def later():
             from between.engine import app
         """)
     )
     assert [m for m, _ in _imports(tree, False)] == [
         "typing",
-        "between.engine.store",
+        "between.engine.storage.store",
         "between.engine",
     ]
     assert "between.cli" in [m for m, _ in _imports(tree, True)]
@@ -204,6 +204,19 @@ def test_the_checks_see_imports_in_functions_but_not_type_checking_only_ones():
 def test_no_module_is_over_400_lines():
     sizes = {m: len(p.read_text(encoding="utf-8").splitlines()) for m, p in SOURCES.items()}
     assert {m: n for m, n in sizes.items() if n > MAX_LINES} == {}
+
+
+def test_only_the_storage_package_asks_which_kind_of_store_it_has():
+    """Everything that differs between SQLite and PostgreSQL is a store backend's
+    (``store.backend``); no other module, benchmarks included, branches on ``is_sqlite``."""
+    files = {**SOURCES, **{f"bench.{p.stem}": p for p in (ROOT / "bench").glob("*.py")}}
+    asking = sorted(
+        module
+        for module, path in files.items()
+        if not module.startswith("between.engine.storage.")
+        and "is_sqlite" in path.read_text(encoding="utf-8")
+    )
+    assert asking == []
 
 
 # -- packaging ------------------------------------------------------------------------------

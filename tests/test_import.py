@@ -17,13 +17,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from click.testing import CliRunner
-from helpers import postgres_schema
+from helpers import BETWEEN, invoke, postgres_schema
 
-from between.cli import build_cli
 from between.engine.app import Homework
 from between.engine.errors import RuleViolation
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 ALEX = {"type": "client", "id": "c-1", "code": "C-1", "name": "Alex Rivera", "therapist": "dr.lee"}
 HOMEWORK = {
@@ -87,9 +85,8 @@ class Between:
         self.env = {"BETWEEN_STORE": store, "BETWEEN_ACTOR": "dr.lee"}
 
     def __call__(self, *args: str, code: int = 0) -> tuple[str, str]:
-        result = CliRunner().invoke(build_cli(), list(args), env=self.env)
+        result = invoke(self.env, *args, code=code)
         assert "Traceback" not in result.stdout + result.stderr, result.stderr
-        assert result.exit_code == code, f"exit {result.exit_code}: {result.stderr}"
         return result.stdout, result.stderr
 
     def json(self, *args: str, code: int = 0) -> object:
@@ -307,6 +304,8 @@ def test_a_file_that_is_not_utf8_stores_nothing(between, tmp_path):
     assert between.count("ClientRegistered") == 0
     _, err = between("import", str(tmp_path / "missing.jsonl"), code=2)
     assert "does not exist" in err
+    _, err = between("import", "", code=2)
+    assert err == "error: import needs a file name (or - for standard input)\n"
 
 
 def test_a_refused_record_leaves_nothing_held_for_the_next_save(app):
@@ -357,7 +356,7 @@ def kill_and_rerun_until_done(store: str, source: Path, kills: int) -> tuple[int
     """Run ``between import`` as a process and kill -9 it at a random moment once it has
     saved more, up to ``kills`` times; then run it to the end. (How many times it was
     killed, its last summary.)"""
-    command = [str(Path(sys.executable).with_name("between")), "import", str(source), "--json"]
+    command = [BETWEEN, "import", str(source), "--json"]
     env = {**os.environ, "BETWEEN_STORE": store, "BETWEEN_ACTOR": "dr.lee"}
     rng, killed = random.Random(kills), 0
     log = Homework(Store.parse(store), read_only=True)

@@ -17,16 +17,16 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import postgres_schema
+from helpers import postgres_schema, run_installed
 
 PROCESSES = 4
 ROUNDS = int(os.environ.get("BETWEEN_INIT_ROUNDS", "3"))  # 10 by hand
 
 DRIVER = """
 import os, sys, time
-import between.cli, between.engine.app, between.engine.creation  # imported before the start
+import between.cli, between.engine.app, between.engine.storage.creation  # imported before the start
 if sys.argv[2].startswith("postgresql"):
-    import psycopg, between.engine.recorders_pg
+    import psycopg, between.engine.storage.recorders_pg
 go = sys.argv[1]
 while not os.path.exists(go):
     time.sleep(0.001)
@@ -79,10 +79,7 @@ def keys_written(tmp_path: Path) -> list[Path]:
 
 def opens(store: str) -> None:
     """The store answers ``list`` (with the key, if it is encrypted)."""
-    listed = subprocess.run(
-        [sys.executable, "-m", "between.cli", "--store", store, "list"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    listed = run_installed(None, "--store", store, "list")
     assert listed.returncode == 0 and listed.stdout == "(none)\n", listed.stderr
 
 

@@ -15,11 +15,9 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from click.testing import CliRunner
-from helpers import Clock, count_events, relaxation
+from helpers import Clock, cli, count_events, invoke, relaxation
 from peers import SmtpServer
 
-from between.cli import build_cli
 from between.engine.app import Homework
 from between.engine.dispatcher import Dispatcher
 from between.engine.errors import InvalidEntry, InvalidInput, NotFound, RuleViolation
@@ -27,7 +25,7 @@ from between.engine.links import link_url, secret_hash
 from between.engine.messages import LINKED
 from between.engine.plugins import load_plugins
 from between.engine.settings import Settings
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 ACTOR = {"actor": "dr.lee"}
 ENTRY = {"minutes": 10, "tension_before": 7, "tension_after": 4}
@@ -227,15 +225,13 @@ def test_an_entry_through_a_link_is_recorded_as_its_person_via_the_portal(app, s
     app.submit(observed, ENTRY, **ACTOR)
 
     env = {"BETWEEN_STORE": store_url}
-    shown = json.loads(
-        CliRunner().invoke(build_cli(), ["show", observed, "--json"], env=env).output
-    )
+    shown = json.loads(invoke(env, "show", observed, "--json").output)
     assert [(e["by"], e["recorded_by"], e["via"]) for e in shown["entry_list"]] == [
         ("client", "client", "portal"),
         ("Sam", "collaborator", "api"),
         ("client", "dr.lee", "cli"),
     ]
-    history = CliRunner().invoke(build_cli(), ["history", "C1"], env=env).output
+    history = invoke(env, "history", "C1").output
     assert "the client recorded an entry on" in history and "via the portal" in history
     assert "(entered by dr.lee)" in history
 
@@ -277,11 +273,10 @@ def test_a_bad_field_is_named_and_the_command_line_says_what_it_always_said(app,
         "mood": "is not a field of this form",
     }
     assert isinstance(bad.value, InvalidInput) and bad.value.exit_code == 2
-    result = CliRunner().invoke(
-        build_cli(),
-        ["submit", observed[:8], "--field", "minutes=10", "--field", "tension_before=11",
-         "--field", "tension_after=3"],
-        env={"BETWEEN_STORE": store_url, "BETWEEN_ACTOR": "dr.lee"},
+    result = invoke(
+        {"BETWEEN_STORE": store_url, "BETWEEN_ACTOR": "dr.lee"},
+        "submit", observed[:8], "--field", "minutes=10", "--field", "tension_before=11",
+        "--field", "tension_after=3",
     )  # fmt: skip
     assert result.exit_code == 2
     assert result.output == (
@@ -291,13 +286,6 @@ def test_a_bad_field_is_named_and_the_command_line_says_what_it_always_said(app,
 
 
 # -- the command ---------------------------------------------------------------------------
-
-
-def cli(env: dict, *args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(build_cli(), list(args), env=env)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert result.exit_code == code, result.output
-    return result.output
 
 
 @pytest.fixture
@@ -447,11 +435,8 @@ def test_messages_carry_the_persons_own_link_only_when_a_portal_is_configured(tm
         assert not any(form in stored for form in secret_forms(token))
         assert "tension" not in body and "breathe" not in body  # still no clinical content
     issued = json.loads(
-        CliRunner().invoke(
-            build_cli(), ["log", "--json", "--type", "LinkIssued"],
-            env={"BETWEEN_STORE": settings.store},
-        ).output.splitlines()[0]
-    )  # fmt: skip
+        invoke(settings.store, "log", "--json", "--type", "LinkIssued").output.splitlines()[0]
+    )
     assert issued["actor"] == "between-notify"
     app.close()
 

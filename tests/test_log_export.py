@@ -13,7 +13,7 @@ from between.audit.auditor import filtered_log
 from between.audit.export import export_records
 from between.audit.log import entries, export_record
 from between.engine.app import Homework
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 ENTRY = {"minutes": 10, "tension_before": 6, "tension_after": 3}
 

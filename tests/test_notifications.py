@@ -15,16 +15,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from helpers import Clock, assign_args, relaxation
+from helpers import Clock, assign_args, invoke, relaxation
 from peers import SmtpServer, WebhookReceiver
 
-from between.cli import build_cli
 from between.engine.app import Homework
 from between.engine.dispatcher import Dispatcher
 from between.engine.plugins import load_plugins
 from between.engine.settings import Settings
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 ACTOR = {"actor": "dr.lee"}
 ORIGINAL_DUE = "2026-03-05"  # the Clock starts on 2026-03-02; homework is due in 3 days
@@ -173,13 +171,9 @@ def test_a_week_sends_exactly_the_expected_messages_on_consented_channels(tmp_pa
 
     log = [
         json.loads(line)
-        for line in CliRunner()
-        .invoke(
-            build_cli(),
-            ["log", "--json", "--type", "DeliveryAttempted"],
-            env={"BETWEEN_STORE": settings.store},
-        )
-        .output.splitlines()
+        for line in invoke(
+            settings.store, "log", "--json", "--type", "DeliveryAttempted"
+        ).output.splitlines()
     ]
     assert len(log) == 14 and {r["data"]["outcome"] for r in log} == {"delivered"}
 
@@ -218,9 +212,7 @@ def test_failures_stop_after_max_attempts_stay_visible_and_can_be_retried(tmp_pa
         clock.advance(seconds=60 * 8)
     failed = app.notifications("failed")
     assert len(failed) == 6 and all(r["attempts"] == 4 for r in failed)  # the six mails
-    out = CliRunner().invoke(
-        build_cli(), ["notify", "--status"], env={"BETWEEN_STORE": settings.store}
-    )
+    out = invoke(settings.store, "notify", "--status")
     assert "6 failed" in out.output and "ConnectionRefusedError" in out.output
     server.start()
     try:
@@ -293,16 +285,17 @@ def test_hook_between_register_channels(tmp_path):
         "BETWEEN_ACTOR": "dr.lee",
         "BETWEEN_PLUGINS_DIR": str(tmp_path / "plugins"),
     }
-    run = lambda *args: CliRunner().invoke(build_cli(), list(args), env=env)  # noqa: E731
-    run("init")
-    run("client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
-    assert run("client", "consent", "C1", "--channel", "jotter").exit_code == 0
+    invoke(env, "init")
+    invoke(env, "client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
+    assert invoke(env, "client", "consent", "C1", "--channel", "jotter").exit_code == 0
     args = assign_args("C1", "relaxation", "technique=other", due="+9")
-    aid = json.loads(run(*args, "--json").output)["result"]
-    run("agree", aid[:8])
-    assert "sent 1" in run("notify").output
+    aid = json.loads(invoke(env, *args, "--json").output)["result"]
+    invoke(env, "agree", aid[:8])
+    assert "sent 1" in invoke(env, "notify").output
     assert (tmp_path / "jotted.txt").read_text().count("Homework agreed") == 1
-    assert "unknown channel 'fax'" in run("client", "consent", "C1", "--channel", "fax").output
+    assert (
+        "unknown channel 'fax'" in invoke(env, "client", "consent", "C1", "--channel", "fax").output
+    )
 
 
 def test_hook_between_render_message(tmp_path, smtp, hook):
@@ -336,7 +329,7 @@ KILLABLE = textwrap.dedent(
     from between.engine.dispatcher import Dispatcher
     from between.engine.plugins import load_plugins
     from between.engine.settings import Settings
-    from between.engine.store import Store
+    from between.engine.storage.store import Store
     settings = Settings(store=sys.argv[1], config_file=__import__("pathlib").Path(sys.argv[2]))
     app = Homework(Store.parse(settings.store), plugins=load_plugins(settings))
     print("started", flush=True)

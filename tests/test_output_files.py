@@ -9,15 +9,14 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_installed
 
 from between.commands.output_file import OutputFile, output_target, write_output
 from between.engine.errors import InvalidInput
 
-BETWEEN = Path(sys.executable).parent / "between"
 #: Each command with the name it gives its file inside a folder (``-o DIR/``), before the date.
 COMMANDS = {
     "report": (["report", "C-1"], "report-C-1-"),
@@ -41,17 +40,14 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     for var in ("BETWEEN_CONFIG", "BETWEEN_PLUGINS", "BETWEEN_WORKSHEETS_DIR"):
         environment.pop(var, None)
     for args in (["init"], ["client", "add", "C-1", "--name", "Ana", "--therapist", "dr.lee"]):
-        done = subprocess.run([BETWEEN, *args], env=environment, capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr
+        run_installed(environment, *args, inherit=False, check=True)
     return environment
 
 
 def between(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The installed command, in its own process (a FIFO opened for writing would hang it:
     the timeout turns that into a failure)."""
-    return subprocess.run(
-        [BETWEEN, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
-    )
+    return run_installed(env, *args, cwd=cwd, inherit=False)
 
 
 def refused(done: subprocess.CompletedProcess[str], *words: str) -> str:

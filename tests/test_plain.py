@@ -12,12 +12,13 @@ from eventsourcing.persistence import StoredEvent
 from test_event_format import load_fixture_keys, stored_rows
 
 import between.engine.app  # noqa: F401  (registers the aggregates' topics)
-from between.engine import assignment_state, client_state, keys, plain
+from between.engine import assignment_state, client_state, plain
 from between.engine.assignments import Assignment
 from between.engine.clients import Client
 from between.engine.records import LightAssignment, LightClient
 from between.engine.rows import ROW_FOLDERS, ROW_STEPS
 from between.engine.sealing import ROW_PERSONAL
+from between.engine.storage import keys
 from between.events.assignments import ASSIGNMENT_EVENTS
 from between.events.base import REGISTRY
 from between.events.clients import CLIENT_EVENTS

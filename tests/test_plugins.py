@@ -9,19 +9,11 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from helpers import assign_args
+from helpers import assign_args, invoke
+from helpers import cli as run
 
-from between.cli import build_cli
 from between.engine.plugins import PluginError, load_plugins
 from between.engine.settings import Settings
-
-
-def run(env: dict, *args: str, code: int = 0, input: str | None = None) -> str:
-    result = CliRunner().invoke(build_cli(), list(args), env=env, input=input)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert result.exit_code == code, result.output
-    return result.output
 
 
 @pytest.fixture
@@ -234,7 +226,7 @@ def test_worksheets_without_code_validate_like_coded_task_types(env):
     )
     (folder / "garbled.json").write_text("{not json")
 
-    result = CliRunner().invoke(build_cli(), ["types"], env=env)
+    result = invoke(env, "types")
     assert result.exit_code == 0
     assert "activity-schedule" in result.output and "values-check" in result.output
     assert (

@@ -84,15 +84,34 @@ def fill(form, **values: str) -> None:
             inputs[0].send_keys(value)
 
 
+def left_the_page(element):
+    """A wait condition: ``element`` is no longer in the document (the next page has come).
+    Chromium sometimes says so as "does not belong to the document" rather than as a stale
+    element; both mean the same."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def gone(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e.msg):
+                return True
+            raise
+        return False
+
+    return gone
+
+
 def submit(driver, assignment: str) -> None:
     """Press the form's button, and wait for the next page."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.expected_conditions import staleness_of
     from selenium.webdriver.support.wait import WebDriverWait
 
     button = form_of(driver, assignment).find_element(By.CSS_SELECTOR, "button[type=submit]")
     button.click()
-    WebDriverWait(driver, 20).until(staleness_of(button))
+    WebDriverWait(driver, 20).until(left_the_page(button))
 
 
 def progress(driver, assignment: str) -> str:
@@ -245,7 +264,6 @@ def test_a_clinic_worksheet_is_a_working_form(server, clinic, browser):
 def test_the_portal_is_usable_with_the_keyboard_alone(server, clinic, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.expected_conditions import staleness_of
     from selenium.webdriver.support.wait import WebDriverWait
 
     aid = clinic.homework["monitoring"]
@@ -271,7 +289,7 @@ def test_the_portal_is_usable_with_the_keyboard_alone(server, clinic, browser):
         browser.switch_to.active_element.send_keys(Keys.TAB)
     button = browser.switch_to.active_element
     button.send_keys(Keys.ENTER)
-    WebDriverWait(browser, 20).until(staleness_of(button))
+    WebDriverWait(browser, 20).until(left_the_page(button))
     done, total = before.split(" of ")
     assert progress(browser, aid) == f"{int(done) + 1} of {total.split()[0]} entries"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 import re
 import signal
 import socket
@@ -14,11 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from helpers import Clock
-from portal_server import BETWEEN, COLLABORATOR, NAME, Visitor, prepare, serving, start
-
-from between.cli import build_cli
+from helpers import Clock, invoke, run_installed
+from portal_server import COLLABORATOR, NAME, Visitor, prepare, serving, start
 
 GONE = "This link no longer works — ask your therapist for a new one."
 CSP = (
@@ -163,6 +159,33 @@ def test_when_it_happened_is_judged_beside_its_field_in_plain_words(server, clin
     assert "occurred at" not in body and "is in the future" not in body  # no engine wording
     kept = re.search(r'name="field.situation"[^>]*>typed before the mistake<', body)
     assert kept or 'value="typed before the mistake"' in body  # what was typed is kept
+
+
+@pytest.mark.parametrize("typed", ["last tuesday", "future"])
+def test_a_wrong_field_and_a_wrong_time_are_shown_together(server, clinic, typed):
+    """Issue 21: an out-of-range field is not hidden behind the time's message; the summary
+    links to both and each message stands beside its own input."""
+    v = Visitor(server)
+    v.open_link(clinic.link())
+    aid, before = clinic.homework["monitoring"], len(clinic.log())
+    if typed == "future":
+        typed = f"{datetime.now() + timedelta(days=2):%Y-%m-%dT%H:%M}"
+    form = entry_form(v, aid, situation="at work", intensity="500")
+    refused = v.post(f"/homework/{aid}", {**form, "occurred_at": typed})
+    assert refused.status == 422 and len(clinic.log()) == before
+    body = html.unescape(refused.body)
+    summary = body.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    links = dict(re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary))
+    when = f"f-{aid}-when"
+    assert links.pop(f"{when}-field").startswith(("Please enter when", "This can't be"))
+    [(target, message)] = links.items()
+    assert message == "Intensity must be at most 100"
+    field = body.split(f'id="{target}"', 1)[1].split("</div>")[0]
+    tag = re.search(r'<input[^>]* name="field.intensity"[^>]*>', field).group(0)
+    assert 'aria-invalid="true"' in tag and 'value="500"' in tag
+    assert re.search(rf'<p class="error" id="[^"]+-error">{message}</p>', field)
+    when_tag = re.search(rf'<input[^>]* id="{when}"[^>]*>', body).group(0)
+    assert 'aria-invalid="true"' in when_tag
 
 
 def test_a_collaborator_counts_their_own_entries_and_the_client_everyone_s(server, clinic):
@@ -380,13 +403,8 @@ def test_a_port_in_use_is_one_line_and_exit_1(clinic, tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = subprocess.run(
-            [BETWEEN, *clinic.options, "serve", "--port", str(port)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path)},
-        )
+        env = {"XDG_CONFIG_HOME": str(tmp_path)}
+        done = run_installed(env, *clinic.options, "serve", "--port", str(port), timeout=60)
     assert done.returncode == 1
     assert done.stderr == (
         f"error: cannot listen on 127.0.0.1:{port}: the port is in use (another server?); "
@@ -397,7 +415,7 @@ def test_a_port_in_use_is_one_line_and_exit_1(clinic, tmp_path):
 def test_a_portal_table_that_is_not_the_documented_shape_stops_serve(clinic, tmp_path):
     config = tmp_path / "bad.toml"
     config.write_text("[portal]\nrate_per_minute = 0\n")
-    done = CliRunner().invoke(build_cli(), [*clinic.options, "--config", str(config), "serve"])
+    done = invoke(None, *clinic.options, "--config", str(config), "serve")
     assert done.exit_code == 2
     assert done.stderr == (
         f"error: configuration file {config}: [portal] rate_per_minute = 0 must be a whole "
@@ -407,7 +425,7 @@ def test_a_portal_table_that_is_not_the_documented_shape_stops_serve(clinic, tmp
 
 def test_serve_without_a_store_is_one_line_and_exit_1(tmp_path):
     store = tmp_path / "none.db"
-    done = CliRunner().invoke(build_cli(), ["--store", str(store), "serve"])
+    done = invoke(None, "--store", str(store), "serve")
     assert done.exit_code == 1
     assert done.stderr.startswith(f"error: no store at {store}; create one with 'between init'")
     assert not store.exists()

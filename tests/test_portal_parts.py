@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import time
 import tomllib
 from datetime import UTC, datetime, timedelta
@@ -204,3 +206,30 @@ def test_the_portal_table_is_checked_in_one_line(tmp_path: Path):
         check_portal_table({"integrations": {"forms": {}}}, config)
     with pytest.raises(InvalidInput, match="--url 'homework.example'"):
         portal_config(settings, None, None, "homework.example")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://exa%20mple.com", "https://exa_mple.com", "https://-x.example", "https://a..b",
+     "https://999.1.1.1", "http://12345:8080", "https://" + "x" * 64 + ".example"],
+)  # fmt: skip
+def test_serve_refuses_a_url_whose_host_is_not_a_host_name(tmp_path: Path, url: str):
+    """Run as the installed command: ``serve`` stops before listening, in one line, exit 2."""
+    from helpers import BETWEEN
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BETWEEN_")}
+    args = [BETWEEN, "--store", str(tmp_path / "s.db"), "serve", "--port", "1", "--url", url]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert (
+        done.stderr == f"error: --url {url!r} has no valid host: give a DNS name, an IPv4 "
+        "address or a [bracketed IPv6] one\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["https://homework.clinic.example.", "http://10.0.0.7:8080", "http://[::1]:8080/"]
+)
+def test_a_url_may_name_a_dns_name_an_ipv4_or_a_bracketed_ipv6_host(tmp_path: Path, url: str):
+    chosen = portal_config(Settings(), None, None, url)
+    assert chosen.public_url == url.rstrip("/")

@@ -10,13 +10,11 @@ import stat
 import uuid
 
 import pytest
-from click.testing import CliRunner
-from helpers import PG_DB, PG_HOST, PG_PORT, PG_USER, Clock, assign_args, count_events
+from helpers import PG_DB, PG_HOST, PG_PORT, PG_USER, Clock, assign_args, count_events, invoke
 
-from between.cli import build_cli
 from between.engine.app import Homework
 from between.engine.errors import RuleViolation
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 SECRET = {"name": "Perpetua Halvorsen-Mbeki", "entry": "the lift doors closed and I froze"}
 REVIEW = ("--quantity", "1", "--quality", "1", "--difficulty", "1", "--next-step", "close")
@@ -24,11 +22,9 @@ REVIEW = ("--quantity", "1", "--quality", "1", "--difficulty", "1", "--next-step
 
 def run(env: dict, *args: str, code: int = 0) -> str:
     """Run ``between``; a refusal must be exactly one line on standard error."""
-    result = CliRunner().invoke(build_cli(), list(args), env=env)
+    result = invoke(env, *args, code=code)
     stderr = result.stderr if result.stderr_bytes else ""
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output + stderr
-    assert result.exit_code == code, f"exit {result.exit_code}: {result.output}"
     if code:
         assert len(stderr.strip().splitlines()) == 1, stderr
         return stderr

@@ -18,7 +18,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from helpers import Clock, relaxation
+from helpers import Clock, relaxation, run_installed
 
 from between.engine.app import Homework
 from between.engine.assignments import Assignment
@@ -27,9 +27,8 @@ from between.engine.dispatcher import Dispatcher
 from between.engine.notifications import Notification
 from between.engine.plugins import load_plugins
 from between.engine.settings import Settings
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
-BETWEEN = str(Path(sys.executable).with_name("between"))
 ACTOR = {"actor": "dr.lee"}
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CUT = START + timedelta(days=10)  # after the entries, before the dispatcher ran
@@ -99,16 +98,8 @@ def write_log(tmp_path: Path) -> tuple[str, dict]:
 
 
 def between(store: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        [BETWEEN, "--store", store, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": str(Path(sys.executable).parent), "BETWEEN_WORKERS": "1"},
-    )
-    if check:
-        assert done.returncode == 0, done.stderr
-    return done
+    env = {"PATH": str(Path(sys.executable).parent), "BETWEEN_WORKERS": "1"}
+    return run_installed(env, "--store", store, *args, inherit=False, check=check)
 
 
 def log(store: str, *args: str) -> list[dict]:

@@ -16,7 +16,7 @@ from eventsourcing.tests.persistence import (
 )
 from helpers import PG_DB, PG_HOST, PG_PORT, PG_USER, require_postgres
 
-from between.engine.recorders import ChainedSQLiteRecorder
+from between.engine.storage.recorders import ChainedSQLiteRecorder
 
 
 def finish_reader_threads() -> None:
@@ -64,7 +64,7 @@ class PostgresSchema:
             c.execute(f'DROP SCHEMA "{self.schema}" CASCADE')
 
     def create_recorder(self):
-        from between.engine.recorders_pg import ChainedPostgresRecorder
+        from between.engine.storage.recorders_pg import ChainedPostgresRecorder
 
         recorder = ChainedPostgresRecorder(self.datastore)
         recorder.create_table()

@@ -11,8 +11,7 @@ from pathlib import Path
 from statistics import fmean
 
 import pytest
-from click.testing import CliRunner
-from helpers import Clock
+from helpers import Clock, invoke
 from report_month import (
     HIERARCHY,
     PERSONAL,
@@ -22,12 +21,11 @@ from report_month import (
     month,
 )
 
-from between.cli import build_cli
 from between.engine.app import Homework
 from between.engine.charts import Chart, Series
 from between.engine.plugins import load_plugins
 from between.engine.settings import Settings
-from between.engine.store import Store
+from between.engine.storage.store import Store
 from between.reports.client_page import SECTIONS
 
 
@@ -287,7 +285,7 @@ def test_options_defaults_and_errors(sqlite_month, tmp_path, monkeypatch):
         (("C-999",), 1, "no client 'C-999'"),
         (("C-104", "-o", "missing/r.html"), 2, "folder missing does not exist"),
     ]:
-        result = CliRunner().invoke(build_cli(), ["--store", url, "report", *args])
+        result = invoke(None, "--store", url, "report", *args)
         assert result.exit_code == code, result.output
         assert result.output.startswith("error: ") and message in result.output
         assert result.output.count("\n") == 1

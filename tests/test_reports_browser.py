@@ -15,7 +15,7 @@ from helpers import Clock
 from report_month import cli, month
 
 from between.engine.app import Homework
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 matplotlib.use("Agg")
 ARTIFACTS = Path(__file__).parent / "artifacts" / "reports"

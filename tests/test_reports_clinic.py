@@ -13,7 +13,7 @@ from helpers import Clock
 from report_month import cli, homework_from_log, log_records, month
 
 from between.engine.app import Homework
-from between.engine.store import Store
+from between.engine.storage.store import Store
 from between.reports.clinic_page import SECTIONS
 
 KIM = {"actor": "dr.kim"}

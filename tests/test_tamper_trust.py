@@ -9,15 +9,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from helpers import relaxation
+from helpers import cli, relaxation
 
 from between.audit.auditor import verify_log
 from between.audit.log import entries
-from between.cli import build_cli
 from between.engine.app import Homework
 from between.engine.errors import StoreError
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 ACTOR = {"actor": "dr.lee"}
 
@@ -153,12 +151,6 @@ def test_the_read_only_address_fits_the_place(tmp_path):
             os.chmod(tmp_path, 0o755)
 
 
-def run(store: str, *args: str, code: int = 0) -> str:
-    result = CliRunner().invoke(build_cli(), list(args), env={"BETWEEN_STORE": store})
-    assert result.exit_code == code, result.output
-    return result.output
-
-
 @pytest.mark.parametrize(
     ("table", "column", "value"),
     [
@@ -172,31 +164,31 @@ def run(store: str, *args: str, code: int = 0) -> str:
 )
 def test_replay_check_names_each_edited_column(sqlite_store, table, column, value):
     url, _ = sqlite_store
-    assert "read models match the log" in run(url, "replay", "--check")
+    assert "read models match the log" in cli(url, "replay", "--check")
     with sqlite3.connect(url) as db:
         db.execute(f"UPDATE {table} SET {column} = ?", (value,))
     db.close()
-    out = run(url, "replay", "--check", code=1)
+    out = cli(url, "replay", "--check", code=1)
     assert f"{table}: " in out and f"differs in column {column} (stored " in out
 
 
 def test_replay_client_accepts_and_refuses_what_log_does(sqlite_store, clock):
     url, aid = sqlite_store
     at = "2030-01-01"
-    by_code = json.loads(run(url, "replay", "--at", at, "--client", "C1", "--json"))
+    by_code = json.loads(cli(url, "replay", "--at", at, "--client", "C1", "--json"))
     assert [r["id"] for r in by_code] == [aid]
     for unknown in ("C-999", "00000000-0000-0000-0000-000000000000", aid):
-        assert "no client" in run(url, "replay", "--at", at, "--client", unknown, code=1)
-        assert "no client" in run(url, "log", "--client", unknown, code=1)
+        assert "no client" in cli(url, "replay", "--at", at, "--client", unknown, code=1)
+        assert "no client" in cli(url, "log", "--client", unknown, code=1)
     app = Homework(Store.parse(url), clock=clock)
     client_id = app.show_client("C1")["id"]
     app.cancel(aid, reason="moving away", actor="dr.lee")
     app.discharge("C1", "moved away", actor="dr.lee")
     app.erase_client("C1", reason="asked to be forgotten", actor="dr.lee")
     app.close()
-    by_id = json.loads(run(url, "replay", "--at", at, "--client", client_id, "--json"))
+    by_id = json.loads(cli(url, "replay", "--at", at, "--client", client_id, "--json"))
     assert [r["id"] for r in by_id] == [aid]
-    assert "no client" in run(url, "replay", "--at", at, "--client", "C1", code=1)
+    assert "no client" in cli(url, "replay", "--at", at, "--client", "C1", code=1)
 
 
 @pytest.mark.postgres

@@ -9,8 +9,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from click.testing import CliRunner
-from helpers import assign_args, relaxation
+from helpers import assign_args, invoke, relaxation
 
 from between import Field, Schema
 from between.audit.auditor import filtered_log, moment
@@ -102,13 +101,10 @@ def test_a_submission_or_a_log_filter_in_year_one_is_refused(app):
 
 
 def test_the_commands_refuse_year_one_in_one_line(tmp_path):
-    from between.cli import build_cli
-
     env = {"BETWEEN_STORE": str(tmp_path / "t.db"), "BETWEEN_ACTOR": "dr.lee"}
 
     def run(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(build_cli(), list(args), env=env)
-        assert result.exception is None or isinstance(result.exception, SystemExit)
+        result = invoke(env, *args)
         return result.exit_code, result.output
 
     run("init")

@@ -10,10 +10,9 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from click.testing import CliRunner
+from helpers import invoke
 from peers import WebhookReceiver, free_port
 
-from between.cli import build_cli
 from between.engine.channels import Message
 from between.engine.settings import Settings
 from between.plugins.webhook import Webhook, recipient_secret, signature
@@ -115,10 +114,8 @@ def test_a_redirect_is_not_a_delivery(receivers):
 
 def test_the_clinic_prints_a_receivers_secret(tmp_path):
     url = "https://therapist.example/hook"
-    result = CliRunner().invoke(
-        build_cli(), ["webhook-secret", url], env={"BETWEEN_CHANNEL_WEBHOOK_SECRET": SECRET}
-    )
+    result = invoke({"BETWEEN_CHANNEL_WEBHOOK_SECRET": SECRET}, "webhook-secret", url)
     assert result.exit_code == 0, result.output
     assert result.output.strip() == recipient_secret(SECRET, url)
-    missing = CliRunner().invoke(build_cli(), ["webhook-secret", url])
+    missing = invoke(None, "webhook-secret", url)
     assert missing.exit_code == 2 and "secret" in missing.output

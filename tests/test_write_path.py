@@ -11,7 +11,7 @@ from helpers import Clock, count_events, relaxation
 from between.audit.auditor import verify_log
 from between.engine.app import Homework
 from between.engine.errors import RuleViolation
-from between.engine.store import Store
+from between.engine.storage.store import Store
 
 ENTRY = {"minutes": 5, "tension_before": 5, "tension_after": 2}
 

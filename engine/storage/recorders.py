@@ -2,7 +2,8 @@
 
 They extend eventsourcing's process recorders (events + tracking) and change only how
 events are inserted: inside one write transaction they read the log's head, give each new
-event its position, sequence number and chain link (see ``between.engine.chain``), insert them,
+event its position, sequence number and chain link (see ``between.engine.storage.chain``),
+insert them,
 and call ``after_insert(cursor, positions, domain_events, in_step)`` so that read models update
 in the same transaction (from the domain events in hand, when the caller passes them) —
 one commit, one fsync, and a read model that can never disagree with the log it tracks.
@@ -33,9 +34,9 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 
-from between.engine.chain import GENESIS, id_bytes, link
 from between.engine.operators import OPERATORS_ID, OperatorsChanged
 from between.engine.queries import TRACKING_NAME
+from between.engine.storage.chain import GENESIS, id_bytes, link
 
 #: ``after_insert(cursor, positions, domain_events, in_step)``.
 AfterInsert = Callable[[Any, Sequence[int], Sequence[Any] | None, bool], None]

@@ -12,7 +12,13 @@ from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 from between.engine.operators import OPERATORS_ID
-from between.engine.recorders import AfterInsert, Head, chain_rows, head_parameters, head_query
+from between.engine.storage.recorders import (
+    AfterInsert,
+    Head,
+    chain_rows,
+    head_parameters,
+    head_query,
+)
 
 #: Reads what ``prefetch`` sent (see ``ReadModel.prefetch``).
 Prefetch = Callable[[Any, Sequence[Any]], Callable[[], Any]]

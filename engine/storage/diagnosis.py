@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from between.engine.errors import InvalidInput, StoreError
-from between.engine.store import Store
+
+if TYPE_CHECKING:
+    from between.engine.storage.store import Store
 
 
 def probe_postgres(store: Store) -> None:

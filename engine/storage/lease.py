@@ -33,10 +33,12 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from between.engine.errors import BetweenError, StoreError
-from between.engine.store import Store
+
+if TYPE_CHECKING:
+    from between.engine.storage.store import Store
 
 EXIT_BUSY = 4
 #: Seconds a holder may go without renewing before another dispatcher takes over.
@@ -57,7 +59,7 @@ class LeaseLost(StoreError):
 
 
 def lease_for(store: Store, seconds: float = DEFAULT_LEASE_SECONDS) -> Lease:
-    return FileLease(store, seconds) if store.is_sqlite else AdvisoryLease(store, seconds)
+    return store.backend.lease(store, seconds)
 
 
 def holder_label() -> str:

@@ -1,0 +1,227 @@
+"""The PostgreSQL backend: a store in one schema of a database, its client keys in a table.
+
+psycopg and eventsourcing's PostgreSQL module are imported only when a PostgreSQL store is
+used (psycopg costs ~250 ms to import, which SQLite users never pay).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from between.engine.errors import StoreError
+from between.engine.storage.backend import Backend, LightFound, read_model_current
+from between.engine.storage.diagnosis import postgres_problem, probe_postgres
+from between.engine.storage.dialect import Dialect
+
+if TYPE_CHECKING:
+    from between.engine.storage.lease import Lease
+    from between.engine.storage.store import Store
+
+DIALECT = Dialect(
+    "postgresql", "%s", "notification_id", " FOR UPDATE", "substring({column} from 1 for {length})"
+)
+#: Whether this PostgreSQL role may write the tables every write touches, on a primary.
+CAN_WRITE = (
+    "SELECT has_table_privilege('stored_events', 'INSERT') "
+    "AND has_table_privilege('rm_position', 'UPDATE') "
+    "AND has_table_privilege('between_client_keys', 'INSERT') AS granted, "
+    "pg_is_in_recovery() AS standby"
+)
+
+
+class PostgresBackend(Backend):
+    """A PostgreSQL schema store."""
+
+    dialect = DIALECT
+
+    def check(self, store: Store, *, initialising: bool, read_only: bool) -> str | None:
+        probe_postgres(store)  # a refused connection or a failed login, said at once
+        return None
+
+    def configure(self, factory: Any, store: Store, *, read_only: bool) -> None:
+        # Our own SQL names tables unqualified: point the search path at the schema.
+        options = f"-c search_path={store.schema}"
+        if read_only:
+            options += " -c default_transaction_read_only=on"
+        factory.datastore.pool.kwargs["options"] = options
+        factory.datastore.pool.kwargs["connect_timeout"] = store.connect_timeout
+
+    def recorder(self, datastore: Any) -> Any:
+        from between.engine.storage.recorders_pg import ChainedPostgresRecorder
+
+        return ChainedPostgresRecorder(datastore)
+
+    def keys(self, store: Store, datastore: Any, *, read_only: bool) -> Any:
+        from between.engine.storage.keys import PostgresKeys
+
+        return PostgresKeys(datastore)
+
+    def read_problem(self, store: Store, error: BaseException, text: str) -> StoreError:
+        if "permission denied" in text:
+            return StoreError(
+                f"role {store.user!r} may not read {store.describe()} ({text}); "
+                "ask the database owner to grant it USAGE on the schema and SELECT on its tables"
+            )
+        return StoreError(f"cannot read the store {store.describe()}: {text}")
+
+    def write_refusal(self, cursor: Any, store: Store) -> str | None:
+        cursor.execute(CAN_WRITE)
+        allowed = cursor.fetchone()
+        if allowed["standby"]:
+            return (
+                f"{store.describe()} is a read-only standby server; nothing was "
+                "recorded — write on the primary"
+            )
+        if not allowed["granted"]:
+            return (
+                f"the store is read-only for role {store.user!r} (it may not write "
+                "Between's tables); nothing was recorded — act as a role that may write, "
+                "or ask the database owner to grant INSERT, UPDATE and DELETE on them"
+            )
+        return None
+
+    def write_transaction(self, recorder: Any, datastore: Any) -> Any:
+        return datastore.transaction(commit=True)
+
+    def lease(self, store: Store, seconds: float) -> Lease:
+        from between.engine.storage.lease import AdvisoryLease
+
+        return AdvisoryLease(store, seconds)
+
+    # -- creating ------------------------------------------------------------------------
+
+    @contextmanager
+    def creation_lock(self, store: Store) -> Iterator[Callable[[], Any]]:
+        """A session advisory lock keyed by the schema (unlocked when the connection closes)."""
+        import psycopg
+
+        from between.engine.storage.creation import LOCK_CLASS, LOCK_WAIT, busy
+
+        try:
+            conn = psycopg.connect(**store.connect_args(), autocommit=True)
+        except psycopg.Error as e:
+            raise postgres_problem(store, e) from None
+        with conn:
+            conn.execute(f"SET lock_timeout = '{LOCK_WAIT}s'")
+            try:
+                conn.execute(
+                    "SELECT pg_advisory_lock(%s, hashtext(%s))", (LOCK_CLASS, store.schema)
+                )
+            except psycopg.errors.LockNotAvailable:
+                raise StoreError(busy(store.describe())) from None
+            _ensure_schema(conn, store)
+            yield lambda: _meta(conn, store)
+
+    def creation_problem(self, store: Store, error: BaseException) -> StoreError:
+        return StoreError(
+            f"cannot create the store {store.describe()} as {store.user!r}: "
+            f"{' '.join(str(error).split())} (the role needs CREATE on the schema)"
+        )
+
+    # -- reading rows --------------------------------------------------------------------
+
+    @contextmanager
+    def open_light(self, store: Store) -> Iterator[LightFound | None]:
+        """One psycopg connection (autocommit, read-only, the store's schema on its path)."""
+        import psycopg
+        from psycopg.rows import dict_row
+
+        try:
+            conn = psycopg.connect(
+                **store.connect_args(),
+                autocommit=True,
+                row_factory=dict_row,
+                options=f"-c search_path={store.schema} -c default_transaction_read_only=on",
+            )  # the password, when the address has one, is among ``connect_args``
+        except psycopg.OperationalError as e:
+            raise postgres_problem(store, e) from None
+        with conn:
+            cursor = conn.cursor()
+            try:
+                cursor.execute("SELECT key, value FROM between_meta")
+                meta = {r["key"]: r["value"] for r in cursor.fetchall()}
+                cursor.execute("SELECT position FROM rm_position")
+                position = cursor.fetchone()["position"]
+                cursor.execute("SELECT MAX(notification_id) AS head FROM stored_events")
+                head = cursor.fetchone()["head"]
+            except (psycopg.Error, TypeError):
+                meta, position, head = {}, None, None
+            yield (cursor, meta, conn) if read_model_current(meta, position, head) else None
+
+    def light_keys(self, store: Store, connection: Any) -> Any:
+        return self.keys(store, _OwnConnection(connection), read_only=True)
+
+    def stored_id(self, aggregate_id: UUID) -> Any:
+        return aggregate_id
+
+    def id_bytes(self, stored: Any) -> bytes:
+        return stored.bytes  # type: ignore[no-any-return]
+
+    def scan(self, store: Store, datastore: Any, sql: str, batch: int) -> Iterator[list[tuple]]:
+        """Through a server-side cursor."""
+        from psycopg.rows import tuple_row
+
+        with (
+            datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="between_log", row_factory=tuple_row) as cursor,
+        ):
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(batch):
+                yield rows
+
+
+BACKEND = PostgresBackend()
+
+
+class _OwnConnection:
+    """What ``PostgresKeys`` reads keys through, on a light reader's own connection."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    @contextmanager
+    def transaction(self, commit: bool = False) -> Iterator[Any]:
+        import psycopg
+
+        try:
+            with self.connection.cursor() as cursor:
+                yield cursor
+        except psycopg.Error as e:
+            from eventsourcing.persistence import PersistenceError  # only once it failed
+
+            raise PersistenceError(str(e)) from e
+
+
+def _meta(conn: Any, store: Store) -> dict[str, str] | None:
+    """The settings of the store in its schema, or None where there is none yet."""
+    import psycopg
+    from psycopg import sql
+
+    query = sql.SQL("SELECT key, value FROM {}.between_meta").format(sql.Identifier(store.schema))
+    try:
+        rows = conn.execute(query).fetchall()
+    except psycopg.errors.UndefinedTable:
+        return None
+    except psycopg.Error as e:
+        raise StoreError(f"cannot read {store.describe()}: {' '.join(str(e).split())}") from None
+    return dict(rows) or None
+
+
+def _ensure_schema(conn: Any, store: Store) -> None:
+    """Create the store's schema if it is missing."""
+    import psycopg
+    from psycopg import sql
+
+    if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (store.schema,)).fetchone():
+        return
+    try:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(store.schema)))
+    except psycopg.Error as e:
+        raise StoreError(
+            f"cannot create the schema {store.schema!r} in {store.dbname!r} as {store.user!r} "
+            f"({' '.join(str(e).split())}); ask the database owner to create it"
+        ) from None
