@@ -17,7 +17,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from between.engine.channels import (
+    from between.engine.contracts.channels import (
         DELIVERED,
         PERMANENT,
         RETRYABLE,
@@ -25,7 +25,22 @@ if TYPE_CHECKING:
         Delivery,
         Message,
     )
-    from between.engine.charts import Chart, Series, entries_of, points_of
+    from between.engine.contracts.charts import Chart, Series, entries_of, points_of
+    from between.engine.contracts.figures import (
+        by_person,
+        days_spanned,
+        mean,
+        mean_of,
+        trend,
+        values_of,
+    )
+    from between.engine.contracts.task_types import (
+        Field,
+        FieldError,
+        Schema,
+        TaskType,
+        check_task_type_name,
+    )
     from between.engine.errors import (
         BetweenError,
         Conflict,
@@ -35,27 +50,12 @@ if TYPE_CHECKING:
         RuleViolation,
         StoreError,
     )
-    from between.engine.figures import (
-        by_person,
-        days_spanned,
-        mean,
-        mean_of,
-        trend,
-        values_of,
-    )
-    from between.engine.hookspecs import hookimpl, hookspec
-    from between.engine.plugins import ChannelRegistry, TaskTypeRegistry
+    from between.engine.hooks.loading import ChannelRegistry, TaskTypeRegistry
+    from between.engine.hooks.specs import hookimpl, hookspec
     from between.engine.settings import Settings
-    from between.engine.tasktypes import (
-        Field,
-        FieldError,
-        Schema,
-        TaskType,
-        check_task_type_name,
-    )
 
 _EXPORTS = {
-    "between.engine.channels": (
+    "between.engine.contracts.channels": (
         "DELIVERED",
         "PERMANENT",
         "RETRYABLE",
@@ -63,7 +63,7 @@ _EXPORTS = {
         "Delivery",
         "Message",
     ),
-    "between.engine.charts": ("Chart", "Series", "entries_of", "points_of"),
+    "between.engine.contracts.charts": ("Chart", "Series", "entries_of", "points_of"),
     "between.engine.errors": (
         "BetweenError",
         "Conflict",
@@ -73,7 +73,7 @@ _EXPORTS = {
         "RuleViolation",
         "StoreError",
     ),
-    "between.engine.figures": (
+    "between.engine.contracts.figures": (
         "by_person",
         "days_spanned",
         "mean",
@@ -81,10 +81,10 @@ _EXPORTS = {
         "trend",
         "values_of",
     ),
-    "between.engine.hookspecs": ("hookimpl", "hookspec"),
-    "between.engine.plugins": ("ChannelRegistry", "TaskTypeRegistry"),
+    "between.engine.hooks.specs": ("hookimpl", "hookspec"),
+    "between.engine.hooks.loading": ("ChannelRegistry", "TaskTypeRegistry"),
     "between.engine.settings": ("Settings",),
-    "between.engine.tasktypes": (
+    "between.engine.contracts.task_types": (
         "Field",
         "FieldError",
         "Schema",

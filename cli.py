@@ -63,7 +63,7 @@ class Session:
     def plugins(self) -> Any:
         """The loaded plugins (task types, channels, commands), loaded on first use."""
         if self._plugins is None:
-            from between.engine.plugins import load_plugins
+            from between.engine.hooks.loading import load_plugins
 
             self._plugins = load_plugins(self.settings)
         return self._plugins
@@ -76,13 +76,13 @@ class Session:
     def reading(self) -> Iterator[Any]:
         """What a reading command asks (``list``, ``agenda``, ``show``, ``client list|show``).
 
-        A light reader when the store's read model is current (``engine.light``): one plain
+        A light reader when the store's read model is current (``engine.reading.light``): one plain
         connection, the read model, and a record's own events — without constructing the
         application — so these commands start about as fast as the interpreter. Otherwise
         (and once a command has opened the store) the application, by the same names.
         """
         if self._app is None:
-            from between.engine.light import open_reader
+            from between.engine.reading.light import open_reader
             from between.engine.storage.store import Store
 
             store = Store.parse(self.settings.store)
@@ -210,7 +210,7 @@ class BetweenGroup(CommandNamingGroup):
         if settings.plugins_dir:
             return None
         if self._declared_commands is None:
-            from between.engine.entry_points import declared_commands
+            from between.engine.hooks.entry_points import declared_commands
 
             found = declared_commands(settings.only_plugins)
             built_in = {*SHORT_HELP, *self.commands}
@@ -242,7 +242,7 @@ class BetweenGroup(CommandNamingGroup):
         session = self.session(ctx)
         with one_line_errors(ctx, "loading plugins failed"):
             manager = session.plugins().manager
-        from between.engine.hook_calls import HookFault, call_hook, running_plugin
+        from between.engine.hooks.calls import HookFault, call_hook, running_plugin
 
         failed: HookFault | None = None
         self._registering = running_plugin

@@ -27,8 +27,8 @@ from typing import Any, ClassVar
 
 import pytest
 
+from between.engine.contracts.task_types import FIELD_TYPES, TaskType, check_task_type_name
 from between.engine.errors import InvalidInput
-from between.engine.tasktypes import FIELD_TYPES, TaskType, check_task_type_name
 
 
 class TaskTypeContract:
@@ -171,7 +171,7 @@ def _store_with(task_type: TaskType, folder: Path) -> Iterator[Any]:
     """A new SQLite store whose plugins are the built-ins and ``task_type``, nothing else."""
     from between import TaskTypeRegistry, hookimpl
     from between.engine.app import Homework
-    from between.engine.plugins import load_plugins
+    from between.engine.hooks.loading import load_plugins
     from between.engine.settings import Settings
     from between.engine.storage.store import Store
 

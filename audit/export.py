@@ -25,7 +25,7 @@ from eventsourcing.utils import resolve_topic
 from between.audit.fanout import ordered, worker_app
 from between.audit.log import ENVELOPE, decoded, export_record, kind_of_class, row_batches
 from between.engine.errors import BetweenError
-from between.engine.sealing import open_sealed
+from between.engine.storage.sealing_mapper import open_sealed
 from between.events.base import short_name
 
 _HEX = re.compile(r"[0-9a-f]{32}")

@@ -47,7 +47,8 @@ def rekey(
     """Copy ``source`` (opened read-only) into a new encrypted store and prove the copy.
 
     The copy can be read by whoever holds the new key, so when the store requires operators
-    only a role allowed to ``rekey`` may make it (``engine.operators``); nothing is created
+    only a role allowed to ``rekey`` may make it (``engine.aggregates.operators``); nothing is
+    created
     otherwise.
     """
     from between.audit.auditor import verify_log

@@ -19,12 +19,12 @@ from eventsourcing.persistence import StoredEvent
 from between.audit.fanout import ordered, worker_app
 from between.audit.log import events_of, record_batches
 from between.audit.log_time import first_after
-from between.engine.assignments import Assignment
-from between.engine.plain import row_decoder
-from between.engine.readmodel import ROW_TABLES, column_values
-from between.engine.rows import ROW_FOLDERS, ROW_STEPS
-from between.engine.sealing import ROW_PERSONAL
-from between.engine.views import RESTRICTED, with_timeliness
+from between.engine.aggregates.assignments import Assignment
+from between.engine.folds.read_model import ROW_TABLES, column_values
+from between.engine.folds.rows import ROW_FOLDERS, ROW_STEPS
+from between.engine.reading.plain import row_decoder
+from between.engine.reading.views import RESTRICTED, with_timeliness
+from between.engine.storage.sealing_mapper import ROW_PERSONAL
 from between.events.assignments import AssignmentProposed
 
 BATCH = 1000

@@ -6,7 +6,7 @@ About 200 events a client: ~10 assignments across every built-in task type and a
 stages, with adjustments, agreements and declines, entries (some by collaborators), reviews
 with every next step, step-up links, cancellations, discharges, consents and the notifications
 the dispatcher would send (queued and delivered). Each record goes through the importer
-(``engine.importing``: the commands the CLI runs, in bulk mode, each record whole or not at
+(``importing.importer``: the commands the CLI runs, in bulk mode, each record whole or not at
 all); the notifications are queued through the dispatcher's own rules after the records that
 call for them, and discharges come last. The same seed and ``--until`` give the same clinic.
 """
@@ -24,15 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from between import hookimpl
+from between.engine.aggregates.assignments import Assignment
+from between.engine.aggregates.clients import Client
 from between.engine.app import Homework
-from between.engine.assignments import Assignment
-from between.engine.channels import Delivery
-from between.engine.clients import Client
-from between.engine.dispatcher import Dispatcher
+from between.engine.contracts.channels import Delivery
 from between.engine.errors import BetweenError
-from between.engine.importing import Importer
-from between.engine.plugins import load_plugins
-from between.engine.queuing import HEARS
+from between.engine.hooks.loading import load_plugins
 from between.engine.settings import Settings
 from between.engine.storage.store import Store
 from between.events.catalog import (
@@ -41,6 +38,9 @@ from between.events.catalog import (
     ASSIGNMENT_REVIEWED,
     ENTRY_SUBMITTED,
 )
+from between.importing.importer import Importer
+from between.notify.dispatcher import Dispatcher
+from between.notify.queuing import HEARS
 
 BUILT_IN_KINDS = (
     "self-monitoring",
@@ -207,7 +207,7 @@ def _progress(clients: int, out: Any) -> Any:
 def _tracking(app: Homework) -> Any:
     from eventsourcing.persistence import Tracking
 
-    from between.engine.dispatcher import TRACKING
+    from between.notify.dispatcher import TRACKING
 
     return Tracking(TRACKING, app.recorder.max_notification_id() or 0)
 

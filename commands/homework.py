@@ -17,7 +17,7 @@ from between.commands.inputs import (
     write_command,
 )
 from between.commands.output import report, short
-from between.engine.views import STAGES
+from between.engine.reading.views import STAGES
 
 if TYPE_CHECKING:
     from between.cli import Session
@@ -221,7 +221,9 @@ def submit(
 @click.option("--quality", required=True, type=int, help="How well it was done, 0–4.")
 @click.option("--difficulty", required=True, type=int, help="How hard it was for the client, 0–4.")
 @click.option(
-    "--next-step", required=True, type=ChoiceOf("between.engine.assignments", "NEXT_STEPS")
+    "--next-step",
+    required=True,
+    type=ChoiceOf("between.engine.aggregates.assignments", "NEXT_STEPS"),
 )
 @click.option("--obstacles", default="", help="What got in the way.")
 @click.option("--notes", default="")

@@ -48,8 +48,8 @@ def import_records(
     Refused records are listed with their line; the exit code is 1 if any was refused. The
     format: docs/import.md.
     """
-    from between.engine.import_format import ImportFile
-    from between.engine.importing import Importer
+    from between.importing.file_format import ImportFile
+    from between.importing.importer import Importer
 
     if assignment is not None and task_type is None:
         raise click.UsageError("--assignment goes with --type (a CSV file of entries)")

@@ -23,7 +23,8 @@ json_option = click.option("--json", "as_json", is_flag=True)
 class ChoiceOf(click.Choice):
     """A choice among a domain constant, imported only when a value or help needs it.
 
-    ``ChoiceOf("between.engine.assignments", "NEXT_STEPS")`` keeps the event machinery out
+    ``ChoiceOf("between.engine.aggregates.assignments", "NEXT_STEPS")`` keeps the event machinery
+    out
     of start-up while the choices stay defined once, in the engine.
     """
 
@@ -146,7 +147,7 @@ def depth(value: Any) -> int:
 
 def prompt_fields(app: Any, assignment: str) -> dict[str, Any]:
     """Ask for each entry field, re-asking until the value is valid."""
-    from between.engine.tasktypes import FieldError
+    from between.engine.contracts.task_types import FieldError
 
     record = app.show(assignment)
     kind = app.plugins.task_type(record["task_type"])

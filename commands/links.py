@@ -42,8 +42,8 @@ def link(
 ) -> None:
     """Issue a personal link to the portal for the client (or a collaborator), or revoke
     that person's links. The link is shown once: only a hash of it is kept."""
+    from between.engine.aggregates.link_tokens import link_days, link_url, portal_url
     from between.engine.errors import InvalidInput
-    from between.engine.links import link_days, link_url, portal_url
 
     app = session.app()
     if revoke:

@@ -17,7 +17,7 @@ from between.commands.output import print_json, table
 if TYPE_CHECKING:
     from between.cli import Session
 
-#: A notification's statuses, in the order they are counted (as ``engine.notifications``
+#: A notification's statuses, in the order they are counted (as ``engine.aggregates.notifications``
 #: lists them; not imported from there, to keep this module light).
 NOTIFICATION_STATUSES = ("pending", "held", "sent", "failed", "cancelled")
 #: Statuses listed one by one in ``--status`` (the others are only counted).
@@ -32,7 +32,7 @@ MIN_INTERVAL = 0.1
 def print_status(app: Any, as_json: bool) -> None:
     """Counts by status, then every notification still to be sent or failed; exit 3 if any
     is failed."""
-    from between.engine.dispatcher import DeliveryFailed
+    from between.notify.dispatcher import DeliveryFailed
 
     rows = app.notifications()
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in NOTIFICATION_STATUSES}
@@ -58,7 +58,7 @@ def print_status(app: Any, as_json: bool) -> None:
 
 def dispatch(session: Session, follow: bool, interval: float, as_json: bool) -> None:
     """Run the dispatcher once, or every ``interval`` seconds until Ctrl-C."""
-    from between.engine.dispatcher import DeliveryFailed, Dispatcher
+    from between.notify.dispatcher import DeliveryFailed, Dispatcher
 
     dispatcher = Dispatcher(session.app(), session.settings, actor=session.actor)
     failed = 0

@@ -25,7 +25,9 @@ def list_operators(session: Session, as_json: bool) -> None:
 
 @click.command("add")
 @click.argument("name")
-@click.option("--role", required=True, type=ChoiceOf("between.engine.operators", "ROLES"))
+@click.option(
+    "--role", required=True, type=ChoiceOf("between.engine.aggregates.operators", "ROLES")
+)
 @click.pass_obj
 def add(session: Session, name: str, role: str) -> None:
     """Let NAME act with ROLE (or change their role)."""

@@ -170,7 +170,7 @@ def print_assignment(d: dict) -> None:
 
 def warn_unavailable(detail: dict) -> None:
     """One warning line for each part of ``show`` a plugin could not describe."""
-    from between.engine.guarded import unavailable
+    from between.engine.contracts.guarded import unavailable
 
     for line in unavailable(detail):
         click.secho(f"warning: {line} (shown as unavailable)", err=True, fg="yellow")

@@ -15,7 +15,7 @@ from between.commands.output import (
     print_json,
     warn_unavailable,
 )
-from between.engine.views import ASSIGNMENT_STATUSES, STAGES
+from between.engine.reading.views import ASSIGNMENT_STATUSES, STAGES
 
 if TYPE_CHECKING:
     from between.cli import Session

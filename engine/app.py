@@ -4,10 +4,10 @@
 mapper and the keys, the hash-chaining recorder, the read model, store creation — and the
 composition of the parts that do the work:
 
-* ``engine.unit_of_work`` — loading, deciding and saving, for every writer;
-* ``engine.client_commands``, ``engine.assignment_commands``, ``engine.operator_commands``,
-  ``engine.notification_commands`` — the commands, by aggregate;
-* ``engine.reading`` — the queries.
+* ``engine.work.unit`` — loading, deciding and saving, for every writer;
+* ``engine.work.clients``, ``engine.work.assignments``, ``engine.work.operators``,
+  ``engine.work.notifications`` — the commands, by aggregate;
+* ``engine.reading.full`` — the queries.
 """
 
 from __future__ import annotations
@@ -25,20 +25,20 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import OperationalError, PersistenceError
 from eventsourcing.utils import Environment
 
-from between.engine.assignment_commands import AssignmentCommands
-from between.engine.client_commands import ClientCommands
 from between.engine.errors import StoreError
-from between.engine.link_commands import LinkCommands
-from between.engine.notification_commands import NotificationCommands
-from between.engine.operator_commands import OperatorCommands
-from between.engine.plugins import Plugins
-from between.engine.readmodel import ReadModel
-from between.engine.sealing import SealingMapper
+from between.engine.folds.read_model import ReadModel
+from between.engine.hooks.loading import Plugins
 from between.engine.storage.creation import STORE_FORMAT, create_store
 from between.engine.storage.dialect import Dialect
 from between.engine.storage.keys import KeyStore, check_master_key, encode_key, find_master_key
+from between.engine.storage.sealing_mapper import SealingMapper
 from between.engine.storage.store import Store
-from between.engine.unit_of_work import ATTEMPTS, Outcome, UnitOfWork, first_line
+from between.engine.work.assignments import AssignmentCommands
+from between.engine.work.clients import ClientCommands
+from between.engine.work.links import LinkCommands
+from between.engine.work.notifications import NotificationCommands
+from between.engine.work.operators import OperatorCommands
+from between.engine.work.unit import ATTEMPTS, Outcome, UnitOfWork, first_line
 
 __all__ = ["ATTEMPTS", "Homework", "Outcome"]
 
@@ -163,7 +163,7 @@ class Homework(
     @property
     def plugins(self) -> Plugins:
         if self._plugins is None:
-            from between.engine.plugins import load_plugins
+            from between.engine.hooks.loading import load_plugins
             from between.engine.settings import Settings
 
             self._plugins = load_plugins(Settings.from_environment())

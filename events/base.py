@@ -10,7 +10,7 @@ Rules for event classes (they are a storage format):
 * fields hold JSON-friendly values, ``UUID`` or timezone-aware UTC ``datetime`` only;
 * a field added later is optional: keyword-only with a default of None, which is what events
   stored before it existed read (no upcaster needed, no version bump);
-* the light reading path decodes events without these classes (``engine.plain``), from the
+* the light reading path decodes events without these classes (``engine.reading.plain``), from the
   same catalog; every consumer of events handles or explicitly skips each catalogued topic
   (``tests/test_event_catalog.py``).
 """
@@ -67,7 +67,7 @@ class Fact(Aggregate.Event):
     actor: str
     request_key: str | None
     #: Added after the first release (absent from older events, which read None): the
-    #: fingerprint of the request behind ``request_key`` (see ``engine.requests``).
+    #: fingerprint of the request behind ``request_key`` (see ``engine.work.requests``).
     request_fingerprint: str | None = field(default=None, kw_only=True)
 
     def apply(self, aggregate: Any) -> None:
@@ -82,7 +82,7 @@ class Started(Aggregate.Created):
     actor: str
     request_key: str | None
     #: Added after the first release (absent from older events, which read None): the
-    #: fingerprint of the request behind ``request_key`` (see ``engine.requests``).
+    #: fingerprint of the request behind ``request_key`` (see ``engine.work.requests``).
     request_fingerprint: str | None = field(default=None, kw_only=True)
 
     def apply(self, aggregate: Any) -> None:

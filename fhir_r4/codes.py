@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
-from between.engine.views import ERASED
+from between.engine.reading.views import ERASED
 
 BASE = "https://between.invalid/fhir"
 NAMESPACE = uuid5(NAMESPACE_URL, BASE)

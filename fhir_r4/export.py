@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from between.engine.tasktypes import TaskType
+from between.engine.contracts.task_types import TaskType
 from between.events.catalog import (
     ASSIGNMENT,
     ASSIGNMENT_REVIEWED,

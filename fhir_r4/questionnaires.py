@@ -4,7 +4,8 @@ A task type's entry ``Schema`` becomes a ``Questionnaire`` (one per task type an
 version); an entry's fields become the items of a ``QuestionnaireResponse`` to it. Any task
 type — built in, a clinic's plugin or a worksheet file — exports with no code of its own. The
 therapist's review is a questionnaire too, built from ``REVIEW`` the same way. Each field's item
-type, answer key and constraints come from its type in ``engine.field_types``; a ``group`` type
+type, answer key and constraints come from its type in ``engine.contracts.field_types``; a
+``group`` type
 (ratings) has a label and a rating per answer.
 """
 
@@ -14,8 +15,8 @@ import json
 import re
 from typing import Any
 
-from between.engine.field_types import FIELD_TYPES
-from between.engine.tasktypes import Field, Schema
+from between.engine.contracts.field_types import FIELD_TYPES
+from between.engine.contracts.task_types import Field, Schema
 from between.fhir_r4.codes import (
     BASE,
     MAX_VALUE,

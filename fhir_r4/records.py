@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from between.engine.rows import ROW_FOLDERS
-from between.engine.tasktypes import Schema, TaskType
+from between.engine.contracts.task_types import Schema, TaskType
+from between.engine.folds.rows import ROW_FOLDERS
 from between.events import catalog as t
 from between.fhir_r4.codes import IDENTIFIER, fhir_id, kept, ref
 from between.fhir_r4.questionnaires import REVIEW, REVIEW_NAME, canonical

@@ -19,7 +19,7 @@ from uuid import UUID
 from flask import Blueprint, jsonify, request
 
 from between import Conflict, InvalidInput, NotFound, RuleViolation
-from between.engine.link_commands import NotObserved
+from between.engine.work.links import NotObserved
 from between.portal.context import portal
 from between.portal.security import SignatureError, verify
 

@@ -74,7 +74,7 @@ def _http_error(error: HTTPException) -> Any:
 
 def _failure(error: Exception) -> Any:
     """The boundary: one line in the log, a plain 500 (or 503 for the store) to the visitor."""
-    from between.engine.plugins import PluginError
+    from between.engine.hooks.loading import PluginError
 
     where = f"{request.method} {request.url_rule.rule if request.url_rule else '(no route)'}"
     if isinstance(error, PluginError):

@@ -6,7 +6,8 @@ radio buttons (or a list when there are many), yes/no as two radio buttons, date
 area). The browser's own checks are off (``novalidate``): the task type's validation — the
 plugin's own — judges the values, and its messages are shown next to the fields, with what was
 typed kept. Submitted values go to the engine as text, which coerces them as ``submit`` does.
-Which input a field gets is its type's ``widget`` (``engine.field_types``); ``BUILDERS`` makes
+Which input a field gets is its type's ``widget`` (``engine.contracts.field_types``); ``BUILDERS``
+makes
 each widget and ``READERS`` reads the ones that are not taken as typed.
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 
 from between import Field, InvalidInput, Schema
 from between.engine import validate
-from between.engine.field_types import FIELD_TYPES
+from between.engine.contracts.field_types import FIELD_TYPES
 
 PREFIX = "field."  # submitted inputs are named field.<name>, apart from the form's own
 SHORT_TEXT = 200  # text fields up to this long get a one-line box
@@ -146,7 +147,7 @@ def _text(f: Field, common: dict[str, Any]) -> Widget:
     return Widget(kind="textarea", attributes={**limit, "rows": rows}, **common)
 
 
-#: The input of each widget named in ``engine.field_types.WIDGETS``.
+#: The input of each widget named in ``engine.contracts.field_types.WIDGETS``.
 BUILDERS: dict[str, Callable[[Field, dict[str, Any]], Widget]] = {
     "text": _text,
     "number": _number,

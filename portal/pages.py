@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, session
 
 from between import Conflict, InvalidInput, NotFound, RuleViolation
-from between.engine.links import parse_token
+from between.engine.aggregates.link_tokens import parse_token
 from between.portal.context import portal, problem
 from between.portal.forms import (
     WHEN_NAME,

@@ -13,8 +13,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from between.engine.charts import Chart, Series
-from between.engine.hook_calls import call_hook
+from between.engine.contracts.charts import Chart, Series
+from between.engine.hooks.calls import call_hook
 
 HOOK = "between_report_charts"
 REPORT = "between.reports"  # the source named for the report's own charts

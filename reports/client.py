@@ -14,7 +14,7 @@ from datetime import datetime
 from statistics import fmean
 from typing import Any
 
-from between.engine.views import ASSIGNMENT_STATUSES, OPEN_STATUSES, STAGES, with_timeliness
+from between.engine.reading.views import ASSIGNMENT_STATUSES, OPEN_STATUSES, STAGES, with_timeliness
 from between.reports.source import ClientHistory
 
 FORMAT = 1

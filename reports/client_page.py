@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from between.engine.views import STAGES
+from between.engine.reading.views import STAGES
 from between.reports.charts import REPORT, Sourced
 from between.reports.client_sections import (
     contributors_section,

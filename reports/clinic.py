@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from between.audit.log import events_of
-from between.engine.views import ASSIGNMENT_STATUSES, ERASED, STAGES, with_timeliness
+from between.engine.reading.views import ASSIGNMENT_STATUSES, ERASED, STAGES, with_timeliness
 from between.events import assignments as ev
 from between.reports.source import summary_rows
 

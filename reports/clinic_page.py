@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from between.engine.charts import Chart, Series
+from between.engine.contracts.charts import Chart, Series
 from between.reports.html import (
     chart_figure,
     ident,

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from between.engine.charts import Chart
+from between.engine.contracts.charts import Chart
 
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
 _REFERENCE = re.compile(r"(?:url\(#|href=\"#)([^)\"]+)")

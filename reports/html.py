@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
-from between.engine.charts import Chart
+from between.engine.contracts.charts import Chart
 from between.reports.draw import caption, draw, label_svg, plain_number
 
 CSS = """

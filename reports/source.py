@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from between.engine.assignments import Assignment
-from between.engine.clients import Client
+from between.engine.aggregates.assignments import Assignment
+from between.engine.aggregates.clients import Client
 from between.engine.errors import NotFound
 from between.events.clients import ClientErased
 

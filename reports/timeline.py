@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from between.engine.views import OPEN_STATUSES, STAGES
+from between.engine.reading.views import OPEN_STATUSES, STAGES
 from between.reports.draw import WIDTH, date_axis, figure, moment, to_svg
 
 #: Status → (fill, hatch, edge line style): distinct in greyscale, not by colour alone.

@@ -24,8 +24,8 @@ from uuid import uuid4
 
 from helpers import BETWEEN, cli_stdout
 
+from between.engine.aggregates.link_tokens import secret_hash
 from between.engine.app import Homework
-from between.engine.links import secret_hash
 from between.engine.storage.store import Store
 
 NAME = "Alex Rivera"
@@ -97,7 +97,7 @@ class Clinic:
         return found + (["--plugins-dir", str(self.plugins)] if self.plugins else [])
 
     def open(self, clock: Any = None) -> Homework:
-        from between.engine.plugins import load_plugins
+        from between.engine.hooks.loading import load_plugins
         from between.engine.settings import Settings
 
         settings = Settings(worksheets_dir=self.worksheets, plugins_dir=self.plugins)

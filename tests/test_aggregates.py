@@ -7,8 +7,8 @@ from uuid import uuid4
 
 import pytest
 
-from between.engine.assignments import Assignment
-from between.engine.clients import Client
+from between.engine.aggregates.assignments import Assignment
+from between.engine.aggregates.clients import Client
 from between.engine.errors import RuleViolation
 
 META = {"actor": "dr.lee", "request_key": None}

@@ -160,8 +160,8 @@ def test_replay_at_reads_histories_a_batch_at_a_time_as_one_by_one_would(app, cl
     """``replay --at`` reads many assignments' events per query; the rows, and their order,
     are those of reading each assignment on its own — at a moment midway and after the end."""
     from between.audit import replay
-    from between.engine.sealing import ROW_PERSONAL
-    from between.engine.views import with_timeliness
+    from between.engine.reading.views import with_timeliness
+    from between.engine.storage.sealing_mapper import ROW_PERSONAL
 
     populate(app, clock, clients=3)
     midway = clock.moment

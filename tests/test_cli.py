@@ -267,7 +267,7 @@ def test_homework_ends_by_decline_cancel_or_close_each_with_a_reason(between: Be
 
 
 def test_operators_roles_come_from_the_engine(between: Between):
-    from between.engine.operators import ROLES
+    from between.engine.aggregates.operators import ROLES
 
     assert (
         between("operators", "add", "dr.lee", "--role", "therapist")

@@ -225,8 +225,8 @@ def test_help_starts_without_the_event_machinery_and_choices_come_from_the_engin
     assert done.returncode == 0, done.stderr
     assert "Commands:" in done.stdout
 
-    from between.engine.assignments import NEXT_STEPS
-    from between.engine.operators import ROLES
+    from between.engine.aggregates.assignments import NEXT_STEPS
+    from between.engine.aggregates.operators import ROLES
 
     review = invoke(env, "review", "--help")
     assert f"[{'|'.join(NEXT_STEPS)}]" in review.output

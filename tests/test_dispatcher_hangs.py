@@ -21,7 +21,7 @@ from helpers import BETWEEN, invoke, relaxation, run_installed
 from peers import SmtpServer
 
 from between.engine.app import Homework
-from between.engine.plugins import load_plugins
+from between.engine.hooks.loading import load_plugins
 from between.engine.settings import Settings
 from between.engine.storage.lease import lease_for
 from between.engine.storage.store import Store

@@ -12,10 +12,10 @@ from helpers import Clock, relaxation
 from peers import SmtpServer
 
 from between.engine.app import Homework
-from between.engine.dispatcher import Dispatcher
-from between.engine.plugins import load_plugins
+from between.engine.hooks.loading import load_plugins
 from between.engine.settings import Settings
 from between.engine.storage.store import Store
+from between.notify.dispatcher import Dispatcher
 
 ACTOR = {"actor": "dr.lee"}
 PORTAL = "https://portal.clinic.example"

@@ -19,10 +19,10 @@ from peers import SmtpServer
 
 from between import hookimpl
 from between.engine.app import Homework
-from between.engine.dispatcher import Dispatcher
-from between.engine.plugins import load_plugins
+from between.engine.hooks.loading import load_plugins
 from between.engine.settings import Settings
 from between.engine.storage.store import Store
+from between.notify.dispatcher import Dispatcher
 
 ACTOR = {"actor": "dr.lee"}
 
@@ -245,7 +245,7 @@ def test_a_faulty_render_hook_falls_back_to_the_default_wording(tmp_path):
 
 def test_retry_says_what_it_does_and_the_statuses_match_the_engine(tmp_path):
     from between.commands.notifications import NOTIFICATION_STATUSES
-    from between.engine.notifications import STATUSES
+    from between.engine.aggregates.notifications import STATUSES
 
     assert NOTIFICATION_STATUSES == STATUSES
     help_text = invoke({}, "notify", "--help").output

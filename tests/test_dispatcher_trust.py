@@ -20,11 +20,11 @@ from helpers import BETWEEN, Clock, invoke, relaxation, run_installed
 from peers import SmtpServer, WebhookReceiver
 
 from between.engine.app import Homework
-from between.engine.dispatcher import Dispatcher
-from between.engine.plugins import load_plugins
+from between.engine.hooks.loading import load_plugins
 from between.engine.settings import Settings
 from between.engine.storage.lease import EXIT_BUSY, lease_for
 from between.engine.storage.store import Store
+from between.notify.dispatcher import Dispatcher
 
 ACTOR = {"actor": "dr.lee"}
 SECRET = "s3cret-shared-with-the-receiver"

@@ -1,4 +1,4 @@
-"""One envelope (``engine.envelope``): made only by the unit of work, for an operator, the
+"""One envelope (``engine.work.envelope``): made only by the unit of work, for an operator, the
 dispatcher or a link holder, and stored as the same four event fields as before."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from between.engine.envelope import FIELDS, Envelope
 from between.engine.errors import StoreError
+from between.engine.work.envelope import FIELDS, Envelope
 from between.events.base import Fact, Started
 
 ROOT = Path(__file__).resolve().parent.parent
-MAKERS = {"engine/unit_of_work.py"}
+MAKERS = {"engine/work/unit.py"}
 
 
 def test_its_fields_are_exactly_the_events_envelope_fields():
@@ -69,7 +69,7 @@ def test_nothing_but_the_unit_of_work_makes_an_envelope():
         if relative.startswith((".venv/", "tests/")) or relative in MAKERS:
             continue
         text = path.read_text(encoding="utf8")
-        if re.search(r"\bEnvelope\(", text) and relative != "engine/envelope.py":
+        if re.search(r"\bEnvelope\(", text) and relative != "engine/work/envelope.py":
             made.append(relative)
         if re.search(r"""["']timestamp["']\s*:""", text) and re.search(
             r"""["']actor["']\s*:""", text

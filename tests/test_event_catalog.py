@@ -11,13 +11,15 @@ import pytest
 
 import between.engine.app  # noqa: F401  (registers every event class)
 from between.audit import narration
-from between.engine import assignment_state, client_state, plain, queuing, rows
-from between.engine.notifications import Notification
-from between.engine.operators import Operators
+from between.engine.aggregates.notifications import Notification
+from between.engine.aggregates.operators import Operators
+from between.engine.folds import assignment_state, client_state, rows
+from between.engine.reading import plain
 from between.events import catalog
 from between.events.base import REGISTRY, Fact, topic
 from between.events.catalog import CATALOG, EventInfo
 from between.fhir_r4 import records as fhir
+from between.notify import queuing
 
 
 def _dispatched(aggregate: type) -> set[str]:
@@ -35,10 +37,10 @@ FOLDS = {
     catalog.OPERATORS: _dispatched(Operators),
 }
 CONSUMERS: dict[str, tuple[frozenset[str] | set[str], frozenset[str]]] = {
-    "the row steps (engine.rows)": (set(rows.ROW_STEPS), rows.SKIPS),
+    "the row steps (engine.folds.rows)": (set(rows.ROW_STEPS), rows.SKIPS),
     "narration (audit.narration)": (set(narration.NARRATIONS), narration.SKIPS),
     "the FHIR export (fhir_r4.records)": (fhir.TOPICS, fhir.SKIPS),
-    "notification routing (engine.queuing)": (set(queuing.HEARS), queuing.SILENT),
+    "notification routing (notify.queuing)": (set(queuing.HEARS), queuing.SILENT),
 }
 
 

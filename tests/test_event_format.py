@@ -17,9 +17,9 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 import between.engine.app  # noqa: F401  (registers the aggregates' topics)
-from between.engine.assignments import Assignment
-from between.engine.clients import Client
-from between.engine.operators import Operators
+from between.engine.aggregates.assignments import Assignment
+from between.engine.aggregates.clients import Client
+from between.engine.aggregates.operators import Operators
 from between.events.base import REGISTRY
 
 FIXTURES = Path(__file__).parent / "fixtures"

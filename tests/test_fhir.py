@@ -20,7 +20,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from helpers import cli_stdout, invoke
 
 from between.engine.app import Homework
-from between.engine.plugins import load_plugins
+from between.engine.hooks.loading import load_plugins
 from between.engine.settings import Settings
 from between.engine.storage.store import Store
 

@@ -15,7 +15,7 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from between import Field, Schema, TaskType
-from between.engine.field_types import FIELD_TYPES, WIDGETS, FieldType
+from between.engine.contracts.field_types import FIELD_TYPES, WIDGETS, FieldType
 from between.fhir_r4.questionnaires import answers, canonical, questionnaire
 from between.portal import forms
 from between.portal.app import create_app
@@ -177,7 +177,7 @@ def test_each_type_is_described_with_the_settings_that_apply():
 
 def test_the_registry_imports_no_web_or_fhir_library():
     code = (
-        "import sys, between.engine.field_types; "
+        "import sys, between.engine.contracts.field_types; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'fhir', 'pydantic')))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -11,11 +11,11 @@ import pytest
 from helpers import invoke
 
 from between import hookimpl
-from between.engine.charts import Chart, Series
-from between.engine.hook_calls import HookFault, call_hook
-from between.engine.plugins import PluginError, load_plugins
-from between.engine.rendering import Renderer
+from between.engine.contracts.charts import Chart, Series
+from between.engine.hooks.calls import HookFault, call_hook
+from between.engine.hooks.loading import PluginError, load_plugins
 from between.engine.settings import Settings
+from between.notify.rendering import Renderer
 from between.reports.charts import plugin_charts
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from between.engine import hookspecs as hooks
+from between.engine.hooks import specs as hooks
 
 ROOT = Path(__file__).parent.parent
 GUIDE = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")

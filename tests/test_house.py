@@ -130,7 +130,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_the_source_is_found():
-    assert {"between", "between.cli", "between.engine.plugins", "between.events.base"} <= set(
+    assert {"between", "between.cli", "between.engine.hooks.loading", "between.events.base"} <= set(
         SOURCES
     )
     assert not any(".tests" in m or ".bench" in m for m in SOURCES)
@@ -152,9 +152,42 @@ def test_events_import_only_events():
     )
 
 
-def test_the_engine_imports_no_commands_auditing_or_plugins():
-    outer = ("between.cli", "between.commands", "between.audit", "between.plugins")
+FEATURES = (
+    "between.audit",
+    "between.notify",
+    "between.importing",
+    "between.portal",
+    "between.reports",
+    "between.fhir_r4",
+)
+
+
+def test_the_engine_imports_no_commands_features_or_plugins():
+    """Feature packages (auditing, notification delivery, import, the portal, reports, FHIR)
+    use the engine and the events; never the reverse."""
+    outer = ("between.cli", "between.commands", "between.plugins", *FEATURES)
     assert broken(lambda m, t: m.startswith("between.engine") and t.startswith(outer)) == {}
+
+
+def test_the_engine_is_a_few_rooms_that_say_what_they_are():
+    """``engine/`` holds sub-packages and the few modules every room uses; no module name is
+    another's with a suffix (``sealing``/``seals``, ``links``/``link_commands`` once)."""
+    rooms = sorted(p.name for p in (ROOT / "engine").iterdir() if (p / "__init__.py").exists())
+    assert rooms == ["aggregates", "contracts", "folds", "hooks", "reading", "storage", "work"]
+    loose = sorted(p.stem for p in (ROOT / "engine").glob("*.py"))
+    assert loose == ["__init__", "app", "configuration", "errors", "settings", "validate"]
+    stems = sorted(
+        {
+            p.stem
+            for p in ROOT.rglob("*.py")
+            if p.parts[len(ROOT.parts)] in ("engine", "notify", "importing")
+            and p.stem != "__init__"
+        }
+    )
+    near = [
+        (a, b) for a in stems for b in stems if a != b and b.startswith(a) and len(b) - len(a) <= 2
+    ]
+    assert near == []
 
 
 CORE = ("between.engine", "between.audit", "between.events", "between.commands", "between.cli")

@@ -311,7 +311,7 @@ def test_a_file_that_is_not_utf8_stores_nothing(between, tmp_path):
 def test_a_refused_record_leaves_nothing_held_for_the_next_save(app):
     """In bulk mode a record that fails after changing an aggregate held with earlier,
     unsaved events: its events are dropped, the earlier ones saved, the aggregate reloaded."""
-    from between.engine.importing import Importer
+    from between.importing.importer import Importer
 
     importer = Importer(app, "dr.lee")
     with importer.bulk():
@@ -604,8 +604,8 @@ def test_endless_or_overlong_input_is_refused_whole(store_url, tmp_path):
 
 
 def test_a_stream_over_the_limit_is_refused(monkeypatch):
-    from between.engine import import_source
     from between.engine.errors import InvalidInput
+    from between.importing import source as import_source
 
     monkeypatch.setattr(import_source, "MAX_STREAM", 1000)
     monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=io.BytesIO(b"{}\n" * 400)))

@@ -18,14 +18,14 @@ import pytest
 from helpers import Clock, cli, count_events, invoke, relaxation
 from peers import SmtpServer
 
+from between.engine.aggregates.link_tokens import link_url, secret_hash
 from between.engine.app import Homework
-from between.engine.dispatcher import Dispatcher
 from between.engine.errors import InvalidEntry, InvalidInput, NotFound, RuleViolation
-from between.engine.links import link_url, secret_hash
-from between.engine.messages import LINKED
-from between.engine.plugins import load_plugins
+from between.engine.hooks.loading import load_plugins
 from between.engine.settings import Settings
 from between.engine.storage.store import Store
+from between.notify.dispatcher import Dispatcher
+from between.notify.messages import LINKED
 
 ACTOR = {"actor": "dr.lee"}
 ENTRY = {"minutes": 10, "tension_before": 7, "tension_after": 4}

@@ -19,10 +19,10 @@ from helpers import Clock, assign_args, invoke, relaxation
 from peers import SmtpServer, WebhookReceiver
 
 from between.engine.app import Homework
-from between.engine.dispatcher import Dispatcher
-from between.engine.plugins import load_plugins
+from between.engine.hooks.loading import load_plugins
 from between.engine.settings import Settings
 from between.engine.storage.store import Store
+from between.notify.dispatcher import Dispatcher
 
 ACTOR = {"actor": "dr.lee"}
 ORIGINAL_DUE = "2026-03-05"  # the Clock starts on 2026-03-02; homework is due in 3 days
@@ -300,7 +300,7 @@ def test_hook_between_register_channels(tmp_path):
 
 def test_hook_between_render_message(tmp_path, smtp, hook):
     from between import hookimpl
-    from between.engine.channels import Message
+    from between.engine.contracts.channels import Message
 
     class Friendly:
         @hookimpl
@@ -326,8 +326,8 @@ KILLABLE = textwrap.dedent(
     """
     import sys
     from between.engine.app import Homework
-    from between.engine.dispatcher import Dispatcher
-    from between.engine.plugins import load_plugins
+    from between.notify.dispatcher import Dispatcher
+    from between.engine.hooks.loading import load_plugins
     from between.engine.settings import Settings
     from between.engine.storage.store import Store
     settings = Settings(store=sys.argv[1], config_file=__import__("pathlib").Path(sys.argv[2]))

@@ -1,4 +1,4 @@
-"""The light path's plain decoding (``engine.plain``) and topic-keyed folds: the same events,
+"""The light path's plain decoding (``engine.reading.plain``) and topic-keyed folds: the same events,
 rows and states as eventsourcing's mapper and the aggregates give, from every stored fixture
 row — the first release's too — without importing either."""
 
@@ -12,13 +12,14 @@ from eventsourcing.persistence import StoredEvent
 from test_event_format import load_fixture_keys, stored_rows
 
 import between.engine.app  # noqa: F401  (registers the aggregates' topics)
-from between.engine import assignment_state, client_state, plain
-from between.engine.assignments import Assignment
-from between.engine.clients import Client
-from between.engine.records import LightAssignment, LightClient
-from between.engine.rows import ROW_FOLDERS, ROW_STEPS
-from between.engine.sealing import ROW_PERSONAL
+from between.engine.aggregates.assignments import Assignment
+from between.engine.aggregates.clients import Client
+from between.engine.folds import assignment_state, client_state
+from between.engine.folds.rows import ROW_FOLDERS, ROW_STEPS
+from between.engine.reading import plain
+from between.engine.reading.light_records import LightAssignment, LightClient
 from between.engine.storage import keys
+from between.engine.storage.sealing_mapper import ROW_PERSONAL
 from between.events.assignments import ASSIGNMENT_EVENTS
 from between.events.base import REGISTRY
 from between.events.clients import CLIENT_EVENTS

@@ -11,7 +11,7 @@ import pytest
 
 from between import Field, Schema, TaskType, TaskTypeRegistry, hookimpl
 from between.engine.errors import InvalidInput
-from between.engine.plugins import PluginError, load_plugins
+from between.engine.hooks.loading import PluginError, load_plugins
 from between.engine.settings import Settings
 from between.plugins.relaxation import RELAXATION
 from between.testing import TaskTypeContract

@@ -12,7 +12,7 @@ import pytest
 from helpers import assign_args, invoke
 from helpers import cli as run
 
-from between.engine.plugins import PluginError, load_plugins
+from between.engine.hooks.loading import PluginError, load_plugins
 from between.engine.settings import Settings
 
 

@@ -181,7 +181,7 @@ def test_events_from_before_fingerprints_load_and_repeat_by_type(app):
     from eventsourcing.persistence import StoredEvent
     from test_event_format import load_fixture_keys, stored_rows
 
-    from between.engine.requests import ASKED, check_repeat
+    from between.engine.work.requests import ASKED, check_repeat
 
     load_fixture_keys(app)
     [row] = [r for r in stored_rows() if '"request_key":"k"' in r["state"]]

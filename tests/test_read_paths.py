@@ -24,7 +24,7 @@ from between.cli import COMMAND_MODULES, build_cli
 from between.commands.catalog import SHORT_HELP
 from between.commands.output import DEFAULT_LIMIT
 from between.engine.app import Homework
-from between.engine.light import open_reader
+from between.engine.reading.light import open_reader
 from between.engine.storage.store import Store
 
 ENTRY = {"minutes": 10, "tension_before": 6, "tension_after": 3}
@@ -263,7 +263,7 @@ def test_reading_commands_import_no_heavy_dependency(store, args):
 )
 def test_reading_a_record_imports_no_event_machinery_and_only_its_commands(store, args, module):
     """``show``, ``client show`` and ``agenda`` (a brief per open homework) on an unencrypted
-    store decode the record's events plainly (``engine.plain``): neither eventsourcing nor
+    store decode the record's events plainly (``engine.reading.plain``): neither eventsourcing nor
     an event class is imported (only the topics' catalog)."""
     url, ids = store
     args = tuple(ids[1] if a == "@" else a for a in args)  # agreed homework, with entries
@@ -277,14 +277,16 @@ def test_reading_a_record_imports_no_event_machinery_and_only_its_commands(store
         assert result.exit_code == 0, result.output
         print(result.output.count("C-0") > 0 or "erased" in result.output)
         print(*(m for m in sys.modules if m.startswith(
-            ("eventsourcing", "between.events", "between.commands.", "between.engine.records")
+            ("eventsourcing", "between.events", "between.commands.", "between.engine.reading.light_records")
         )))
         """,
         {"BETWEEN_STORE": url},
     )
     said, loaded = out.splitlines()[-2:]
     assert said == "True", out  # it read the record: the client's code was opened
-    assert {"between.engine.records", f"between.commands.{module}"} <= set(loaded.split())
+    assert {"between.engine.reading.light_records", f"between.commands.{module}"} <= set(
+        loaded.split()
+    )
     light = {"between.events", "between.events.catalog"}  # topics only: no event class
     events = [m for m in loaded.split() if m.startswith(("eventsourcing", "between.events"))]
     assert set(events) <= light, events
@@ -367,7 +369,7 @@ def test_list_shows_the_first_rows_and_says_how_many_there_are(store):
 
 def test_the_full_listing_streams_page_by_page(store, monkeypatch):
     """Pages smaller than the listing: every row once, in order, as one query gives them."""
-    from between.engine import queries
+    from between.engine.reading import queries
 
     url, _ = store
     app = Homework(Store.parse(url), read_only=True)

@@ -20,14 +20,14 @@ from uuid import uuid4
 import pytest
 from helpers import Clock, relaxation, run_installed
 
+from between.engine.aggregates.assignments import Assignment
+from between.engine.aggregates.clients import Client
+from between.engine.aggregates.notifications import Notification
 from between.engine.app import Homework
-from between.engine.assignments import Assignment
-from between.engine.clients import Client
-from between.engine.dispatcher import Dispatcher
-from between.engine.notifications import Notification
-from between.engine.plugins import load_plugins
+from between.engine.hooks.loading import load_plugins
 from between.engine.settings import Settings
 from between.engine.storage.store import Store
+from between.notify.dispatcher import Dispatcher
 
 ACTOR = {"actor": "dr.lee"}
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

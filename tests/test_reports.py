@@ -22,8 +22,8 @@ from report_month import (
 )
 
 from between.engine.app import Homework
-from between.engine.charts import Chart, Series
-from between.engine.plugins import load_plugins
+from between.engine.contracts.charts import Chart, Series
+from between.engine.hooks.loading import load_plugins
 from between.engine.settings import Settings
 from between.engine.storage.store import Store
 from between.reports.client_page import SECTIONS

@@ -13,7 +13,7 @@ import pytest
 from helpers import invoke
 from peers import WebhookReceiver, free_port
 
-from between.engine.channels import Message
+from between.engine.contracts.channels import Message
 from between.engine.settings import Settings
 from between.plugins.webhook import Webhook, recipient_secret, signature
 

@@ -4,7 +4,8 @@
   with ``between init --encrypt``. It lives outside the store: in ``BETWEEN_KEY`` (base64), in
   the file named by ``--key-file``/``BETWEEN_KEY_FILE``, or by default in
   ``$XDG_CONFIG_HOME/between/keys/<store id>.key`` (created with owner-only permissions).
-* A **client key** seals that client's personal fields (see ``engine.sealing``). Client keys
+* A **client key** seals that client's personal fields (see ``engine.storage.sealing_mapper``).
+Client keys
   live in a key store apart from the log — ``<store>.keys`` beside a SQLite store, the table
   ``between_client_keys`` on PostgreSQL — wrapped with the master key when there is one.
   Erasing a client destroys their key and leaves a tombstone, so "erased" can be told apart

@@ -34,8 +34,8 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 
-from between.engine.operators import OPERATORS_ID, OperatorsChanged
-from between.engine.queries import TRACKING_NAME
+from between.engine.aggregates.operators import OPERATORS_ID, OperatorsChanged
+from between.engine.reading.queries import TRACKING_NAME
 from between.engine.storage.chain import GENESIS, id_bytes, link
 
 #: ``after_insert(cursor, positions, domain_events, in_step)``.

@@ -11,7 +11,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresProcessRecorder
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
-from between.engine.operators import OPERATORS_ID
+from between.engine.aggregates.operators import OPERATORS_ID
 from between.engine.storage.recorders import (
     AfterInsert,
     Head,

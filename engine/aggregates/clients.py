@@ -1,0 +1,153 @@
+"""The client aggregate: who the homework is for, who may help them, and their personal links.
+
+A link (``engine.aggregates.link_tokens``) is kept by its id: the person it is for, the hash of its
+token,
+its expiry and whether it was revoked. Discharge revokes every live link in the same
+transaction (``LinkRevoked``, reason "discharged"), so the log itself says when each link
+ended; erasure follows discharge, so no link outlives either.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from between.engine.errors import RuleViolation
+from between.engine.folds.client_state import ClientState
+from between.events import clients as ev
+from between.events.base import stable_topic
+
+CLIENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://between.invalid/client")
+
+
+def new_client_id(request_key: str | None) -> UUID:
+    """Random, so an id reveals nothing of the client's code; derived from a request key
+    when there is one, so that repeating a registration conflicts instead of duplicating."""
+    return uuid5(CLIENT_NAMESPACE, request_key) if request_key else uuid4()
+
+
+class Client(ClientState, Aggregate):
+    """A client's registration, collaborators, contacts and discharge: their state
+    (``engine.folds.client_state``) and the commands that change it."""
+
+    @classmethod
+    def register(cls, code: str, name: str, therapist: str, **meta: Any) -> Client:
+        return cls._create(
+            ev.ClientRegistered,
+            id=new_client_id(meta.get("request_key")),
+            code=code,
+            name=name,
+            therapist=therapist,
+            **meta,
+        )
+
+    # -- commands ------------------------------------------------------------------------
+
+    def add_collaborator(self, name: str, relationship: str, **meta: Any) -> None:
+        self.require_active("add a collaborator")
+        if name == "client" or name in self.collaborators:
+            raise RuleViolation(
+                f"client {self.code} already has a collaborator called {name!r}; "
+                "choose another name"
+            )
+        self.trigger_event(ev.CollaboratorAdded, name=name, relationship=relationship, **meta)
+
+    def change_contacts(self, person: str, contacts: dict, **meta: Any) -> None:
+        self.require_active("change contact details")
+        if person != "client" and person not in self.collaborators:
+            raise RuleViolation(
+                f"client {self.code} has no collaborator called {person!r}; "
+                f"add them first with 'between client collaborator {self.code} {person}'"
+            )
+        self.trigger_event(ev.ContactDetailsChanged, person=person, contacts=contacts, **meta)
+
+    def issue_link(
+        self, link_id: UUID, person: str, token_hash: str, expires: datetime, **meta: Any
+    ) -> None:
+        self.require_active("issue a link")
+        if person != "client" and person not in self.collaborators:
+            raise RuleViolation(
+                f"client {self.code} has no collaborator called {person!r}; links are for the "
+                f"client or a collaborator they added ('between client collaborator {self.code} "
+                "NAME')"
+            )
+        self.trigger_event(
+            ev.LinkIssued,
+            link_id=link_id,
+            person=person,
+            token_hash=token_hash,
+            expires=expires,
+            **meta,
+        )
+
+    def revoke_links(self, person: str | None, reason: str, **meta: Any) -> int:
+        """Revoke ``person``'s live links (everyone's when None); how many were revoked."""
+        live = self.live_links(_moment(meta), person)
+        for link_id in live:
+            self.trigger_event(ev.LinkRevoked, link_id=link_id, reason=reason, **meta)
+        return len(live)
+
+    def revoke_link(self, link_id: UUID, reason: str, **meta: Any) -> bool:
+        """Revoke one link if it still works; whether it did."""
+        if link_id not in self.live_links(_moment(meta)):
+            return False
+        self.trigger_event(ev.LinkRevoked, link_id=link_id, reason=reason, **meta)
+        return True
+
+    def live_links(self, now: datetime, person: str | None = None) -> list[UUID]:
+        """The ids of the links not revoked and not expired at ``now`` (``person``'s only)."""
+        return [
+            link_id
+            for link_id, link in self.links.items()
+            if not link["revoked"] and link["expires"] > now and person in (None, link["person"])
+        ]
+
+    def record_consent(self, person: str, channel: str, granted: bool, **meta: Any) -> None:
+        self.require_active("record consent")
+        if person != "client" and person not in self.collaborators:
+            raise RuleViolation(
+                f"client {self.code} has no collaborator called {person!r}; consent is recorded "
+                "for the client or a collaborator they added"
+            )
+        if (channel in self.consents.get(person, set())) == granted:
+            state = "already consented" if granted else "has not consented"
+            raise RuleViolation(f"{person} {state} to {channel}; nothing to change")
+        self.trigger_event(
+            ev.ConsentRecorded, person=person, channel=channel, granted=granted, **meta
+        )
+
+    def discharge(self, reason: str, open_assignments: list[str], **meta: Any) -> None:
+        self.require_active("discharge")
+        if open_assignments:
+            raise RuleViolation(
+                f"client {self.code} still has open homework ({', '.join(open_assignments)}); "
+                "close, cancel or record the decline of each before discharging"
+            )
+        self.trigger_event(ev.ClientDischarged, reason=reason, **meta)
+        self.revoke_links(None, "discharged", **meta)
+
+    def erase(self, reason: str, **meta: Any) -> None:
+        if self.row["status"] != "discharged":
+            raise RuleViolation(
+                f"cannot erase client {self.code}: they are {self.row['status']} (erasure "
+                "follows discharge; discharge them first)"
+            )
+        self.trigger_event(ev.ClientErased, reason=reason, **meta)
+
+    def require_active(self, doing: str) -> None:
+        if self.row["status"] != "active":
+            raise RuleViolation(
+                f"cannot {doing}: client {self.code} is {self.row['status']} "
+                "(a discharged client gets no new homework or changes)"
+            )
+
+
+def _moment(meta: dict[str, Any]) -> datetime:
+    """When a command happens: its timestamp, or now (as ``trigger_event`` would stamp it)."""
+    return meta.get("timestamp") or datetime.now(UTC)
+
+
+stable_topic(Client, Client.AGGREGATE_TOPIC)

@@ -1,0 +1,2 @@
+"""What plugins provide and how Between calls it: task types and field types, channels, charts,
+review figures."""

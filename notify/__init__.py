@@ -1,0 +1,2 @@
+"""Notifications: queuing what each event calls for, and sending through the channel plugins
+(``between notify``)."""
