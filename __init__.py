@@ -50,7 +50,7 @@ if TYPE_CHECKING:
         RuleViolation,
         StoreError,
     )
-    from between.engine.hooks.loading import ChannelRegistry, TaskTypeRegistry
+    from between.engine.hooks.registries import ChannelRegistry, TaskTypeRegistry
     from between.engine.hooks.specs import hookimpl, hookspec
     from between.engine.settings import Settings
 
@@ -82,7 +82,7 @@ _EXPORTS = {
         "values_of",
     ),
     "between.engine.hooks.specs": ("hookimpl", "hookspec"),
-    "between.engine.hooks.loading": ("ChannelRegistry", "TaskTypeRegistry"),
+    "between.engine.hooks.registries": ("ChannelRegistry", "TaskTypeRegistry"),
     "between.engine.settings": ("Settings",),
     "between.engine.contracts.task_types": (
         "Field",

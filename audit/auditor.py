@@ -20,6 +20,7 @@ from between.audit.log import (
     rows_of_seq,
     stored_id_bytes,
 )
+from between.audit.log_source import AuditSource
 from between.audit.log_time import entries_within
 from between.audit.narration import narrate
 from between.audit.verify import Checkpoint, Verification, verify
@@ -38,7 +39,7 @@ def moment(text: str, name: str = "--at") -> datetime:
 
 
 def filtered_log(
-    app: Any,
+    app: AuditSource,
     *,
     client: str | None = None,
     assignment: str | None = None,
@@ -89,7 +90,7 @@ def filtered_log(
         yield entry.position, export_record(entry)
 
 
-def timeline(app: Any, record: str) -> list[dict]:
+def timeline(app: AuditSource, record: str) -> list[dict]:
     """A client's or an assignment's events in plain language, oldest first."""
     ids: list[UUID]
     client = _client_or_none(app, record)
@@ -97,7 +98,7 @@ def timeline(app: Any, record: str) -> list[dict]:
         ids = [client] + [p.originator_id for p in replay.proposals(app) if p.client_id == client]
     else:
         ids = [app.resolve(record)]
-    events = [e for aggregate_id in ids for e in app.events.get(aggregate_id)]
+    events: list[Any] = [e for aggregate_id in ids for e in app.events.get(aggregate_id)]
     events.sort(key=lambda e: (e.timestamp, e.originator_version))
     return [
         {
@@ -111,7 +112,7 @@ def timeline(app: Any, record: str) -> list[dict]:
     ]
 
 
-def _client(app: Any, record: str) -> UUID:
+def _client(app: AuditSource, record: str) -> UUID:
     """A client's id from a code or an id (the only handle left once a client is erased)."""
     found = _client_or_none(app, record)
     if found is None:
@@ -119,7 +120,7 @@ def _client(app: Any, record: str) -> UUID:
     return found
 
 
-def _client_or_none(app: Any, record: str) -> UUID | None:
+def _client_or_none(app: AuditSource, record: str) -> UUID | None:
     """A client id from a code (via the read model) or from the id itself."""
     try:
         candidate = UUID(record)
@@ -133,7 +134,7 @@ def _client_or_none(app: Any, record: str) -> UUID | None:
 
 
 def rows_at(
-    app: Any, at: datetime, client: str | None, progress: Progress = _NO_PROGRESS
+    app: AuditSource, at: datetime, client: str | None, progress: Progress = _NO_PROGRESS
 ) -> Iterator[dict]:
     """Assignments as they stood at ``at``; ``client`` as ``log --client`` takes it. The whole
     log is read either way, so ``progress`` follows it by position."""
@@ -149,14 +150,14 @@ def rows_at(
     return rows()
 
 
-def assignment_at(app: Any, ref: str, at: datetime) -> dict:
+def assignment_at(app: AuditSource, ref: str, at: datetime) -> dict:
     detail = replay.assignment_at(app, app.resolve(ref), at)
     if detail is None:
         raise NotFound(f"assignment {ref} had not been proposed at {at.isoformat()}")
     return detail
 
 
-def check(app: Any, progress: Progress = _NO_PROGRESS) -> list[str]:
+def check(app: AuditSource, progress: Progress = _NO_PROGRESS) -> list[str]:
     """The read models against the log (see ``replay.check_read_model``), on as many
     processes as ``audit.fanout`` chooses for its length."""
     head = app.recorder.max_notification_id() or 0
@@ -164,7 +165,9 @@ def check(app: Any, progress: Progress = _NO_PROGRESS) -> list[str]:
         return replay.check_read_model(app, bar and bar.update, workers_for(head))
 
 
-def verify_log(app: Any, against: str | None, progress: Progress = _NO_PROGRESS) -> Verification:
+def verify_log(
+    app: AuditSource, against: str | None, progress: Progress = _NO_PROGRESS
+) -> Verification:
     """Verify the whole chain (and that it extends ``against``, a checkpoint digest)."""
     try:
         checkpoint = Checkpoint.parse(against) if against else None

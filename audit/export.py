@@ -24,6 +24,7 @@ from eventsourcing.utils import resolve_topic
 
 from between.audit.fanout import ordered, worker_app
 from between.audit.log import ENVELOPE, decoded, export_record, kind_of_class, row_batches
+from between.audit.log_source import LogSource
 from between.engine.errors import BetweenError
 from between.engine.storage.sealing_mapper import open_sealed
 from between.events.base import short_name
@@ -66,14 +67,14 @@ def _made(text: Any, made: list[str]) -> bool:
 _LOADS = JSONDecoder(object_hook=_from_stored).decode
 
 
-def export_records(app: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+def export_records(app: LogSource) -> Iterator[tuple[int, dict[str, Any]]]:
     """Every event on the log in order, as ``(position, export record)``."""
     classes: dict[str, tuple[Any, str, str] | None] = {}
     for rows in row_batches(app):
         yield from _records_of(app.mapper, rows, classes)
 
 
-def export_lines(app: Any, workers: int = 1) -> Iterator[str]:
+def export_lines(app: LogSource, workers: int = 1) -> Iterator[str]:
     """The JSON Lines export of the whole log (``between log --json``), a batch of lines at
     a time, in worker processes when ``workers`` > 1 (``audit.fanout``). A row that cannot
     be read ends it, after the lines before it."""

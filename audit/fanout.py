@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
+from between.audit.log_source import LogSource
 from between.engine.errors import InvalidInput
 
 T = TypeVar("T")
@@ -33,7 +34,7 @@ MIN_EVENTS = 20_000
 MAX_WORKERS = 4
 VARIABLE = "BETWEEN_WORKERS"
 
-_app: Any = None  # the store, opened read-only in a worker process (``_open``)
+_app: LogSource | None = None  # the store, opened read-only in a worker process (``_open``)
 
 
 def workers_for(events: int, environ: dict[str, str] | None = None) -> int:
@@ -54,8 +55,10 @@ def workers_for(events: int, environ: dict[str, str] | None = None) -> int:
     return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
 
 
-def worker_app() -> Any:
+def worker_app() -> LogSource:
     """The store as this worker opened it (read-only, its own connections)."""
+    if _app is None:
+        raise RuntimeError("worker_app() is for the work that ordered() gives its workers")
     return _app
 
 
@@ -67,7 +70,9 @@ def _open(opened_with: dict[str, Any]) -> None:
     _app = Homework(**opened_with, read_only=True)
 
 
-def ordered(app: Any, batches: Iterable[T], work: Callable[[T], R], workers: int) -> Iterator[R]:
+def ordered(
+    app: LogSource, batches: Iterable[T], work: Callable[[T], R], workers: int
+) -> Iterator[R]:
     """``work(batch)`` for each batch, in worker processes that open ``app``'s store
     read-only, yielded in the batches' order. ``work`` must be a module-level function; it
     reads the store through ``worker_app()``."""

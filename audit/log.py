@@ -25,6 +25,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from between.audit.log_source import LogSource
 from between.engine.errors import StoreError
 from between.events.base import short_name
 from between.events.catalog import CATALOG
@@ -57,7 +58,7 @@ def kind_of_class(cls: type) -> str:
 
 
 def events_of(
-    app: Any,
+    app: LogSource,
     opened: Mapping[type, frozenset[str]],
     advance: Callable[[int], Any] | None = None,
     before: int | None = None,
@@ -97,7 +98,7 @@ def events_of(
         position = rows[-1]["position"]
 
 
-def row_batches(app: Any, after: int | None = 0, batch: int = BATCH) -> Iterator[list[tuple]]:
+def row_batches(app: LogSource, after: int | None = 0, batch: int = BATCH) -> Iterator[list[tuple]]:
     """Stored rows in position order, as they are stored — (position, seq, chain, aggregate
     id, version, topic, state) — in lists of up to ``batch``, from one read snapshot.
 
@@ -114,7 +115,7 @@ def row_batches(app: Any, after: int | None = 0, batch: int = BATCH) -> Iterator
     )
 
 
-def record_batches(app: Any, batch: int = BATCH) -> Iterator[list[tuple]]:
+def record_batches(app: LogSource, batch: int = BATCH) -> Iterator[list[tuple]]:
     """The rows on the log record by record — (aggregate id, version, topic, state), in the
     primary key's order: each record's events together, oldest first — in lists of up to
     ``batch``, from one read snapshot (one scan, however many records there are)."""
@@ -126,18 +127,18 @@ def record_batches(app: Any, batch: int = BATCH) -> Iterator[list[tuple]]:
     )
 
 
-def scan_rows(app: Any, sql: str, batch: int) -> Iterator[list[tuple]]:
+def scan_rows(app: LogSource, sql: str, batch: int) -> Iterator[list[tuple]]:
     """The rows of one query, fetched ``batch`` at a time from one read snapshot: a
     read-only SQLite connection of its own, or a PostgreSQL server-side cursor."""
-    yield from app.store.backend.scan(app.store, app.factory.datastore, sql, batch)
+    yield from app.backend.scan(app.store, app.datastore, sql, batch)
 
 
-def stored_id_bytes(app: Any) -> Any:
+def stored_id_bytes(app: LogSource) -> Any:
     """How a stored aggregate id becomes the bytes the chain covers, for this store."""
-    return app.store.backend.id_bytes
+    return app.backend.id_bytes
 
 
-def raw_rows(app: Any, after: int = 0) -> Iterator[tuple]:
+def raw_rows(app: LogSource, after: int = 0) -> Iterator[tuple]:
     """Stored rows one by one, with the aggregate id as the bytes the chain covers."""
     to_bytes = stored_id_bytes(app)
     for rows in row_batches(app, after):
@@ -152,7 +153,7 @@ def raw_rows(app: Any, after: int = 0) -> Iterator[tuple]:
             yield row
 
 
-def rows_of_seq(app: Any, seq: int) -> list[tuple[int, bytes]]:
+def rows_of_seq(app: LogSource, seq: int) -> list[tuple[int, bytes]]:
     """Position and chain value of every row claiming sequence number ``seq`` (used only at
     a break, to tell an inserted copy from the event it copies)."""
     d = app.dialect
@@ -167,7 +168,7 @@ def rows_of_seq(app: Any, seq: int) -> list[tuple[int, bytes]]:
         return [(r["position"], bytes(r["chain"])) for r in cur.fetchall()]
 
 
-def entries(app: Any, after: int = 0, topics: set[str] | None = None) -> Iterator[Entry]:
+def entries(app: LogSource, after: int = 0, topics: set[str] | None = None) -> Iterator[Entry]:
     """Decoded events in log order (optionally only some topics, skipped before decoding)."""
     for rows in row_batches(app, after):
         for position, _, _, oid, version, topic, state in rows:

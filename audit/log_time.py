@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from between.audit.log import BATCH, Entry, decoded, row_batches, scan_rows
+from between.audit.log_source import LogSource
 from between.engine.errors import StoreError
 
 
 def entries_within(
-    app: Any,
+    app: LogSource,
     since: datetime | None = None,
     until: datetime | None = None,
     topics: set[str] | None = None,
@@ -74,12 +75,12 @@ class LogTime:
 STAMP_BYTES = 100
 
 
-def first_after(app: Any, moment: datetime) -> int | None:
+def first_after(app: LogSource, moment: datetime) -> int | None:
     """The position of the first event the log's recorded time puts after ``moment``
     (``LogTime``), or None if every event on the log was recorded at or before it.
 
-    On a store whose states are plain JSON it reads only the start of each state, where the
-    timestamp is (a row whose start does not give it is read whole)."""
+    On a store whose states are plain JSON the store compares the start of each state, where
+    the timestamp is, in one scan; an encrypted or compressed store's rows are decoded here."""
     clock = LogTime(app.mapper)
     if not clock.plain:
         for rows in row_batches(app):
@@ -88,27 +89,62 @@ def first_after(app: Any, moment: datetime) -> int | None:
                     return position
         return None
     d = app.dialect
-    start = d.first_bytes("state", STAMP_BYTES)
-    sql = (
-        f"SELECT {d.position}, {start} "
-        f"FROM stored_events WHERE {d.position} > 0 ORDER BY {d.position}"
+    # The log's time first passes the moment at the first event whose own time does. A UTC
+    # time as stored (isoformat: no fraction, or six digits, then +00:00) compares as its
+    # bytes do, so the store finds that event itself; rows whose state does not start so
+    # (Between writes none) are read here, in order, up to it.
+    after, usual = _stamp_conditions(d, moment)
+    found, odd = _first_two(
+        app,
+        f"SELECT MIN(CASE WHEN {after} THEN {d.position} END), "
+        f"MIN(CASE WHEN NOT ({usual}) THEN {d.position} END) "
+        f"FROM stored_events WHERE {d.position} > 0",
     )
-    # the log's time first passes the moment at the first event whose own time does; a
-    # UTC time as stored (isoformat: no fraction, or six digits) compares as its text does
-    utc = moment.astimezone(UTC).isoformat().encode()
-    skip = len(_STAMPED)
+    if odd is None or (found is not None and odd > found):
+        return found
+    sql = (
+        f"SELECT {d.position}, {d.first_bytes('state', STAMP_BYTES)} FROM stored_events "
+        f"WHERE {d.position} >= {int(odd)} AND NOT ({usual})"
+        + (f" AND {d.position} < {int(found)}" if found is not None else "")
+        + f" ORDER BY {d.position}"
+    )
     for rows in scan_rows(app, sql, BATCH):
         for position, head in rows:
-            raw = bytes(head)
-            text = raw[skip : raw.find(b'"', skip)] if raw.startswith(_STAMPED) else b""
-            if len(text) in (25, 32) and text.endswith(b"+00:00"):
-                if text > utc:
-                    return position
-                continue
-            stamp = _plain_stamp(raw) or _whole_stamp(app, clock, position)
+            stamp = _plain_stamp(bytes(head)) or _whole_stamp(app, clock, position)
             if stamp > moment:
                 return position
-    return None
+    return found
+
+
+def _stamp_conditions(d: Any, moment: datetime) -> tuple[str, str]:
+    """SQL conditions on ``stored_events``: a row whose plain state starts with a UTC time
+    after ``moment``, and a row whose state starts with a UTC time in either stored form."""
+    skip = len(_STAMPED)
+    utc = d.bytes_constant(moment.astimezone(UTC).isoformat().encode())
+    starts = f"{d.first_bytes('state', skip)} = {d.bytes_constant(_STAMPED)}"
+    quote, utc_zone = d.bytes_constant(b'"'), d.bytes_constant(b"+00:00")
+    forms = []
+    for length in (25, 32):  # 2026-03-02T09:00:00+00:00, 2026-03-02T09:00:00.123456+00:00
+        text = d.bytes_at("state", skip + 1, length)
+        shaped = (
+            f"{d.bytes_at('state', skip + length - 5, 6)} = {utc_zone} "
+            f"AND {d.bytes_at('state', skip + length + 1, 1)} = {quote}"
+        )
+        forms.append((shaped, text))
+    either = " OR ".join(f"({shaped})" for shaped, _ in forms)
+    after = " OR ".join(f"({shaped} AND {text} > {utc})" for shaped, text in forms)
+    return f"{starts} AND ({after})", f"{starts} AND ({either})"
+
+
+def _first_two(app: LogSource, sql: str) -> tuple[int | None, int | None]:
+    """The one row of a query of two nullable positions."""
+    for rows in scan_rows(app, sql, 1):
+        for first, second in rows:
+            return (
+                None if first is None else int(first),
+                None if second is None else int(second),
+            )
+    return None, None
 
 
 def _plain_stamp(raw: bytes) -> datetime | None:
@@ -125,7 +161,7 @@ def _plain_stamp(raw: bytes) -> datetime | None:
     return stamp if stamp.tzinfo is not None else None
 
 
-def _whole_stamp(app: Any, clock: LogTime, position: int) -> datetime:
+def _whole_stamp(app: LogSource, clock: LogTime, position: int) -> datetime:
     """One row's timestamp, read from its whole stored state."""
     for rows in row_batches(app, after=position - 1, batch=1):
         _, _, _, oid, version, topic, state = rows[0]

@@ -16,14 +16,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import StoredEvent
 
 from between.audit.log import raw_rows
+from between.audit.log_source import LogSource
 from between.audit.verify import Checkpoint
 from between.engine.errors import RuleViolation, StoreError
 from between.engine.storage.store import Store
+
+if TYPE_CHECKING:
+    from between.engine.app import Homework
 
 BATCH = 1000
 
@@ -37,7 +41,7 @@ class Rotation:
 
 
 def rekey(
-    source: Any,
+    source: Homework,
     target_store: Store,
     key_file: Path | None,
     environ: dict,
@@ -56,7 +60,7 @@ def rekey(
 
     source.work.permit(actor, "rekey")
     before = verify_log(source, None)
-    if not before.intact:
+    if before.first_break is not None:
         raise RuleViolation(f"the source log is broken ({before.first_break.detail}); not copied")
     if target_store.path is not None and target_store.path.exists():  # a file store
         raise StoreError(f"{target_store.path} already exists; rotation copies into a new store")
@@ -97,9 +101,9 @@ def _uuid(oid: bytes) -> Any:
     return UUID(bytes=oid)
 
 
-def _decrypt(app: Any, state: bytes) -> bytes:
+def _decrypt(app: LogSource, state: bytes) -> bytes:
     return app.mapper.cipher.decrypt(state) if app.mapper.cipher else state
 
 
-def _encrypt(app: Any, plain: bytes) -> bytes:
+def _encrypt(app: LogSource, plain: bytes) -> bytes:
     return app.mapper.cipher.encrypt(plain) if app.mapper.cipher else plain

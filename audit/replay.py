@@ -18,6 +18,7 @@ from eventsourcing.persistence import StoredEvent
 
 from between.audit.fanout import ordered, worker_app
 from between.audit.log import events_of, record_batches
+from between.audit.log_source import AuditSource, LogSource
 from between.audit.log_time import first_after
 from between.engine.aggregates.assignments import Assignment
 from between.engine.folds.read_model import ROW_TABLES, column_values
@@ -34,7 +35,7 @@ Advance = Callable[[int], object]
 
 
 def proposals(
-    app: Any, advance: Advance | None = None, before: int | None = None
+    app: LogSource, advance: Advance | None = None, before: int | None = None
 ) -> Iterator[AssignmentProposed]:
     """Every assignment's first event (at a position before ``before``, if given), in log
     order (streamed in batches); ``advance`` is told how many positions of the log each batch
@@ -43,7 +44,7 @@ def proposals(
 
 
 def history_until(
-    app: Any, aggregate_id: UUID, moment: datetime | None, only: frozenset[str] | None = None
+    app: LogSource, aggregate_id: UUID, moment: datetime | None, only: frozenset[str] | None = None
 ) -> list[Any]:
     """An aggregate's events recorded at or before ``moment`` by the log's recorded time
     (``audit.log_time.LogTime``; all of them if None), opening only the sealed fields named in
@@ -59,7 +60,7 @@ _FOLDING = ROW_STEPS
 def fold(events: list[Any]) -> dict | None:
     row = None
     for event in events:
-        folder = _FOLDING.get(getattr(event, "TOPIC", None))
+        folder = _FOLDING.get(getattr(event, "TOPIC", ""))
         if folder is None:
             return None
         row = folder(event, row)
@@ -67,7 +68,7 @@ def fold(events: list[Any]) -> dict | None:
 
 
 def rows_at(
-    app: Any, moment: datetime, client_id: UUID | None = None, advance: Advance | None = None
+    app: LogSource, moment: datetime, client_id: UUID | None = None, advance: Advance | None = None
 ) -> Iterator[dict]:
     """Every assignment (or one client's) as it stood at ``moment`` — the events the log's
     recorded time puts at or before it (``audit.log_time.LogTime``) — in list-row shape, in the
@@ -94,7 +95,7 @@ def rows_at(
 
 
 def histories(
-    app: Any,
+    app: LogSource,
     aggregate_ids: list[UUID],
     only: frozenset[str] | None = None,
     before: int | None = None,
@@ -103,7 +104,7 @@ def histories(
     from one query (one round trip)."""
     if not aggregate_ids:
         return {}
-    stored_id = app.store.backend.stored_id
+    stored_id = app.backend.stored_id
     marks = ", ".join(["?"] * len(aggregate_ids))
     position = app.dialect.position
     bound = "" if before is None else f"AND {position} < {int(before)} "
@@ -125,7 +126,7 @@ def histories(
     return found
 
 
-def assignment_at(app: Any, assignment_id: UUID, moment: datetime) -> dict | None:
+def assignment_at(app: AuditSource, assignment_id: UUID, moment: datetime) -> dict | None:
     """One assignment as it stood at ``moment`` (as ``rows_at`` takes it), in ``show`` shape
     (None if not yet proposed)."""
     before = first_after(app, moment)
@@ -144,14 +145,14 @@ def assignment_at(app: Any, assignment_id: UUID, moment: datetime) -> dict | Non
     return app.describe_assignment(aggregate, follow_ups, today=moment.astimezone().date())
 
 
-def records(app: Any, only: frozenset[str] | None = None) -> Iterator[list[Any]]:
+def records(app: LogSource, only: frozenset[str] | None = None) -> Iterator[list[Any]]:
     """Each record's events on the log, decoded (opening only the sealed fields in ``only``),
     one record at a time, from one scan of the log in the primary key's order."""
     for rows in record_chunks(app):
         yield from _records_in(app.mapper, rows, only)
 
 
-def record_chunks(app: Any, batch: int = CHUNK) -> Iterator[list[tuple]]:
+def record_chunks(app: LogSource, batch: int = CHUNK) -> Iterator[list[tuple]]:
     """The log's rows in the primary key's order, in lists of about ``batch`` rows that end
     where a record ends (each record's events in one list), from one scan."""
     carried: list[tuple] = []
@@ -188,7 +189,7 @@ def _records_in(mapper: Any, rows: list[tuple], only: frozenset[str] | None) -> 
 Checked = tuple[list[str], dict[str, int], int]
 
 
-def check_read_model(app: Any, advance: Advance | None = None, workers: int = 1) -> list[str]:
+def check_read_model(app: LogSource, advance: Advance | None = None, workers: int = 1) -> list[str]:
     """Fold every aggregate afresh and compare with the stored rows — every stored column,
     the ones queries filter and sort on as well as the row itself; list the differences.
     The log is read in one scan (``record_chunks``), each chunk checked in this process or,
@@ -225,7 +226,7 @@ def _check_in_worker(rows: list[tuple]) -> Checked:
     return _check(worker_app(), rows)
 
 
-def _check(app: Any, rows: list[tuple]) -> Checked:
+def _check(app: LogSource, rows: list[tuple]) -> Checked:
     """One chunk of whole records: each folded, and compared with its stored row."""
     columns = dict(ROW_TABLES.values())
     counts = dict.fromkeys(columns, 0)
@@ -276,7 +277,9 @@ def _differences(
                 )
 
 
-def _stored_rows(app: Any, table: str, names: tuple[str, ...], ids: list[str]) -> dict[str, dict]:
+def _stored_rows(
+    app: LogSource, table: str, names: tuple[str, ...], ids: list[str]
+) -> dict[str, dict]:
     marks = ",".join([app.dialect.param] * len(ids))
     with app.reading() as cur:
         cur.execute(f"SELECT {', '.join(names)} FROM {table} WHERE id IN ({marks})", ids)

@@ -130,7 +130,11 @@ def verify(
                     "or a restore from a text dump, which renumbers positions)",
                 )
                 break
-            if seq == checkpoint_seq and chain.hex()[:CHECKPOINT_HEX] != against.chain:
+            if (
+                against is not None
+                and seq == checkpoint_seq
+                and chain.hex()[:CHECKPOINT_HEX] != against.chain
+            ):
                 broken = Break(
                     position,
                     "rewritten",

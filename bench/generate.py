@@ -353,12 +353,8 @@ def queue_notifications(importer: Importer, dispatcher: Dispatcher, aid: str, wh
     for kind, role in kinds:
         caused_at = assignment.modified_on  # the change's own time; queued now, after it
         for n in dispatcher.queuer.queue(client, assignment, kind, role, cause, caused_at):
-            n.attempted(
-                "delivered",
-                "benchmark sink",
-                None,
-                **app.work.for_dispatcher("between-notify"),
-            )
+            envelope = app.work.for_dispatcher("between-notify")
+            n.attempted("delivered", "benchmark sink", None, envelope)
             app.work.save(n)
 
 

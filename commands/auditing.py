@@ -17,7 +17,7 @@ from between.commands.output import (
 )
 
 if TYPE_CHECKING:
-    from between.cli import Session
+    from between.commands.session import Session
 
 
 @click.command("log")

@@ -19,7 +19,7 @@ from between.commands.output import (
 )
 
 if TYPE_CHECKING:
-    from between.cli import Session
+    from between.commands.session import Session
 
 #: The client statuses ``client list --status`` offers (the engine keeps no list of them).
 LISTED_STATUSES = ("active", "discharged")

@@ -20,7 +20,7 @@ from between.commands.output import report, short
 from between.engine.reading.views import STAGES
 
 if TYPE_CHECKING:
-    from between.cli import Session
+    from between.commands.session import Session
 
 
 ALLOW_PAST_DUE = click.option(
@@ -47,7 +47,8 @@ def homework_options(proposing: bool) -> Callable[[F], F]:
             "expected_entries",
             type=int,
             help="How many entries are expected.",
-            **({"default": 1, "show_default": True} if proposing else {}),
+            default=1 if proposing else None,
+            show_default=proposing,
         ),
     ]
     if proposing:

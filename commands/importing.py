@@ -10,7 +10,7 @@ from between.commands.inputs import PathText
 from between.commands.output import print_json, progress
 
 if TYPE_CHECKING:
-    from between.cli import Session
+    from between.commands.session import Session
 
 
 @click.command("import")

@@ -14,7 +14,7 @@ from between.commands.inputs import write_command
 from between.commands.output import print_json, report, short
 
 if TYPE_CHECKING:
-    from between.cli import Session
+    from between.commands.session import Session
 
 
 @click.command("link")

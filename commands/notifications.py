@@ -15,7 +15,7 @@ from between.commands.inputs import json_option
 from between.commands.output import print_json, table
 
 if TYPE_CHECKING:
-    from between.cli import Session
+    from between.commands.session import Session
 
 #: A notification's statuses, in the order they are counted (as ``engine.aggregates.notifications``
 #: lists them; not imported from there, to keep this module light).

@@ -10,7 +10,7 @@ from between.commands.inputs import json_option
 from between.commands.output import print_json, table
 
 if TYPE_CHECKING:
-    from between.cli import Session
+    from between.commands.session import Session
 
 
 def list_types(plugins: Any, as_json: bool) -> None:

@@ -18,7 +18,7 @@ from between.commands.output import (
 from between.engine.reading.views import ASSIGNMENT_STATUSES, STAGES
 
 if TYPE_CHECKING:
-    from between.cli import Session
+    from between.commands.session import Session
 
 #: The agenda's sections, in the order they are printed.
 AGENDA = (

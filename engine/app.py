@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import OperationalError, PersistenceError
+from eventsourcing.persistence import Cipher, OperationalError, PersistenceError
 from eventsourcing.utils import Environment
 
 from between.engine.errors import StoreError
@@ -31,6 +31,7 @@ from between.engine.hooks.loading import Plugins
 from between.engine.storage.creation import STORE_FORMAT, create_store
 from between.engine.storage.dialect import Dialect
 from between.engine.storage.keys import KeyStore, check_master_key, encode_key, find_master_key
+from between.engine.storage.kinds import backend_for
 from between.engine.storage.sealing_mapper import SealingMapper
 from between.engine.storage.store import Store
 from between.engine.work.assignments import AssignmentCommands
@@ -45,6 +46,12 @@ __all__ = ["ATTEMPTS", "Homework", "Outcome"]
 OPENED_READ_ONLY = "this store was opened read-only; nothing was written"
 
 
+class Datastore(Protocol):
+    """What the store's connections give (SQLite's or PostgreSQL's datastore): transactions."""
+
+    def transaction(self, *, commit: bool) -> AbstractContextManager[Any]: ...
+
+
 class Homework(
     ClientCommands,
     AssignmentCommands,
@@ -56,6 +63,7 @@ class Homework(
     """Between's application: clients and their homework, on one store."""
 
     name = "between"
+    mapper: SealingMapper  # what ``construct_mapper`` makes
 
     def __init__(
         self,
@@ -70,6 +78,8 @@ class Homework(
         _initialising: bool = False,
     ) -> None:
         self.store = store
+        #: What this kind of store does its own way (SQLite or PostgreSQL).
+        self.backend = backend_for(store)
         self.read_only = read_only
         #: Why writes are refused, when the store is read-only (asked for, or found so).
         self.read_only_reason = OPENED_READ_ONLY
@@ -79,7 +89,7 @@ class Homework(
         self._environ = os.environ if environ is None else environ
         self._initialising = _initialising
         self._key_optional = key_optional
-        reason = store.backend.check(store, initialising=_initialising, read_only=read_only)
+        reason = self.backend.check(store, initialising=_initialising, read_only=read_only)
         if reason:
             self._found_read_only(reason)
         try:
@@ -107,7 +117,7 @@ class Homework(
                 f"{self.store.describe()} is not a Between store (it has no Between tables); "
                 "create one with 'between init'"
             )
-        return self.store.backend.read_problem(self.store, error, text)
+        return self.backend.read_problem(self.store, error, text)
 
     def opened_with(self) -> dict[str, Any]:
         """What opens this store again — ``Homework(**app.opened_with(), read_only=True)`` —
@@ -123,7 +133,13 @@ class Homework(
 
     @property
     def dialect(self) -> Dialect:
-        return self.store.backend.dialect
+        return self.backend.dialect
+
+    @property
+    def datastore(self) -> Datastore:
+        """The datastore the backend's factory made (eventsourcing's base type names none)."""
+        factory: Any = self.factory
+        return factory.datastore
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
         """Settings come only from the store address, never from stray environment."""
@@ -131,13 +147,14 @@ class Homework(
 
     def construct_factory(self, env: Environment) -> Any:
         factory = super().construct_factory(env)
-        self.store.backend.configure(factory, self.store, read_only=self.read_only)
+        self.backend.configure(factory, self.store, read_only=self.read_only)
         return factory
 
     def construct_mapper(self) -> Any:
         """Seal personal fields with client keys; encrypt whole states if the store is."""
         self.meta = {} if self._initialising else self._read_meta()
-        master, cipher = None, None
+        master = None
+        cipher: Cipher | LockedCipher | None = None
         if self.meta.get("encrypted") == "yes":
             try:
                 master = find_master_key(self.meta["store_id"], dict(self._environ), self._key_file)
@@ -154,11 +171,11 @@ class Homework(
         return SealingMapper(self.construct_transcoder(), cipher=cipher, keys=self.keys)
 
     def construct_recorder(self) -> Any:
-        return self.store.backend.recorder(self.factory.datastore)
+        return self.backend.recorder(self.datastore)
 
     def _key_backend(self) -> Any:
-        datastore = self.factory.datastore
-        return self.store.backend.keys(self.store, datastore, read_only=self.read_only)
+        datastore = self.datastore
+        return self.backend.keys(self.store, datastore, read_only=self.read_only)
 
     @property
     def plugins(self) -> Plugins:
@@ -177,11 +194,10 @@ class Homework(
         if self.read_only:
             raise StoreError(self.read_only_reason)
         try:
-            backend = self.store.backend
-            with backend.write_transaction(self.recorder, self.factory.datastore) as c:
+            with self.backend.write_transaction(self.recorder, self.datastore) as c:
                 yield c
         except OperationalError as e:
-            problem = self.store.backend.write_problem(self.store, e)
+            problem = self.backend.write_problem(self.store, e)
             if problem is not None:
                 raise problem from None
             raise StoreError(f"the store is busy or unavailable: {first_line(e)}") from None
@@ -189,7 +205,7 @@ class Homework(
     @contextmanager
     def reading(self) -> Iterator[Any]:
         try:
-            with self.factory.datastore.transaction(commit=False) as c:
+            with self.datastore.transaction(commit=False) as c:
                 yield c
         except PersistenceError as e:
             raise StoreError(f"cannot read the store: {first_line(e)}") from None
@@ -199,11 +215,11 @@ class Homework(
         (a PostgreSQL role that may only read, or a standby, opens the store read-only)."""
         refusal = None
         try:
-            with self.factory.datastore.transaction(commit=False) as c:
+            with self.datastore.transaction(commit=False) as c:
                 c.execute("SELECT key, value FROM between_meta")
                 meta = {r["key"]: r["value"] for r in c.fetchall()}
                 if not self.read_only and meta:
-                    refusal = self.store.backend.write_refusal(c, self.store)
+                    refusal = self.backend.write_refusal(c, self.store)
         except (PersistenceError, sqlite3.Error) as e:
             raise self._problem(e) from None
         if meta.get("format") != STORE_FORMAT:

@@ -91,7 +91,7 @@ class Started(Aggregate.Created):
 
 def short_name(event_or_class: Any) -> str:
     """The event type as shown to people: the stored topic without its namespace."""
-    cls = event_or_class if isinstance(event_or_class, type) else type(event_or_class)
+    cls: type[Any] = event_or_class if isinstance(event_or_class, type) else type(event_or_class)
     return cls.TOPIC.removeprefix(NAMESPACE)
 
 

@@ -13,8 +13,8 @@ Topics are a storage format: never rename one (add a new topic instead).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
+from typing import NamedTuple
 
 #: The namespace every stored topic starts with (left out of the name shown to people).
 NAMESPACE = "between."
@@ -62,8 +62,7 @@ OPERATOR_REMOVED = "between.OperatorRemoved"
 OPERATORS_REQUIRED = "between.OperatorsRequired"
 
 
-@dataclass(frozen=True)
-class EventInfo:
+class EventInfo(NamedTuple):
     """What is known about one stored topic without its class."""
 
     topic: str

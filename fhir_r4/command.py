@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import click
@@ -19,6 +19,9 @@ import click
 from between.commands.output_file import STDOUT, output_target, shown
 from between.engine.errors import BetweenError, InvalidInput, NotFound
 from between.events.catalog import CLIENT_REGISTERED
+
+if TYPE_CHECKING:
+    from between.audit.log_source import RecordSource
 
 
 @click.command("fhir")
@@ -93,15 +96,15 @@ def _file_name(client_ref: str | None) -> str:
     return f"fhir-{who}{datetime.now(UTC).date().isoformat()}.json"
 
 
-def _client(app: Any, ref: str) -> UUID:
+def _client(app: RecordSource, ref: str) -> UUID:
     """A client's id from their code (or the id itself: the handle left after erasure)."""
     try:
-        found: UUID | None = UUID(ref)
+        parsed = UUID(ref)
     except ValueError:
         found = app.client_id(ref)
     else:
-        first = next(iter(app.events.get(found, limit=1)), None)
-        found = found if getattr(first, "TOPIC", None) == CLIENT_REGISTERED else None
+        first = next(iter(app.events.get(parsed, limit=1)), None)
+        found = parsed if getattr(first, "TOPIC", None) == CLIENT_REGISTERED else None
     if found is None:
         raise NotFound(f"no client {ref!r}; see 'between client list' for the codes")
     return found

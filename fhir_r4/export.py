@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from between.engine.contracts.task_types import TaskType
@@ -43,6 +43,9 @@ from between.fhir_r4.scan import Index, Scope, events, index
 from between.fhir_r4.trail import communication, provenance, targets
 from between.fhir_r4.validate import Validator, workers_for
 
+if TYPE_CHECKING:
+    from between.audit.log_source import RecordSource
+
 Progress = Callable[[int, str], AbstractContextManager[Callable[[int], Any] | None]]
 
 
@@ -59,7 +62,7 @@ class Options:
 
 
 def export(
-    app: Any,
+    app: RecordSource,
     task_types: Mapping[str, TaskType],
     options: Options,
     writer: BundleWriter,
@@ -133,7 +136,7 @@ class _Walk:
         window = self.found.in_window(position)
         kind = CATALOG[event.TOPIC].aggregate
         if kind == CLIENT:
-            client.fold(event)
+            client.evolve(event)
         elif kind == ASSIGNMENT:
             self._assignment(event, client, position, last, window)
         elif kind == NOTIFICATION:
@@ -154,7 +157,7 @@ class _Walk:
         state = self.assignments.get(record)
         if state is None:
             state = self.assignments[record] = AssignmentState(record, order=position)
-        state.fold(event)
+        state.evolve(event)
         about = f"assignment {str(record)[:8]}"
         if event.TOPIC == ENTRY_SUBMITTED:
             state.outputs.append(("entry", response_ref("entry", event.entry_id)))
@@ -190,7 +193,7 @@ class _Walk:
         code = kept(client.row.get("code"))
         about = f"client {code}" if code else f"client {str(client.id)[:8]}"
         self.writer.add(patient(client, self.ctx), about)
-        for version in sorted(client.collaborators):
+        for version in sorted(client.collaborator_events):
             person = related_person(client, version, self.ctx)
             self.writer.add(person, f"a collaborator of {about}")
         self.writer.add(care_plan(client, self.ctx), about)

@@ -37,7 +37,7 @@ def patient(client: ClientState, ctx: Context) -> dict[str, Any]:
 
 def related_person(client: ClientState, version: int, ctx: Context) -> dict[str, Any]:
     """A collaborator, identified by the client and the event that added them."""
-    person = client.collaborators[version]
+    person = client.collaborator_events[version]
     out: dict[str, Any] = {
         "resourceType": "RelatedPerson",
         "id": fhir_id("RelatedPerson", client.id, version),

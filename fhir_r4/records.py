@@ -1,9 +1,11 @@
 """What the export remembers about each record while it walks the log.
 
-A record is folded from its events (with the same row functions the read models use, so a
-Task's status always matches ``between list``) and forgotten once its last event has been
-exported. ``Context`` is what every resource needs: the task types, who is a therapist, and
-which practitioners and questionnaires the exported resources refer to.
+A client or an assignment is folded from its events by the engine's own folds (the state its
+aggregates keep and ``show`` describes, with the row functions the read models use, so a Task's
+status always matches ``between list``), keeping none of what grows with the events, and
+forgotten once its last event has been exported. ``Context`` is what every resource needs:
+the task types, who is a therapist, and which practitioners and questionnaires the exported
+resources refer to.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from between.engine.contracts.task_types import Schema, TaskType
+from between.engine.folds import assignment_state, client_state
 from between.engine.folds.rows import ROW_FOLDERS
 from between.events import catalog as t
 from between.fhir_r4.codes import IDENTIFIER, fhir_id, kept, ref
@@ -30,85 +33,40 @@ def owner_of(event: Any) -> UUID | None:
     return getattr(event, "client_id", None)
 
 
-@dataclass
-class ClientState:
-    """A client: the summary row, name, collaborators, contacts and their Tasks so far."""
+class ClientState(client_state.ClientState):
+    """A client as the engine folds them (``engine.folds.client_state``), with the Tasks of
+    theirs exported so far; none of what grows with their events is kept."""
 
-    id: UUID
-    row: dict = field(default_factory=dict)
-    name: Any = None
-    collaborators: dict[int, dict] = field(default_factory=dict)  # by the version adding them
-    by_name: dict[str, int] = field(default_factory=dict)
-    contacts: dict[str, Any] = field(default_factory=dict)
-    tasks: list[tuple[int, int, UUID]] = field(default_factory=list)  # stage, order, id
+    KEEPS_HISTORY = False
 
-    def fold(self, event: Any) -> None:
-        self.row = ROW_FOLDERS[event.TOPIC](event, self.row or None)
-        keep = CLIENT_FOLDS[event.TOPIC]
-        if keep is not None:
-            keep(self, event)
-
-    def _registered(self, event: Any) -> None:
-        self.name = event.name
-
-    def _collaborator(self, event: Any) -> None:
-        version = event.originator_version
-        self.collaborators[version] = {"name": event.name, "relationship": event.relationship}
-        if kept(event.name) is not None:
-            self.by_name[event.name] = version
-
-    def _contacts(self, event: Any) -> None:
-        contacts = event.contacts if isinstance(event.contacts, dict) else {}
-        self.contacts[event.person] = {**self.contacts.get(event.person, {}), **contacts}
+    def __init__(self, id: UUID) -> None:
+        self.id = id
+        self.tasks: list[tuple[int, int, UUID]] = []  # stage, order, id
 
     def person(self, name: Any) -> dict | None:
         """A reference to whoever ``name`` is: the client, or one of their collaborators."""
         if name == "client":
             return ref("Patient", self.id)
-        version = self.by_name.get(name) if isinstance(name, str) else None
-        return None if version is None else ref("RelatedPerson", self.id, version)
+        if not isinstance(name, str) or kept(name) is None:
+            return None
+        added = [v for v, p in self.collaborator_events.items() if p["name"] == name]
+        return ref("RelatedPerson", self.id, max(added)) if added else None
 
     def add_task(self, stage: str, order: int, assignment: UUID) -> None:
         rank = STAGES.index(stage) if stage in STAGES else len(STAGES)
         self.tasks.append((rank, order, assignment))
 
 
-@dataclass
-class AssignmentState:
-    """An assignment: its list row plus what the row leaves out (its texts, reasons)."""
+class AssignmentState(assignment_state.AssignmentState):
+    """An assignment as the engine folds it (``engine.folds.assignment_state``), with where
+    it was proposed and the responses it has produced; no entry's contents are kept."""
 
-    id: UUID
-    order: int  # the position of its proposal: Tasks are listed in this order
-    row: dict = field(default_factory=dict)
-    instructions: Any = None
-    rationale: Any = None
-    parameters: Any = None
-    decline_reason: Any = None
-    end_reason: Any = None
-    outputs: list[tuple[str, dict]] = field(default_factory=list)  # (entry|review, ref)
+    KEEPS_HISTORY = False
 
-    def fold(self, event: Any) -> None:
-        self.row = ROW_FOLDERS[event.TOPIC](event, self.row or None)
-        keep = ASSIGNMENT_FOLDS[event.TOPIC]
-        if keep is not None:
-            keep(self, event)
-
-    def _proposed(self, event: Any) -> None:
-        self.instructions = event.instructions
-        self.rationale = event.rationale
-        self.parameters = event.parameters
-
-    def _adjusted(self, event: Any) -> None:
-        if isinstance(event.changes, dict):
-            for name in ("instructions", "rationale", "parameters"):
-                if name in event.changes:
-                    setattr(self, name, event.changes[name])
-
-    def _declined(self, event: Any) -> None:
-        self.decline_reason = event.reason
-
-    def _ended(self, event: Any) -> None:
-        self.end_reason = event.reason
+    def __init__(self, id: UUID, order: int) -> None:
+        self.id = id
+        self.order = order  # the position of its proposal: Tasks are listed in this order
+        self.outputs: list[tuple[str, dict]] = []  # (entry|review, ref)
 
 
 @dataclass
@@ -134,28 +92,8 @@ class NotificationState:
             self.delivered_at = self.delivered_at or event.timestamp
 
 
-#: What each record's events add to its state beyond the summary row, by topic (None: the
+#: What a notification's events add to its state beyond the summary row, by topic (None: the
 #: row is all). A topic of an exported record missing here fails the export (and its test).
-CLIENT_FOLDS: dict[str, Callable[[ClientState, Any], None] | None] = {
-    t.CLIENT_REGISTERED: ClientState._registered,
-    t.COLLABORATOR_ADDED: ClientState._collaborator,
-    t.CONTACT_DETAILS_CHANGED: ClientState._contacts,
-    t.CLIENT_DISCHARGED: None,
-    t.CONSENT_RECORDED: None,
-    t.CLIENT_ERASED: None,
-    t.LINK_ISSUED: None,
-    t.LINK_REVOKED: None,
-}
-ASSIGNMENT_FOLDS: dict[str, Callable[[AssignmentState, Any], None] | None] = {
-    t.ASSIGNMENT_PROPOSED: AssignmentState._proposed,
-    t.ASSIGNMENT_ADJUSTED: AssignmentState._adjusted,
-    t.ASSIGNMENT_AGREED: None,
-    t.ASSIGNMENT_DECLINED: AssignmentState._declined,
-    t.ENTRY_SUBMITTED: None,  # its QuestionnaireResponse is written by the walk
-    t.ASSIGNMENT_REVIEWED: None,  # likewise
-    t.ASSIGNMENT_CANCELLED: AssignmentState._ended,
-    t.ASSIGNMENT_CLOSED: AssignmentState._ended,
-}
 NOTIFICATION_FOLDS: dict[str, Callable[[NotificationState, Any], None] | None] = {
     t.NOTIFICATION_QUEUED: NotificationState._queued,
     t.DELIVERY_ATTEMPTED: NotificationState._attempted,
@@ -165,7 +103,7 @@ NOTIFICATION_FOLDS: dict[str, Callable[[NotificationState, Any], None] | None] =
 }
 #: The topics the export folds into a resource, and those it leaves out on purpose (the
 #: operator list is no client's record: only the Practitioners it names are exported).
-TOPICS = frozenset({*CLIENT_FOLDS, *ASSIGNMENT_FOLDS, *NOTIFICATION_FOLDS})
+TOPICS = frozenset({*client_state.TOPICS, *assignment_state.TOPICS, *NOTIFICATION_FOLDS})
 SKIPS = frozenset(
     {t.OPERATORS_LIST_STARTED, t.OPERATOR_ADDED, t.OPERATOR_REMOVED, t.OPERATORS_REQUIRED}
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -23,7 +23,10 @@ from between.engine.errors import InvalidInput, StoreError
 from between.events import catalog as t
 from between.fhir_r4.records import owner_of
 
-NOTHING = frozenset()  # open no sealed field
+if TYPE_CHECKING:
+    from between.audit.log_source import RecordSource
+
+NOTHING: frozenset[str] = frozenset()  # open no sealed field
 TICK = 1000  # rows between progress updates
 
 
@@ -51,7 +54,7 @@ def since_of(text: str) -> datetime | Checkpoint:
 
 
 def events(
-    app: Any,
+    app: RecordSource,
     only: frozenset[str] | None = None,
     wanted: Callable[[UUID, int], bool] | None = None,
     tick: Callable[[int], Any] | None = None,
@@ -116,7 +119,7 @@ class Index:
         return previous, first
 
 
-def index(app: Any, scope: Scope, tick: Callable[[int], Any] | None = None) -> Index:
+def index(app: RecordSource, scope: Scope, tick: Callable[[int], Any] | None = None) -> Index:
     """The first pass over the log: it ends where the log's recorded time reaches
     ``--until``, so the export holds exactly a prefix of the log (its ``head``)."""
     since = scope.since

@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import IO, Any, TypeGuard
 
 from between.engine.errors import InvalidInput
 from between.importing.source import MAX_LINE, Source
@@ -123,7 +123,7 @@ def _json_kind(value: Any) -> str:
     return kinds.get(type(value), "not an object")
 
 
-def _known(kind: Any) -> bool:
+def _known(kind: Any) -> TypeGuard[str]:
     return isinstance(kind, str) and kind in RECORD_TYPES
 
 
@@ -230,6 +230,7 @@ class ImportFile:
             rows = csv.reader(f)
             next(rows)  # the header, checked by open
             line = rows.line_num + 1
+            cells: list[str] | BadRecord
             while True:
                 try:
                     cells = next(rows)
@@ -284,7 +285,7 @@ class ImportFile:
         return header
 
 
-def _physical_lines(f: BinaryIO) -> Iterator[bytes]:
+def _physical_lines(f: IO[bytes]) -> Iterator[bytes]:
     """The file's lines as bytes; one over ``MAX_LINE`` is cut to ``MAX_LINE + 1`` bytes."""
     while raw := f.readline(MAX_LINE + 1):
         if len(raw) > MAX_LINE and not raw.endswith(b"\n"):

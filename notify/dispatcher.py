@@ -37,20 +37,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
 
 from between.engine.errors import BetweenError
 from between.engine.settings import Settings
-from between.engine.storage.lease import DEFAULT_LEASE_SECONDS, DispatcherBusy, lease_for
-from between.notify.queuing import NAMESPACE, TRACKING, Queuer
+from between.engine.storage.kinds import lease_for
+from between.engine.storage.lease import DEFAULT_LEASE_SECONDS, DispatcherBusy
+from between.notify.queuing import NAMESPACE, TRACKING, Queuer, Work
 from between.notify.recipients import Recipients
 from between.notify.sending import Pass, Sender
 
 if TYPE_CHECKING:
     from between.engine.app import Homework
+    from between.engine.work.envelope import Envelope
 
 __all__ = ["NAMESPACE", "TRACKING", "DeliveryFailed", "Dispatcher", "DispatcherBusy", "Pass"]
 
+A = TypeVar("A")
 EXIT_FAILED = 3
 
 
@@ -126,9 +130,15 @@ class Dispatcher:
 class Progressing:
     """The queuer's unit of work, renewing the lease at each transaction it writes."""
 
-    def __init__(self, work: Any, renew: Callable[[], None]) -> None:
+    def __init__(self, work: Work, renew: Callable[[], None]) -> None:
         self._work = work
         self._renew = renew
+
+    def load(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        return self._work.load(cls, aggregate_id)
+
+    def for_dispatcher(self, actor: str) -> Envelope:
+        return self._work.for_dispatcher(actor)
 
     def write(self, *args: Any, **kwargs: Any) -> Any:
         self._renew()

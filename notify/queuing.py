@@ -10,7 +10,7 @@ cause, so deriving it again finds it already queued.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -24,6 +24,7 @@ from between.notify.recipients import Recipients
 
 if TYPE_CHECKING:
     from between.engine.app import Homework
+    from between.engine.work.envelope import Envelope
 
 TRACKING = "notifications"
 NAMESPACE = uuid5(NAMESPACE_URL, "https://between.invalid/notification")
@@ -67,12 +68,24 @@ SILENT = frozenset(
 )
 
 
+A = TypeVar("A")
+
+
+class Work(Protocol):
+    """What queuing needs of a unit of work (the dispatcher's renews its lease as it writes)."""
+
+    def load(self, cls: type[A], aggregate_id: UUID) -> A | None: ...
+    def write(self, *aggregates: Any, **kwargs: Any) -> Any: ...
+    def save(self, *aggregates: Any) -> Any: ...
+    def for_dispatcher(self, actor: str) -> Envelope: ...
+
+
 class Queuer:
     """Derives and saves the notifications of one store."""
 
     def __init__(self, app: Homework, recipients: Recipients, actor: str, lead: timedelta) -> None:
         self.app = app
-        self.work = app.work
+        self.work: Work = app.work
         self.recipients = recipients
         self.actor = actor
         self.lead = lead
@@ -111,7 +124,7 @@ class Queuer:
             return []  # an imported record is history: nobody hears of it now
         assignment = self.work.load(Assignment, event.originator_id)
         client = self.work.load(Client, assignment.client_id) if assignment else None
-        if client is None or client.row["status"] == "erased":
+        if assignment is None or client is None or client.row["status"] == "erased":
             return []
         cause = f"{event.originator_id.hex[:8]}@v{event.originator_version}"
         return [
@@ -142,8 +155,8 @@ class Queuer:
                 else [("due-soon", "client"), ("due-soon", "collaborator")]
             )
             assignment = self.work.load(Assignment, UUID(row["id"]))
-            client = self.work.load(Client, assignment.client_id)
-            if client is None or client.row["status"] != "active":
+            client = self.work.load(Client, assignment.client_id) if assignment else None
+            if assignment is None or client is None or client.row["status"] != "active":
                 continue
             cause = f"due {row['due']}"
             for kind, role in wanted:
@@ -187,6 +200,7 @@ class Queuer:
             queued.append(
                 Notification.queue(
                     key,
+                    envelope,
                     client_id=client.id,
                     assignment_id=assignment.id,
                     kind=kind,
@@ -196,7 +210,6 @@ class Queuer:
                     address=r.address,
                     cause=cause,
                     caused_at=caused_at,
-                    **envelope,
                 )
             )
         return queued

@@ -131,20 +131,20 @@ class Sender:
         assignment = self.work.load(Assignment, n.assignment_id) if n.assignment_id else None
         verdict = self.recipients.check(n, client, assignment)
         if verdict.cancel:
-            n.cancel(verdict.cancel, **self._envelope())
+            n.cancel(verdict.cancel, self._envelope())
             if self._saved(n):
                 done.cancelled += 1
             return
         if verdict.hold:
             if n.status != "held":
-                n.hold(verdict.hold, **self._envelope())
+                n.hold(verdict.hold, self._envelope())
                 if self._saved(n):
                     done.held += 1
             return
         assert assignment is not None and client is not None  # else check() cancelled it
         moot = no_longer_open(n.row, assignment.row)
         if moot:
-            n.cancel(moot, **self._envelope())
+            n.cancel(moot, self._envelope())
             if self._saved(n):
                 done.cancelled += 1
             return
@@ -164,7 +164,7 @@ class Sender:
         detail = "; ".join(d for d in (str(delivery.detail), *notes) if d)
         if link:  # a channel or plugin that quotes the text must not get the token recorded
             detail = detail.replace(link[1], "[link]")
-        n.attempted(delivery.outcome, detail, retry_at, **self._envelope())
+        n.attempted(delivery.outcome, detail, retry_at, self._envelope())
         if not self._saved(n):
             return
         if delivery.outcome == DELIVERED:

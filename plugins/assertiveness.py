@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from between import (
@@ -10,6 +11,7 @@ from between import (
     Schema,
     Series,
     TaskType,
+    TaskTypeRegistry,
     entries_of,
     hookimpl,
     mean_of,
@@ -20,7 +22,9 @@ from between import (
 
 
 class Assertiveness(TaskType):
-    def summarise(self, entries, parameters):
+    def summarise(
+        self, entries: Sequence[Mapping[str, Any]], parameters: Mapping[str, Any]
+    ) -> dict[str, Any]:
         return {
             "entries": len(entries),
             "mean_self_rating": mean_of(entries, "self_rating"),
@@ -52,7 +56,7 @@ ASSERTIVENESS = Assertiveness(
 
 
 @hookimpl
-def between_register_task_types(registry):
+def between_register_task_types(registry: TaskTypeRegistry) -> None:
     registry.add(ASSERTIVENESS)
 
 

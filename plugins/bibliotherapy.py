@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from between import Field, Schema, TaskType, hookimpl
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from between import Field, Schema, TaskType, TaskTypeRegistry, hookimpl
 
 
 class Bibliotherapy(TaskType):
-    def summarise(self, entries, parameters):
+    def summarise(
+        self, entries: Sequence[Mapping[str, Any]], parameters: Mapping[str, Any]
+    ) -> dict[str, Any]:
         return {
             "entries": len(entries),
             "finished": any(e["fields"].get("finished") for e in entries),
         }
 
-    def completion(self, entries, expected, parameters):
+    def completion(
+        self, entries: Sequence[Mapping[str, Any]], expected: int, parameters: Mapping[str, Any]
+    ) -> dict[str, Any]:
         finished = any(e["fields"].get("finished") for e in entries)
         return {
             "complete": finished and len(entries) >= expected,
@@ -46,5 +53,5 @@ BIBLIOTHERAPY = Bibliotherapy(
 
 
 @hookimpl
-def between_register_task_types(registry):
+def between_register_task_types(registry: TaskTypeRegistry) -> None:
     registry.add(BIBLIOTHERAPY)

@@ -5,6 +5,7 @@ Peak SUDS falling across entries is the usual sign that the client is ready to s
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from between import (
@@ -13,6 +14,7 @@ from between import (
     Schema,
     Series,
     TaskType,
+    TaskTypeRegistry,
     entries_of,
     hookimpl,
     mean,
@@ -22,11 +24,16 @@ from between import (
     values_of,
 )
 
-SUDS = {"minimum": 0, "maximum": 100}
+
+def suds(name: str) -> Field:
+    """A distress rating: Subjective Units of Distress, 0–100."""
+    return Field(name, "integer", minimum=0, maximum=100)
 
 
 class GradedExposure(TaskType):
-    def summarise(self, entries, parameters):
+    def summarise(
+        self, entries: Sequence[Mapping[str, Any]], parameters: Mapping[str, Any]
+    ) -> dict[str, Any]:
         peaks = values_of(entries, "suds_peak")
         durations = values_of(entries, "minutes")
         falling = trend(peaks) == "falling"
@@ -54,9 +61,9 @@ GRADED_EXPOSURE = GradedExposure(
     ),
     entries=Schema(
         (
-            Field("suds_before", "integer", **SUDS),
-            Field("suds_peak", "integer", **SUDS),
-            Field("suds_after", "integer", **SUDS),
+            suds("suds_before"),
+            suds("suds_peak"),
+            suds("suds_after"),
             Field("minutes", "integer", minimum=1, maximum=600),
             Field("safety_behaviours_dropped", "list", required=False),
             Field("notes", required=False),
@@ -66,7 +73,7 @@ GRADED_EXPOSURE = GradedExposure(
 
 
 @hookimpl
-def between_register_task_types(registry):
+def between_register_task_types(registry: TaskTypeRegistry) -> None:
     registry.add(GRADED_EXPOSURE)
 
 

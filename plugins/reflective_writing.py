@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from between import Field, InvalidInput, Schema, TaskType, hookimpl
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from between import Field, InvalidInput, Schema, TaskType, TaskTypeRegistry, hookimpl
 
 
 class ReflectiveWriting(TaskType):
-    def validate_entry(self, data, parameters):
+    def validate_entry(
+        self, data: Mapping[str, Any], parameters: Mapping[str, Any]
+    ) -> dict[str, Any]:
         clean = super().validate_entry(data, parameters)
         minimum = parameters.get("min_length") or 0
         if len(clean["text"].strip()) < minimum:
@@ -16,7 +21,9 @@ class ReflectiveWriting(TaskType):
             )
         return clean
 
-    def summarise(self, entries, parameters):
+    def summarise(
+        self, entries: Sequence[Mapping[str, Any]], parameters: Mapping[str, Any]
+    ) -> dict[str, Any]:
         words = [len(e["fields"]["text"].split()) for e in entries]
         return {
             "entries": len(entries),
@@ -48,5 +55,5 @@ REFLECTIVE_WRITING = ReflectiveWriting(
 
 
 @hookimpl
-def between_register_task_types(registry):
+def between_register_task_types(registry: TaskTypeRegistry) -> None:
     registry.add(REFLECTIVE_WRITING)

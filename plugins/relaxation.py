@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from between import (
@@ -10,6 +11,7 @@ from between import (
     Schema,
     Series,
     TaskType,
+    TaskTypeRegistry,
     days_spanned,
     entries_of,
     hookimpl,
@@ -28,7 +30,9 @@ TECHNIQUES = (
 
 
 class Relaxation(TaskType):
-    def summarise(self, entries, parameters):
+    def summarise(
+        self, entries: Sequence[Mapping[str, Any]], parameters: Mapping[str, Any]
+    ) -> dict[str, Any]:
         minutes = sum(e["fields"]["minutes"] for e in entries)
         weeks = max(days_spanned(entries) / 7, 1)
         drops = [e["fields"]["tension_before"] - e["fields"]["tension_after"] for e in entries]
@@ -70,7 +74,7 @@ RELAXATION = Relaxation(
 
 
 @hookimpl
-def between_register_task_types(registry):
+def between_register_task_types(registry: TaskTypeRegistry) -> None:
     registry.add(RELAXATION)
 
 

@@ -6,6 +6,7 @@ does not notice); entries say who recorded them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from between import (
     Schema,
     Series,
     TaskType,
+    TaskTypeRegistry,
     by_person,
     days_spanned,
     hookimpl,
@@ -23,7 +25,9 @@ from between import (
 
 
 class SelfMonitoring(TaskType):
-    def summarise(self, entries, parameters):
+    def summarise(
+        self, entries: Sequence[Mapping[str, Any]], parameters: Mapping[str, Any]
+    ) -> dict[str, Any]:
         days = days_spanned(entries)
         return {
             "entries": len(entries),
@@ -73,7 +77,7 @@ SELF_MONITORING = SelfMonitoring(
 
 
 @hookimpl
-def between_register_task_types(registry):
+def between_register_task_types(registry: TaskTypeRegistry) -> None:
     registry.add(SELF_MONITORING)
 
 

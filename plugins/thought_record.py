@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from between import Chart, Field, Schema, Series, TaskType, entries_of, hookimpl, mean
+from between import (
+    Chart,
+    Field,
+    Schema,
+    Series,
+    TaskType,
+    TaskTypeRegistry,
+    entries_of,
+    hookimpl,
+    mean,
+)
 
 
 class ThoughtRecord(TaskType):
-    def summarise(self, entries, parameters):
+    def summarise(
+        self, entries: Sequence[Mapping[str, Any]], parameters: Mapping[str, Any]
+    ) -> dict[str, Any]:
         before, after = [], []
         for e in entries:
             first, again = e["fields"].get("emotions", {}), e["fields"].get("rerated", {})
@@ -59,7 +72,7 @@ THOUGHT_RECORD = ThoughtRecord(
 
 
 @hookimpl
-def between_register_task_types(registry):
+def between_register_task_types(registry: TaskTypeRegistry) -> None:
     registry.add(THOUGHT_RECORD)
 
 

@@ -20,14 +20,14 @@ from werkzeug.exceptions import HTTPException
 from between import BetweenError, StoreError
 from between.portal import api, pages
 from between.portal.config import PortalConfig
-from between.portal.context import EXTENSION, PROBLEMS, Portal, problem
+from between.portal.context import EXTENSION, PROBLEMS, Portal, PortalHomework, problem
 from between.portal.security import HEADERS, RateLimiter
 from between.portal.stores import WriteLocks
 
 log = logging.getLogger("between.portal")
 
 
-def create_app(config: PortalConfig, homework: Callable[[], Any]) -> Flask:
+def create_app(config: PortalConfig, homework: Callable[[], PortalHomework]) -> Flask:
     """The WSGI application; ``homework()`` returns the calling thread's ``Homework``."""
     app = Flask("between.portal")
     app.config.update(

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from flask import Response, current_app, jsonify, render_template, request
 
 from between.portal.config import PortalConfig
 from between.portal.security import RateLimiter
 from between.portal.stores import WriteLocks
+
+if TYPE_CHECKING:
+    from between.engine.aggregates.link_tokens import Grant
+    from between.engine.work.unit import Outcome
 
 EXTENSION = "between.portal"
 
@@ -28,13 +33,42 @@ PROBLEMS = {
 }
 
 
+class PortalHomework(Protocol):
+    """What the portal asks of the store's application (``engine.work.links``): a link's
+    grant, the homework it may see, and checking and recording entries."""
+
+    def now(self) -> datetime: ...
+    def grant_for(self, token: str) -> Grant | None: ...
+    def portal_homework(self, grant: Grant) -> list[dict]: ...
+    def check_entry_as(self, grant: Grant, assignment_id: str, fields: dict) -> None: ...
+    def submit_as(
+        self,
+        grant: Grant,
+        assignment_id: str,
+        fields: dict,
+        *,
+        request_key: str,
+        occurred_at: str | None = None,
+    ) -> Outcome: ...
+    def submit_observed(
+        self,
+        ref: str,
+        fields: dict,
+        *,
+        by: str = "client",
+        actor: str,
+        request_key: str | None = None,
+        via: str = "api",
+    ) -> Outcome: ...
+
+
 @dataclass(frozen=True)
 class Portal:
     """What the requests share: the settings, the store (per thread), the rate limit, and
     a lock per homework that its entries take turns on."""
 
     config: PortalConfig
-    homework: Callable[[], Any]
+    homework: Callable[[], PortalHomework]
     limiter: RateLimiter
     writing: WriteLocks
 

@@ -12,6 +12,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from werkzeug.datastructures import Headers
 
 #: Sent with every response: nothing cached, nothing from elsewhere, no framing, no referrer.
 HEADERS = {
@@ -93,7 +97,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def verify(
-    headers: Mapping[str, str],
+    headers: Mapping[str, str] | Headers,
     body: bytes,
     secrets_by_name: Mapping[str, str],
     now: float | None = None,

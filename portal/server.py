@@ -13,11 +13,14 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from between import BetweenError
 from between.portal.config import PortalConfig
 from between.portal.stores import PerThread
+
+if TYPE_CHECKING:
+    from between.engine.app import Homework
 
 
 class ServeError(BetweenError):
@@ -49,7 +52,9 @@ def _logging() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 
-def serve(config: PortalConfig, open_app: Callable[[], Any], say: Callable[[str], None]) -> None:
+def serve(
+    config: PortalConfig, open_app: Callable[[], Homework], say: Callable[[str], None]
+) -> None:
     """Serve until SIGTERM or SIGINT; ``open_app()`` opens a ``Homework`` on the store."""
     from waitress.server import create_server
 

@@ -13,24 +13,34 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from between import Settings
 
+if TYPE_CHECKING:
+    from between.engine.app import Homework
 
-class PerThread:
+
+class Closing(Protocol):
+    def close(self) -> None: ...
+
+
+A = TypeVar("A", bound=Closing)
+
+
+class PerThread(Generic[A]):
     """The calling thread's application, opened on first use (the first thread to ask takes
     ``spare``, one opened already); ``close`` closes them all."""
 
-    def __init__(self, open_app: Callable[[], Any], spare: Any = None) -> None:
+    def __init__(self, open_app: Callable[[], A], spare: A | None = None) -> None:
         self._open = open_app
         self._local = threading.local()
-        self._spare = [] if spare is None else [spare]
-        self._opened: list[Any] = list(self._spare)
+        self._spare: list[A] = [] if spare is None else [spare]
+        self._opened: list[A] = list(self._spare)
         self._lock = threading.Lock()
 
-    def __call__(self) -> Any:
-        app = getattr(self._local, "app", None)
+    def __call__(self) -> A:
+        app: A | None = getattr(self._local, "app", None)
         if app is None:
             with self._lock:
                 app = self._spare.pop() if self._spare else None
@@ -58,7 +68,7 @@ class WriteLocks:
         return self._locks[hash(assignment_id) % len(self._locks)]
 
 
-def open_homework(settings: Settings, plugins: Any) -> Any:
+def open_homework(settings: Settings, plugins: Any) -> Homework:
     """A ``Homework`` on the settings' store, with the plugins already loaded."""
     from between.engine.app import Homework
     from between.engine.storage.store import Store

@@ -9,7 +9,7 @@ from typing import Any
 
 from between.reports.charts import Sourced, plugin_charts, report_charts
 from between.reports.client import client_figures, in_period, period_of
-from between.reports.source import client_history
+from between.reports.source import ReportSource, client_history
 
 
 @dataclass
@@ -27,7 +27,7 @@ class ClientReport:
 
 
 def client_report(
-    app: Any,
+    app: ReportSource,
     plugins: Any,
     ref: str,
     *,
@@ -52,7 +52,7 @@ def client_report(
     return ClientReport(figures, charts, times)
 
 
-def clinic_report(app: Any, now: datetime | None = None) -> dict[str, Any]:
+def clinic_report(app: ReportSource, now: datetime | None = None) -> dict[str, Any]:
     """The clinic's figures."""
     from between.reports.clinic import read_clinic
 

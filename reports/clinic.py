@@ -17,19 +17,19 @@ from uuid import UUID
 from between.audit.log import events_of
 from between.engine.reading.views import ASSIGNMENT_STATUSES, ERASED, STAGES, with_timeliness
 from between.events import assignments as ev
-from between.reports.source import summary_rows
+from between.reports.source import ReportSource, summary_rows
 
 FORMAT = 1
 NOTHING: frozenset[str] = frozenset()
 #: The events read, and the sealed fields opened on each (only declines' reasons).
-READ = {
+READ: dict[type, frozenset[str]] = {
     ev.AssignmentReviewed: NOTHING,
     ev.AssignmentDeclined: frozenset({"reason"}),
     ev.AssignmentAgreed: NOTHING,
 }
 
 
-def read_clinic(app: Any, now: datetime) -> dict[str, Any]:
+def read_clinic(app: ReportSource, now: datetime) -> dict[str, Any]:
     """Read what the clinic report needs from the store and compute its figures."""
     clients, rows = summary_rows(app)
     reviews: dict[str, list[tuple[int, int, int]]] = defaultdict(list)

@@ -13,9 +13,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from between.engine.contracts.charts import Chart
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
 _REFERENCE = re.compile(r"(?:url\(#|href=\"#)([^)\"]+)")
@@ -35,7 +38,7 @@ BARS = (
     ("white", "|||"),
     ("#c8c8c8", "+++"),
 )
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",  # text stays text: smaller, selectable, and uses the page's font
     "font.family": "sans-serif",
     "font.size": 9,
@@ -103,6 +106,7 @@ def draw(chart: Chart, salt: str) -> str:
 
 
 def _line(ax: Any, chart: Chart, series: Any, n: int, xs: list[Any] | None) -> None:
+    x: list[Any]
     if xs is not None:
         x = [xs.index(p[0]) for p in series.points]
     elif chart.x == "time":
@@ -223,7 +227,7 @@ def caption(chart: Chart) -> str:
             parts.append(f"{s.label}: no values.")
             continue
         if chart.x == "category":
-            ranked = sorted((p for p in s.points if p[1] is not None), key=lambda p: p[1])
+            ranked = sorted(((at, y) for at, y in s.points if y is not None), key=lambda p: p[1])
             parts.append(
                 f"{s.label}: highest {plain_number(ranked[-1][1])}{unit} ({ranked[-1][0]}), "
                 f"lowest {plain_number(ranked[0][1])} ({ranked[0][0]})."

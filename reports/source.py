@@ -10,13 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
+from between.audit.log_source import RecordSource
 from between.engine.aggregates.assignments import Assignment
 from between.engine.aggregates.clients import Client
 from between.engine.errors import NotFound
 from between.events.clients import ClientErased
+
+
+class ReportSource(RecordSource, Protocol):
+    """What reports read: the log and the summary rows (``RecordSource``), and the time."""
+
+    def now(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -28,13 +35,13 @@ class ClientHistory:
     erased: bool
 
 
-def client_history(app: Any, ref: str, until: datetime | None) -> ClientHistory:
+def client_history(app: ReportSource, ref: str, until: datetime | None) -> ClientHistory:
     """The client (by code, or by id once erased) and their homework, folded from their own
     events recorded before ``until`` (all of them if None), homework oldest first."""
     client_id = _client_id(app, ref)
     events = list(app.events.get(client_id)) if client_id else []
     client = _fold(events, until)
-    if not isinstance(client, Client):
+    if client_id is None or not isinstance(client, Client):
         when = f" before {until.isoformat()}" if until and events else ""
         raise NotFound(f"no client {ref!r}{when}; see 'between client list'")
     with app.reading() as c:
@@ -49,7 +56,7 @@ def client_history(app: Any, ref: str, until: datetime | None) -> ClientHistory:
     return ClientHistory(client.detail(), homework, erased)
 
 
-def _client_id(app: Any, ref: str) -> UUID | None:
+def _client_id(app: ReportSource, ref: str) -> UUID | None:
     try:
         return UUID(ref)
     except ValueError:
@@ -65,7 +72,7 @@ def _fold(events: Iterable[Any], until: datetime | None) -> Any:
     return aggregate
 
 
-def summary_rows(app: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def summary_rows(app: ReportSource) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every client's and every assignment's summary row (the read model: no personal text)."""
     with app.reading() as c:
         return app.readmodel.clients(c), app.readmodel.assignments(c)

@@ -4,13 +4,17 @@ grouped by stage, styled by status, with entries, reviews and step-up links mark
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from between.engine.reading.views import OPEN_STATUSES, STAGES
 from between.reports.draw import WIDTH, date_axis, figure, moment, to_svg
 
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.typing import LineStyleType
+
 #: Status → (fill, hatch, edge line style): distinct in greyscale, not by colour alone.
-STATUS_STYLE = {
+STATUS_STYLE: dict[str, tuple[str, str, LineStyleType]] = {
     "proposed": ("white", "", "--"),
     "agreed": ("#1f4e79", "", "-"),
     "closed": ("#9dc3e6", "", "-"),
@@ -80,7 +84,7 @@ def timeline_svg(
         ax.set_xlim(start, end)
         ax.grid(axis="y", visible=False)
         date_axis(ax)
-        handles = [
+        handles: list[Artist] = [
             Patch(facecolor=f, hatch=h, edgecolor="black", linestyle=ls, label=status)
             for status, (f, h, ls) in STATUS_STYLE.items()
         ]

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from between.engine.work.envelope import Envelope
+
 PG_HOST = os.environ.get("BETWEEN_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = os.environ.get("BETWEEN_TEST_PG_PORT", "5432")
 PG_USER = os.environ.get("BETWEEN_TEST_PG_USER", "postgres")
@@ -76,6 +78,14 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.moment += timedelta(**delta)
+
+
+def envelope(
+    actor: str = "dr.lee", at: datetime | None = None, request_key: str | None = None
+) -> Envelope:
+    """The envelope an aggregate's command takes, for tests that call aggregates directly
+    (the code makes them only through the unit of work); ``at`` defaults to now."""
+    return Envelope(actor, request_key, at or datetime.now(UTC))
 
 
 def count_events(app) -> int:

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 from uuid import uuid4
 
-from helpers import BETWEEN, cli_stdout
+from helpers import BETWEEN, cli_stdout, envelope
 
 from between.engine.aggregates.link_tokens import secret_hash
 from between.engine.app import Homework
@@ -128,11 +128,11 @@ class Clinic:
         app = self.open()
         try:
             client_id, secret, now = app.client_id(self.code), secrets.token_bytes(32), app.now()
-            meta = {"actor": "dr.lee", "request_key": None, "timestamp": now}
+            expires = now + timedelta(days=days)
             app.work.change(
                 lambda: app._client(self.code),
                 lambda c: c.issue_link(
-                    uuid4(), person, secret_hash(secret), now + timedelta(days=days), **meta
+                    uuid4(), person, secret_hash(secret), expires, envelope(at=now)
                 ),
             )
         finally:

@@ -23,7 +23,7 @@ from peers import SmtpServer
 from between.engine.app import Homework
 from between.engine.hooks.loading import load_plugins
 from between.engine.settings import Settings
-from between.engine.storage.lease import lease_for
+from between.engine.storage.kinds import lease_for
 from between.engine.storage.store import Store
 
 ACTOR = {"actor": "dr.lee"}

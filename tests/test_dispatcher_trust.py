@@ -22,7 +22,8 @@ from peers import SmtpServer, WebhookReceiver
 from between.engine.app import Homework
 from between.engine.hooks.loading import load_plugins
 from between.engine.settings import Settings
-from between.engine.storage.lease import EXIT_BUSY, lease_for
+from between.engine.storage.kinds import lease_for
+from between.engine.storage.lease import EXIT_BUSY
 from between.engine.storage.store import Store
 from between.notify.dispatcher import Dispatcher
 

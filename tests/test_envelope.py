@@ -1,14 +1,26 @@
 """One envelope (``engine.work.envelope``): made only by the unit of work, for an operator, the
-dispatcher or a link holder, and stored as the same four event fields as before."""
+dispatcher or a link holder, taken by every aggregate method that records an event, and stored
+as the same four event fields as before."""
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import inspect
+import pkgutil
 import re
+import typing
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from eventsourcing.domain import Aggregate
 
+from between.engine import aggregates
+from between.engine.aggregates.clients import Client
+from between.engine.aggregates.operators import Operators
 from between.engine.errors import StoreError
 from between.engine.work.envelope import FIELDS, Envelope
 from between.events.base import Fact, Started
@@ -76,3 +88,58 @@ def test_nothing_but_the_unit_of_work_makes_an_envelope():
         ):
             by_hand.append(relative)
     assert made == [] and by_hand == []
+
+
+def aggregate_methods() -> Iterator[tuple[str, Callable[..., Any]]]:
+    """``(Class.method, function)`` for every method an aggregate class defines itself."""
+    for module in pkgutil.iter_modules(aggregates.__path__, f"{aggregates.__name__}."):
+        for cls in vars(importlib.import_module(module.name)).values():
+            if not (isinstance(cls, type) and issubclass(cls, Aggregate)):
+                continue
+            if cls.__module__ != module.name:
+                continue
+            for name, member in vars(cls).items():
+                function = getattr(member, "__func__", member)  # classmethods too
+                if inspect.isfunction(function):
+                    yield f"{cls.__name__}.{name}", function
+
+
+def test_no_aggregate_method_takes_loose_keywords():
+    """What an aggregate records is spelled out: no ``**meta``, ``**fields`` or ``**kwargs``."""
+    methods = dict(aggregate_methods())
+    assert {"Client.register", "Assignment.review", "Notification.queue", "Operators.add"} <= set(
+        methods
+    )
+    loose = [
+        name
+        for name, function in methods.items()
+        if any(p.kind is p.VAR_KEYWORD for p in inspect.signature(function).parameters.values())
+    ]
+    assert loose == []
+
+
+def test_every_aggregate_method_that_records_an_event_takes_an_envelope():
+    recording = {
+        name: function
+        for name, function in aggregate_methods()
+        if re.search(r"\b(trigger_event|_create)\(", inspect.getsource(function))
+    }
+    assert len(recording) >= 20
+    without = [
+        name
+        for name, function in recording.items()
+        if Envelope not in typing.get_type_hints(function).values()
+    ]
+    assert without == []
+
+
+def test_an_aggregate_stores_the_envelope_it_is_given_field_for_field():
+    given = Envelope("dr.lee", "k-1", datetime(2026, 3, 2, 9, tzinfo=UTC), "fingerprint")
+    client = Client.register("C1", "Ana", "dr.lee", given)
+    client.add_collaborator("Bo", "partner", given)
+    operators = Operators.start(given)
+    operators.add("dr.lee", "therapist", given)
+    events = [*client.collect_events(), *operators.collect_events()]
+    assert len(events) == 4
+    for event in events:
+        assert {name: getattr(event, name) for name in FIELDS} == dict(given)

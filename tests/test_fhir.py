@@ -14,15 +14,20 @@ import sys
 import textwrap
 from collections import Counter
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 from fhir.resources.R4B import get_fhir_model_class
 from helpers import cli_stdout, invoke
+from test_event_format import load_fixture_keys, stored_rows
 
 from between.engine.app import Homework
 from between.engine.hooks.loading import load_plugins
 from between.engine.settings import Settings
 from between.engine.storage.store import Store
+from between.fhir_r4 import records
 
 BASE = "https://between.invalid/fhir"
 WORKSHEET = """
@@ -429,6 +434,53 @@ def test_an_erased_client_is_exported_without_personal_data(clinic):
     ]
     assert len(sheet) == 2 and all("item" not in r and "author" not in r for r in sheet)
     assert b"Alex Rivera" in raw  # the other client's record is whole
+
+
+def test_an_erased_clients_collaborators_stay_one_related_person_each(clinic):
+    # Erased, their names all read alike; each is still the person their own event added.
+    env = {**clinic["env"], "BETWEEN_ACTOR": "dr.okafor"}
+    cli_stdout(env, "client", "collaborator", "C-201", "Noor", "--relationship", "friend")
+    cli_stdout(env, "client", "collaborator", "C-201", "Kim", "--relationship", "sister")
+    cli_stdout(env, "client", "contact", "C-201", "--person", "Kim", "--email", "k@example.org")
+    cli_stdout(env, "client", "discharge", "C-201", "--reason", "moved away")
+    before, _ = export(clinic, "--include-personal", name="before.json")
+    cli_stdout(env, "client", "erase", "C-201", "--reason", "asked to be forgotten")
+    bundle, raw = export(clinic, "--include-personal")
+    (erased,) = [p for p in resources(bundle, "Patient") if p["active"] is False]
+    patient = {"reference": f"Patient/{erased['id']}"}
+    theirs = [r for r in resources(bundle, "RelatedPerson") if r["patient"] == patient]
+    added = [r["id"] for r in resources(before, "RelatedPerson") if r["patient"] == patient]
+    assert len(added) == 2 and [r["id"] for r in theirs] == added
+    assert all(set(r) == {"resourceType", "id", "active", "patient"} for r in theirs)
+    assert b"Kim" not in raw and b"k@example.org" not in raw
+
+
+def test_the_export_folds_with_the_engines_folds_keeping_nothing_that_grows(app):
+    """One fold serves the aggregates, the light path and the export: the export's clients and
+    assignments are the aggregates' states, less what grows with their events (entries,
+    reviews, agreements, links, request keys), so its memory never holds an entry's contents."""
+    load_fixture_keys(app)
+    aggregates: dict[UUID, Any] = {}
+    exported: dict[UUID, Any] = {}
+    for row in stored_rows():
+        oid, version, topic = UUID(row["originator_id"]), row["originator_version"], row["topic"]
+        stored = StoredEvent(oid, version, topic, row["state"].encode())
+        event = app.mapper.to_domain_event(stored)
+        aggregates[oid] = event.mutate(aggregates.get(oid))
+        if topic == records.AssignmentState.STARTED:
+            exported[oid] = records.AssignmentState(oid, order=len(exported))
+        elif topic == records.ClientState.STARTED:
+            exported[oid] = records.ClientState(oid)
+        if oid in exported:
+            exported[oid].evolve(event)
+    grows = ("agreements", "entries", "reviews", "links", "request_keys")
+    held = {g: [getattr(aggregates[oid], g, None) for oid in exported] for g in grows}
+    assert all(any(found) for found in held.values())  # the fixtures have some of each
+    for oid, folded in exported.items():
+        mine = {k: v for k, v in vars(folded).items() if k not in ("order", "outputs", "tasks")}
+        theirs = {k: v for k, v in vars(aggregates[oid]).items() if not k.startswith("_")}
+        theirs = {k: type(v)() if k in grows else v for k, v in theirs.items()}
+        assert mine == {"id": oid, **theirs}
 
 
 def test_an_invalid_resource_names_the_assignment_and_element_and_writes_nothing(tmp_path):

@@ -15,7 +15,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from helpers import Clock, cli, count_events, invoke, relaxation
+from helpers import Clock, cli, count_events, envelope, invoke, relaxation
 from peers import SmtpServer
 
 from between.engine.aggregates.link_tokens import link_url, secret_hash
@@ -123,11 +123,10 @@ def old_format_link(app: Homework, person: str = "client", days: int = 14) -> st
     hash is stored), recorded as ``LinkIssued`` by the aggregate itself."""
     secret, link_id, client_id = secrets.token_bytes(32), uuid4(), app.client_id("C1")
     now = app.now()
-    meta = {"actor": "dr.lee", "request_key": None, "timestamp": now}
     app.work.change(
         lambda: app._client("C1"),
         lambda c: c.issue_link(
-            link_id, person, secret_hash(secret), now + timedelta(days=days), **meta
+            link_id, person, secret_hash(secret), now + timedelta(days=days), envelope(at=now)
         ),
     )
     return base64.urlsafe_b64encode(client_id.bytes + secret).decode().rstrip("=")

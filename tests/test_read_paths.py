@@ -323,6 +323,7 @@ def test_help_imports_no_command_module():
     assert set(out.split()) <= {
         "between.commands.catalog", "between.commands.errors",
         "between.commands.inputs", "between.commands.output",
+        "between.commands.session",
     }  # fmt: skip
 
 

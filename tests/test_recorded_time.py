@@ -18,7 +18,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from helpers import Clock, relaxation, run_installed
+from helpers import Clock, envelope, relaxation, run_installed
 
 from between.engine.aggregates.assignments import Assignment
 from between.engine.aggregates.clients import Client
@@ -77,6 +77,7 @@ def write_log(tmp_path: Path) -> tuple[str, dict]:
     app.work.save(
         Notification.queue(
             uuid4(),
+            envelope("between-notify", at=causes[0]),
             client_id=client.id,
             assignment_id=assignment.id,
             kind="entry",
@@ -85,9 +86,6 @@ def write_log(tmp_path: Path) -> tuple[str, dict]:
             channel="email",
             address="lee@clinic.example",
             cause="older code",
-            actor="between-notify",
-            request_key=None,
-            timestamp=causes[0],
         )
     )
     clock.advance(days=1)
@@ -229,6 +227,7 @@ def backdated_log(app: Homework, clock: Clock) -> list[datetime]:
     app.work.save(
         Notification.queue(
             uuid4(),
+            envelope("between-notify", at=cause),
             client_id=assignment.client_id,
             assignment_id=assignment.id,
             kind="agreed",
@@ -237,9 +236,6 @@ def backdated_log(app: Homework, clock: Clock) -> list[datetime]:
             channel="email",
             address="c1@example.org",
             cause="older code",
-            actor="between-notify",
-            request_key=None,
-            timestamp=cause,
         )
     )
     clock.advance(days=1)
@@ -294,8 +290,9 @@ def test_log_windows_partition_the_log_on_every_store(store_url, tmp_path, encry
 
 
 def test_the_log_time_reads_a_whole_state_where_its_start_does_not_give_it(tmp_path, monkeypatch):
-    """``first_after`` reads only the start of each plain state; where that does not hold
-    the timestamp, it reads the row whole, and finds the same boundaries."""
+    """``first_after`` lets the store compare the start of each plain state; a row whose
+    start is not a UTC time as Between writes it is read here — its start, or where that does
+    not hold the timestamp, the row whole — and the boundaries found are the same."""
     from between.audit import log_time as audit_log
 
     url = str(tmp_path / "short.db")
@@ -307,7 +304,10 @@ def test_the_log_time_reads_a_whole_state_where_its_start_does_not_give_it(tmp_p
     reader = Homework(Store.parse(url), read_only=True)
     try:
         found = [audit_log.first_after(reader, cut) for cut in cuts]
-        monkeypatch.setattr(audit_log, "STAMP_BYTES", 10)
+        odd = '{"timestamp":{"_type_":"datetime_iso","_data_":"'.replace("datetime", "odd")
+        monkeypatch.setattr(audit_log, "_STAMPED", odd.encode())  # every row is read here
+        assert [audit_log.first_after(reader, cut) for cut in cuts] == found
+        monkeypatch.setattr(audit_log, "STAMP_BYTES", 10)  # and every row whole
         assert [audit_log.first_after(reader, cut) for cut in cuts] == found
         assert found == sorted(found) and found[0] is not None
         assert audit_log.first_after(reader, cuts[-1] + timedelta(days=1)) is None

@@ -10,13 +10,13 @@ decline ▶ declined          cancel (from proposed or agreed) ▶ cancelled
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
 from between.engine.errors import RuleViolation
 from between.engine.folds.assignment_state import AssignmentState
+from between.engine.work.envelope import Envelope
 from between.events import assignments as ev
 from between.events.base import stable_topic
 
@@ -38,22 +38,65 @@ class Assignment(AssignmentState, Aggregate):
     commands that change it."""
 
     @classmethod
-    def propose(cls, *, id: UUID | None = None, **fields: Any) -> Assignment:
-        return cls._create(ev.AssignmentProposed, id=id or uuid4(), **fields)
+    def propose(
+        cls,
+        envelope: Envelope,
+        *,
+        id: UUID | None = None,
+        client_id: UUID,
+        client: str,
+        task_type: str,
+        instructions: str,
+        parameters: dict,
+        stage: str,
+        difficulty: int,
+        rationale: str,
+        due: str,
+        expected_entries: int,
+        steps_up_from: UUID | None,
+        observers: list,
+    ) -> Assignment:
+        return cls._create(
+            ev.AssignmentProposed,
+            id=id or uuid4(),
+            client_id=client_id,
+            client=client,
+            task_type=task_type,
+            instructions=instructions,
+            parameters=parameters,
+            stage=stage,
+            difficulty=difficulty,
+            rationale=rationale,
+            due=due,
+            expected_entries=expected_entries,
+            steps_up_from=steps_up_from,
+            observers=observers,
+            **envelope,
+        )
 
     # -- commands ------------------------------------------------------------------------
 
-    def adjust(self, changes: dict, **meta: Any) -> None:
+    def adjust(self, changes: dict, envelope: Envelope) -> None:
         self._require("adjust", "proposed")
-        self._fact(ev.AssignmentAdjusted, changes=changes, **meta)
+        self.trigger_event(
+            ev.AssignmentAdjusted, client_id=self.client_id, changes=changes, **envelope
+        )
 
-    def agree(self, confidence: int | None, obstacles: str, **meta: Any) -> None:
+    def agree(self, confidence: int | None, obstacles: str, envelope: Envelope) -> None:
         self._require("agree to", "proposed")
-        self._fact(ev.AssignmentAgreed, confidence=confidence, obstacles=obstacles, **meta)
+        self.trigger_event(
+            ev.AssignmentAgreed,
+            client_id=self.client_id,
+            confidence=confidence,
+            obstacles=obstacles,
+            **envelope,
+        )
 
-    def decline(self, reason: str, **meta: Any) -> None:
+    def decline(self, reason: str, envelope: Envelope) -> None:
         self._require("decline", "proposed")
-        self._fact(ev.AssignmentDeclined, reason=reason, **meta)
+        self.trigger_event(
+            ev.AssignmentDeclined, client_id=self.client_id, reason=reason, **envelope
+        )
 
     def submit(
         self,
@@ -61,15 +104,16 @@ class Assignment(AssignmentState, Aggregate):
         occurred_at: datetime,
         fields: dict,
         schema_version: int,
+        envelope: Envelope,
         entry_id: UUID | None = None,
         *,
         via: str | None = None,
-        **meta: Any,
     ) -> UUID:
         self.require_entries_allowed()
         entry_id = entry_id or uuid4()
-        self._fact(
+        self.trigger_event(
             ev.EntrySubmitted,
+            client_id=self.client_id,
             entry_id=entry_id,
             by=by,
             occurred_at=occurred_at,
@@ -77,31 +121,53 @@ class Assignment(AssignmentState, Aggregate):
             task_type=self.task_type,
             schema_version=schema_version,
             via=via,
-            **meta,
+            **envelope,
         )
         return entry_id
 
     def require_entries_allowed(self) -> None:
         self._require("record an entry on", "agreed", why="no entries before agreement")
 
-    def review(self, next_step: str, next_due: str | None, **ratings: Any) -> None:
+    def review(
+        self,
+        next_step: str,
+        next_due: str | None,
+        envelope: Envelope,
+        *,
+        quantity: int,
+        quality: int,
+        difficulty: int,
+        obstacles: str,
+        notes: str,
+    ) -> None:
         self._require("review", "agreed", why="a review needs an agreed assignment")
-        meta_keys = ("actor", "request_key", "timestamp", "request_fingerprint")
-        meta = {k: ratings.pop(k) for k in meta_keys if k in ratings}
-        self._fact(ev.AssignmentReviewed, next_step=next_step, next_due=next_due, **ratings, **meta)
+        self.trigger_event(
+            ev.AssignmentReviewed,
+            client_id=self.client_id,
+            next_step=next_step,
+            next_due=next_due,
+            quantity=quantity,
+            quality=quality,
+            difficulty=difficulty,
+            obstacles=obstacles,
+            notes=notes,
+            **envelope,
+        )
         if next_step in ("close", "step-up"):
-            self._fact(ev.AssignmentClosed, reason=f"reviewed: {next_step}", **meta)
+            self._closed(f"reviewed: {next_step}", envelope)
 
-    def cancel(self, reason: str, **meta: Any) -> None:
+    def cancel(self, reason: str, envelope: Envelope) -> None:
         self._require("cancel", "proposed", "agreed")
-        self._fact(ev.AssignmentCancelled, reason=reason, **meta)
+        self.trigger_event(
+            ev.AssignmentCancelled, client_id=self.client_id, reason=reason, **envelope
+        )
 
-    def close(self, reason: str, **meta: Any) -> None:
+    def close(self, reason: str, envelope: Envelope) -> None:
         self._require("close", "agreed", why="only agreed homework is closed; cancel a proposal")
-        self._fact(ev.AssignmentClosed, reason=reason, **meta)
+        self._closed(reason, envelope)
 
-    def _fact(self, event_class: type, **fields: Any) -> None:
-        self.trigger_event(event_class, client_id=self.client_id, **fields)
+    def _closed(self, reason: str, envelope: Envelope) -> None:
+        self.trigger_event(ev.AssignmentClosed, client_id=self.client_id, reason=reason, **envelope)
 
     def _require(self, doing: str, *allowed: str, why: str = "") -> None:
         status = self.row["status"]

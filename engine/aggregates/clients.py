@@ -9,14 +9,14 @@ ended; erasure follows discharge, so no link outlives either.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from between.engine.errors import RuleViolation
 from between.engine.folds.client_state import ClientState
+from between.engine.work.envelope import Envelope
 from between.events import clients as ev
 from between.events.base import stable_topic
 
@@ -34,38 +34,38 @@ class Client(ClientState, Aggregate):
     (``engine.folds.client_state``) and the commands that change it."""
 
     @classmethod
-    def register(cls, code: str, name: str, therapist: str, **meta: Any) -> Client:
+    def register(cls, code: str, name: str, therapist: str, envelope: Envelope) -> Client:
         return cls._create(
             ev.ClientRegistered,
-            id=new_client_id(meta.get("request_key")),
+            id=new_client_id(envelope.request_key),
             code=code,
             name=name,
             therapist=therapist,
-            **meta,
+            **envelope,
         )
 
     # -- commands ------------------------------------------------------------------------
 
-    def add_collaborator(self, name: str, relationship: str, **meta: Any) -> None:
+    def add_collaborator(self, name: str, relationship: str, envelope: Envelope) -> None:
         self.require_active("add a collaborator")
         if name == "client" or name in self.collaborators:
             raise RuleViolation(
                 f"client {self.code} already has a collaborator called {name!r}; "
                 "choose another name"
             )
-        self.trigger_event(ev.CollaboratorAdded, name=name, relationship=relationship, **meta)
+        self.trigger_event(ev.CollaboratorAdded, name=name, relationship=relationship, **envelope)
 
-    def change_contacts(self, person: str, contacts: dict, **meta: Any) -> None:
+    def change_contacts(self, person: str, contacts: dict, envelope: Envelope) -> None:
         self.require_active("change contact details")
         if person != "client" and person not in self.collaborators:
             raise RuleViolation(
                 f"client {self.code} has no collaborator called {person!r}; "
                 f"add them first with 'between client collaborator {self.code} {person}'"
             )
-        self.trigger_event(ev.ContactDetailsChanged, person=person, contacts=contacts, **meta)
+        self.trigger_event(ev.ContactDetailsChanged, person=person, contacts=contacts, **envelope)
 
     def issue_link(
-        self, link_id: UUID, person: str, token_hash: str, expires: datetime, **meta: Any
+        self, link_id: UUID, person: str, token_hash: str, expires: datetime, envelope: Envelope
     ) -> None:
         self.require_active("issue a link")
         if person != "client" and person not in self.collaborators:
@@ -80,21 +80,21 @@ class Client(ClientState, Aggregate):
             person=person,
             token_hash=token_hash,
             expires=expires,
-            **meta,
+            **envelope,
         )
 
-    def revoke_links(self, person: str | None, reason: str, **meta: Any) -> int:
+    def revoke_links(self, person: str | None, reason: str, envelope: Envelope) -> int:
         """Revoke ``person``'s live links (everyone's when None); how many were revoked."""
-        live = self.live_links(_moment(meta), person)
+        live = self.live_links(envelope.timestamp, person)
         for link_id in live:
-            self.trigger_event(ev.LinkRevoked, link_id=link_id, reason=reason, **meta)
+            self.trigger_event(ev.LinkRevoked, link_id=link_id, reason=reason, **envelope)
         return len(live)
 
-    def revoke_link(self, link_id: UUID, reason: str, **meta: Any) -> bool:
+    def revoke_link(self, link_id: UUID, reason: str, envelope: Envelope) -> bool:
         """Revoke one link if it still works; whether it did."""
-        if link_id not in self.live_links(_moment(meta)):
+        if link_id not in self.live_links(envelope.timestamp):
             return False
-        self.trigger_event(ev.LinkRevoked, link_id=link_id, reason=reason, **meta)
+        self.trigger_event(ev.LinkRevoked, link_id=link_id, reason=reason, **envelope)
         return True
 
     def live_links(self, now: datetime, person: str | None = None) -> list[UUID]:
@@ -105,7 +105,7 @@ class Client(ClientState, Aggregate):
             if not link["revoked"] and link["expires"] > now and person in (None, link["person"])
         ]
 
-    def record_consent(self, person: str, channel: str, granted: bool, **meta: Any) -> None:
+    def record_consent(self, person: str, channel: str, granted: bool, envelope: Envelope) -> None:
         self.require_active("record consent")
         if person != "client" and person not in self.collaborators:
             raise RuleViolation(
@@ -116,26 +116,26 @@ class Client(ClientState, Aggregate):
             state = "already consented" if granted else "has not consented"
             raise RuleViolation(f"{person} {state} to {channel}; nothing to change")
         self.trigger_event(
-            ev.ConsentRecorded, person=person, channel=channel, granted=granted, **meta
+            ev.ConsentRecorded, person=person, channel=channel, granted=granted, **envelope
         )
 
-    def discharge(self, reason: str, open_assignments: list[str], **meta: Any) -> None:
+    def discharge(self, reason: str, open_assignments: list[str], envelope: Envelope) -> None:
         self.require_active("discharge")
         if open_assignments:
             raise RuleViolation(
                 f"client {self.code} still has open homework ({', '.join(open_assignments)}); "
                 "close, cancel or record the decline of each before discharging"
             )
-        self.trigger_event(ev.ClientDischarged, reason=reason, **meta)
-        self.revoke_links(None, "discharged", **meta)
+        self.trigger_event(ev.ClientDischarged, reason=reason, **envelope)
+        self.revoke_links(None, "discharged", envelope)
 
-    def erase(self, reason: str, **meta: Any) -> None:
+    def erase(self, reason: str, envelope: Envelope) -> None:
         if self.row["status"] != "discharged":
             raise RuleViolation(
                 f"cannot erase client {self.code}: they are {self.row['status']} (erasure "
                 "follows discharge; discharge them first)"
             )
-        self.trigger_event(ev.ClientErased, reason=reason, **meta)
+        self.trigger_event(ev.ClientErased, reason=reason, **envelope)
 
     def require_active(self, doing: str) -> None:
         if self.row["status"] != "active":
@@ -143,11 +143,6 @@ class Client(ClientState, Aggregate):
                 f"cannot {doing}: client {self.code} is {self.row['status']} "
                 "(a discharged client gets no new homework or changes)"
             )
-
-
-def _moment(meta: dict[str, Any]) -> datetime:
-    """When a command happens: its timestamp, or now (as ``trigger_event`` would stamp it)."""
-    return meta.get("timestamp") or datetime.now(UTC)
 
 
 stable_topic(Client, Client.AGGREGATE_TOPIC)

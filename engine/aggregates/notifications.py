@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from between.engine.errors import RuleViolation
 from between.engine.folds.rows import notification_row
+from between.engine.work.envelope import Envelope
 from between.events import notifications as ev
 from between.events.base import stable_topic
 from between.events.catalog import AGGREGATE_TOPICS, NOTIFICATION
@@ -26,11 +27,40 @@ class Notification(Aggregate):
     held while its channel is not loaded, cancelled when it may no longer be sent."""
 
     @classmethod
-    def queue(cls, notification_id: UUID, **fields: Any) -> Notification:
-        return cls._create(ev.NotificationQueued, id=notification_id, **fields)
+    def queue(
+        cls,
+        notification_id: UUID,
+        envelope: Envelope,
+        *,
+        client_id: UUID,
+        assignment_id: UUID | None,
+        kind: str,
+        role: str,
+        person: str,
+        channel: str,
+        address: str,
+        cause: str,
+        caused_at: datetime | None = None,
+    ) -> Notification:
+        """A message of ``kind`` for ``person`` (in ``role``) on ``channel``; ``cause`` names
+        what called for it, ``caused_at`` when that was recorded (None for a reminder)."""
+        return cls._create(
+            ev.NotificationQueued,
+            id=notification_id,
+            client_id=client_id,
+            assignment_id=assignment_id,
+            kind=kind,
+            role=role,
+            person=person,
+            channel=channel,
+            address=address,
+            cause=cause,
+            caused_at=caused_at,
+            **envelope,
+        )
 
     def attempted(
-        self, outcome: str, detail: str, next_attempt_at: datetime | None, **meta: Any
+        self, outcome: str, detail: str, next_attempt_at: datetime | None, envelope: Envelope
     ) -> None:
         self._require("attempted", SENDABLE)
         self.trigger_event(
@@ -40,27 +70,27 @@ class Notification(Aggregate):
             outcome=outcome,
             detail=str(detail)[:500],
             next_attempt_at=next_attempt_at,
-            **meta,
+            **envelope,
         )
 
-    def hold(self, reason: str, **meta: Any) -> None:
+    def hold(self, reason: str, envelope: Envelope) -> None:
         """Keep it, unattempted, until its channel is loaded again."""
         self._require("held", ("pending",))
-        self.trigger_event(ev.DeliveryHeld, client_id=self.client_id, reason=reason, **meta)
+        self.trigger_event(ev.DeliveryHeld, client_id=self.client_id, reason=reason, **envelope)
 
-    def cancel(self, reason: str, **meta: Any) -> None:
+    def cancel(self, reason: str, envelope: Envelope) -> None:
         """It may no longer be sent (decided just before sending): never sent, final."""
         self._require("cancelled", SENDABLE)
         self.trigger_event(
-            ev.NotificationCancelled, client_id=self.client_id, reason=reason[:500], **meta
+            ev.NotificationCancelled, client_id=self.client_id, reason=reason[:500], **envelope
         )
 
-    def retry(self, **meta: Any) -> None:
+    def retry(self, envelope: Envelope) -> None:
         if self.status != "failed":
             raise RuleViolation(
                 f"notification {self.id.hex[:8]} is {self.status}; only failed ones are retried"
             )
-        self.trigger_event(ev.DeliveryRetryRequested, client_id=self.client_id, **meta)
+        self.trigger_event(ev.DeliveryRetryRequested, client_id=self.client_id, **envelope)
 
     def _require(self, becoming: str, statuses: tuple[str, ...]) -> None:
         if self.status not in statuses:

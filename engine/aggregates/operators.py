@@ -17,6 +17,7 @@ from uuid import NAMESPACE_URL, uuid5
 from eventsourcing.domain import Aggregate
 
 from between.engine.errors import Conflict, InvalidInput, RuleViolation
+from between.engine.work.envelope import Envelope
 from between.events import operators as ev
 from between.events.base import stable_topic
 from between.events.catalog import AGGREGATE_TOPICS, OPERATORS
@@ -66,17 +67,17 @@ class Operators(Aggregate):
     """The store's operator list (one per store)."""
 
     @classmethod
-    def start(cls, **meta: Any) -> Operators:
-        return cls._create(ev.OperatorsListStarted, id=OPERATORS_ID, **meta)
+    def start(cls, envelope: Envelope) -> Operators:
+        return cls._create(ev.OperatorsListStarted, id=OPERATORS_ID, **envelope)
 
-    def add(self, name: str, role: str, **meta: Any) -> None:
+    def add(self, name: str, role: str, envelope: Envelope) -> None:
         if role not in ROLES:
             raise InvalidInput(f"role must be one of {', '.join(ROLES)}; got {role!r}")
         if self.roles.get(name) == role:
             raise RuleViolation(f"{name} is already a {role}")
-        self.trigger_event(ev.OperatorAdded, name=name, role=role, **meta)
+        self.trigger_event(ev.OperatorAdded, name=name, role=role, **envelope)
 
-    def remove(self, name: str, **meta: Any) -> None:
+    def remove(self, name: str, envelope: Envelope) -> None:
         if name not in self.roles:
             raise RuleViolation(f"{name} is not an operator")
         if self.required and self._therapists_without(name) == 0:
@@ -84,12 +85,12 @@ class Operators(Aggregate):
                 "cannot remove the last therapist while operators are required; "
                 "turn the requirement off first"
             )
-        self.trigger_event(ev.OperatorRemoved, name=name, **meta)
+        self.trigger_event(ev.OperatorRemoved, name=name, **envelope)
 
-    def require(self, required: bool, **meta: Any) -> None:
+    def require(self, required: bool, envelope: Envelope) -> None:
         if required and not any(r == "therapist" for r in self.roles.values()):
             raise RuleViolation("add at least one therapist before requiring operators")
-        self.trigger_event(ev.OperatorsRequired, required=required, **meta)
+        self.trigger_event(ev.OperatorsRequired, required=required, **envelope)
 
     def check(self, actor: str, command: str) -> None:
         """Refuse ``actor`` doing ``command`` when the list is required and says no."""

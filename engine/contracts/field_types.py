@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from between.engine.contracts.figures import mean_of
 from between.engine.validate import utc_time
@@ -39,32 +38,31 @@ FHIR_ANSWER_KEYS = (
 _TRUE = {"true", "yes", "y", "1", "on"}
 _FALSE = {"false", "no", "n", "0", "off"}
 
-Entries = Sequence[Mapping[str, Any]]
+if TYPE_CHECKING:  # for annotations only: a Protocol costs start-up time to define
+    from typing import Protocol
+
+    Entries = Sequence[Mapping[str, Any]]
+
+    class FieldSettings(Protocol):
+        """What a coercion reads of its field (``tasktypes.Field`` has it all)."""
+
+        @property
+        def minimum(self) -> float | None: ...
+        @property
+        def maximum(self) -> float | None: ...
+        @property
+        def choices(self) -> tuple[str, ...]: ...
+        @property
+        def min_length(self) -> int: ...
+        @property
+        def max_length(self) -> int: ...
 
 
 class FieldError(ValueError):
     """One field's value is wrong; the message says why."""
 
 
-class FieldSettings(Protocol):
-    """What a coercion reads of its field (``tasktypes.Field`` has it all)."""
-
-    @property
-    def minimum(self) -> float | None: ...
-    @property
-    def maximum(self) -> float | None: ...
-    @property
-    def choices(self) -> tuple[str, ...]: ...
-    @property
-    def min_length(self) -> int: ...
-    @property
-    def max_length(self) -> int: ...
-
-
-@dataclass(frozen=True)
-class FieldType:
-    """One kind of field value, and its part in each place that shows or exports it."""
-
+class _FieldTypeParts(NamedTuple):
     name: str
     description: str  # for people: "a whole number", shown in hints and the docs
     coerce: Callable[[FieldSettings, Any], Any]  # the value in this type, or FieldError
@@ -76,7 +74,20 @@ class FieldType:
     summarise: Callable[[Entries, str], dict[str, Any]]  # the default summary's figures
     repeats: bool = False  # one answer per item (lists, ratings)
 
-    def __post_init__(self) -> None:
+
+class FieldType(_FieldTypeParts):
+    """One kind of field value, and its part in each place that shows or exports it (a named
+    tuple: quick to define at start-up; checked as it is made)."""
+
+    __slots__ = ()
+
+    def __new__(cls, *parts: Any, **named: Any) -> FieldType:
+        made = super().__new__(cls, *parts, **named)
+        made.check()
+        return made
+
+    def check(self) -> None:
+        """``ValueError`` naming the part that is not one of the known ones."""
         for part, value, known in (
             ("widget", self.widget, WIDGETS),
             ("FHIR item type", self.fhir_item_type, FHIR_ITEM_TYPES),

@@ -20,7 +20,8 @@ from between.engine.hooks.loading import PluginError, Plugins
 
 def owner(plugins: Plugins, kind: TaskType) -> str:
     """The plugin that registered the task type."""
-    return getattr(plugins, "task_type_owners", {}).get(kind.name, f"of task type {kind.name}")
+    owners: dict[str, str] = getattr(plugins, "task_type_owners", {})
+    return owners.get(kind.name, f"of task type {kind.name}")
 
 
 def fault(plugins: Plugins, kind: TaskType, hook: str, problem: str) -> str:

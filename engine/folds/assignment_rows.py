@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from between.engine.reading.views import bump, iso
+from between.engine.reading.views import bump, existing, iso
 from between.events.catalog import (
     ASSIGNMENT_ADJUSTED,
     ASSIGNMENT_AGREED,
@@ -28,7 +28,7 @@ Step = Callable[[Any, dict | None], dict]
 
 def assignment_row(event: Any, row: dict | None) -> dict:
     """The row ``event`` moves ``row`` (None before the first event) on to."""
-    step = ASSIGNMENT_STEPS.get(getattr(event, "TOPIC", None))
+    step = ASSIGNMENT_STEPS.get(getattr(event, "TOPIC", ""))
     if step is None:
         raise TypeError(f"not an assignment event: {type(event).__name__}")
     return step(event, row)
@@ -62,6 +62,7 @@ def _proposed(event: Any, row: dict | None) -> dict:
 
 
 def _adjusted(event: Any, row: dict | None) -> dict:
+    row = existing(row, event)
     kept = {k: v for k, v in event.changes.items() if k in row}
     return bump(row, event, **kept)
 
@@ -77,6 +78,7 @@ def _declined(event: Any, row: dict | None) -> dict:
 
 
 def _entry(event: Any, row: dict | None) -> dict:
+    row = existing(row, event)
     last = row["last_entry_at"]
     occurred = iso(event.occurred_at)
     return bump(
@@ -88,6 +90,7 @@ def _entry(event: Any, row: dict | None) -> dict:
 
 
 def _reviewed(event: Any, row: dict | None) -> dict:
+    row = existing(row, event)
     review = {
         "at": iso(event.timestamp),
         "by": event.actor,

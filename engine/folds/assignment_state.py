@@ -41,6 +41,10 @@ class AssignmentState:
     STARTED = ASSIGNMENT_PROPOSED
     #: The stored topic of the aggregate (``originator_topic`` of its first event).
     AGGREGATE_TOPIC = AGGREGATE_TOPICS[ASSIGNMENT]
+    #: Whether the state keeps what grows with its events: each agreement, entry, review and
+    #: request key. The aggregate and ``show`` need them; a reader that handles each event as
+    #: it comes (the FHIR export) sets False, so its memory holds none of their contents.
+    KEEPS_HISTORY = True
 
     id: UUID
     row: dict
@@ -77,7 +81,7 @@ class AssignmentState:
 
     def evolve(self, event: Any) -> None:
         """Fold one event into the state (by its stored topic)."""
-        fold = _FOLDS.get(getattr(event, "TOPIC", None))
+        fold = _FOLDS.get(getattr(event, "TOPIC", ""))
         if fold is None:
             raise TypeError(f"not an assignment event: {type(event).__name__}")
         fold(self, event)
@@ -109,14 +113,15 @@ class AssignmentState:
     def _agreed(self, event: Any) -> None:
         self.row = assignment_row(event, self.row)
         self.agreement = {"confidence": event.confidence, "obstacles": event.obstacles}
-        self.agreements.append(
-            {
-                "at": iso(event.timestamp),
-                "by": event.actor,
-                "confidence": event.confidence,
-                "obstacles": event.obstacles,
-            }
-        )
+        if self.KEEPS_HISTORY:
+            self.agreements.append(
+                {
+                    "at": iso(event.timestamp),
+                    "by": event.actor,
+                    "confidence": event.confidence,
+                    "obstacles": event.obstacles,
+                }
+            )
         self._remember(event)
 
     def _declined(self, event: Any) -> None:
@@ -126,31 +131,33 @@ class AssignmentState:
 
     def _entry(self, event: Any) -> None:
         self.row = assignment_row(event, self.row)
-        self.entries.append(
-            {
-                "id": str(event.entry_id),
-                "by": event.by,
-                "occurred_at": iso(event.occurred_at),
-                "recorded_at": iso(event.timestamp),
-                "recorded_by": event.actor,
-                "via": event.via,
-                "task_type": event.task_type,
-                "schema_version": event.schema_version,
-                "fields": event.fields,
-            }
-        )
+        if self.KEEPS_HISTORY:
+            self.entries.append(
+                {
+                    "id": str(event.entry_id),
+                    "by": event.by,
+                    "occurred_at": iso(event.occurred_at),
+                    "recorded_at": iso(event.timestamp),
+                    "recorded_by": event.actor,
+                    "via": event.via,
+                    "task_type": event.task_type,
+                    "schema_version": event.schema_version,
+                    "fields": event.fields,
+                }
+            )
         self._remember(event, str(event.entry_id))
 
     def _reviewed(self, event: Any) -> None:
         self.row = assignment_row(event, self.row)
-        self.reviews.append(
-            {
-                **self.row["last_review"],
-                "obstacles": event.obstacles,
-                "notes": event.notes,
-                "next_due": event.next_due,
-            }
-        )
+        if self.KEEPS_HISTORY:
+            self.reviews.append(
+                {
+                    **self.row["last_review"],
+                    "obstacles": event.obstacles,
+                    "notes": event.notes,
+                    "next_due": event.next_due,
+                }
+            )
         self._remember(event)
 
     def _ended(self, event: Any) -> None:
@@ -160,7 +167,7 @@ class AssignmentState:
 
     def _remember(self, event: Any, result: str | None = None) -> None:
         key = event.request_key
-        if key and key not in self.request_keys:
+        if key and self.KEEPS_HISTORY and key not in self.request_keys:
             name = event.TOPIC.removeprefix(NAMESPACE)
             self.request_keys[key] = {"event": name, "result": result}
 

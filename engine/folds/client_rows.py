@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from between.engine.folds.assignment_rows import Step
-from between.engine.reading.views import ERASED, bump, iso
+from between.engine.reading.views import ERASED, bump, existing, iso
 from between.events.catalog import (
     CLIENT_DISCHARGED,
     CLIENT_ERASED,
@@ -21,7 +21,7 @@ from between.events.catalog import (
 
 def client_row(event: Any, row: dict | None) -> dict:
     """The row ``event`` moves ``row`` (None before the first event) on to."""
-    step = CLIENT_STEPS.get(getattr(event, "TOPIC", None))
+    step = CLIENT_STEPS.get(getattr(event, "TOPIC", ""))
     if step is None:
         raise TypeError(f"not a client event: {type(event).__name__}")
     return step(event, row)
@@ -42,6 +42,7 @@ def _registered(event: Any, row: dict | None) -> dict:
 
 
 def _collaborator(event: Any, row: dict | None) -> dict:
+    row = existing(row, event)
     return bump(row, event, collaborator_count=row["collaborator_count"] + 1)
 
 

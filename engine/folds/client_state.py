@@ -41,11 +41,16 @@ class ClientState:
     STARTED = CLIENT_REGISTERED
     #: The stored topic of the aggregate (``originator_topic`` of its first event).
     AGGREGATE_TOPIC = AGGREGATE_TOPICS[CLIENT]
+    #: Whether the state keeps what grows with its events: each link (one per message, when
+    #: messages carry links) and request key. The aggregate and ``client show`` need them; a
+    #: reader that handles each event as it comes (the FHIR export) sets False.
+    KEEPS_HISTORY = True
 
     id: UUID
     row: dict
     name: Any
     collaborators: dict[str, dict]
+    collaborator_events: dict[int, dict]
     contacts: dict[str, Any]
     consents: dict[str, set[str]]
     request_keys: dict[str, dict]
@@ -63,7 +68,7 @@ class ClientState:
 
     def evolve(self, event: Any) -> None:
         """Fold one event into the state (by its stored topic)."""
-        fold = _FOLDS.get(getattr(event, "TOPIC", None))
+        fold = _FOLDS.get(getattr(event, "TOPIC", ""))
         if fold is None:
             raise TypeError(f"not a client event: {type(event).__name__}")
         fold(self, event)
@@ -72,6 +77,7 @@ class ClientState:
         self.row = client_row(event, None)
         self.name = event.name
         self.collaborators = {}
+        self.collaborator_events = {}
         self.contacts = {}
         self.consents = {}
         self.request_keys = {}
@@ -82,7 +88,11 @@ class ClientState:
 
     def _collaborator(self, event: Any) -> None:
         self.row = client_row(event, self.row)
-        self.collaborators[event.name] = {"name": event.name, "relationship": event.relationship}
+        person = {"name": event.name, "relationship": event.relationship}
+        self.collaborators[event.name] = person
+        # By the event that added them, too: an erased client's collaborators all read as one
+        # name, yet each stays a person of their own (the FHIR export's RelatedPersons).
+        self.collaborator_events[event.originator_version] = person
         self._remember(event)
 
     def _contacts(self, event: Any) -> None:
@@ -115,6 +125,8 @@ class ClientState:
 
     def _link_issued(self, event: Any) -> None:
         self.row = client_row(event, self.row)
+        if not self.KEEPS_HISTORY:
+            return
         self.links[event.link_id] = {
             "person": event.person,
             "token_hash": event.token_hash,
@@ -140,7 +152,7 @@ class ClientState:
 
     def _remember(self, event: Any, result: str | None = None) -> None:
         key = event.request_key
-        if key and key not in self.request_keys:
+        if key and self.KEEPS_HISTORY and key not in self.request_keys:
             name = event.TOPIC.removeprefix(NAMESPACE)
             self.request_keys[key] = {"event": name, "result": result or self.code}
 

@@ -18,7 +18,7 @@ from between.events.catalog import (
 
 def notification_row(event: Any, row: dict | None) -> dict:
     """The row ``event`` moves ``row`` (None before the first event) on to."""
-    step = NOTIFICATION_STEPS.get(getattr(event, "TOPIC", None))
+    step = NOTIFICATION_STEPS.get(getattr(event, "TOPIC", ""))
     if step is None:
         raise TypeError(f"not a notification event: {type(event).__name__}")
     return step(event, row)

@@ -76,7 +76,7 @@ _ROW_JSON = json.JSONEncoder(ensure_ascii=False).encode
 Loaded = dict[Callable[..., dict], dict[str, dict | None]]
 
 #: Each summary table: the row function that folds its events, and its stored columns.
-ROW_TABLES = {
+ROW_TABLES: dict[Callable[..., dict], tuple[str, tuple[str, ...]]] = {
     client_row: ("rm_clients", _CLIENT_COLUMNS),
     assignment_row: ("rm_assignments", _ASSIGNMENT_COLUMNS),
     notification_row: ("rm_notifications", _NOTIFICATION_COLUMNS),
@@ -193,7 +193,8 @@ class ReadModel(Queries):
         )
 
     def _fold(self, c: Any, rows: Sequence[Any]) -> None:
-        events, ids = [], {}
+        events: list[Any] = []
+        ids: dict[str, UUID] = {}
         decode = row_decoder(self.mapper, ROW_PERSONAL)
         for r in rows:
             topic = r["topic"]
@@ -276,7 +277,9 @@ class ReadModel(Queries):
             self.dialect.sql("SELECT id, row FROM rm_assignments WHERE client_id = ?"),
             (client_hex,),
         )
-        rows = {r["id"]: {**json.loads(r["row"]), "client": ERASED} for r in c.fetchall()}
+        rows: dict[str, dict | None] = {
+            r["id"]: {**json.loads(r["row"]), "client": ERASED} for r in c.fetchall()
+        }
         self._store(c, "rm_assignments", _ASSIGNMENT_COLUMNS, rows)
 
     def _load(self, c: Any, table: str, rows: dict[str, dict | None]) -> None:
@@ -314,11 +317,11 @@ class ReadModel(Queries):
             if changed:
                 update = _update(table, tuple(columns[i] for i in changed), self.dialect.param)
                 statements.setdefault(update, []).append((*(values[i] for i in changed), key))
-        for statement, values in statements.items():
-            if len(values) == 1:  # a single write's row: no executemany machinery
-                c.execute(statement, values[0])
+        for statement, batch in statements.items():
+            if len(batch) == 1:  # a single write's row: no executemany machinery
+                c.execute(statement, batch[0])
             else:
-                c.executemany(statement, values)
+                c.executemany(statement, batch)
 
     def snapshot(self, c: Any) -> dict[str, dict]:
         """Every stored row by table and id (for ``replay --check``)."""
@@ -379,7 +382,7 @@ def _keys(events: Iterable[Any]) -> Loaded:
 
 
 def column_values(columns: tuple[str, ...], row: dict) -> tuple[Any, ...]:
-    values = []
+    values: list[Any] = []
     for col in columns:
         if col == "row":
             values.append(_ROW_JSON(row))

@@ -24,8 +24,7 @@ import functools
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import pluggy
 
@@ -44,8 +43,7 @@ class HookFault(PluginError):
         self.plugin, self.hook, self.error = plugin, hook, error
 
 
-@dataclass(frozen=True)
-class Fault:
+class Fault(NamedTuple):
     """What one plugin got wrong in a contained call: the ``error`` it raised, or ``problem``."""
 
     plugin: str
@@ -53,16 +51,26 @@ class Fault:
     problem: str = ""
 
 
-@dataclass
 class HookOutcome:
-    """The hook's result as pluggy gives it, the faults, and who answered what."""
+    """The hook's result as pluggy gives it, the faults, and who answered what (the plugin
+    behind each implementation's answer, by identity; the outermost wrapper, which had the
+    last word)."""
 
-    result: Any
-    faults: list[Fault]
-    #: The plugin behind each implementation's answer (by identity).
-    sources: list[tuple[Any, str]]
-    #: The outermost wrapper, which had the last word.
-    wrapped_by: str | None = None
+    __slots__ = ("faults", "result", "sources", "wrapped_by")
+
+    def __init__(
+        self,
+        result: Any,
+        faults: list[Fault],
+        sources: list[tuple[Any, str]],
+        wrapped_by: str | None = None,
+    ) -> None:
+        self.result, self.faults, self.sources, self.wrapped_by = (
+            result,
+            faults,
+            sources,
+            wrapped_by,
+        )
 
     def source(self, answer: Any) -> str | None:
         """The plugin that gave ``answer``: its implementation's, else the last wrapper's."""
@@ -70,15 +78,17 @@ class HookOutcome:
         return next(found, self.wrapped_by)
 
 
-@dataclass
 class _Call:
-    hook: str
-    contain: bool
-    check: Callable[[Any], str | None] | None
-    faults: list[Fault] = field(default_factory=list)
-    sources: list[tuple[Any, str]] = field(default_factory=list)
-    wrapped_by: str | None = None
-    plugin: str | None = None
+    """One hook call under way: what it contains, and what it has found so far."""
+
+    __slots__ = ("check", "contain", "faults", "hook", "plugin", "sources", "wrapped_by")
+
+    def __init__(self, hook: str, contain: bool, check: Callable[[Any], str | None] | None) -> None:
+        self.hook, self.contain, self.check = hook, contain, check
+        self.faults: list[Fault] = []
+        self.sources: list[tuple[Any, str]] = []
+        self.wrapped_by: str | None = None
+        self.plugin: str | None = None
 
     @contextmanager
     def running(self, plugin: str) -> Iterator[None]:

@@ -70,7 +70,7 @@ def is_between(distribution: str | None) -> bool:
 
 def entry_points(group: str) -> list[EntryPoint]:
     """The entry points of ``group``, in the order ``importlib.metadata`` gives them."""
-    found = []
+    found: list[EntryPoint] = []
     for folder in _distributions():
         found.extend(ep for ep in _entry_points_of(folder) if ep.group == group)
     return found

@@ -1,11 +1,12 @@
 """Loading plugins: built-ins, installed distributions and a plugins directory.
 
 ``load_plugins(settings)`` builds a fresh ``pluggy.PluginManager`` (there is no import-time
-global) and asks every plugin for its task types and channels. Any plugin that fails to
-import, implements a hook that does not exist (or with arguments the hook does not pass), or
-registers a name already taken is a one-line ``PluginError`` naming the plugin — never a
-silent skip. Every hook is called through pluggy by ``hook_calls.call_hook``, so
-``tryfirst``/``trylast``, ``firstresult`` and wrappers hold and a failing plugin is named.
+global) and asks every plugin for its task types and channels (into the registries of
+``engine.hooks.registries``). Any plugin that fails to import, implements a hook that does not
+exist (or with arguments the hook does not pass), or registers a name already taken is a
+one-line ``PluginError`` naming the plugin — never a silent skip. Every hook is called through
+pluggy by ``engine.hooks.calls.call_hook``, so ``tryfirst``/``trylast``, ``firstresult`` and
+wrappers hold and a failing plugin is named.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from typing import Any
 
 import pluggy
 
-from between.engine.contracts.task_types import TaskType, check_task_type_name
+from between.engine.contracts.task_types import TaskType
 from between.engine.errors import InvalidInput
 from between.engine.hooks import specs as hookspecs
-from between.engine.hooks.calls import PluginError, call_hook, install, running_plugin
+from between.engine.hooks.calls import PluginError, call_hook, install
 from between.engine.hooks.entry_points import entry_points, is_between
+from between.engine.hooks.registries import ChannelRegistry, Registry, TaskTypeRegistry
 from between.engine.settings import Settings
 
 ENTRY_POINT_GROUP = "between"
@@ -31,69 +33,7 @@ ENTRY_POINT_GROUP = "between"
 REGISTRATION_HOOKS = ("between_register_task_types", "between_register_channels")
 
 
-__all__ = [
-    "ChannelRegistry",
-    "PluginError",
-    "Plugins",
-    "TaskTypeRegistry",
-    "load_plugins",
-    "plugin_manager",
-]
-
-
-@dataclass
-class _Registry:
-    settings: Settings
-    kind: str
-    items: dict[str, Any] = field(default_factory=dict)
-    owners: dict[str, str] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def plugin(self) -> str:
-        """The plugin whose implementation is running."""
-        return running_plugin() or "?"
-
-    def add(self, item: Any) -> None:
-        name = getattr(item, "name", None)
-        if not isinstance(name, str) or not name:
-            raise PluginError(f"plugin {self.plugin} registered a {self.kind} without a name")
-        if name in self.items:
-            raise PluginError(
-                f"{self.kind} {name!r} is registered by both {self.owners[name]} and "
-                f"{self.plugin}; rename one, or disable a plugin with BETWEEN_PLUGINS"
-            )
-        self.items[name] = item
-        self.owners[name] = self.plugin
-
-    def problem(self, where: str, reason: str) -> None:
-        """Report a definition that was skipped, without stopping the others."""
-        self.problems.append(f"{where}: {reason}")
-
-
-class TaskTypeRegistry(_Registry):
-    """Passed to ``between_register_task_types``: ``add(task_type)``, ``problem(...)``."""
-
-    def add(self, item: TaskType) -> None:
-        if not isinstance(item, TaskType):
-            raise PluginError(f"plugin {self.plugin} registered {item!r}, which is not a TaskType")
-        try:
-            check_task_type_name(item.name)
-        except ValueError as e:
-            raise PluginError(f"plugin {self.plugin}: {e}") from None
-        super().add(item)
-
-
-class ChannelRegistry(_Registry):
-    """Passed to ``between_register_channels``: ``add(channel)``."""
-
-    def add(self, item: Any) -> None:
-        if not callable(getattr(item, "send", None)) or not hasattr(item, "address_key"):
-            raise PluginError(
-                f"plugin {self.plugin} registered {item!r}, which is not a channel "
-                "(it needs name, address_key and send(message, settings))"
-            )
-        super().add(item)
+__all__ = ["PluginError", "Plugins", "load_plugins", "plugin_manager"]
 
 
 @dataclass
@@ -187,7 +127,7 @@ def load_plugins(settings: Settings, extra: tuple[object, ...] = ()) -> Plugins:
     )
 
 
-def _collect(pm: pluggy.PluginManager, hook_name: str, registry: _Registry) -> None:
+def _collect(pm: pluggy.PluginManager, hook_name: str, registry: Registry) -> None:
     """Call a registration hook; the registry names the plugin of each implementation."""
     call_hook(pm, hook_name, registry=registry)
 

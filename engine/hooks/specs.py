@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from between.engine.contracts.channels import Message
     from between.engine.contracts.charts import Chart
-    from between.engine.hooks.loading import ChannelRegistry, TaskTypeRegistry
+    from between.engine.hooks.registries import ChannelRegistry, TaskTypeRegistry
 
 PROJECT = "between"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -60,7 +60,7 @@ def between_register_channels(registry: ChannelRegistry) -> None:
 
 
 @hookspec(firstresult=True)
-def between_render_message(notification: dict, default: Message) -> Message | None:
+def between_render_message(notification: dict[str, Any], default: Message) -> Message | None:
     """Return a replacement for the ``default`` message, or None to keep it.
 
     ``notification`` describes what happened (``kind``, ``role``, ``channel``, the assignment's

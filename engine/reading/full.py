@@ -37,13 +37,18 @@ class Reading:
     store: Store
     read_only: bool
     clock: Callable[[], datetime]
-    dialect: Dialect
-    plugins: Plugins
     readmodel: ReadModel
     recorder: Any
     work: UnitOfWork
     reading: Callable[[], AbstractContextManager[Any]]
     writing: Callable[[], AbstractContextManager[Any]]
+
+    if TYPE_CHECKING:  # properties of ``Homework``
+
+        @property
+        def dialect(self) -> Dialect: ...
+        @property
+        def plugins(self) -> Plugins: ...
 
     # -- time ----------------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ first brings its read model up to date. The reader answers what ``engine.reading
 answers, by the same names: the queries from the read model (``engine.reading.queries``, no event
 classes), and ``show``, ``show_client`` and ``review_brief`` from the record's own events
 (``engine.reading.light_records``, imported only for those; on an unencrypted store without
-eventsourcing
-or the event classes).
+eventsourcing or the event classes), which read through any reader of that module's
+``RecordReader`` shape.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from between.engine.reading import queries
+from between.engine.storage.kinds import backend_for
 from between.engine.storage.store import Store
 
 
@@ -42,7 +43,8 @@ class LightReader:
         self.master = master
         self.plugins = plugins
         self.connection = connection  # psycopg's, for the key store (None on SQLite)
-        self.dialect = store.backend.dialect
+        self.backend = backend_for(store)
+        self.dialect = self.backend.dialect
         self.queries = queries.Queries(self.dialect)
         self.keys: Any = None  # the client keys, read on first use (engine.reading.light_records)
         self.mapper: Any = None  # the sealing mapper, made only where it is needed
@@ -111,7 +113,7 @@ def open_reader(
     An encrypted store still needs its key (checked, as any command would). A PostgreSQL
     server that refuses the connection is said at once, as the full path would say it.
     """
-    with store.backend.open_light(store) as found:
+    with backend_for(store).open_light(store) as found:
         if found is None:
             yield None
             return

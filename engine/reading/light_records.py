@@ -13,7 +13,9 @@ exact — an encrypted store, a topic with upcasters, a state the plain decoder 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from uuid import UUID
 
 from between.engine import validate
@@ -33,10 +35,34 @@ from between.engine.reading.plain import NotPlain, decode
 from between.engine.storage.keys import KeyStore, encode_key
 
 if TYPE_CHECKING:
-    from between.engine.reading.light import LightReader
+    from between.engine.reading.queries import Queries
+    from between.engine.storage.backend import Backend
+    from between.engine.storage.dialect import Dialect
     from between.engine.storage.sealing_mapper import SealingMapper
+    from between.engine.storage.store import Store
 
 S = TypeVar("S", AssignmentState, ClientState)
+
+
+class RecordReader(Protocol):
+    """What these functions read through (``engine.reading.light.LightReader`` is one): a
+    cursor on the store's read model and log, the store's backend, its master key, and what
+    is kept for the reader's life (the client keys, the mapper: None until first used)."""
+
+    store: Store
+    backend: Backend
+    cursor: Any
+    connection: Any  # psycopg's, for the key store (None on SQLite)
+    master: bytes | None
+    queries: Queries
+    dialect: Dialect
+    plugins: Callable[[], Any]
+    keys: Any
+    mapper: Any
+
+    def today(self) -> date: ...
+
+    def on_close(self, close: Callable[[], Any]) -> None: ...
 
 
 class LightAssignment(AssignmentState):
@@ -62,7 +88,7 @@ _LIGHT: dict[type, tuple[type, frozenset[str]]] = {
 }
 
 
-def show(reader: LightReader, ref: str) -> dict:
+def show(reader: RecordReader, ref: str) -> dict:
     """One assignment in full, as ``Reading.show`` gives it."""
     assignment = _load(reader, AssignmentState, _resolve(reader, ref))
     if assignment is None:
@@ -72,7 +98,7 @@ def show(reader: LightReader, ref: str) -> dict:
     return describe_assignment(plugins, assignment, [r["id"] for r in follow_ups], reader.today())
 
 
-def show_client(reader: LightReader, code: str) -> dict:
+def show_client(reader: RecordReader, code: str) -> dict:
     """One client and their homework, as ``Reading.show_client`` gives it."""
     try:
         found: UUID | None = UUID(code)
@@ -87,15 +113,15 @@ def show_client(reader: LightReader, code: str) -> dict:
     return client_detail(client, rows, reader.today(), listed)
 
 
-def review_brief(reader: LightReader, ref: str) -> dict:
+def review_brief(reader: RecordReader, ref: str) -> dict:
     return brief(show(reader, ref))
 
 
-def _resolve(reader: LightReader, ref: str) -> UUID:
+def _resolve(reader: RecordReader, ref: str) -> UUID:
     return resolve(ref, lambda prefix: reader.queries.assignment_ids(reader.cursor, prefix))
 
 
-def _load(reader: LightReader, kind: type[S], aggregate_id: UUID) -> S | None:
+def _load(reader: RecordReader, kind: type[S], aggregate_id: UUID) -> S | None:
     """The record with this id folded from its events on the log, if it is a ``kind``."""
     d = reader.dialect
     reader.cursor.execute(
@@ -103,7 +129,7 @@ def _load(reader: LightReader, kind: type[S], aggregate_id: UUID) -> S | None:
             "SELECT originator_id, originator_version, topic, state FROM stored_events "
             f"WHERE {d.position} > 0 AND originator_id = ? ORDER BY originator_version"
         ),
-        (reader.store.backend.stored_id(aggregate_id),),
+        (reader.backend.stored_id(aggregate_id),),
     )
     rows = [(r["originator_version"], r["topic"], r["state"]) for r in reader.cursor.fetchall()]
     if not rows:
@@ -117,7 +143,7 @@ def _load(reader: LightReader, kind: type[S], aggregate_id: UUID) -> S | None:
 
 
 def _plain_fold(
-    reader: LightReader, kind: type[S], aggregate_id: UUID, rows: list[tuple[int, str, Any]]
+    reader: RecordReader, kind: type[S], aggregate_id: UUID, rows: list[tuple[int, str, Any]]
 ) -> S | None:
     """The record's plain events folded into ``kind``'s light class (``NotPlain`` where the
     mapper's fold could differ: then the caller folds with it)."""
@@ -139,7 +165,7 @@ def _plain_fold(
 
 
 def _mapper_fold(
-    reader: LightReader, kind: type[S], aggregate_id: UUID, rows: list[tuple[int, str, Any]]
+    reader: RecordReader, kind: type[S], aggregate_id: UUID, rows: list[tuple[int, str, Any]]
 ) -> S | None:
     """The record folded as the application's repository folds it: decoded by its mapper
     into its event classes, mutating its aggregate."""
@@ -154,16 +180,16 @@ def _mapper_fold(
     return found if isinstance(found, kind) else None
 
 
-def _keys(reader: LightReader) -> KeyStore:
+def _keys(reader: RecordReader) -> KeyStore:
     """The client keys, as the application reads them (made once for the reader's life)."""
     if reader.keys is None:
-        backend = reader.store.backend.light_keys(reader.store, reader.connection)
+        backend = reader.backend.light_keys(reader.store, reader.connection)
         reader.keys = KeyStore(backend, reader.master)
         reader.on_close(backend.close)
     return reader.keys
 
 
-def _mapper(reader: LightReader) -> SealingMapper:
+def _mapper(reader: RecordReader) -> SealingMapper:
     """The application's mapper: sealed fields opened with client keys, whole states
     decrypted when the store is encrypted."""
     from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex

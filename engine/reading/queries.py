@@ -146,7 +146,8 @@ class Queries:
     ) -> Iterator[dict]:
         """Client rows by code, compared byte by byte, then erased clients (who keep no code)
         by id: the same order on every store, whatever its collation or place for NULL."""
-        sql, params = "SELECT row FROM rm_clients", ()
+        sql = "SELECT row FROM rm_clients"
+        params: tuple[str, ...] = ()
         if status:
             sql, params = sql + " WHERE status = ?", (status,)
         by_bytes = ' COLLATE "C"' if self.dialect.name == "postgresql" else ""  # SQLite's BINARY
@@ -163,7 +164,8 @@ class Queries:
             offset += size
 
     def count_clients(self, c: Any, status: str | None = None) -> int:
-        sql, params = "SELECT COUNT(*) AS n FROM rm_clients", ()
+        sql = "SELECT COUNT(*) AS n FROM rm_clients"
+        params: tuple[str, ...] = ()
         if status:
             sql, params = sql + " WHERE status = ?", (status,)
         c.execute(self.dialect.sql(sql), params)
@@ -174,7 +176,8 @@ class Queries:
         return [r["id"][:8] for r in rows]
 
     def notifications(self, c: Any, status: str | None = None) -> list[dict]:
-        sql, params = "SELECT row FROM rm_notifications", ()
+        sql = "SELECT row FROM rm_notifications"
+        params: tuple[str, ...] = ()
         if status:
             sql, params = sql + " WHERE status = ?", (status,)
         c.execute(self.dialect.sql(sql), params)

@@ -27,10 +27,16 @@ def iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def bump(row: dict | None, event: Any, **changes: Any) -> dict:
-    """A summary row moved on by one event: ``changes``, its version, and its update time."""
+def existing(row: dict | None, event: Any) -> dict:
+    """The row ``event`` moves on; an event before its record's first has none to move."""
     if row is None:
         raise ValueError(f"{type(event).__name__} before its record was created")
+    return row
+
+
+def bump(row: dict | None, event: Any, **changes: Any) -> dict:
+    """A summary row moved on by one event: ``changes``, its version, and its update time."""
+    row = existing(row, event)
     new = {**row, **changes, "version": event.originator_version}
     if "updated_at" in row:
         new["updated_at"] = iso(event.timestamp)

@@ -1,7 +1,7 @@
 """What a store kind provides: everything that differs between SQLite and PostgreSQL.
 
-A ``Store`` gives its backend (``store.backend``): ``engine.storage.sqlite`` or
-``engine.storage.postgres``, each imported only when a store of its kind is used. Callers ask
+``engine.storage.kinds.backend_for(store)`` gives a store's backend: ``engine.storage.sqlite``
+or ``engine.storage.postgres``, each imported only when a store of its kind is used. Callers ask
 the backend; nothing outside ``engine.storage`` asks which kind of store it has.
 """
 
@@ -22,11 +22,21 @@ if TYPE_CHECKING:
 STORE_FORMAT = "1"
 #: What a light opener yields: a cursor, the store's settings and its own connection.
 LightFound = tuple[Any, dict[str, str], Any]
+#: How long one creator waits for another to finish (each kind's ``creation_lock``).
+CREATION_LOCK_WAIT = 60
 
 
 def read_model_current(meta: dict[str, str], position: Any, head: Any) -> bool:
     """Whether the store is one this code reads and its read model is at the log's head."""
     return bool(meta) and meta.get("format") == STORE_FORMAT and position == (head or 0)
+
+
+def creation_busy(where: str) -> str:
+    """Why a creator gave up waiting for another's creation lock."""
+    return (
+        f"another 'between init' on {where} has not finished after {CREATION_LOCK_WAIT} s; "
+        "nothing was created — try again when it has"
+    )
 
 
 class Backend:

@@ -23,6 +23,7 @@ from between.engine.storage.keys import (
     new_key,
     write_key_file,
 )
+from between.engine.storage.kinds import backend_for
 
 if TYPE_CHECKING:
     from between.engine.storage.store import Store
@@ -30,10 +31,6 @@ if TYPE_CHECKING:
 __all__ = ["STORE_FORMAT", "create_store"]
 
 META_TABLE = "CREATE TABLE IF NOT EXISTS between_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-#: How long one creator waits for another to finish.
-LOCK_WAIT = 60
-#: The first half of the PostgreSQL advisory lock's key ("btwn"); the second is the schema's.
-LOCK_CLASS = 0x6274776E
 
 
 def create_store(
@@ -46,7 +43,7 @@ def create_store(
 ) -> tuple[dict[str, str], Path | None]:
     """Create the store unless it exists; its settings, and the key file written (if any)."""
     environ = dict(os.environ if environ is None else environ)
-    with store.backend.creation_lock(store) as existing_meta:
+    with backend_for(store).creation_lock(store) as existing_meta:
         existing = existing_meta()
         if existing is not None:
             if encrypt and existing.get("encrypted") != "yes":
@@ -88,12 +85,13 @@ def _made(existing_meta: Any) -> bool:
 def _create(cls: Any, store: Store, meta: dict[str, str], environ: dict[str, str]) -> None:
     from eventsourcing.persistence import PersistenceError
 
-    store.backend.create_file(store)
+    backend = backend_for(store)
+    backend.create_file(store)
     app = cls(store, _initialising=True, environ=environ)
     try:
         _create_tables(app, meta)
     except PersistenceError as e:
-        raise store.backend.creation_problem(store, e) from None
+        raise backend.creation_problem(store, e) from None
     finally:
         app.close()
 
@@ -111,10 +109,3 @@ def _create_tables(app: Any, meta: dict[str, str]) -> None:
                 (key, value),
             )
         app.readmodel.create_tables(c)
-
-
-def busy(where: str) -> str:
-    return (
-        f"another 'between init' on {where} has not finished after {LOCK_WAIT} s; "
-        "nothing was created — try again when it has"
-    )

@@ -58,10 +58,6 @@ class LeaseLost(StoreError):
     """The lease was lost since it was taken (ended, or taken over after it lapsed)."""
 
 
-def lease_for(store: Store, seconds: float = DEFAULT_LEASE_SECONDS) -> Lease:
-    return store.backend.lease(store, seconds)
-
-
 def holder_label() -> str:
     return f"pid {os.getpid()} on {socket.gethostname()}"
 

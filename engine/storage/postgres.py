@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from between.engine.errors import StoreError
-from between.engine.storage.backend import Backend, LightFound, read_model_current
+from between.engine.storage.backend import (
+    CREATION_LOCK_WAIT,
+    Backend,
+    LightFound,
+    creation_busy,
+    read_model_current,
+)
 from between.engine.storage.diagnosis import postgres_problem, probe_postgres
 from between.engine.storage.dialect import Dialect
 
@@ -21,8 +27,15 @@ if TYPE_CHECKING:
     from between.engine.storage.store import Store
 
 DIALECT = Dialect(
-    "postgresql", "%s", "notification_id", " FOR UPDATE", "substring({column} from 1 for {length})"
+    "postgresql",
+    "%s",
+    "notification_id",
+    " FOR UPDATE",
+    "substring({column} from {start} for {length})",
+    "'\\x{hex}'::bytea",
 )
+#: The first half of the creation lock's advisory key ("btwn"); the second is the schema's.
+LOCK_CLASS = 0x6274776E
 #: Whether this PostgreSQL role may write the tables every write touches, on a primary.
 CAN_WRITE = (
     "SELECT has_table_privilege('stored_events', 'INSERT') "
@@ -98,20 +111,18 @@ class PostgresBackend(Backend):
         """A session advisory lock keyed by the schema (unlocked when the connection closes)."""
         import psycopg
 
-        from between.engine.storage.creation import LOCK_CLASS, LOCK_WAIT, busy
-
         try:
             conn = psycopg.connect(**store.connect_args(), autocommit=True)
         except psycopg.Error as e:
             raise postgres_problem(store, e) from None
         with conn:
-            conn.execute(f"SET lock_timeout = '{LOCK_WAIT}s'")
+            conn.execute(f"SET lock_timeout = '{CREATION_LOCK_WAIT}s'")
             try:
                 conn.execute(
                     "SELECT pg_advisory_lock(%s, hashtext(%s))", (LOCK_CLASS, store.schema)
                 )
             except psycopg.errors.LockNotAvailable:
-                raise StoreError(busy(store.describe())) from None
+                raise StoreError(creation_busy(store.describe())) from None
             _ensure_schema(conn, store)
             yield lambda: _meta(conn, store)
 
@@ -144,9 +155,11 @@ class PostgresBackend(Backend):
                 cursor.execute("SELECT key, value FROM between_meta")
                 meta = {r["key"]: r["value"] for r in cursor.fetchall()}
                 cursor.execute("SELECT position FROM rm_position")
-                position = cursor.fetchone()["position"]
+                at = cursor.fetchone()
+                position = at["position"] if at else None  # no row: not current
                 cursor.execute("SELECT MAX(notification_id) AS head FROM stored_events")
-                head = cursor.fetchone()["head"]
+                last = cursor.fetchone()
+                head = last["head"] if last else None
             except (psycopg.Error, TypeError):
                 meta, position, head = {}, None, None
             yield (cursor, meta, conn) if read_model_current(meta, position, head) else None
@@ -158,7 +171,7 @@ class PostgresBackend(Backend):
         return aggregate_id
 
     def id_bytes(self, stored: Any) -> bytes:
-        return stored.bytes  # type: ignore[no-any-return]
+        return stored.bytes
 
     def scan(self, store: Store, datastore: Any, sql: str, batch: int) -> Iterator[list[tuple]]:
         """Through a server-side cursor."""

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
+from weakref import WeakSet
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
 from eventsourcing.sqlite import (
@@ -38,8 +39,20 @@ from between.engine.aggregates.operators import OPERATORS_ID, OperatorsChanged
 from between.engine.reading.queries import TRACKING_NAME
 from between.engine.storage.chain import GENESIS, id_bytes, link
 
-#: ``after_insert(cursor, positions, domain_events, in_step)``.
-AfterInsert = Callable[[Any, Sequence[int], Sequence[Any] | None, bool], None]
+
+class AfterInsert(Protocol):
+    """``after_insert(cursor, positions, domain_events, in_step)``; PostgreSQL's recorder also
+    passes what the read model's ``prefetch`` loaded."""
+
+    def __call__(
+        self,
+        c: Any,
+        positions: Sequence[int],
+        events: Sequence[Any] | None,
+        in_step: bool,
+        loaded: Any = None,
+        /,
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -117,14 +130,18 @@ def chain_rows(
     return rows
 
 
+#: The connections with ``PRAGMA secure_delete`` on (it holds for a connection's life).
+_SECURE_DELETE: WeakSet[SQLiteConnection] = WeakSet()
+
+
 class _ImmediateTransaction(SQLiteTransaction):
     """A write transaction that takes SQLite's write lock up front (BEGIN IMMEDIATE)."""
 
     def __enter__(self) -> SQLiteCursor:
         cursor = self.connection.cursor()
-        if not getattr(self.connection, "secure_delete", False):
+        if self.connection not in _SECURE_DELETE:
             cursor.execute("PRAGMA secure_delete = ON")  # replaced bytes are zeroed, not kept
-            self.connection.secure_delete = True
+            _SECURE_DELETE.add(self.connection)
         cursor.execute("BEGIN IMMEDIATE")
         return cursor
 

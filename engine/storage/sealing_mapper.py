@@ -13,7 +13,7 @@ its shape, its counts and its integrity chain after an erasure.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 from uuid import UUID
 
@@ -53,7 +53,7 @@ class SealingMapper(Mapper[UUID]):
             if key is None:
                 raise ValueError(f"client {client} was erased; nothing more is recorded for them")
             for path in personal:
-                replace(state, path, lambda value, path=path: seal(key, client, path, value))
+                replace(state, path, partial(seal, key, client, path))
         # The library's ``to_stored_event`` from here on, on the state already copied.
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from between.engine.errors import StoreError
-from between.engine.storage.backend import Backend, LightFound, read_model_current
+from between.engine.storage.backend import (
+    CREATION_LOCK_WAIT,
+    Backend,
+    LightFound,
+    creation_busy,
+    read_model_current,
+)
 from between.engine.storage.diagnosis import check_sqlite_path, location_problem, sqlite_problem
 from between.engine.storage.dialect import Dialect
 
@@ -24,7 +30,7 @@ if TYPE_CHECKING:
     from between.engine.storage.lease import Lease
     from between.engine.storage.store import Store
 
-DIALECT = Dialect("sqlite", "?", "rowid", "", "substr({column}, 1, {length})")
+DIALECT = Dialect("sqlite", "?", "rowid", "", "substr({column}, {start}, {length})", "X'{hex}'")
 
 
 class SQLiteBackend(Backend):
@@ -185,8 +191,6 @@ def _folder(store: Store) -> Path:
 
 @contextmanager
 def _folder_lock(folder: Path) -> Iterator[None]:
-    from between.engine.storage.creation import LOCK_WAIT, busy
-
     try:
         import fcntl
     except ImportError:  # no flock (Windows): creators are not serialised
@@ -194,14 +198,14 @@ def _folder_lock(folder: Path) -> Iterator[None]:
         return
     fd = os.open(folder, os.O_RDONLY)
     try:
-        deadline = time.monotonic() + LOCK_WAIT
+        deadline = time.monotonic() + CREATION_LOCK_WAIT
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise StoreError(busy(str(folder))) from None
+                    raise StoreError(creation_busy(str(folder))) from None
                 time.sleep(0.01)
         yield
     finally:

@@ -10,13 +10,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from between.engine.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from between.engine.storage.backend import Backend
 
 #: Seconds to wait for a PostgreSQL server to answer, unless the address says otherwise.
 CONNECT_TIMEOUT = 5
@@ -102,17 +99,6 @@ class Store:
     @property
     def is_sqlite(self) -> bool:
         return self.kind == "sqlite"
-
-    @property
-    def backend(self) -> Backend:
-        """What this kind of store does its own way (its module imported on first use)."""
-        if self.is_sqlite:
-            from between.engine.storage.sqlite import BACKEND
-
-            return BACKEND
-        from between.engine.storage.postgres import BACKEND as POSTGRES
-
-        return POSTGRES
 
     def describe(self) -> str:
         """The address without any password, for messages."""

@@ -113,7 +113,7 @@ class AssignmentCommands(Reading):
         request_key: str | None = None,
         allow_past_due: bool = False,
     ) -> Outcome:
-        meta = self.work.authorise(
+        envelope = self.work.authorise(
             actor, "propose", request_key, **_arguments(locals(), "allow_past_due")
         )
         kind = self.plugins.task_type(task_type)
@@ -149,13 +149,13 @@ class AssignmentCommands(Reading):
                 "follows on from the same client's homework"
             )
         assignment = Assignment.propose(
+            envelope,
             id=assignment_id,
             client_id=client.id,
             client=client.code,
             task_type=kind.name,
             steps_up_from=previous.id if previous else None,
             **fields,
-            **meta,
         )
         return self.work.create(assignment, request_key, ASSIGNMENT_PROPOSED)
 
@@ -168,7 +168,7 @@ class AssignmentCommands(Reading):
         request_key: str | None = None,
         allow_past_due: bool = False,
     ) -> Outcome:
-        meta = self.work.authorise(actor, "adjust", request_key, changes=changes)
+        envelope = self.work.authorise(actor, "adjust", request_key, changes=changes)
         unknown = set(changes) - set(ADJUSTABLE)
         if unknown or not changes:
             raise InvalidInput(
@@ -186,7 +186,7 @@ class AssignmentCommands(Reading):
                 final["parameters"] = validated(self.plugins, kind, "validate_parameters", merged)
             if "observers" in final:
                 require_collaborators(self.work.load(Client, a.client_id), final["observers"])
-            a.adjust(final, **meta)
+            a.adjust(final, envelope)
 
         return self._change_assignment(ref, command, request_key, ASSIGNMENT_ADJUSTED)
 
@@ -199,14 +199,14 @@ class AssignmentCommands(Reading):
         actor: str,
         request_key: str | None = None,
     ) -> Outcome:
-        meta = self.work.authorise(
+        envelope = self.work.authorise(
             actor, "agree", request_key, confidence=confidence, obstacles=obstacles
         )
         if confidence is not None:
             confidence = validate.integer("confidence", confidence, 0, 10)
         obstacles = validate.text("obstacles", obstacles, required=False)
         return self._change_assignment(
-            ref, lambda a: a.agree(confidence, obstacles, **meta), request_key, ASSIGNMENT_AGREED
+            ref, lambda a: a.agree(confidence, obstacles, envelope), request_key, ASSIGNMENT_AGREED
         )
 
     def submit(
@@ -222,10 +222,12 @@ class AssignmentCommands(Reading):
     ) -> Outcome:
         """Record an entry by the client or a collaborator (``by``); ``via`` says the way in.
         (``via`` is not part of the request's fingerprint: it is how, not what, was asked.)"""
-        meta = self.work.authorise(
+        envelope = self.work.authorise(
             actor, "submit", request_key, fields=fields, by=by, occurred_at=occurred_at
         )
-        return record_entry(self, lambda: self._assignment(ref), fields, by, occurred_at, via, meta)
+        return record_entry(
+            self, lambda: self._assignment(ref), fields, by, occurred_at, via, envelope
+        )
 
     def review(
         self,
@@ -242,10 +244,10 @@ class AssignmentCommands(Reading):
         request_key: str | None = None,
         allow_past_due: bool = False,
     ) -> Outcome:
-        meta = self.work.authorise(
+        envelope = self.work.authorise(
             actor, "review", request_key, **_arguments(locals(), "ref", "allow_past_due")
         )
-        ratings = {
+        ratings: dict[str, Any] = {
             "quantity": validate.integer("quantity", quantity, 0, 4),
             "quality": validate.integer("quality", quality, 0, 4),
             "difficulty": validate.integer("difficulty", difficulty, 0, 4),
@@ -260,7 +262,7 @@ class AssignmentCommands(Reading):
             next_due = not_past(validate.due_date(next_due, today), today, allow_past_due)
         return self._change_assignment(
             ref,
-            lambda a: a.review(next_step, next_due, **ratings, **meta),
+            lambda a: a.review(next_step, next_due, envelope, **ratings),
             request_key,
             ASSIGNMENT_REVIEWED,
         )
@@ -285,10 +287,10 @@ class AssignmentCommands(Reading):
     def _end(
         self, command: str, ref: str, reason: str, actor: str, request_key: str | None
     ) -> Outcome:
-        meta = self.work.authorise(actor, command, request_key, reason=reason)
+        envelope = self.work.authorise(actor, command, request_key, reason=reason)
         reason = validate.text("reason", reason)
         end, event = ENDINGS[command]
-        return self._change_assignment(ref, lambda a: end(a, reason, **meta), request_key, event)
+        return self._change_assignment(ref, lambda a: end(a, reason, envelope), request_key, event)
 
     def _change_assignment(
         self,

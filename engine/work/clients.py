@@ -15,6 +15,7 @@ from between.engine.aggregates.clients import Client, new_client_id
 from between.engine.errors import InvalidInput, RuleViolation
 from between.engine.reading.full import Reading
 from between.engine.reading.views import OPEN_STATUSES
+from between.engine.storage.kinds import backend_for
 from between.engine.work.unit import Outcome
 from between.events.catalog import (
     CLIENT_DISCHARGED,
@@ -37,7 +38,7 @@ class ClientCommands(Reading):
     def register_client(
         self, code: str, name: str, therapist: str, *, actor: str, request_key: str | None = None
     ) -> Outcome:
-        meta = self.work.authorise(
+        envelope = self.work.authorise(
             actor, "register", request_key, code=code, name=name, therapist=therapist
         )
         code = validate.code(code)
@@ -51,7 +52,7 @@ class ClientCommands(Reading):
             return first
         if self.client_id(code):
             raise taken
-        client = Client.register(code, name, therapist, **meta)
+        client = Client.register(code, name, therapist, envelope)
         if not self.keys.backend.get(client.id)[0]:
             self.keys.create(client.id)
         try:  # the read model's unique code index refuses a racing duplicate
@@ -62,14 +63,14 @@ class ClientCommands(Reading):
     def add_collaborator(
         self, code: str, name: str, relationship: str, *, actor: str, request_key: str | None = None
     ) -> Outcome:
-        meta = self.work.authorise(
+        envelope = self.work.authorise(
             actor, "collaborator", request_key, name=name, relationship=relationship
         )
         name = validate.text("collaborator name", name, limit=200)
         relationship = validate.text("relationship", relationship, limit=200)
         return self.work.change(
             lambda: self._client(code),
-            lambda c: c.add_collaborator(name, relationship, **meta),
+            lambda c: c.add_collaborator(name, relationship, envelope),
             request_key,
             (COLLABORATOR_ADDED,),
         )
@@ -83,13 +84,15 @@ class ClientCommands(Reading):
         actor: str,
         request_key: str | None = None,
     ) -> Outcome:
-        meta = self.work.authorise(actor, "contact", request_key, person=person, contacts=contacts)
+        envelope = self.work.authorise(
+            actor, "contact", request_key, person=person, contacts=contacts
+        )
         if not contacts:
             raise InvalidInput("give at least one contact detail, e.g. --email or --phone")
         contacts = {k: validate.text(k, v, limit=320) for k, v in contacts.items()}
         return self.work.change(
             lambda: self._client(code),
-            lambda c: c.change_contacts(person, contacts, **meta),
+            lambda c: c.change_contacts(person, contacts, envelope),
             request_key,
             (CONTACT_DETAILS_CHANGED,),
         )
@@ -105,7 +108,7 @@ class ClientCommands(Reading):
         request_key: str | None = None,
     ) -> Outcome:
         """Record that ``person`` agrees (or no longer agrees) to hear on ``channel``."""
-        meta = self.work.authorise(
+        envelope = self.work.authorise(
             actor, "contact", request_key, channel=channel, person=person, granted=granted
         )
         if channel not in self.plugins.channels:
@@ -113,7 +116,7 @@ class ClientCommands(Reading):
             raise InvalidInput(f"unknown channel {channel!r}; known channels: {known}")
         return self.work.change(
             lambda: self._client(code),
-            lambda c: c.record_consent(person, channel, granted, **meta),
+            lambda c: c.record_consent(person, channel, granted, envelope),
             request_key,
             (CONSENT_RECORDED,),
         )
@@ -121,7 +124,7 @@ class ClientCommands(Reading):
     def discharge(
         self, code: str, reason: str, *, actor: str, request_key: str | None = None
     ) -> Outcome:
-        meta = self.work.authorise(actor, "discharge", request_key, reason=reason)
+        envelope = self.work.authorise(actor, "discharge", request_key, reason=reason)
         reason = validate.text("reason", reason, limit=2000)
 
         def command(client: Client) -> None:
@@ -132,7 +135,7 @@ class ClientCommands(Reading):
                     short = held.id.hex[:8]
                     is_open = held.row["status"] in OPEN_STATUSES
                     open_ones = open_ones | {short} if is_open else open_ones - {short}
-            client.discharge(reason, sorted(open_ones), **meta)
+            client.discharge(reason, sorted(open_ones), envelope)
 
         return self.work.change(
             lambda: self._client(code), command, request_key, (CLIENT_DISCHARGED,)
@@ -143,19 +146,19 @@ class ClientCommands(Reading):
     ) -> Outcome:
         """Record the erasure, then destroy the client's key: their personal data reads as
         erased everywhere; the facts (types, times, counts, ratings) and the chain remain."""
-        meta = self.work.authorise(actor, "erase", request_key, reason=reason)
+        envelope = self.work.authorise(actor, "erase", request_key, reason=reason)
         reason = validate.text("reason", reason, limit=2000)
         client = self._client(code_or_id)
         repeated = client.row["status"] == "erased"
         if not repeated:
             repeated = self.work.change(
                 lambda: self.work.load(Client, client.id),
-                lambda c: c.erase(reason, **meta),
+                lambda c: c.erase(reason, envelope),
                 request_key,
                 (CLIENT_ERASED,),
             ).repeated
         self.keys.destroy(client.id)
         self.work.forget()  # nothing decrypted with the destroyed key stays in memory
-        self.store.backend.flush(self.store)  # e.g. replaced pages out of SQLite's WAL
-        erased = self.work.load(Client, client.id)
+        backend_for(self.store).flush(self.store)  # e.g. replaced pages out of SQLite's WAL
+        erased = self._client(str(client.id))
         return Outcome(erased.detail(), str(client.id), repeated)

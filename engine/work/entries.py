@@ -40,16 +40,16 @@ def record_entry(
     by: str,
     occurred_at: str | datetime | None,
     via: str,
-    meta: Envelope,
+    envelope: Envelope,
 ) -> Outcome:
     """Validate an entry and record it on the assignment ``load`` finds (loaded again on each
-    attempt). ``meta`` is the command's envelope (see ``UnitOfWork.authorise``); with a request
+    attempt). ``envelope`` is the command's (see ``UnitOfWork.authorise``); with a request
     key the entry's id is derived from it, and a repeat reports the first entry."""
     validate.payload("entry fields", fields)
     by = validate.text("by", by or "client", limit=200)
     via = validate.choice("via", via, ENTRY_WAYS)
-    when = validate.moment("occurred at", occurred_at, meta.timestamp)
-    request_key = meta.request_key
+    when = validate.moment("occurred at", occurred_at, envelope.timestamp)
+    request_key = envelope.request_key
     entry_id = uuid5(ENTRY_NAMESPACE, f"entry:{request_key}") if request_key else None
 
     def command(a: Assignment) -> str:
@@ -61,7 +61,7 @@ def record_entry(
                     f"{by!r} is not a collaborator of client {a.row['client']}; entries come "
                     "from the client or a collaborator they added"
                 )
-        return str(a.submit(by, when, clean, kind.entries.version, entry_id, via=via, **meta))
+        return str(a.submit(by, when, clean, kind.entries.version, envelope, entry_id, via=via))
 
     return app.work.change(load, command, request_key, (ENTRY_SUBMITTED,))
 

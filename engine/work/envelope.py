@@ -2,9 +2,10 @@
 fingerprint of the request behind that key.
 
 Made only by the unit of work (``UnitOfWork.authorise`` for an operator's command,
-``for_dispatcher`` and ``for_link_holder``), and given to an aggregate's command as
-``**envelope``: its keys are exactly the envelope fields of ``events.base.Fact`` and
-``Started``, so the stored events are the same as when these were spelled out by hand.
+``for_dispatcher`` and ``for_link_holder``), and taken by every aggregate command that records
+an event (its ``envelope`` parameter), which spreads it into the event (``**envelope``): its
+keys are exactly the envelope fields of ``events.base.Fact`` and ``Started``, so the stored
+events are the same as when these were spelled out by hand.
 """
 
 from __future__ import annotations

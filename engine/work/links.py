@@ -56,7 +56,7 @@ class LinkCommands(Reading):
     ) -> tuple[Outcome, str]:
         """Record LinkIssued; return the outcome and the token (shown once, stored only as a
         hash). A repeated request reports the first link's id with no token ("")."""
-        meta = self.work.authorise(
+        envelope = self.work.authorise(
             actor, "link", request_key, person=person, expires_days=expires_days
         )
         person = validate.text("person", person or "client", limit=200)
@@ -64,10 +64,10 @@ class LinkCommands(Reading):
         client = self._client(code)
         token, token_hash = new_token()
         link_id = uuid5(LINK_NAMESPACE, f"{client.id}:{request_key}") if request_key else uuid4()
-        expires = meta.timestamp + timedelta(days=days)
+        expires = envelope.timestamp + timedelta(days=days)
 
         def command(c: Client) -> str:
-            c.issue_link(link_id, person, token_hash, expires, **meta)
+            c.issue_link(link_id, person, token_hash, expires, envelope)
             return str(link_id)
 
         outcome = self.work.change(
@@ -86,7 +86,7 @@ class LinkCommands(Reading):
     ) -> Outcome:
         """Record LinkRevoked for each of the person's live links (every person's when None);
         Outcome.result is how many were revoked."""
-        meta = self.work.authorise(actor, "link", request_key, person=person, reason=reason)
+        envelope = self.work.authorise(actor, "link", request_key, person=person, reason=reason)
         reason = validate.text("reason", reason, limit=200)
 
         def command(c: Client) -> str:
@@ -95,7 +95,7 @@ class LinkCommands(Reading):
                     f"client {c.code} has no collaborator called {person!r}; links are for the "
                     "client or a collaborator they added"
                 )
-            return str(c.revoke_links(person, reason, **meta))
+            return str(c.revoke_links(person, reason, envelope))
 
         return self.work.change(lambda: self._client(code), command, request_key, (LINK_REVOKED,))
 
@@ -104,13 +104,13 @@ class LinkCommands(Reading):
     ) -> tuple[UUID, str] | None:
         """A fresh link for a message to ``person`` (the dispatcher's: it was authorised to
         notify); its id and token, or None when the client may no longer get one."""
-        meta = self.work.for_dispatcher(actor)
-        link_id, expires = uuid4(), meta.timestamp + timedelta(days=days)
+        envelope = self.work.for_dispatcher(actor)
+        link_id, expires = uuid4(), envelope.timestamp + timedelta(days=days)
         token, token_hash = new_token()
         try:
             self.work.change(
                 lambda: self._client_by_id(client_id),
-                lambda c: c.issue_link(link_id, person, token_hash, expires, **meta),
+                lambda c: c.issue_link(link_id, person, token_hash, expires, envelope),
             )
         except RuleViolation:  # discharged meanwhile, or no longer a collaborator
             return None
@@ -118,10 +118,10 @@ class LinkCommands(Reading):
 
     def withdraw_link(self, client_id: UUID, link_id: UUID, reason: str, actor: str) -> None:
         """Revoke one link (the dispatcher's, when its message was not delivered)."""
-        meta = self.work.for_dispatcher(actor)
+        envelope = self.work.for_dispatcher(actor)
 
         def command(c: Client) -> None:
-            c.revoke_link(link_id, reason, **meta)
+            c.revoke_link(link_id, reason, envelope)
 
         self.work.change(lambda: self._client_by_id(client_id), command)
 
@@ -217,14 +217,14 @@ class LinkCommands(Reading):
         request_key = validate.text("idempotency key", request_key, limit=200)
         via = validate.choice("via", via, LINK_WAYS)
         request = {"fields": fields, "by": grant.person, "occurred_at": occurred_at}
-        meta = self.work.for_link_holder(grant.is_client, request_key, "submit", request)
+        envelope = self.work.for_link_holder(grant.is_client, request_key, "submit", request)
 
         def load() -> Assignment:
             return self._homework_for(grant, assignment_id)
 
         for round_ in range(CONFLICT_ROUNDS):
             try:
-                outcome = record_entry(self, load, fields, grant.person, occurred_at, via, meta)
+                outcome = record_entry(self, load, fields, grant.person, occurred_at, via, envelope)
                 break
             except Conflict:
                 if round_ == CONFLICT_ROUNDS - 1:
@@ -251,14 +251,14 @@ class LinkCommands(Reading):
         """``submit`` for those outside the clinic (a form tool): as ``submit`` — the operators
         list, the same checks and events — and ``by`` must be the client or a collaborator who
         observes the homework, the rule of the links (``observes``; else ``NotObserved``)."""
-        meta = self.work.authorise(
+        envelope = self.work.authorise(
             actor, "submit", request_key, fields=fields, by=by, occurred_at=None
         )
 
         def load() -> Assignment:
             return require_observer(by, self._assignment(ref))
 
-        return record_entry(self, load, fields, by, None, via, meta)
+        return record_entry(self, load, fields, by, None, via, envelope)
 
     def _homework_for(self, grant: Grant, assignment_id: str) -> Assignment:
         """The assignment, if the link still works and its holder may record on it."""

@@ -29,7 +29,7 @@ class NotificationCommands(Reading):
     def retry_notification(self, ref: str, *, actor: str) -> Outcome:
         """Queue a failed notification again: the dispatcher's next pass attempts it (with the
         same idempotency key, after checking consent and the address again)."""
-        meta = self.work.authorise(actor, "notify")
+        envelope = self.work.authorise(actor, "notify")
         prefix = ref.strip().lower().replace("-", "")
         matches = [
             r for r in self.notifications("failed") if r["id"].replace("-", "").startswith(prefix)
@@ -38,5 +38,5 @@ class NotificationCommands(Reading):
             raise NotFound(f"{len(matches)} failed notifications start with {ref!r}; give one id")
         return self.work.change(
             lambda: self.work.load(Notification, UUID(matches[0]["id"])),
-            lambda n: n.retry(**meta),
+            lambda n: n.retry(envelope),
         )

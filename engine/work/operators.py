@@ -28,20 +28,22 @@ class OperatorCommands:
         return found.detail() if found else {"required": False, "operators": []}
 
     def set_operator(self, name: str, role: str, *, actor: str) -> Outcome:
-        meta = self.work.authorise(actor, "operators")
+        envelope = self.work.authorise(actor, "operators")
         name = validate.text("operator name", name.strip(), limit=200)
-        return self._change_operators(lambda o: o.add(name, role, **meta), meta)
+        return self._change_operators(lambda o: o.add(name, role, envelope), envelope)
 
     def remove_operator(self, name: str, *, actor: str) -> Outcome:
-        meta = self.work.authorise(actor, "operators")
-        return self._change_operators(lambda o: o.remove(name, **meta), meta)
+        envelope = self.work.authorise(actor, "operators")
+        return self._change_operators(lambda o: o.remove(name, envelope), envelope)
 
     def require_operators(self, required: bool, *, actor: str) -> Outcome:
-        meta = self.work.authorise(actor, "operators")
-        return self._change_operators(lambda o: o.require(required, **meta), meta)
+        envelope = self.work.authorise(actor, "operators")
+        return self._change_operators(lambda o: o.require(required, envelope), envelope)
 
-    def _change_operators(self, command: Callable[[Operators], None], meta: Envelope) -> Outcome:
+    def _change_operators(
+        self, command: Callable[[Operators], None], envelope: Envelope
+    ) -> Outcome:
         """Change the list, starting it on first use."""
         return self.work.change(
-            lambda: self.work.load(Operators, OPERATORS_ID) or Operators.start(**meta), command
+            lambda: self.work.load(Operators, OPERATORS_ID) or Operators.start(envelope), command
         )

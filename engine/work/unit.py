@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -148,14 +148,17 @@ class UnitOfWork:
         trusting, self._trusting = self._trusting, False
         try:
             if not cached:
-                found = self.repository.get(aggregate_id)
+                found: Any = self.repository.get(aggregate_id)
             elif self._bulk and aggregate_id in self._bulk.aggregates:
                 found = self._bulk.aggregates[aggregate_id]
                 if self._bulk.marks is not None:
                     self._bulk.marks.setdefault(aggregate_id, len(found.pending_events))
             elif (found := self._recent.get(aggregate_id)) is not None:
                 self._trusted = trusting
-                for event in () if trusting else self.events.get(aggregate_id, gt=found.version):
+                since: Iterable[Any] = (
+                    () if trusting else self.events.get(aggregate_id, gt=found.version)
+                )
+                for event in since:
                     found = event.mutate(found)  # saved since
             else:
                 found = self.repository.get(aggregate_id)
@@ -184,7 +187,7 @@ class UnitOfWork:
 
     def change(
         self,
-        load: Callable[[], A],
+        load: Callable[[], A | None],
         command: Callable[[A], str | None],
         request_key: str | None = None,
         expected: tuple[str, ...] = (),
@@ -330,7 +333,8 @@ class UnitOfWork:
         if bulk is None:
             yield
             return
-        bulk.marks = marks = {}
+        marks: dict[UUID, int] = {}
+        bulk.marks = marks
         try:
             yield
         except BaseException:

@@ -1,0 +1,75 @@
+"""What the registration hooks fill: each item added names the plugin that added it.
+
+``between_register_task_types`` gets a ``TaskTypeRegistry`` and ``between_register_channels`` a
+``ChannelRegistry`` (both in the public API, ``from between import TaskTypeRegistry``); a name
+registered twice, or an item that is no task type or channel, is a ``PluginError`` naming the
+plugin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from between.engine.contracts.task_types import TaskType, check_task_type_name
+from between.engine.hooks.calls import PluginError, running_plugin
+from between.engine.settings import Settings
+
+__all__ = ["ChannelRegistry", "Registry", "TaskTypeRegistry"]
+
+
+@dataclass
+class Registry:
+    """Items by name, the plugin that added each, and definitions that were skipped."""
+
+    settings: Settings
+    kind: str
+    items: dict[str, Any] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def plugin(self) -> str:
+        """The plugin whose implementation is running."""
+        return running_plugin() or "?"
+
+    def add(self, item: Any) -> None:
+        name = getattr(item, "name", None)
+        if not isinstance(name, str) or not name:
+            raise PluginError(f"plugin {self.plugin} registered a {self.kind} without a name")
+        if name in self.items:
+            raise PluginError(
+                f"{self.kind} {name!r} is registered by both {self.owners[name]} and "
+                f"{self.plugin}; rename one, or disable a plugin with BETWEEN_PLUGINS"
+            )
+        self.items[name] = item
+        self.owners[name] = self.plugin
+
+    def problem(self, where: str, reason: str) -> None:
+        """Report a definition that was skipped, without stopping the others."""
+        self.problems.append(f"{where}: {reason}")
+
+
+class TaskTypeRegistry(Registry):
+    """Passed to ``between_register_task_types``: ``add(task_type)``, ``problem(...)``."""
+
+    def add(self, item: TaskType) -> None:
+        if not isinstance(item, TaskType):
+            raise PluginError(f"plugin {self.plugin} registered {item!r}, which is not a TaskType")
+        try:
+            check_task_type_name(item.name)
+        except ValueError as e:
+            raise PluginError(f"plugin {self.plugin}: {e}") from None
+        super().add(item)
+
+
+class ChannelRegistry(Registry):
+    """Passed to ``between_register_channels``: ``add(channel)``."""
+
+    def add(self, item: Any) -> None:
+        if not callable(getattr(item, "send", None)) or not hasattr(item, "address_key"):
+            raise PluginError(
+                f"plugin {self.plugin} registered {item!r}, which is not a channel "
+                "(it needs name, address_key and send(message, settings))"
+            )
+        super().add(item)
