@@ -27,6 +27,8 @@ RUNNING = "between.running"
 #: Where ``ctx.meta`` notes that the root's ``--help`` was asked for (shown once every global
 #: option is known: ``--plugins-dir`` decides which commands there are).
 HELP_ASKED = "between.help"
+#: The variable naming a plugins directory, as ``--plugins-dir`` does.
+PLUGINS_DIR = "BETWEEN_PLUGINS_DIR"
 
 
 class CommandNamingGroup(click.Group):
@@ -139,15 +141,16 @@ class BetweenGroup(CommandNamingGroup):
     def _declared(self, ctx: click.Context) -> dict[str, str] | None:
         """The plugin commands installed plugins declare, not yet loaded (command → plugin);
         None once plugins are loaded, or when a plugins directory must be loaded to know."""
-        if self._plugins_added:
-            return None
-        settings = self.session(ctx).settings
-        if settings.plugins_dir:
+        import os
+
+        from between.engine.hooks import chosen_plugins
+        from between.engine.hooks.entry_points import declared_commands
+
+        # read as ``Settings`` reads them, without constructing it (``--help`` stays light)
+        if self._plugins_added or ctx.params.get("plugins_dir") or os.environ.get(PLUGINS_DIR):
             return None
         if self._declared_commands is None:
-            from between.engine.hooks.entry_points import declared_commands
-
-            found = declared_commands(settings.only_plugins)
+            found = declared_commands(chosen_plugins(os.environ))
             built_in = {*SHORT_HELP, *self.commands}
             self._declared_commands = {n: p for n, p in found.items() if n not in built_in}
         return self._declared_commands

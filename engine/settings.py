@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from between.engine.errors import InvalidInput
+from between.engine.hooks import chosen_plugins
 
 
 def _config_home() -> Path:
@@ -37,7 +38,6 @@ class Settings:
     @classmethod
     def from_environment(cls, **given: Any) -> Settings:
         env = dict(os.environ)
-        only = env.get("BETWEEN_PLUGINS")
 
         def pick(name: str, var: str) -> Any:
             return given.get(name) or env.get(var) or None
@@ -53,9 +53,7 @@ class Settings:
             worksheets_dir=path("worksheets_dir", "BETWEEN_WORKSHEETS_DIR"),
             config_file=path("config_file", "BETWEEN_CONFIG"),
             key_file=path("key_file", "BETWEEN_KEY_FILE"),
-            only_plugins=None
-            if only is None
-            else tuple(p.strip() for p in only.split(",") if p.strip()),
+            only_plugins=chosen_plugins(env),
             environ=env,
         )
 

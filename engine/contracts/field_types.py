@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from between.engine.contracts.figures import mean_of
 from between.engine.validate import utc_time
@@ -62,29 +62,51 @@ class FieldError(ValueError):
     """One field's value is wrong; the message says why."""
 
 
-class _FieldTypeParts(NamedTuple):
-    name: str
-    description: str  # for people: "a whole number", shown in hints and the docs
-    coerce: Callable[[FieldSettings, Any], Any]  # the value in this type, or FieldError
-    settings: tuple[str, ...]  # which of SETTINGS apply (``types show``, FHIR constraints)
-    widget: str  # one of WIDGETS
-    fhir_item_type: str  # Questionnaire.item.type
-    fhir_answer_key: str  # QuestionnaireResponse.item.answer.value[x]
-    holds: Callable[[Any], bool]  # whether a stored value is of this type
-    summarise: Callable[[Entries, str], dict[str, Any]]  # the default summary's figures
-    repeats: bool = False  # one answer per item (lists, ratings)
+class FieldType:
+    """One kind of field value, and its part in each place that shows or exports it; checked
+    as it is made. (A plain class: every command's start-up defines it, and a dataclass or a
+    named tuple costs a millisecond.)"""
 
+    __slots__ = (
+        "coerce",
+        "description",
+        "fhir_answer_key",
+        "fhir_item_type",
+        "holds",
+        "name",
+        "repeats",
+        "settings",
+        "summarise",
+        "widget",
+    )
 
-class FieldType(_FieldTypeParts):
-    """One kind of field value, and its part in each place that shows or exports it (a named
-    tuple: quick to define at start-up; checked as it is made)."""
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        coerce: Callable[[FieldSettings, Any], Any],
+        settings: tuple[str, ...],
+        widget: str,
+        fhir_item_type: str,
+        fhir_answer_key: str,
+        holds: Callable[[Any], bool],
+        summarise: Callable[[Entries, str], dict[str, Any]],
+        repeats: bool = False,
+    ) -> None:
+        self.name = name
+        self.description = description  # for people: "a whole number", in hints and the docs
+        self.coerce = coerce  # the value in this type, or FieldError
+        self.settings = settings  # which of SETTINGS apply (``types show``, FHIR constraints)
+        self.widget = widget  # one of WIDGETS
+        self.fhir_item_type = fhir_item_type  # Questionnaire.item.type
+        self.fhir_answer_key = fhir_answer_key  # QuestionnaireResponse.item.answer.value[x]
+        self.holds = holds  # whether a stored value is of this type
+        self.summarise = summarise  # the default summary's figures
+        self.repeats = repeats  # one answer per item (lists, ratings)
+        self.check()
 
-    __slots__ = ()
-
-    def __new__(cls, *parts: Any, **named: Any) -> FieldType:
-        made = super().__new__(cls, *parts, **named)
-        made.check()
-        return made
+    def __repr__(self) -> str:
+        return f"FieldType({self.name!r})"
 
     def check(self) -> None:
         """``ValueError`` naming the part that is not one of the known ones."""

@@ -8,7 +8,6 @@ plugin.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from between.engine.contracts.task_types import TaskType, check_task_type_name
@@ -18,15 +17,17 @@ from between.engine.settings import Settings
 __all__ = ["ChannelRegistry", "Registry", "TaskTypeRegistry"]
 
 
-@dataclass
 class Registry:
     """Items by name, the plugin that added each, and definitions that were skipped."""
 
-    settings: Settings
-    kind: str
-    items: dict[str, Any] = field(default_factory=dict)
-    owners: dict[str, str] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+    def __init__(self, settings: Settings, kind: str) -> None:
+        self.settings, self.kind = settings, kind
+        self.items: dict[str, Any] = {}
+        self.owners: dict[str, str] = {}
+        self.problems: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.kind}: {', '.join(self.items) or 'none'})"
 
     @property
     def plugin(self) -> str:

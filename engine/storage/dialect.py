@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
 
-
-class Dialect(NamedTuple):
+class Dialect:
     """A store kind's SQL: its parameter mark, its log position column, its row locking, how
-    it takes some bytes of a column and how it writes a bytes constant."""
+    it takes some bytes of a column (``part``: an expression with {column}, {start} from 1 and
+    {length}) and how it writes a bytes constant (``blob``, with {hex}). A plain class: each
+    command's start-up defines it, and a dataclass or named tuple costs a millisecond."""
 
-    name: str
-    param: str
-    position: str
-    for_update: str
-    part: str  # an expression with {column}, {start} (from 1) and {length}: some of its bytes
-    blob: str  # a bytes constant, with {hex}
+    __slots__ = ("blob", "for_update", "name", "param", "part", "position")
+
+    def __init__(
+        self, name: str, param: str, position: str, for_update: str, part: str, blob: str
+    ) -> None:
+        self.name, self.param, self.position, self.for_update = name, param, position, for_update
+        self.part, self.blob = part, blob
+
+    def __repr__(self) -> str:
+        return f"Dialect({self.name!r})"
 
     def sql(self, text: str) -> str:
         return text.replace("?", self.param) if self.param != "?" else text
