@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         TaskType,
         check_task_type_name,
     )
+    from between.engine.contracts.templates import Template
     from between.engine.errors import (
         BetweenError,
         Conflict,
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
         RuleViolation,
         StoreError,
     )
-    from between.engine.hooks.registries import ChannelRegistry, TaskTypeRegistry
+    from between.engine.hooks.registries import ChannelRegistry, TaskTypeRegistry, TemplateRegistry
     from between.engine.hooks.specs import hookimpl, hookspec
     from between.engine.settings import Settings
 
@@ -82,7 +83,8 @@ _EXPORTS = {
         "values_of",
     ),
     "between.engine.hooks.specs": ("hookimpl", "hookspec"),
-    "between.engine.hooks.registries": ("ChannelRegistry", "TaskTypeRegistry"),
+    "between.engine.hooks.registries": ("ChannelRegistry", "TaskTypeRegistry", "TemplateRegistry"),
+    "between.engine.contracts.templates": ("Template",),
     "between.engine.settings": ("Settings",),
     "between.engine.contracts.task_types": (
         "Field",
@@ -117,6 +119,8 @@ __all__ = [
     "StoreError",
     "TaskType",
     "TaskTypeRegistry",
+    "Template",
+    "TemplateRegistry",
     "by_person",
     "check_task_type_name",
     "days_spanned",

@@ -211,6 +211,7 @@ def build_cli() -> click.Group:
     @click.option("--actor", help=WRITE_HELP)
     @click.option("--plugins-dir", type=PathText(), help="Folder of *.py plugins.")
     @click.option("--worksheets-dir", type=PathText(), help="Folder of worksheet files.")
+    @click.option("--library-dir", type=PathText(), help="Folder of homework template files.")
     @click.option("--config", "config_file", type=PathText(), help="Clinic configuration file.")
     @click.option(
         "--key-file", type=PathText(), help="The encrypted store's key (or BETWEEN_KEY_FILE)."

@@ -46,9 +46,11 @@ def _link_issued(e: Any, who: str) -> str:
 def _proposed(e: Any, who: str) -> str:
     step = f", stepping up from {_short(e.steps_up_from)}" if e.steps_up_from else ""
     entries = "1 entry" if e.expected_entries == 1 else f"{e.expected_entries} entries"
+    template = getattr(e, "template", None)
+    source = f", from template {template} version {e.template_version}" if template else ""
     return (
         f"{who} proposed {e.task_type} homework {_short(e.originator_id)} for "
-        f"{e.client} ({e.stage}, difficulty {e.difficulty}, {entries} due {e.due}{step})"
+        f"{e.client} ({e.stage}, difficulty {e.difficulty}, {entries} due {e.due}{step}{source})"
     )
 
 

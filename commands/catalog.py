@@ -23,6 +23,7 @@ COMMAND_MODULES = {
     "auditing": ("checkpoint", "history", "log", "replay", "verify"),
     "notifications": ("notify",),
     "plugins": ("plugins", "types"),
+    "templates": ("template",),
 }
 
 #: Each built-in command's short help, as ``between --help`` shows it.
@@ -30,7 +31,9 @@ SHORT_HELP = {
     "adjust": "Change a proposal together with the client, before they agree.",
     "agenda": "What to review at the start of this client's next session.",
     "agree": "Record that the client agreed to the homework.",
-    "assign": "Propose homework of TASK_TYPE for client CODE (parameters as --field).",
+    "assign": (
+        "Propose homework of TASK_TYPE (or --template) for client CODE (parameters as --field)."
+    ),
     "cancel": "Withdraw homework that is proposed or agreed.",
     "checkpoint": "Verify the log, then print a digest of its head to keep somewhere else.",
     "client": "Register clients and the people who help them.",
@@ -56,6 +59,7 @@ SHORT_HELP = {
     "review": "Review the homework at the start of a session.",
     "show": "Show one assignment: what, why, entries, reviews and the summary.",
     "submit": "Record an entry (fields as --field, a JSON file, or answered at prompts).",
+    "template": "The clinic's homework templates (see docs/library.md).",
     "types": "List task types (the kinds of homework).",
     "verify": "Check the log's hash chain; exit 0 when intact, 1 when broken.",
 }

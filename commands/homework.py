@@ -31,29 +31,32 @@ ALLOW_PAST_DUE = click.option(
 
 
 def homework_options(proposing: bool) -> Callable[[F], F]:
-    """What describes homework: all required when proposing, any subset when adjusting."""
+    """What describes homework: required when proposing (``assign`` checks, since a template
+    may fill them), any subset when adjusting."""
+    needed = " Required unless --template gives it." if proposing else ""
     options = [
-        click.option(
-            "--instructions", required=proposing, help="What to do, in the client's words."
-        ),
-        click.option("--rationale", required=proposing, help="Why this homework, now."),
-        click.option("--stage", required=proposing, type=click.Choice(STAGES)),
-        click.option(
-            "--difficulty", required=proposing, type=int, help="Step on the ladder, 1–10."
-        ),
-        click.option("--due", required=proposing, help="YYYY-MM-DD, or +N days from today."),
+        click.option("--instructions", help="What to do, in the client's words." + needed),
+        click.option("--rationale", help="Why this homework, now." + needed),
+        click.option("--stage", type=click.Choice(STAGES), help=needed.strip() or None),
+        click.option("--difficulty", type=int, help="Step on the ladder, 1–10." + needed),
+        click.option("--due", help="YYYY-MM-DD, or +N days from today." + needed),
         click.option(
             "--entries",
             "expected_entries",
             type=int,
-            help="How many entries are expected.",
-            default=1 if proposing else None,
-            show_default=proposing,
+            help="How many entries are expected" + (" [default: 1]." if proposing else "."),
         ),
     ]
     if proposing:
         options.append(
             click.option("--steps-up-from", help="The assignment this one steps up from.")
+        )
+        options.append(
+            click.option(
+                "--template",
+                help="Fill the options from this template of the clinic's library; any option "
+                "given overrides it.",
+            )
         )
     options.append(
         click.option(
@@ -75,7 +78,7 @@ def homework_options(proposing: bool) -> Callable[[F], F]:
 
 @click.command("assign")
 @click.argument("code")
-@click.argument("task_type")
+@click.argument("task_type", required=False)
 @homework_options(proposing=True)
 @field_options
 @write_command
@@ -83,21 +86,27 @@ def homework_options(proposing: bool) -> Callable[[F], F]:
 def assign(
     session: Session,
     code: str,
-    task_type: str,
+    task_type: str | None,
     pairs: tuple[str, ...],
     fields_file: str | None,
     request_key: str | None,
     as_json: bool,
     **options: Any,
 ) -> None:
-    """Propose homework of TASK_TYPE for client CODE (parameters as --field)."""
+    """Propose homework of TASK_TYPE (or --template) for client CODE (parameters as --field)."""
+    from between.commands.templates import fill_from_template
+
+    parameters = parse_fields(pairs, fields_file)
+    name = options.pop("template")
+    task_type, parameters, made = fill_from_template(session, name, task_type, options, parameters)
     outcome = session.app().propose(
         code,
         task_type,
-        parameters=parse_fields(pairs, fields_file),
+        parameters=parameters,
         observers=list(options.pop("observers")),
         actor=session.actor,
         request_key=request_key,
+        **made,
         **options,
     )
     record = outcome.record

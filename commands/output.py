@@ -141,6 +141,8 @@ def print_assignment(d: dict) -> None:
         click.echo("  parameters:   " + pairs(d["parameters"], "{}={}", ", "))
     if d["steps_up_from"]:
         click.echo(f"  steps up from {short(d['steps_up_from'])}")
+    if d.get("template"):
+        click.echo(f"  template:     {d['template']} (version {d.get('template_version')})")
     for agreed in d.get("agreements") or ([d["agreement"]] if d["agreement"] else []):
         when = f" {agreed['at'][:10]}" if agreed.get("at") else ""
         click.echo(

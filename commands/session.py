@@ -16,6 +16,7 @@ class Session:
         self.settings = Settings.from_environment(**options)
         self._app: Any = None
         self._plugins: Any = None
+        self._library: Any = None
 
     def app(self, *, read_only: bool = False, key_optional: bool = False) -> Any:
         """The store; auditor commands open it read-only, ``verify`` even without its key."""
@@ -45,6 +46,14 @@ class Session:
 
             self._plugins = load_plugins(self.settings)
         return self._plugins
+
+    def library(self) -> Any:
+        """The clinic's homework templates (``engine.hooks.library``), loaded on first use."""
+        if self._library is None:
+            from between.engine.hooks.library import load_library
+
+            self._library = load_library(self.plugins(), self.settings)
+        return self._library
 
     @property
     def actor(self) -> str | None:

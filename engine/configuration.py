@@ -1,6 +1,6 @@
 """The configuration file's documented shape, checked once for every command.
 
-Between's own tables — ``[notify]``, ``[worksheets]``, ``[channels.email]``,
+Between's own tables — ``[notify]``, ``[worksheets]``, ``[library]``, ``[channels.email]``,
 ``[channels.webhook]``, ``[channels.console]``, the ``send_timeout_seconds`` of any
 ``[channels.NAME]``, and ``[therapists."NAME"]`` — are checked here:
 a value of the wrong type, out of range or a setting Between does not know (a typo would
@@ -65,6 +65,7 @@ TABLES: dict[str, dict[str, Check]] = {
         "lease_seconds": number(1, 3600),
     },
     "worksheets": {"dir": text},
+    "library": {"dir": text},
     "channels.email": {
         "host": text,
         "port": whole(1, 65535),
@@ -92,7 +93,7 @@ def check_config(config: dict[str, Any], path: Path) -> dict[str, Any]:
     def refuse(where: str, problem: str) -> InvalidInput:
         return InvalidInput(f"configuration file {path}: {where} {problem}")
 
-    for name in ("notify", "worksheets", "channels", "therapists"):
+    for name in ("notify", "worksheets", "library", "channels", "therapists"):
         if name in config and not isinstance(config[name], dict):
             raise refuse(f"{name}", f"must be a table ([{name}])")
     for channel, settings in config.get("channels", {}).items():

@@ -29,6 +29,7 @@ class Settings:
     actor: str | None = None
     plugins_dir: Path | None = None
     worksheets_dir: Path | None = None
+    library_dir: Path | None = None
     config_file: Path | None = None
     key_file: Path | None = None
     #: Names of installed (entry-point) plugins to load; None loads them all.
@@ -51,6 +52,7 @@ class Settings:
             actor=pick("actor", "BETWEEN_ACTOR"),
             plugins_dir=path("plugins_dir", "BETWEEN_PLUGINS_DIR"),
             worksheets_dir=path("worksheets_dir", "BETWEEN_WORKSHEETS_DIR"),
+            library_dir=path("library_dir", "BETWEEN_LIBRARY_DIR"),
             config_file=path("config_file", "BETWEEN_CONFIG"),
             key_file=path("key_file", "BETWEEN_KEY_FILE"),
             only_plugins=chosen_plugins(env),
@@ -105,4 +107,11 @@ class Settings:
         """Where worksheet files (task types as data) are read from."""
         return self.worksheets_dir or Path(
             self.section("worksheets").get("dir") or _config_home() / "worksheets"
+        )
+
+    @property
+    def library(self) -> Path:
+        """Where the clinic's homework templates (TOML files) are read from."""
+        return self.library_dir or Path(
+            self.section("library").get("dir") or _config_home() / "library"
         )

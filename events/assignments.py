@@ -26,6 +26,10 @@ class AssignmentProposed(Started):
     expected_entries: int
     steps_up_from: UUID | None
     observers: list
+    #: Added later (older events read None): the template the homework was assigned from,
+    #: and that template's version.
+    template: str | None = field(default=None, kw_only=True)
+    template_version: str | None = field(default=None, kw_only=True)
 
 
 class AssignmentFact(Fact):

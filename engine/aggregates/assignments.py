@@ -55,6 +55,8 @@ class Assignment(AssignmentState, Aggregate):
         expected_entries: int,
         steps_up_from: UUID | None,
         observers: list,
+        template: str | None = None,
+        template_version: str | None = None,
     ) -> Assignment:
         return cls._create(
             ev.AssignmentProposed,
@@ -71,6 +73,8 @@ class Assignment(AssignmentState, Aggregate):
             expected_entries=expected_entries,
             steps_up_from=steps_up_from,
             observers=observers,
+            template=template,
+            template_version=template_version,
             **envelope,
         )
 

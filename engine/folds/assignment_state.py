@@ -54,6 +54,8 @@ class AssignmentState:
     parameters: Any
     rationale: Any
     observers: Any
+    template: str | None
+    template_version: str | None
     agreement: dict | None
     agreements: list[dict]
     decline_reason: str | None
@@ -94,6 +96,8 @@ class AssignmentState:
         self.parameters = event.parameters
         self.rationale = event.rationale
         self.observers = event.observers
+        self.template = getattr(event, "template", None)
+        self.template_version = getattr(event, "template_version", None)
         self.agreement = None
         self.agreements = []
         self.decline_reason = None
@@ -179,6 +183,8 @@ class AssignmentState:
             "parameters": self.parameters,
             "rationale": self.rationale,
             "observers": self.observers,
+            "template": self.template,
+            "template_version": self.template_version,
             "agreement": self.agreement,
             "agreements": self.agreements,
             "decline_reason": self.decline_reason,

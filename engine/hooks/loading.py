@@ -30,7 +30,11 @@ from between.engine.settings import Settings
 
 ENTRY_POINT_GROUP = "between"
 #: Hooks that fill a registry: it names the plugin adding each item, so no wrapper may intervene.
-REGISTRATION_HOOKS = ("between_register_task_types", "between_register_channels")
+REGISTRATION_HOOKS = (
+    "between_register_task_types",
+    "between_register_channels",
+    "between_register_templates",
+)
 
 
 __all__ = ["PluginError", "Plugins", "load_plugins", "plugin_manager"]

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from between.engine.contracts.task_types import TaskType, check_task_type_name
+from between.engine.contracts.templates import Template
 from between.engine.hooks.calls import PluginError, running_plugin
 from between.engine.settings import Settings
 
-__all__ = ["ChannelRegistry", "Registry", "TaskTypeRegistry"]
+__all__ = ["ChannelRegistry", "Registry", "TaskTypeRegistry", "TemplateRegistry"]
 
 
 class Registry:
@@ -73,4 +74,13 @@ class ChannelRegistry(Registry):
                 f"plugin {self.plugin} registered {item!r}, which is not a channel "
                 "(it needs name, address_key and send(message, settings))"
             )
+        super().add(item)
+
+
+class TemplateRegistry(Registry):
+    """Passed to ``between_register_templates``: ``add(template)``, ``problem(...)``."""
+
+    def add(self, item: Template) -> None:
+        if not isinstance(item, Template):
+            raise PluginError(f"plugin {self.plugin} registered {item!r}, which is not a Template")
         super().add(item)

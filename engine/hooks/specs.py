@@ -23,7 +23,11 @@ if TYPE_CHECKING:
 
     from between.engine.contracts.channels import Message
     from between.engine.contracts.charts import Chart
-    from between.engine.hooks.registries import ChannelRegistry, TaskTypeRegistry
+    from between.engine.hooks.registries import (
+        ChannelRegistry,
+        TaskTypeRegistry,
+        TemplateRegistry,
+    )
 
 PROJECT = "between"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -100,4 +104,19 @@ def between_report_charts(task_type: str, assignments: list[dict[str, Any]]) -> 
     the rest of the report is produced.
 
     .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def between_register_templates(registry: TemplateRegistry) -> None:
+    """Add homework templates with ``registry.add(Template(...))``.
+
+    Asked the first time a command needs the clinic's library (``between template``,
+    ``assign --template``); the library folder's files are added after every plugin's.
+    A template is checked against its task type when it is used, not when it is added.
+
+    Results: none; each implementation adds to the registry, which names its plugin. Raising:
+    the command stops, one line naming the plugin. Wrappers are refused.
+
+    .. versionadded:: 0.3
     """

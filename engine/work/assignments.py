@@ -112,10 +112,15 @@ class AssignmentCommands(Reading):
         actor: str,
         request_key: str | None = None,
         allow_past_due: bool = False,
+        template: str | None = None,
+        template_version: str | None = None,
     ) -> Outcome:
-        envelope = self.work.authorise(
-            actor, "propose", request_key, **_arguments(locals(), "allow_past_due")
-        )
+        """Propose homework; ``template`` and its version record where it came from."""
+        given = _arguments(locals(), "allow_past_due")
+        for key in ("template", "template_version"):  # absent as before templates existed
+            if given[key] is None:
+                del given[key]
+        envelope = self.work.authorise(actor, "propose", request_key, **given)
         kind = self.plugins.task_type(task_type)
         fields = check_fields(
             {
@@ -155,6 +160,8 @@ class AssignmentCommands(Reading):
             client=client.code,
             task_type=kind.name,
             steps_up_from=previous.id if previous else None,
+            template=template,
+            template_version=template_version,
             **fields,
         )
         return self.work.create(assignment, request_key, ASSIGNMENT_PROPOSED)

@@ -1,0 +1,128 @@
+"""The clinic's homework library: ``between template list|show``, and ``assign --template``.
+
+Override rule for ``assign --template NAME``: the template fills every option; a scalar option
+given on the command line replaces the template's value, ``--field k=v`` (and
+``--fields-file``) replaces single parameters, ``--observer`` adds observers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from between.commands.inputs import json_option
+from between.commands.output import print_json, table
+
+if TYPE_CHECKING:
+    from between.commands.session import Session
+
+#: ``assign``'s options that must be given when no template fills them.
+REQUIRED = ("instructions", "rationale", "stage", "difficulty", "due")
+
+
+def fill_from_template(
+    session: Session,
+    name: str | None,
+    task_type: str | None,
+    options: dict[str, Any],
+    parameters: dict[str, Any],
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Fill ``options`` in place from template ``name`` (command-line values win); the task
+    type, the parameters, and the template's name and version for the event."""
+    ctx = click.get_current_context()
+    if name is None:
+        if task_type is None:
+            task_type_param = _param(ctx, "task_type")
+            raise click.MissingParameter(ctx=ctx, param=task_type_param, param_hint="'TASK_TYPE'")
+        for key in REQUIRED:
+            if options[key] is None:
+                raise click.MissingParameter(ctx=ctx, param=_param(ctx, key))
+        if options["expected_entries"] is None:
+            options["expected_entries"] = 1
+        return task_type, parameters, {}
+    from between.engine.errors import InvalidInput
+
+    template = session.library().get(name)
+    if task_type is not None and task_type != template.task_type:
+        raise InvalidInput(
+            f"TASK_TYPE {task_type!r} differs from template {name}'s task type "
+            f"{template.task_type!r}; leave TASK_TYPE out, or give {template.task_type}"
+        )
+    filled = {
+        "instructions": template.instructions,
+        "rationale": template.rationale,
+        "stage": template.stage,
+        "difficulty": template.difficulty,
+        "due": f"+{template.due_days}",
+        "expected_entries": template.expected_entries,
+    }
+    for key, value in filled.items():
+        if options.get(key) is None:
+            options[key] = value
+    made = {"template": template.name, "template_version": template.version}
+    return template.task_type, {**template.parameters, **parameters}, made
+
+
+def _param(ctx: click.Context, name: str) -> click.Parameter | None:
+    return next((p for p in ctx.command.params if p.name == name), None)
+
+
+@click.command("list")
+@json_option
+@click.pass_obj
+def list_templates(session: Session, as_json: bool) -> None:
+    """List the clinic's homework templates, and the ones that cannot be used."""
+    library = session.library()
+    rows, problems = [], library.problems()
+    for name in library.names():
+        template = library.templates.get(name)
+        if template is None or library.problem(name):
+            continue
+        rows.append({**template.describe(), "source": library.sources[name]})
+    if as_json:
+        print_json({"templates": rows, "problems": problems})
+        return
+    table(
+        rows,
+        [
+            ("NAME", "name"),
+            ("TASK TYPE", "task_type"),
+            ("STAGE", "stage"),
+            ("VERSION", "version"),
+            ("TITLE", "title"),
+        ],
+    )
+    for problem in problems:
+        click.secho(f"problem: {problem}", err=True, fg="yellow")
+
+
+@click.command("show")
+@click.argument("name")
+@json_option
+@click.pass_obj
+def show_template(session: Session, name: str, as_json: bool) -> None:
+    """Show one homework template: what it assigns, and its version."""
+    library = session.library()
+    described = {**library.get(name).describe(), "source": library.sources[name]}
+    if as_json:
+        print_json(described)
+        return
+    click.echo(f"{described['name']}  version {described['version']}  ({described['source']})")
+    for key in ("title", "summary", "task_type", "stage", "difficulty", "expected_entries"):
+        if described[key] is not None:
+            click.echo(f"  {key.replace('_', ' ') + ':':<18}{described[key]}")
+    click.echo(f"  {'due:':<18}+{described['due_days']} days")
+    click.echo(f"  {'instructions:':<18}{described['instructions']}")
+    click.echo(f"  {'rationale:':<18}{described['rationale']}")
+    for key, value in sorted(described["parameters"].items()):
+        click.echo(f"  {'parameter:':<18}{key}={value}")
+
+
+def register(cli: click.Group) -> None:
+    @cli.group("template")
+    def template() -> None:
+        """The clinic's homework templates (see docs/library.md)."""
+
+    template.add_command(list_templates)
+    template.add_command(show_template)
