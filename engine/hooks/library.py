@@ -2,8 +2,9 @@
 
 ``load_library(plugins, settings)`` asks every plugin (``between_register_templates``) and then
 reads each ``*.toml`` file of the library folder (``settings.library``), one template per file
-(see docs/library.md). A file that cannot be read, or names a template already added, is kept
-as a problem under its name; ``Library.get`` refuses a broken or invalid template in one line
+(see docs/library.md). A file naming a starter template (``STARTER_PLUGIN``'s) replaces it; a
+file that cannot be read, or names any other template already added, is kept as a problem under
+its name; ``Library.get`` refuses a broken or invalid template in one line
 naming it, its source and the field.
 """
 
@@ -34,6 +35,8 @@ FILE_KEYS = {
     "parameters": "parameters",
 }
 REQUIRED = ("task_type", "instructions", "rationale", "stage", "difficulty")
+#: The built-in plugin whose templates a library file of the same name replaces.
+STARTER_PLUGIN = "between.starter_library"
 
 
 class Library:
@@ -98,6 +101,10 @@ def _add_file(library: Library, path: Path) -> None:
         library.broken.setdefault(e.name, f"{path}: {e}")
         return
     name = template.name
+    if library.sources.get(name) == STARTER_PLUGIN:
+        library.templates[name] = template
+        library.sources[name] = str(path)
+        return
     if name in library.templates or name in library.broken:
         where = library.sources.get(name) or "another file"
         library.broken[f"{name} [{path.name}]"] = (
