@@ -41,7 +41,7 @@ if TYPE_CHECKING:
         TaskType,
         check_task_type_name,
     )
-    from between.engine.contracts.templates import Template
+    from between.engine.contracts.templates import Protocol, Template
     from between.engine.errors import (
         BetweenError,
         Conflict,
@@ -84,7 +84,7 @@ _EXPORTS = {
     ),
     "between.engine.hooks.specs": ("hookimpl", "hookspec"),
     "between.engine.hooks.registries": ("ChannelRegistry", "TaskTypeRegistry", "TemplateRegistry"),
-    "between.engine.contracts.templates": ("Template",),
+    "between.engine.contracts.templates": ("Protocol", "Template"),
     "between.engine.settings": ("Settings",),
     "between.engine.contracts.task_types": (
         "Field",
@@ -112,6 +112,7 @@ __all__ = [
     "InvalidInput",
     "Message",
     "NotFound",
+    "Protocol",
     "RuleViolation",
     "Schema",
     "Series",

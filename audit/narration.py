@@ -48,6 +48,9 @@ def _proposed(e: Any, who: str) -> str:
     entries = "1 entry" if e.expected_entries == 1 else f"{e.expected_entries} entries"
     template = getattr(e, "template", None)
     source = f", from template {template} version {e.template_version}" if template else ""
+    protocol = getattr(e, "protocol", None)
+    if protocol:
+        source += f", step {e.protocol_step} of protocol {protocol}"
     return (
         f"{who} proposed {e.task_type} homework {_short(e.originator_id)} for "
         f"{e.client} ({e.stage}, difficulty {e.difficulty}, {entries} due {e.due}{step}{source})"

@@ -24,6 +24,7 @@ COMMAND_MODULES = {
     "notifications": ("notify",),
     "plugins": ("plugins", "types"),
     "templates": ("template",),
+    "protocols": ("protocol",),
 }
 
 #: Each built-in command's short help, as ``between --help`` shows it.
@@ -53,6 +54,7 @@ SHORT_HELP = {
     "notify": "Send the notifications the log calls for (once, or --follow).",
     "operators": "Who may act on this store, and whether that is enforced.",
     "plugins": "List loaded plugins, their versions and the hooks they implement.",
+    "protocol": "The clinic's protocols: ladders of templates (see docs/library.md).",
     "rebuild": "Delete the read model and rebuild it from the log.",
     "rekey": "Copy this store into a new one encrypted with a new key, and prove the copy.",
     "replay": "Rebuild state from events alone: at a moment (--at), or as a check (--check).",

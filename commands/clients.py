@@ -80,8 +80,11 @@ def list_clients(
 @click.pass_obj
 def show(session: Session, code: str, as_json: bool) -> None:
     """Show one client, their collaborators and their homework."""
+    from between.commands.protocols import client_positions
+
     with session.reading() as reader:
         detail = reader.show_client(code)
+    detail["protocols"] = client_positions(session, detail["assignments"])
     if as_json:
         print_json(detail)
         return
@@ -97,6 +100,13 @@ def show(session: Session, code: str, as_json: bool) -> None:
         erased = detail["erasure"]
         click.echo(f"  erased {erased['at'][:10]} by {erased['by']}: {erased['reason']}")
     assignment_table(detail["assignments"])
+    for p in detail["protocols"]:
+        of = f" of {p['protocol_steps']}" if p["protocol_steps"] else ""
+        following = f"; next: {p['next_step']}" if p["next_step"] else ""
+        click.echo(
+            f"protocol {p['protocol']}: step {p['protocol_step']}{of} ({p['template']}, "
+            f"{p['assignment'][:8]}, {p['status']}){following}"
+        )
 
 
 @click.command("collaborator")

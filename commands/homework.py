@@ -58,6 +58,15 @@ def homework_options(proposing: bool) -> Callable[[F], F]:
                 "given overrides it.",
             )
         )
+        options.append(click.option("--protocol", help="Propose the first step of this protocol."))
+        options.append(
+            click.option(
+                "--next",
+                "next_of",
+                metavar="ID",
+                help="Propose the next step of homework ID's protocol, as a step-up of ID.",
+            )
+        )
     options.append(
         click.option(
             "--observer",
@@ -98,6 +107,20 @@ def assign(
 
     parameters = parse_fields(pairs, fields_file)
     name = options.pop("template")
+    protocol, next_of = options.pop("protocol"), options.pop("next_of")
+    recorded: dict[str, Any] = {}
+    if protocol or next_of:
+        from between.commands.protocols import protocol_next, protocol_start
+        from between.engine.errors import InvalidInput
+
+        if sum(bool(x) for x in (name, protocol, next_of)) > 1:
+            raise InvalidInput("give one of --template, --protocol and --next")
+        if protocol:
+            name, recorded = protocol_start(session, protocol)
+        else:
+            if options["steps_up_from"]:
+                raise InvalidInput("--next steps up from ID; leave out --steps-up-from")
+            name, options["steps_up_from"], recorded = protocol_next(session, next_of)
     task_type, parameters, made = fill_from_template(session, name, task_type, options, parameters)
     outcome = session.app().propose(
         code,
@@ -107,6 +130,7 @@ def assign(
         actor=session.actor,
         request_key=request_key,
         **made,
+        **recorded,
         **options,
     )
     record = outcome.record

@@ -143,6 +143,13 @@ def print_assignment(d: dict) -> None:
         click.echo(f"  steps up from {short(d['steps_up_from'])}")
     if d.get("template"):
         click.echo(f"  template:     {d['template']} (version {d.get('template_version')})")
+    if d.get("protocol"):
+        of = f" of {d['protocol_steps']}" if d.get("protocol_steps") else ""
+        following = d.get("next_step")
+        click.echo(
+            f"  protocol:     {d['protocol']}, step {d['protocol_step']}{of}"
+            + (f"; next: {following}" if following else "; the last step")
+        )
     for agreed in d.get("agreements") or ([d["agreement"]] if d["agreement"] else []):
         when = f" {agreed['at'][:10]}" if agreed.get("at") else ""
         click.echo(

@@ -34,8 +34,11 @@ AGENDA = (
 @click.pass_obj
 def show(session: Session, assignment: str, as_json: bool) -> None:
     """Show one assignment: what, why, entries, reviews and the summary."""
+    from between.commands.protocols import protocol_position
+
     with session.reading() as reader:
         detail = reader.show(assignment)
+    detail.update(protocol_position(session, detail))
     warn_unavailable(detail)
     if as_json:
         print_json(detail)
@@ -77,10 +80,17 @@ def list_assignments(
 @click.pass_obj
 def agenda(session: Session, code: str, as_json: bool) -> None:
     """What to review at the start of this client's next session."""
+    from between.commands.protocols import next_in_protocol, protocol_position
+
     with session.reading() as reader:
         result = reader.agenda(code)
         briefs = [reader.review_brief(r["id"]) for r in result["to_review"]]
-    result["to_review"] = [{**r, **b} for r, b in zip(result["to_review"], briefs, strict=True)]
+        rows = reader.list_assignments(client=code)  # every one: a protocol's steps, follow-ups
+    result["to_review"] = [
+        {**r, **b, **protocol_position(session, r)}
+        for r, b in zip(result["to_review"], briefs, strict=True)
+    ]
+    result["next_in_protocol"] = next_in_protocol(session, rows)
     if as_json:
         print_json(result)
         return
@@ -91,10 +101,23 @@ def agenda(session: Session, code: str, as_json: bool) -> None:
         if key == "to_review":
             for row in result[key]:
                 print_review_brief(row)
+    if result["next_in_protocol"]:
+        click.echo("\nNext in a protocol (reviewed with step-up):")
+        for n in result["next_in_protocol"]:
+            click.echo(
+                f"  {n['id'][:8]} {n['template']}: next in {n['protocol']}: step "
+                f"{n['protocol_step'] + 1} {n['next_step']} "
+                f"('between assign {result['client']} --next {n['id'][:8]}')"
+            )
 
 
 def print_review_brief(row: dict[str, Any]) -> None:
     """A homework's figures, last review and anticipated obstacles, under the agenda table."""
+    if row.get("next_step"):
+        click.echo(
+            f"  {row['id'][:8]}: next in {row['protocol']}: step {row['protocol_step'] + 1} "
+            f"{row['next_step']}"
+        )
     summary = row["summary"]
     figures = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items() if v is not None)
     done = row["completion"].get("complete")

@@ -30,6 +30,10 @@ class AssignmentProposed(Started):
     #: and that template's version.
     template: str | None = field(default=None, kw_only=True)
     template_version: str | None = field(default=None, kw_only=True)
+    #: Added later (older events read None): the protocol the homework is a step of, and
+    #: which step (1-based).
+    protocol: str | None = field(default=None, kw_only=True)
+    protocol_step: int | None = field(default=None, kw_only=True)
 
 
 class AssignmentFact(Fact):

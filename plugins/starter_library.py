@@ -1,13 +1,14 @@
 """The starter library: ready-made homework templates in plain words, one for each kind of
 homework Between knows, and three ladders (relaxation, assertiveness, graded exposure) whose
-steps are numbered in the order they are meant to be taken (``starter_ladders``).
+steps are numbered in the order they are meant to be taken (``starter_ladders``), each
+registered as a protocol too (``PROTOCOLS``).
 
 A clinic's library file with the same name replaces a starter template (docs/library.md).
 """
 
 from __future__ import annotations
 
-from between import Template, TemplateRegistry, hookimpl
+from between import Protocol, Template, TemplateRegistry, hookimpl
 from between.plugins.starter_ladders import (
     ASSERTIVENESS_LADDER,
     EXPOSURE_LADDER,
@@ -105,8 +106,32 @@ SINGLES = (
 #: Every starter template, in the order they are listed in docs/library.md.
 STARTER = (*SINGLES, *RELAXATION_LADDER, *ASSERTIVENESS_LADDER, *EXPOSURE_LADDER)
 
+#: The three ladders as protocols: their steps, in order (docs/library.md).
+PROTOCOLS = (
+    Protocol(
+        "relaxation-ladder",
+        [t.name for t in RELAXATION_LADDER],
+        title="Relaxation, step by step",
+        description="From slow breathing at calm times to calming down when stress builds.",
+    ),
+    Protocol(
+        "assertiveness-ladder",
+        [t.name for t in ASSERTIVENESS_LADDER],
+        title="Assertiveness, step by step",
+        description="From small requests to saying no and saying how you feel.",
+    ),
+    Protocol(
+        "graded-exposure-ladder",
+        [t.name for t in EXPOSURE_LADDER],
+        title="Graded exposure, step by step",
+        description="Six steps from a first look at the fear list to relapse prevention.",
+    ),
+)
+
 
 @hookimpl
 def between_register_templates(registry: TemplateRegistry) -> None:
     for template in STARTER:
         registry.add(template)
+    for protocol in PROTOCOLS:
+        registry.add_protocol(protocol)

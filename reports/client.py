@@ -139,6 +139,9 @@ def _homework(
         "complete": d["entries"] >= d["expected_entries"],
         "steps_up_from": d["steps_up_from"],
         "follow_ups": follow_ups.get(d["id"], []),
+        "protocol": d.get("protocol"),
+        "protocol_step": d.get("protocol_step"),
+        "protocol_steps": None,  # filled from the library by ``reports.command``
     }
 
 

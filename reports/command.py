@@ -73,6 +73,7 @@ def report(
         assert client is not None
         made = build.client_report(app, session.plugins(), client, since=start, until=end)
         figures = made.figures
+        _protocol_steps(session, figures["homework"])
         text = _json(figures) if as_json else made.html()
         name = figures["client"]["code"] or figures["client"]["id"][:8]
     if output == STDOUT or (output is None and as_json):
@@ -86,6 +87,15 @@ def report(
     assert target is not None
     write_output(target, text)
     click.echo(f"wrote {shown(target)}")
+
+
+def _protocol_steps(session: Any, homework: list[dict[str, Any]]) -> None:
+    """How many steps each homework's protocol has (None when it is not in the library)."""
+    if any(h.get("protocol") for h in homework):
+        protocols = session.library().protocols
+        for h in homework:
+            if h.get("protocol") in protocols:
+                h["protocol_steps"] = len(protocols[h["protocol"]].steps)
 
 
 def _file_name(name: str, when: datetime, as_json: bool) -> str:

@@ -79,7 +79,7 @@ def timeline_svg(
                     arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 0.9},
                 )
         _stage_bands(ax, homework)
-        ax.set_yticks(range(len(homework)), [f"{h['id'][:8]} {h['task_type']}" for h in homework])
+        ax.set_yticks(range(len(homework)), [_label(h) for h in homework])
         ax.set_ylim(len(homework) - 0.4, -0.8)
         ax.set_xlim(start, end)
         ax.grid(axis="y", visible=False)
@@ -114,6 +114,15 @@ def _right_edge(
         if last > start:
             end = min(end, last + max(last - start, timedelta(days=1)) * 0.04)
     return max(end, start + timedelta(hours=1))
+
+
+def _label(h: dict[str, Any]) -> str:
+    """A row's label: the homework, and its step of a protocol (e.g. 'step 2 of 6 of …')."""
+    label = f"{h['id'][:8]} {h['task_type']}"
+    if h.get("protocol"):
+        of = f" of {h['protocol_steps']}" if h.get("protocol_steps") else ""
+        label += f"\nstep {h['protocol_step']}{of} of {h['protocol']}"
+    return label
 
 
 def _end(h: dict[str, Any]) -> str | None:

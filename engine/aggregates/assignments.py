@@ -57,6 +57,8 @@ class Assignment(AssignmentState, Aggregate):
         observers: list,
         template: str | None = None,
         template_version: str | None = None,
+        protocol: str | None = None,
+        protocol_step: int | None = None,
     ) -> Assignment:
         return cls._create(
             ev.AssignmentProposed,
@@ -75,6 +77,8 @@ class Assignment(AssignmentState, Aggregate):
             observers=observers,
             template=template,
             template_version=template_version,
+            protocol=protocol,
+            protocol_step=protocol_step,
             **envelope,
         )
 

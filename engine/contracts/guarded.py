@@ -11,11 +11,14 @@ unavailable (``{"unavailable": "plugin … failed in summarise: …"}``) and the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from between.engine.contracts.task_types import TaskType
 from between.engine.errors import BetweenError, InvalidInput
-from between.engine.hooks.loading import PluginError, Plugins
+from between.engine.hooks.calls import PluginError
+
+if TYPE_CHECKING:  # loading plugins is the caller's; describing a homework must not import it
+    from between.engine.hooks.loading import Plugins
 
 
 def owner(plugins: Plugins, kind: TaskType) -> str:

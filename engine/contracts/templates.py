@@ -119,3 +119,59 @@ class Template:
         except Exception as e:  # the task type's refusal, naming its field
             return f"'parameters': {e}"
         return None
+
+
+class Protocol:
+    """An ordered ladder of templates (``steps``, by name), taken one after the other."""
+
+    __slots__ = ("declared_version", "description", "name", "steps", "title")
+
+    def __init__(
+        self,
+        name: str,
+        steps: list[str] | tuple[str, ...],
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        version: str | None = None,
+    ) -> None:
+        self.name, self.steps = name, list(steps)
+        self.title, self.description = title, description
+        self.declared_version = version
+
+    def __repr__(self) -> str:
+        return f"Protocol({self.name!r}, {len(self.steps)} steps)"
+
+    def content(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "steps": list(self.steps),
+        }
+
+    @property
+    def version(self) -> str:
+        """The declared version, else a digest of the canonical content."""
+        if self.declared_version:
+            return str(self.declared_version)
+        canonical = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+
+    def describe(self) -> dict[str, Any]:
+        return {**self.content(), "version": self.version}
+
+    def next_step(self, step: int | None) -> str | None:
+        """The template after 1-based ``step``, or None at the last step."""
+        return self.steps[step] if step is not None and 0 < step < len(self.steps) else None
+
+    def problem(self, templates: Mapping[str, Any]) -> str | None:
+        """What is wrong (an empty ladder, a step naming no template), or None."""
+        if not isinstance(self.name, str) or not self.name.strip():
+            return "'name' is required text"
+        if not self.steps:
+            return "'steps' is empty; list the templates in order"
+        for number, step in enumerate(self.steps, 1):
+            if not isinstance(step, str) or step not in templates:
+                return f"step {number} {step!r} is not a template (see 'between template list')"
+        return None

@@ -22,6 +22,9 @@ from between.events.catalog import (
     ENTRY_SUBMITTED,
 )
 
+#: What a row says of the library when the homework came from it (``agenda``, ``client show``).
+LIBRARY_FACTS = ("template", "protocol", "protocol_step")
+
 #: One step of a row fold: (event, the row so far) → the next row.
 Step = Callable[[Any, dict | None], dict]
 
@@ -35,7 +38,7 @@ def assignment_row(event: Any, row: dict | None) -> dict:
 
 
 def _proposed(event: Any, row: dict | None) -> dict:
-    return {
+    row = {
         "id": str(event.originator_id),
         "client": event.client,
         "client_id": str(event.client_id),
@@ -59,6 +62,11 @@ def _proposed(event: Any, row: dict | None) -> dict:
         "version": event.originator_version,
         "updated_at": iso(event.timestamp),
     }
+    for key in LIBRARY_FACTS:  # only when set: rows of homework without them are as before
+        value = getattr(event, key, None)
+        if value is not None:
+            row[key] = value
+    return row
 
 
 def _adjusted(event: Any, row: dict | None) -> dict:

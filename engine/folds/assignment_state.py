@@ -56,6 +56,8 @@ class AssignmentState:
     observers: Any
     template: str | None
     template_version: str | None
+    protocol: str | None
+    protocol_step: int | None
     agreement: dict | None
     agreements: list[dict]
     decline_reason: str | None
@@ -98,6 +100,8 @@ class AssignmentState:
         self.observers = event.observers
         self.template = getattr(event, "template", None)
         self.template_version = getattr(event, "template_version", None)
+        self.protocol = getattr(event, "protocol", None)
+        self.protocol_step = getattr(event, "protocol_step", None)
         self.agreement = None
         self.agreements = []
         self.decline_reason = None
@@ -185,6 +189,8 @@ class AssignmentState:
             "observers": self.observers,
             "template": self.template,
             "template_version": self.template_version,
+            "protocol": self.protocol,
+            "protocol_step": self.protocol_step,
             "agreement": self.agreement,
             "agreements": self.agreements,
             "decline_reason": self.decline_reason,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from between.engine.contracts.templates import Template
+from between.engine.contracts.templates import Protocol, Template
 from between.engine.errors import InvalidInput
 from between.engine.hooks.calls import call_hook
 from between.engine.hooks.registries import TemplateRegistry
@@ -47,6 +47,34 @@ class Library:
         self.sources: dict[str, str] = dict(registry.owners)
         self.broken: dict[str, str] = {}
         self.task_types = task_types
+        self.protocols: dict[str, Protocol] = dict(registry.protocols)
+        self.protocol_sources: dict[str, str] = dict(registry.protocol_owners)
+        self.broken_protocols: dict[str, str] = {}
+
+    def protocol_problem(self, name: str) -> str | None:
+        """Why the protocol ``name`` cannot be used (naming its source), or None."""
+        if name in self.broken_protocols:
+            return f"protocol {name} ({self.broken_protocols[name]})"
+        problem = self.protocols[name].problem(self.templates)
+        return f"protocol {name} ({self.protocol_sources[name]}): {problem}" if problem else None
+
+    def protocol_names(self) -> list[str]:
+        return sorted({*self.protocols, *self.broken_protocols})
+
+    def protocol_problems(self) -> list[str]:
+        return [p for name in self.protocol_names() if (p := self.protocol_problem(name))]
+
+    def protocol(self, name: str) -> Protocol:
+        """The usable protocol ``name``, or ``InvalidInput`` in one line."""
+        if name not in self.protocols and name not in self.broken_protocols:
+            known = ", ".join(self.protocol_names()) or "none"
+            raise InvalidInput(
+                f"unknown protocol {name!r}; known protocols: {known} (see 'between protocol list')"
+            )
+        problem = self.protocol_problem(name)
+        if problem:
+            raise InvalidInput(f"{problem}; fix the protocol, or assign without it")
+        return self.protocols[name]
 
     def problem(self, name: str) -> str | None:
         """Why the template ``name`` cannot be used (naming its source), or None."""
@@ -95,6 +123,9 @@ class TemplateFileError(ValueError):
 
 
 def _add_file(library: Library, path: Path) -> None:
+    if _is_protocol(path):
+        _add_protocol_file(library, path)
+        return
     try:
         template = read_template(path)
     except TemplateFileError as e:
@@ -149,3 +180,52 @@ def _template(path: Path, data: dict[str, Any]) -> Template:
         arguments["version"] = str(arguments["version"])
     name, task_type = arguments.pop("name"), arguments.pop("task_type")
     return Template(name, task_type, **arguments)
+
+
+def _is_protocol(path: Path) -> bool:
+    """A file with a top-level ``steps`` key is a protocol (see docs/library.md)."""
+    import tomllib
+
+    try:
+        return "steps" in tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+
+
+PROTOCOL_KEYS = ("name", "title", "description", "steps", "version")
+
+
+def _add_protocol_file(library: Library, path: Path) -> None:
+    import tomllib
+
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    name = data.get("name", path.stem)
+    if not isinstance(name, str) or not name.strip():
+        name = path.stem
+    problem = None
+    unknown = sorted(set(data) - set(PROTOCOL_KEYS))
+    steps = data.get("steps")
+    if unknown:
+        problem = f"unknown key(s) {', '.join(unknown)} (known: {', '.join(PROTOCOL_KEYS)})"
+    elif not isinstance(steps, list):
+        problem = "'steps' must be a list of template names"
+    elif any(not isinstance(data.get(k), str | None) for k in ("title", "description")):
+        problem = "'title' and 'description' must be text"
+    elif library.protocol_sources.get(name) == STARTER_PLUGIN:
+        pass  # a file replaces a starter protocol of the same name, as it does a template
+    elif name in library.protocols or name in library.broken_protocols:
+        where = library.protocol_sources.get(name) or "another file"
+        problem = f"'name' {name!r} is already taken by {where}; rename the protocol"
+        name = f"{name} [{path.name}]"
+    if problem:
+        library.broken_protocols[name] = f"{path}: {problem}"
+        return
+    version = data.get("version")
+    library.protocols[name] = Protocol(
+        name,
+        steps,  # type: ignore[arg-type]
+        title=data.get("title"),
+        description=data.get("description"),
+        version=str(version) if version is not None else None,
+    )
+    library.protocol_sources[name] = str(path)

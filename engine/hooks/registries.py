@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from between.engine.contracts.task_types import TaskType, check_task_type_name
-from between.engine.contracts.templates import Template
+from between.engine.contracts.templates import Protocol, Template
 from between.engine.hooks.calls import PluginError, running_plugin
 from between.engine.settings import Settings
 
@@ -78,7 +78,26 @@ class ChannelRegistry(Registry):
 
 
 class TemplateRegistry(Registry):
-    """Passed to ``between_register_templates``: ``add(template)``, ``problem(...)``."""
+    """Passed to ``between_register_templates``: ``add(template)``,
+    ``add_protocol(protocol)``, ``problem(...)``."""
+
+    def __init__(self, settings: Settings, kind: str) -> None:
+        super().__init__(settings, kind)
+        self.protocols: dict[str, Protocol] = {}
+        self.protocol_owners: dict[str, str] = {}
+
+    def add_protocol(self, item: Protocol) -> None:
+        if not isinstance(item, Protocol):
+            raise PluginError(f"plugin {self.plugin} registered {item!r}, which is not a Protocol")
+        if not isinstance(item.name, str) or not item.name:
+            raise PluginError(f"plugin {self.plugin} registered a protocol without a name")
+        if item.name in self.protocols:
+            raise PluginError(
+                f"protocol {item.name!r} is registered by both "
+                f"{self.protocol_owners[item.name]} and {self.plugin}; rename one"
+            )
+        self.protocols[item.name] = item
+        self.protocol_owners[item.name] = self.plugin
 
     def add(self, item: Template) -> None:
         if not isinstance(item, Template):

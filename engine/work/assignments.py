@@ -114,10 +114,17 @@ class AssignmentCommands(Reading):
         allow_past_due: bool = False,
         template: str | None = None,
         template_version: str | None = None,
+        protocol: str | None = None,
+        protocol_step: int | None = None,
     ) -> Outcome:
         """Propose homework; ``template`` and its version record where it came from."""
         given = _arguments(locals(), "allow_past_due")
-        for key in ("template", "template_version"):  # absent as before templates existed
+        for key in (
+            "template",
+            "template_version",
+            "protocol",
+            "protocol_step",
+        ):  # absent as before templates existed
             if given[key] is None:
                 del given[key]
         envelope = self.work.authorise(actor, "propose", request_key, **given)
@@ -162,6 +169,8 @@ class AssignmentCommands(Reading):
             steps_up_from=previous.id if previous else None,
             template=template,
             template_version=template_version,
+            protocol=protocol,
+            protocol_step=protocol_step,
             **fields,
         )
         return self.work.create(assignment, request_key, ASSIGNMENT_PROPOSED)
