@@ -151,8 +151,10 @@ class SQLiteBackend(Backend):
         return bytes.fromhex(stored)
 
     def scan(self, store: Store, datastore: Any, sql: str, batch: int) -> Iterator[list[tuple]]:
-        """From a read-only connection of its own."""
-        with closing(sqlite3.connect(store.read_only_uri(), uri=True)) as db:
+        """From a read-only connection of its own (closed by whichever thread finishes the
+        scan: a scan left unfinished is closed when the garbage collector reaches it)."""
+        uri = store.read_only_uri()
+        with closing(sqlite3.connect(uri, uri=True, check_same_thread=False)) as db:
             db.text_factory = _lenient_text  # a tampered text column must not stop the scan
             cursor = db.execute(sql)
             while rows := cursor.fetchmany(batch):
