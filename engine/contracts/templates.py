@@ -18,6 +18,15 @@ from typing import Any
 STAGES = ("baseline", "practice", "relapse-prevention")
 
 
+def version_of(declared: str | None, content: Mapping[str, Any]) -> str:
+    """A library entry's version: the declared one, else the first 12 hex digits of the
+    SHA-256 of its canonical content (JSON, sorted keys)."""
+    if declared:
+        return str(declared)
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+
+
 class Template:
     """A named homework definition; see the module's docstring."""
 
@@ -81,11 +90,7 @@ class Template:
 
     @property
     def version(self) -> str:
-        """The declared version, else a digest of the canonical content."""
-        if self.declared_version:
-            return str(self.declared_version)
-        canonical = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+        return version_of(self.declared_version, self.content())
 
     def describe(self) -> dict[str, Any]:
         return {**self.content(), "version": self.version}
@@ -152,11 +157,7 @@ class Protocol:
 
     @property
     def version(self) -> str:
-        """The declared version, else a digest of the canonical content."""
-        if self.declared_version:
-            return str(self.declared_version)
-        canonical = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+        return version_of(self.declared_version, self.content())
 
     def describe(self) -> dict[str, Any]:
         return {**self.content(), "version": self.version}
