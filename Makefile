@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean messages compile-messages
 
 $(BIN)/between: pyproject.toml tests/example_plugin/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,16 @@ test: $(BIN)/between
 
 bench: $(BIN)/between
 	$(BIN)/python -m bench.run --clients 200
+
+# Client-facing words (docs/translating.md): `make messages` finds them in the sources and brings
+# each catalog up to date; translate the new entries, then `make compile-messages`.
+POT := $(VENV)/between.pot
+messages: $(BIN)/between
+	$(BIN)/pybabel --quiet extract -F babel.cfg --no-location --sort-output --omit-header -o $(POT) .
+	$(BIN)/pybabel --quiet update --ignore-obsolete --no-fuzzy-matching -i $(POT) -d language/locales -D between
+
+compile-messages: $(BIN)/between
+	$(BIN)/pybabel compile --statistics -d language/locales -D between
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

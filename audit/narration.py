@@ -31,6 +31,12 @@ def _contacts(e: Any, who: str) -> str:
     return f"{who} changed the contact details of {e.person} ({channels})"
 
 
+def _preferences(e: Any, who: str) -> str:
+    keys = ("timezone", "language", "remind_at", "quiet_hours")
+    changed = ", ".join(f"{k} {v}" for k in keys if (v := getattr(e, k, None)) is not None)
+    return f"{who} set the client's {changed}"
+
+
 def _consent(e: Any, who: str) -> str:
     whose = "the client" if e.person == "client" else e.person
     change = "may now hear" if e.granted else "no longer hears"
@@ -64,7 +70,35 @@ def _adjusted(e: Any, who: str) -> str:
 
 def _agreed(e: Any, who: str) -> str:
     confidence = "" if e.confidence is None else f", confidence {e.confidence}/10"
-    return f"the client agreed to {_short(e.originator_id)}{confidence} (recorded by {who})"
+    return f"the client agreed to {_short(e.originator_id)}{confidence} {_recorded(e, who)}"
+
+
+def _declined(e: Any, who: str) -> str:
+    return f"the client declined {_short(e.originator_id)}: {e.reason} {_recorded(e, who)}"
+
+
+def _recorded(e: Any, who: str) -> str:
+    """How the client's word came in: through their link, or recorded by an operator."""
+    return "(via the portal)" if getattr(e, "via", None) == "portal" else f"(recorded by {who})"
+
+
+#: How each kind of client note is told.
+NOTE_KINDS = {
+    "too-hard": "said {id} is too hard",
+    "question": "asked a question about {id}",
+    "got-in-the-way": "said something got in the way of {id}",
+    "change": "asked for a change to {id}",
+}
+
+
+def _note(e: Any, who: str) -> str:
+    by = "the client" if e.by == "client" else e.by
+    said = NOTE_KINDS.get(e.kind, "sent a note about {id}").format(id=_short(e.originator_id))
+    text = f': "{e.text}"' if e.text else ""
+    way = {"portal": "via the portal", "api": f"via an integration ({who})"}.get(
+        e.via or "", f"(recorded by {who})"
+    )
+    return f"{by} {said}{text} {way}"
 
 
 def _entry(e: Any, who: str) -> str:
@@ -108,13 +142,12 @@ NARRATIONS: dict[str, Callable[[Any, str], str]] = {
     t.ASSIGNMENT_PROPOSED: _proposed,
     t.ASSIGNMENT_ADJUSTED: _adjusted,
     t.ASSIGNMENT_AGREED: _agreed,
-    t.ASSIGNMENT_DECLINED: lambda e, who: (
-        f"the client declined {_short(e.originator_id)}: {e.reason} (recorded by {who})"
-    ),
+    t.ASSIGNMENT_DECLINED: _declined,
     t.ENTRY_SUBMITTED: _entry,
     t.ASSIGNMENT_REVIEWED: _reviewed,
     t.ASSIGNMENT_CANCELLED: lambda e, who: f"{who} cancelled {_short(e.originator_id)}: {e.reason}",
     t.ASSIGNMENT_CLOSED: lambda e, who: f"{who} closed {_short(e.originator_id)}: {e.reason}",
+    t.CLIENT_NOTE_SENT: _note,
     t.NOTIFICATION_QUEUED: lambda e, who: (
         f"{who} queued a {e.kind} message for {e.person} ({e.role}) on {e.channel}"
     ),
@@ -125,6 +158,10 @@ NARRATIONS: dict[str, Callable[[Any, str], str]] = {
         f"{who} asked for message {_short(e.originator_id)} to be sent again"
     ),
     t.DELIVERY_HELD: lambda e, who: f"{who} held message {_short(e.originator_id)}: {e.reason}",
+    t.NOTIFICATION_DEFERRED: lambda e, who: (
+        f"{who} held message {_short(e.originator_id)} until {e.until}: {e.reason}"
+    ),
+    t.CLIENT_PREFERENCES_SET: _preferences,
     t.NOTIFICATION_CANCELLED: lambda e, who: (
         f"{who} cancelled message {_short(e.originator_id)}: {e.reason}"
     ),

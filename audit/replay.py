@@ -23,6 +23,7 @@ from between.audit.log_time import first_after
 from between.engine.aggregates.assignments import Assignment
 from between.engine.folds.read_model import ROW_TABLES, column_values
 from between.engine.folds.rows import ROW_FOLDERS, ROW_STEPS
+from between.engine.reading.clock_zones import local_today
 from between.engine.reading.plain import row_decoder
 from between.engine.reading.views import RESTRICTED, with_timeliness
 from between.engine.storage.sealing_mapper import ROW_PERSONAL
@@ -142,7 +143,8 @@ def assignment_at(app: AuditSource, assignment_id: UUID, moment: datetime) -> di
         for p in proposals(app, before=before)
         if p.steps_up_from == assignment_id
     ]
-    return app.describe_assignment(aggregate, follow_ups, today=moment.astimezone().date())
+    today = local_today(moment, app.client_zone(aggregate.client_id))  # the client's day
+    return app.describe_assignment(aggregate, follow_ups, today=today)
 
 
 def records(app: LogSource, only: frozenset[str] | None = None) -> Iterator[list[Any]]:

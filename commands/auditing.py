@@ -73,11 +73,43 @@ def history(session: Session, record: str, as_json: bool) -> None:
     from between.audit.auditor import timeline
 
     lines = timeline(session.app(read_only=True), record)
+    _next_in_protocol(session, lines)
     if as_json:
         print_json(lines)
         return
     for line in lines:
         click.echo(f"{line['time'][:16].replace('T', ' ')}  {line['text']}")
+
+
+def _next_in_protocol(session: Session, lines: list[dict[str, Any]]) -> None:
+    """After the step-up review of homework from a protocol that no homework has followed up
+    yet, say the protocol's next step and how to propose it (as ``agenda`` does): the line's
+    text gains it, and its JSON a ``next_in_protocol`` object (not once the client has left)."""
+    from between.commands.protocols import next_in_protocol
+    from between.engine.errors import BetweenError
+    from between.engine.reading.views import ERASED
+
+    reviewed = [line for line in lines if line["type"] == "AssignmentReviewed"]
+    if not reviewed:
+        return
+    with session.reading() as reader:
+        code = reader.show(reviewed[-1]["aggregate"]).get("client")
+        try:  # a code an auditor cannot read ("[restricted]"), or erased, is no client's
+            if not code or code == ERASED or reader.show_client(code)["status"] != "active":
+                return
+            rows = reader.list_assignments(client=code)
+        except BetweenError:
+            return
+    last = {line["aggregate"]: line for line in reviewed}  # each homework's latest review
+    for n in next_in_protocol(session, rows):
+        line = last.get(n["id"])
+        if line is None:
+            continue
+        line["next_in_protocol"] = n
+        line["text"] += (
+            f"; next in {n['protocol']}: step {n['protocol_step'] + 1} {n['next_step']} "
+            f"('between assign {code} --next {n['id'][:8]}')"
+        )
 
 
 @click.command("replay")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -28,18 +28,53 @@ PERSON = click.option(
 )
 
 
+def preference_options(command: Any) -> Any:
+    """``--timezone``, ``--language``, ``--remind-at``, ``--quiet-hours``: the client's own
+    clock and language (docs/time-zones.md); the clinic's defaults when never given."""
+    for option in reversed(
+        (
+            click.option("--timezone", help="The client's time zone, e.g. Europe/Madrid."),
+            click.option("--language", help="The client's language, e.g. en or es."),
+            click.option("--remind-at", help="When reminders go, their time (HH:MM), e.g. 19:00."),
+            click.option(
+                "--quiet-hours", help="No messages then, their time: HH:MM-HH:MM, or none."
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def chosen(options: dict[str, Any]) -> dict[str, str]:
+    """The preferences given (taken out of ``options``)."""
+    keys = ("timezone", "language", "remind_at", "quiet_hours")
+    return {k: v for k in keys if (v := options.pop(k, None)) is not None}
+
+
 @click.command("add")
 @click.argument("code")
 @click.option("--name", required=True, help="The client's display name.")
 @click.option("--therapist", required=True, help="The therapist responsible.")
+@preference_options
 @write_command
 @click.pass_obj
 def add(
-    session: Session, code: str, name: str, therapist: str, request_key: str | None, as_json: bool
+    session: Session,
+    code: str,
+    name: str,
+    therapist: str,
+    request_key: str | None,
+    as_json: bool,
+    **options: Any,
 ) -> None:
     """Register a client under the clinic's CODE."""
     outcome = session.app().register_client(
-        code, name, therapist, actor=session.actor, request_key=request_key
+        code,
+        name,
+        therapist,
+        actor=session.actor,
+        request_key=request_key,
+        preferences=chosen(options),
     )
     report(outcome, as_json, f"registered client {code}")
 
@@ -85,6 +120,7 @@ def show(session: Session, code: str, as_json: bool) -> None:
     with session.reading() as reader:
         detail = reader.show_client(code)
     detail["protocols"] = client_positions(session, detail["assignments"])
+    detail["preferences"] = session.clinic_time().of(detail)
     if as_json:
         print_json(detail)
         return
@@ -96,6 +132,12 @@ def show(session: Session, code: str, as_json: bool) -> None:
     contacts = detail["contacts"]
     for person, details in contacts.items() if isinstance(contacts, dict) else ():
         click.echo(f"  contact {person}: {pairs(details, '{} {}', ', ')}")
+    prefs = detail["preferences"]
+    click.echo(
+        f"  time zone {prefs['timezone'] or 'server local time'}, language {prefs['language']}, "
+        f"reminders at {prefs['remind_at'] or 'once due'}, "
+        f"quiet hours {prefs['quiet_hours'] or 'none'}"
+    )
     if detail.get("erasure"):
         erased = detail["erasure"]
         click.echo(f"  erased {erased['at'][:10]} by {erased['by']}: {erased['reason']}")
@@ -136,6 +178,7 @@ def collaborator(
 @click.option("--email")
 @click.option("--phone")
 @click.option("--webhook", help="A URL that receives this person's notifications.")
+@preference_options
 @write_command
 @click.pass_obj
 def contact(
@@ -146,12 +189,22 @@ def contact(
     as_json: bool,
     **channels: str | None,
 ) -> None:
-    """Change how to reach the client or a collaborator."""
+    """Change how to reach the client or a collaborator, or the client's own clock and
+    language (--timezone, --language, --remind-at, --quiet-hours)."""
+    preferences = chosen(channels)
     contacts = {k: v for k, v in channels.items() if v is not None}
     outcome = session.app().change_contacts(
-        code, person, contacts, actor=session.actor, request_key=request_key
+        code,
+        person,
+        contacts,
+        actor=session.actor,
+        request_key=request_key,
+        preferences=preferences,
     )
-    report(outcome, as_json, f"contact details of {person} ({code}) changed")
+    changed = "contact details" if contacts else "preferences"
+    report(
+        outcome, as_json, f"{changed} of {person if contacts else 'the client'} ({code}) changed"
+    )
 
 
 @click.command("consent")

@@ -197,6 +197,7 @@ def agree(
         obstacles=obstacles,
         actor=session.actor,
         request_key=request_key,
+        via="cli",
     )
     record = outcome.record
     report(outcome, as_json, f"agreed {short(record['id'])}, due {record['due']}")
@@ -292,8 +293,9 @@ def ending(name: str, method: str, done: str, summary: str, **reason: Any) -> cl
     def command(
         session: Session, assignment: str, reason: str, request_key: str | None, as_json: bool
     ) -> None:
+        way = {"via": "cli"} if name == "decline" else {}  # the client's word: its way in
         outcome = getattr(session.app(), method)(
-            assignment, reason=reason, actor=session.actor, request_key=request_key
+            assignment, reason=reason, actor=session.actor, request_key=request_key, **way
         )
         report(outcome, as_json, f"{done} {short(outcome.record['id'])}")
 

@@ -167,6 +167,10 @@ def print_assignment(d: dict) -> None:
             f"  review {r['at'][:10]}: quantity {r['quantity']}, quality {r['quality']}, "
             f"difficulty {r['difficulty']}, next {r['next_step']}; {r['notes']}"
         )
+    for n in d.get("client_notes_list") or ():
+        by = "the client" if n["by"] == "client" else n["by"]
+        text = f": {n['text']}" if n["text"] else ""
+        click.echo(f"  note {n['at'][:10]} from {by} ({n['kind']}, via {n['via']}){text}")
     summary = d["summary"]
     unread = isinstance(summary, dict) and "unavailable" in summary
     click.echo("  summary: " + ("unavailable" if unread else pairs(summary, "{} {}", ", ")))

@@ -86,6 +86,9 @@ def agenda(session: Session, code: str, as_json: bool) -> None:
         result = reader.agenda(code)
         briefs = [reader.review_brief(r["id"]) for r in result["to_review"]]
         rows = reader.list_assignments(client=code)  # every one: a protocol's steps, follow-ups
+        for r in result["awaiting_agreement"]:  # a change asked for, or another note
+            said = reader.review_brief(r["id"]) if r.get("client_notes") else {}
+            r["client_notes_since_review"] = said.get("client_notes_since_review", [])
     result["to_review"] = [
         {**r, **b, **protocol_position(session, r)}
         for r, b in zip(result["to_review"], briefs, strict=True)
@@ -101,6 +104,9 @@ def agenda(session: Session, code: str, as_json: bool) -> None:
         if key == "to_review":
             for row in result[key]:
                 print_review_brief(row)
+        elif key == "awaiting_agreement":
+            for row in result[key]:
+                print_client_notes(row)
     if result["next_in_protocol"]:
         click.echo("\nNext in a protocol (reviewed with step-up):")
         for n in result["next_in_protocol"]:
@@ -132,6 +138,18 @@ def print_review_brief(row: dict[str, Any]) -> None:
         )
     for said in row["anticipated_obstacles_list"]:
         click.echo(f"    anticipated when agreeing ({said['at'][:10]}): {said['obstacles']}")
+    print_client_notes(row)
+
+
+def print_client_notes(row: dict[str, Any]) -> None:
+    """The notes from the client (or a collaborator) since the last review, one a line."""
+    from between.audit.narration import NOTE_KINDS
+
+    for n in row.get("client_notes_since_review") or ():
+        by = "the client" if n["by"] == "client" else n["by"]
+        said = NOTE_KINDS.get(n["kind"], "sent a note about {id}").format(id=row["id"][:8])
+        text = f": {n['text']}" if n["text"] else ""
+        click.echo(f"    {n['at'][:16].replace('T', ' ')} {by} {said}{text}")
 
 
 def register(cli: click.Group) -> None:

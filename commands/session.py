@@ -31,6 +31,7 @@ class Session:
                 key_file=self.settings.key_file,
                 key_optional=key_optional,
             )
+            self._app.clinic = self.clinic_time()
         return self._app
 
     def close(self) -> None:
@@ -55,6 +56,12 @@ class Session:
             self._library = load_library(self.plugins(), self.settings)
         return self._library
 
+    def clinic_time(self) -> Any:
+        """The clinic's time defaults (``[clinic]``) and urgent kinds (``[notify] urgent``)."""
+        from between.engine.reading.clock_zones import ClinicTime
+
+        return ClinicTime.from_settings(self.settings)
+
     @property
     def actor(self) -> str | None:
         return self.settings.actor
@@ -76,6 +83,7 @@ class Session:
             environ, key_file = self.settings.environ, self.settings.key_file
             with open_reader(store, environ, key_file, self.plugins) as reader:
                 if reader is not None:
+                    reader.clinic = self.clinic_time()
                     yield reader
                     return
         yield self.app()

@@ -35,6 +35,7 @@ from between.engine.storage.kinds import backend_for
 from between.engine.storage.sealing_mapper import SealingMapper
 from between.engine.storage.store import Store
 from between.engine.work.assignments import AssignmentCommands
+from between.engine.work.client_voice import ClientVoice
 from between.engine.work.clients import ClientCommands
 from between.engine.work.links import LinkCommands
 from between.engine.work.notifications import NotificationCommands
@@ -58,6 +59,7 @@ class Homework(
     OperatorCommands,
     NotificationCommands,
     LinkCommands,
+    ClientVoice,
     Application[UUID],
 ):
     """Between's application: clients and their homework, on one store."""

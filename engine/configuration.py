@@ -1,6 +1,7 @@
 """The configuration file's documented shape, checked once for every command.
 
-Between's own tables — ``[notify]``, ``[worksheets]``, ``[library]``, ``[channels.email]``,
+Between's own tables — ``[notify]``, ``[clinic]`` (the clinic's time zone, language, reminder
+time and quiet hours: docs/time-zones.md), ``[worksheets]``, ``[library]``, ``[channels.email]``,
 ``[channels.webhook]``, ``[channels.console]``, the ``send_timeout_seconds`` of any
 ``[channels.NAME]``, and ``[therapists."NAME"]`` — are checked here:
 a value of the wrong type, out of range or a setting Between does not know (a typo would
@@ -55,6 +56,27 @@ def texts(value: Any) -> str | None:
     return None if ok else 'a list of text, e.g. ["email"]'
 
 
+def checked_by(check: Callable[[str, str], str], wanted: str) -> Check:
+    """A setting checked by one of ``engine.reading.clock_zones``'s checks (which raise)."""
+
+    def setting(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return wanted
+        try:
+            check(value, "")
+        except InvalidInput:
+            return wanted
+        return None
+
+    return setting
+
+
+def _zones() -> Any:
+    from between.engine.reading import clock_zones
+
+    return clock_zones
+
+
 #: Each of Between's tables and its settings (``docs`` and the README document them).
 TABLES: dict[str, dict[str, Check]] = {
     "notify": {
@@ -63,6 +85,20 @@ TABLES: dict[str, dict[str, Check]] = {
         "backoff_seconds": number(0, 7 * 24 * 3600),
         "send_timeout_seconds": number(0, 3600, above=True),
         "lease_seconds": number(1, 3600),
+        "urgent": texts,
+    },
+    "clinic": {
+        "timezone": checked_by(
+            lambda v, o: _zones().check_zone(v, o), 'an IANA time zone, e.g. "Europe/Madrid"'
+        ),
+        "language": checked_by(lambda v, o: _zones().check_language(v, o), 'a code, e.g. "en"'),
+        "remind_at": checked_by(
+            lambda v, o: _zones().check_clock_time(v, o), 'a time HH:MM, e.g. "19:00"'
+        ),
+        "quiet_hours": checked_by(
+            lambda v, o: _zones().check_quiet_hours(v, o),
+            'HH:MM-HH:MM, e.g. "21:00-08:00", or "none"',
+        ),
     },
     "worksheets": {"dir": text},
     "library": {"dir": text},
@@ -93,7 +129,7 @@ def check_config(config: dict[str, Any], path: Path) -> dict[str, Any]:
     def refuse(where: str, problem: str) -> InvalidInput:
         return InvalidInput(f"configuration file {path}: {where} {problem}")
 
-    for name in ("notify", "worksheets", "library", "channels", "therapists"):
+    for name in ("notify", "clinic", "worksheets", "library", "channels", "therapists"):
         if name in config and not isinstance(config[name], dict):
             raise refuse(f"{name}", f"must be a table ([{name}])")
     for channel, settings in config.get("channels", {}).items():

@@ -55,6 +55,9 @@ class AssignmentAgreed(AssignmentFact):
 
     confidence: int | None
     obstacles: str
+    #: Added later (None on agreements recorded before it existed): the way in — "cli", or
+    #: "portal" when the client agreed through their personal link.
+    via: str | None = field(default=None, kw_only=True)
 
 
 @topic(catalog.ASSIGNMENT_DECLINED)
@@ -62,6 +65,9 @@ class AssignmentDeclined(AssignmentFact):
     """The client declined the homework, and said why."""
 
     reason: str
+    #: Added later (None on declines recorded before it existed): the way in — "cli", or
+    #: "portal" when the client declined through their personal link.
+    via: str | None = field(default=None, kw_only=True)
 
 
 @topic(catalog.ENTRY_SUBMITTED)
@@ -110,6 +116,19 @@ class AssignmentClosed(AssignmentFact):
     reason: str
 
 
+@topic(catalog.CLIENT_NOTE_SENT)
+class ClientNoteSent(AssignmentFact):
+    """The client, or a collaborator observing the homework, told the therapist something
+    between sessions: ``kind`` is "too-hard", "question", "got-in-the-way" or "change" (a
+    change asked for instead of agreeing); ``text`` what they wrote ("" when they wrote
+    nothing), ``by`` who ("client" or the collaborator's name), ``via`` the way in."""
+
+    kind: str
+    text: str
+    by: str
+    via: str
+
+
 ASSIGNMENT_EVENTS = (
     AssignmentProposed,
     AssignmentAdjusted,
@@ -119,4 +138,5 @@ ASSIGNMENT_EVENTS = (
     AssignmentReviewed,
     AssignmentCancelled,
     AssignmentClosed,
+    ClientNoteSent,
 )

@@ -40,6 +40,7 @@ ENTRY_SUBMITTED = "between.EntrySubmitted"
 ASSIGNMENT_REVIEWED = "between.AssignmentReviewed"
 ASSIGNMENT_CANCELLED = "between.AssignmentCancelled"
 ASSIGNMENT_CLOSED = "between.AssignmentClosed"
+CLIENT_NOTE_SENT = "between.ClientNoteSent"
 
 CLIENT_REGISTERED = "between.ClientRegistered"
 COLLABORATOR_ADDED = "between.CollaboratorAdded"
@@ -49,12 +50,14 @@ CONSENT_RECORDED = "between.ConsentRecorded"
 CLIENT_ERASED = "between.ClientErased"
 LINK_ISSUED = "between.LinkIssued"
 LINK_REVOKED = "between.LinkRevoked"
+CLIENT_PREFERENCES_SET = "between.ClientPreferencesSet"
 
 NOTIFICATION_QUEUED = "between.NotificationQueued"
 DELIVERY_ATTEMPTED = "between.DeliveryAttempted"
 DELIVERY_RETRY_REQUESTED = "between.DeliveryRetryRequested"
 DELIVERY_HELD = "between.DeliveryHeld"
 NOTIFICATION_CANCELLED = "between.NotificationCancelled"
+NOTIFICATION_DEFERRED = "between.NotificationDeferred"
 
 OPERATORS_LIST_STARTED = "between.OperatorsListStarted"
 OPERATOR_ADDED = "between.OperatorAdded"
@@ -102,6 +105,9 @@ _ALL = (
     EventInfo(ASSIGNMENT_REVIEWED, ASSIGNMENT, ("obstacles", "notes")),
     EventInfo(ASSIGNMENT_CANCELLED, ASSIGNMENT, ("reason",)),
     EventInfo(ASSIGNMENT_CLOSED, ASSIGNMENT, ("reason",)),
+    #: From a homework page, between sessions: "too hard", a question, what got in the way,
+    #: or a change asked for before agreeing (``events.assignments.ClientNoteSent``).
+    EventInfo(CLIENT_NOTE_SENT, ASSIGNMENT, ("text", "by")),
     EventInfo(CLIENT_REGISTERED, CLIENT, ("code", "name")),
     EventInfo(COLLABORATOR_ADDED, CLIENT, ("name", "relationship")),
     EventInfo(CONTACT_DETAILS_CHANGED, CLIENT, ("person", "contacts")),
@@ -110,11 +116,15 @@ _ALL = (
     EventInfo(CLIENT_ERASED, CLIENT),
     EventInfo(LINK_ISSUED, CLIENT, ("person",)),
     EventInfo(LINK_REVOKED, CLIENT, ("reason",)),
+    #: The client's own clock and language (docs/time-zones.md): only the keys that changed.
+    EventInfo(CLIENT_PREFERENCES_SET, CLIENT),
     EventInfo(NOTIFICATION_QUEUED, NOTIFICATION, ("person", "address")),
     EventInfo(DELIVERY_ATTEMPTED, NOTIFICATION),
     EventInfo(DELIVERY_RETRY_REQUESTED, NOTIFICATION),
     EventInfo(DELIVERY_HELD, NOTIFICATION),
     EventInfo(NOTIFICATION_CANCELLED, NOTIFICATION),
+    #: Not sent yet on purpose: the client's quiet hours or reminder time (``until``, UTC).
+    EventInfo(NOTIFICATION_DEFERRED, NOTIFICATION),
     EventInfo(OPERATORS_LIST_STARTED, OPERATORS),
     EventInfo(OPERATOR_ADDED, OPERATORS),
     EventInfo(OPERATOR_REMOVED, OPERATORS),

@@ -3,6 +3,7 @@ personal links that let them (or a collaborator) record their own homework."""
 
 from __future__ import annotations
 
+from dataclasses import field
 from datetime import datetime
 from uuid import UUID
 
@@ -80,6 +81,20 @@ class LinkRevoked(Fact):
     reason: str
 
 
+@topic(catalog.CLIENT_PREFERENCES_SET)
+class ClientPreferencesSet(Fact):
+    """The client's own clock and language, only the keys that changed (None: unchanged).
+
+    ``timezone`` an IANA name; ``language`` a tag (``en``, ``es``); ``remind_at`` HH:MM;
+    ``quiet_hours`` HH:MM-HH:MM or ``none``. What is never set is the clinic's default.
+    """
+
+    timezone: str | None = field(default=None, kw_only=True)
+    language: str | None = field(default=None, kw_only=True)
+    remind_at: str | None = field(default=None, kw_only=True)
+    quiet_hours: str | None = field(default=None, kw_only=True)
+
+
 CLIENT_EVENTS = (
     ClientRegistered,
     CollaboratorAdded,
@@ -89,4 +104,5 @@ CLIENT_EVENTS = (
     ClientErased,
     LinkIssued,
     LinkRevoked,
+    ClientPreferencesSet,
 )

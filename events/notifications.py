@@ -1,5 +1,6 @@
 """Facts about telling people: a notification queued, each delivery attempt, a retry, a message
-held while its channel is not loaded, and one cancelled when it may no longer be sent.
+held while its channel is not loaded, one deferred to the client's hours, and one cancelled
+when it may no longer be sent.
 
 Auditors read from these who was told what (the kind of message), when, through which
 channel, and every failure. The person and their address are sealed with the client's key.
@@ -72,10 +73,21 @@ class NotificationCancelled(Fact):
     reason: str
 
 
+@topic(catalog.NOTIFICATION_DEFERRED)
+class NotificationDeferred(Fact):
+    """Not sent yet, on purpose: it waits ``until`` (UTC) — the end of the client's quiet
+    hours, or their reminder time. Recorded once per wait; then it is sent as usual."""
+
+    client_id: UUID
+    until: datetime
+    reason: str
+
+
 NOTIFICATION_EVENTS = (
     NotificationQueued,
     DeliveryAttempted,
     DeliveryRetryRequested,
     DeliveryHeld,
     NotificationCancelled,
+    NotificationDeferred,
 )

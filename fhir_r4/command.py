@@ -75,7 +75,8 @@ def fhir(
     options = Options(Scope(client, start, end), transaction, include_personal, workers)
     writer = BundleWriter(target, transaction)
     try:
-        counts = export(app, session.plugins().task_types, options, writer, _progress)
+        plugins, library = session.plugins(), session.library()
+        counts = export(app, plugins.task_types, options, writer, _progress, library)
     except BaseException as e:
         writer.discard()
         if target is not None and isinstance(e, OSError):  # a full disk, say

@@ -5,7 +5,8 @@ events into per-record state and writes a record's resources at its last event, 
 it: an entry's or a review's response at its event, a Task at its assignment's last event, a
 Communication at its notification's, the Patient, RelatedPersons and CarePlan at the client's
 last event of all, a Provenance after every event. Practitioners and Questionnaires, few and
-shared, come last. Memory holds only the records still open at a point in the log.
+shared, come last, then the library's ActivityDefinitions and PlanDefinitions. Memory holds
+only the records still open at a point in the log.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from between.events.catalog import (
 from between.fhir_r4.bundle import BundleWriter
 from between.fhir_r4.codes import IDENTIFIER, fhir_id, kept
 from between.fhir_r4.homework import entry_response, questionnaires, review_response, task
+from between.fhir_r4.library import library_resources
 from between.fhir_r4.people import care_plan, patient, practitioner, related_person
 from between.fhir_r4.records import (
     AssignmentState,
@@ -67,8 +69,11 @@ def export(
     options: Options,
     writer: BundleWriter,
     progress: Progress = no_progress,
+    library: Any = None,
 ) -> Counter[str]:
-    """Write the Bundle of everything ``options`` selects; returns how many of each type."""
+    """Write the Bundle of everything ``options`` selects; returns how many of each type.
+    ``library`` (``engine.hooks.library.Library``) gives the templates and protocols: all of
+    them in an export without ``--since``, else those the exported Tasks instantiate."""
     total = app.recorder.max_notification_id() or 0
     with progress(total, "indexing the log") as tick:
         found = index(app, options.scope, tick)
@@ -82,6 +87,9 @@ def export(
         writer.add(practitioner(name), f"therapist {name}")
     for questionnaire in questionnaires(ctx):
         writer.add(questionnaire, f"task type {questionnaire['url'].rpartition('/')[2]}")
+    whole = options.scope.since is None
+    for resource, about in library_resources(library, ctx.templates, whole):
+        writer.add(resource, about)
     writer.finish(_header(found, options))
     return writer.counts
 

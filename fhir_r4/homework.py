@@ -64,6 +64,9 @@ def task(
     period = {k: v for k, v in (("start", row["agreed_at"]), ("end", row["ended_at"])) if v}
     if period:
         out["executionPeriod"] = period
+    if state.template and state.template_version:
+        canonical = ctx.activity(state.template, state.template_version, row["task_type"])
+        out["instantiatesCanonical"] = canonical
     previous, first = chain
     if previous is not None:
         out["basedOn"] = [ref("Task", previous)]

@@ -71,7 +71,7 @@ def questionnaire(
         "id": fhir_id("Questionnaire", name, version),
         "url": f"{QUESTIONNAIRE_BASE}/{name}",
         "version": str(version),
-        "name": _computable(name),
+        "name": computable(name),
         "title": title,
         "status": status,
         "subjectType": ["Patient"],
@@ -186,8 +186,9 @@ def _typed(kind: str, value: Any) -> dict[str, Any]:
 _TYPED = ("valueInteger", "valueDecimal", "valueBoolean", "valueDateTime")
 
 
-def _computable(name: str) -> str:
-    """A computable name (FHIR's ``[A-Z]([A-Za-z0-9_]){0,254}``) from a task type's name."""
+def computable(name: str) -> str:
+    """A computable name (FHIR's ``[A-Z]([A-Za-z0-9_]){0,254}``) from a task type's, a
+    template's or a protocol's name."""
     words = [w for w in re.split(r"[^A-Za-z0-9]+", name) if w]
     text = "".join(w[:1].upper() + w[1:] for w in words) or "TaskType"
     return text if text[0].isalpha() else f"T{text}"

@@ -100,6 +100,7 @@ NOTIFICATION_FOLDS: dict[str, Callable[[NotificationState, Any], None] | None] =
     t.DELIVERY_RETRY_REQUESTED: None,
     t.DELIVERY_HELD: None,
     t.NOTIFICATION_CANCELLED: None,
+    t.NOTIFICATION_DEFERRED: None,
 }
 #: The topics the export folds into a resource, and those it leaves out on purpose (the
 #: operator list is no client's record: only the Practitioners it names are exported).
@@ -118,6 +119,8 @@ class Context:
     include_personal: bool = False
     practitioners: set[str] = field(default_factory=set)
     questionnaires: set[tuple[str, int]] = field(default_factory=set)
+    #: The template versions the exported Tasks instantiate: (name, version) → task type.
+    templates: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def practitioner(self, name: str) -> dict:
         self.practitioners.add(name)
@@ -133,6 +136,14 @@ class Context:
         """The canonical reference of a questionnaire, which the export will include."""
         self.questionnaires.add((task_type, version))
         return canonical(task_type, version)
+
+    def activity(self, name: str, version: str, task_type: str) -> str:
+        """The canonical reference of a template's ActivityDefinition, which the export will
+        include."""
+        from between.fhir_r4.library import activity_canonical
+
+        self.templates.setdefault((name, version), task_type)
+        return activity_canonical(name, version)
 
     def current_version(self, task_type: str) -> int:
         known = self.task_types.get(task_type)

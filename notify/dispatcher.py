@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from between.engine.errors import BetweenError
+from between.engine.reading.clock_zones import ClinicTime
 from between.engine.settings import Settings
 from between.engine.storage.kinds import lease_for
 from between.engine.storage.lease import DEFAULT_LEASE_SECONDS, DispatcherBusy
@@ -72,6 +73,7 @@ class Dispatcher:
         self.settings = settings
         self.actor = actor or "between-notify"
         app.work.authorise(self.actor, "notify")  # read-only stores, unlisted actors stop here
+        app.clinic = ClinicTime.from_settings(settings)  # the clients' days (reminders)
         conf = settings.section("notify")
         recipients = Recipients(settings, app.plugins.channels)
         self.queuer = Queuer(

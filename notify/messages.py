@@ -3,11 +3,18 @@ recipient needs. A plugin may word its own (``between_render_message``).
 
 When the clinic runs the portal, the messages that ask the client or a collaborator to do
 something (``LINKED``) also carry that person's own link (see ``notify.sending``).
+
+Every word goes through the message catalogs (docs/translating.md), in the language made
+current for the message being rendered (``notify.rendering``: the recipient's).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+
+from between.language import current
+from between.language import gettext as _
 
 #: The (kind, role) of the messages that carry the recipient's personal link: homework
 #: agreed, and the reminders.
@@ -23,53 +30,76 @@ LINKED = frozenset(
 
 
 def with_link(text: str, url: str) -> str:
-    """The message text with the recipient's link on a line of its own."""
-    return f"{text}\nRecord your homework here (this link is personal): {url}"
+    """The message text with the recipient's link on a line of its own, in the current
+    language."""
+    return text + "\n" + _("Record your homework here (this link is personal): %(url)s", url=url)
 
 
 def default_text(info: dict[str, Any]) -> tuple[str, str]:
-    """Plain messages with no clinical content beyond what the recipient needs."""
-    title, due, short = info["title"], info["due"], info["assignment"][:8]
-    progress = f"{info['entries']} of {info['expected_entries']} entries"
+    """Plain messages with no clinical content beyond what the recipient needs, in the current
+    language (``between.language.use``): the task type's title in that language, and the due
+    date — the client's calendar day — written as that language writes a day."""
+    words = current()
+    short = info["assignment"][:8]
+    v = {
+        "title": words.gettext(info["title"]),
+        "due": words.day(date.fromisoformat(info["due"])) if info.get("due") else "",
+        "client": info["client"],
+        "short": short,
+        "kind": info["kind"],
+    }
+    v["progress"] = _(
+        "%(entries)s of %(expected)s entries",
+        entries=info["entries"],
+        expected=info["expected_entries"],
+    )
     texts = {
         ("agreed", "client"): (
-            f"Homework agreed: {title}",
-            f"You agreed to '{title}'. It is due on {due}.",
+            _("Homework agreed: %(title)s", **v),
+            _("You agreed to '%(title)s'. It is due on %(due)s.", **v),
         ),
         ("agreed", "collaborator"): (
-            "You are asked to help with homework",
-            f"You agreed to record observations for homework due on {due}.",
+            _("You are asked to help with homework"),
+            _("You agreed to record observations for homework due on %(due)s.", **v),
         ),
         ("due-soon", "client"): (
-            f"Reminder: {title} is due on {due}",
-            f"'{title}' is due on {due}.",
+            _("Reminder: %(title)s is due on %(due)s", **v),
+            _("'%(title)s' is due on %(due)s.", **v),
         ),
         ("due-soon", "collaborator"): (
-            f"Reminder: observations due on {due}",
-            f"Your observations are due on {due}.",
+            _("Reminder: observations due on %(due)s", **v),
+            _("Your observations are due on %(due)s.", **v),
         ),
         ("overdue", "client"): (
-            f"{title} was due on {due}",
-            f"'{title}' was due on {due}. Bring what you have to your next session.",
+            _("%(title)s was due on %(due)s", **v),
+            _("'%(title)s' was due on %(due)s. Bring what you have to your next session.", **v),
         ),
         ("reviewed", "client"): (
-            f"Homework reviewed: {title}",
-            f"Your homework '{title}' was reviewed.",
+            _("Homework reviewed: %(title)s", **v),
+            _("Your homework '%(title)s' was reviewed.", **v),
         ),
         ("entry", "therapist"): (
-            f"New entry for {info['client']}",
-            f"{info['client']} recorded an entry on {short} ({progress}).",
+            _("New entry for %(client)s", **v),
+            _("%(client)s recorded an entry on %(short)s (%(progress)s).", **v),
         ),
         ("overdue", "therapist"): (
-            f"Overdue homework for {info['client']}",
-            f"Homework {short} for {info['client']} was due on {due} ({progress}).",
+            _("Overdue homework for %(client)s", **v),
+            _("Homework %(short)s for %(client)s was due on %(due)s (%(progress)s).", **v),
         ),
         ("declined", "therapist"): (
-            f"Homework declined by {info['client']}",
-            f"{info['client']} declined homework {short} ({title}).",
+            _("Homework declined by %(client)s", **v),
+            _("%(client)s declined homework %(short)s (%(title)s).", **v),
+        ),
+        ("client-note", "therapist"): (
+            _("A note from %(client)s between sessions", **v),
+            _(
+                "%(client)s sent a note about homework %(short)s (%(title)s); "
+                "see 'between show %(short)s'.",
+                **v,
+            ),
         ),
     }
     return texts.get(
         (info["kind"], info["role"]),
-        (f"About homework {short}", f"Homework {short}: {info['kind']}."),
+        (_("About homework %(short)s", **v), _("Homework %(short)s: %(kind)s.", **v)),
     )

@@ -9,7 +9,7 @@ cause, so deriving it again finds it already queued.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -24,6 +24,7 @@ from between.notify.recipients import Recipients
 
 if TYPE_CHECKING:
     from between.engine.app import Homework
+    from between.engine.reading.clock_zones import Days
     from between.engine.work.envelope import Envelope
 
 TRACKING = "notifications"
@@ -37,6 +38,7 @@ HEARS: dict[str, list[tuple[str, str]]] = {
     t.ASSIGNMENT_REVIEWED: [("reviewed", "client")],
     t.ENTRY_SUBMITTED: [("entry", "therapist")],
     t.ASSIGNMENT_DECLINED: [("declined", "therapist")],
+    t.CLIENT_NOTE_SENT: [("client-note", "therapist")],
 }
 TOPICS = frozenset(HEARS)
 #: The events nobody hears of, each on purpose (a reminder's cause is a due date, not an
@@ -60,6 +62,8 @@ SILENT = frozenset(
         t.DELIVERY_RETRY_REQUESTED,
         t.DELIVERY_HELD,
         t.NOTIFICATION_CANCELLED,
+        t.NOTIFICATION_DEFERRED,
+        t.CLIENT_PREFERENCES_SET,
         t.OPERATORS_LIST_STARTED,
         t.OPERATOR_ADDED,
         t.OPERATOR_REMOVED,
@@ -134,30 +138,36 @@ class Queuer:
         ]
 
     def remind(self) -> int:
-        """Queue due-soon and overdue reminders (once per assignment and due date)."""
-        today: date = self.app.today()
+        """Queue due-soon and overdue reminders (once per assignment and due date), by the
+        client's own calendar (their zone: ``engine.reading.clock_zones``)."""
+        days: Days = self.app.days()
+        latest = days.now.astimezone(UTC).date() + timedelta(days=1)  # the furthest zone ahead
         self.app.refresh()
         with self.app.reading() as c:
             rows = self.app.readmodel.assignments(
                 c,
                 statuses=("agreed",),
-                due_before=(today + self.lead + timedelta(days=1)).isoformat(),
+                due_before=(latest + self.lead + timedelta(days=1)).isoformat(),
             )
         fresh: list[Notification] = []
         saved = 0
         for row in rows:
             if row["entries"] >= row["expected_entries"]:
                 continue
-            overdue = date.fromisoformat(row["due"]) < today
+            assignment = self.work.load(Assignment, UUID(row["id"]))
+            client = self.work.load(Client, assignment.client_id) if assignment else None
+            if assignment is None or client is None or client.row["status"] != "active":
+                continue
+            today = days.of(client.row.get("timezone"))
+            due = date.fromisoformat(row["due"])
+            if due > today + self.lead:
+                continue  # not yet due soon where the client is
+            overdue = due < today
             wanted = (
                 [("overdue", "client"), ("overdue", "therapist")]
                 if overdue
                 else [("due-soon", "client"), ("due-soon", "collaborator")]
             )
-            assignment = self.work.load(Assignment, UUID(row["id"]))
-            client = self.work.load(Client, assignment.client_id) if assignment else None
-            if assignment is None or client is None or client.row["status"] != "active":
-                continue
             cause = f"due {row['due']}"
             for kind, role in wanted:
                 fresh += self.queue(client, assignment, kind, role, cause)

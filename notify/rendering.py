@@ -9,6 +9,11 @@ it is not blamed on the channel and causes no retry).
 
 A message may carry its recipient's personal link (``link``): it goes into the text only —
 never the subject or ``data`` — and a plugin's wording that leaves it out gets it appended.
+
+Each message is worded in its recipient's language (docs/translating.md): the client's and
+their collaborators' in the client's, the therapist's in ``OPERATOR_LANGUAGE``. The default
+wording, the hook and the link line all run inside ``between.language.use``, so a plugin's
+``gettext`` and ``current()`` speak the recipient's language, its own catalogs merged in.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from between.engine.contracts.channels import Message
 from between.engine.hooks.calls import Fault, call_hook
+from between.language import DEFAULT_LANGUAGE, use
+from between.language.plugin_catalogs import plugin_catalogs
 from between.notify.messages import default_text, with_link
 
 if TYPE_CHECKING:
@@ -26,6 +33,9 @@ if TYPE_CHECKING:
 
 HOOK = "between_render_message"
 KEPT = ("key", "kind", "role", "recipient", "channel", "address")
+#: The therapist's messages are in the operators' language, as the command line and reports
+#: are (the configuration has no setting for it).
+OPERATOR_LANGUAGE = DEFAULT_LANGUAGE
 
 
 class Renderer:
@@ -33,6 +43,14 @@ class Renderer:
 
     def __init__(self, app: Homework) -> None:
         self.app = app
+        self._catalogs: tuple[str, ...] | None = None
+
+    @property
+    def catalogs(self) -> tuple[str, ...]:
+        """The plugins' catalog folders, asked once for this renderer's life."""
+        if self._catalogs is None:
+            self._catalogs = plugin_catalogs(self.app.plugins.manager)
+        return self._catalogs
 
     def message(
         self, n: Any, assignment: Assignment, address: str, link: str | None = None
@@ -54,6 +72,17 @@ class Renderer:
             "expected_entries": row["expected_entries"],
             "status": row["status"],
         }
+        prefs = self.app.client_preferences(assignment.client_id)  # the client's own clock
+        info["timezone"] = prefs["timezone"]
+        wanted = OPERATOR_LANGUAGE if info["role"] == "therapist" else prefs["language"]
+        with use(wanted, self.catalogs) as words:
+            info["language"] = words.language  # the recipient's, as the plugins see it
+            return self._worded(n, info, address, link)
+
+    def _worded(
+        self, n: Any, info: dict[str, Any], address: str, link: str | None
+    ) -> tuple[Message, list[str]]:
+        """The message in the current language: the default wording, then the plugins'."""
         subject, text = default_text(info)
         if link:
             text = with_link(text, link)

@@ -45,6 +45,7 @@ from between.engine.aggregates.link_tokens import link_days, link_url, portal_ur
 from between.engine.aggregates.notifications import Notification
 from between.engine.contracts.channels import DELIVERED, RETRYABLE, Delivery, Message
 from between.engine.errors import BetweenError
+from between.engine.reading.clock_zones import ClinicTime
 from between.notify.channel_threads import (
     DEFAULT_SEND_TIMEOUT,
     Busy,
@@ -53,6 +54,7 @@ from between.notify.channel_threads import (
     TimedOut,
     send_timeout,
 )
+from between.notify.hours import wait_until
 from between.notify.messages import LINKED
 from between.notify.recipients import Recipients
 from between.notify.rendering import Renderer
@@ -97,6 +99,7 @@ class Sender:
         self.settings = settings
         self.recipients = recipients
         self.renderer = Renderer(app)
+        self.clinic = ClinicTime.from_settings(settings)
         self.actor = actor
         self.max_attempts = max_attempts
         self.backoff = backoff
@@ -147,6 +150,12 @@ class Sender:
             n.cancel(moot, self._envelope())
             if self._saved(n):
                 done.cancelled += 1
+            return
+        wait = wait_until(n.row, client, self.clinic, now)  # the client's hours (notify.hours)
+        if wait is not None:
+            n.defer(*wait, self._envelope())
+            if self._saved(n):
+                done.held += 1
             return
         busy = self._busy(n.row["channel"])
         link = None if busy else self._link(n, client)

@@ -46,10 +46,29 @@ ASSERTIVENESS = Assertiveness(
     ),
     entries=Schema(
         (
-            Field("situation"),
-            Field("technique"),
-            Field("outcome"),
-            Field("self_rating", "integer", minimum=0, maximum=10),
+            Field(
+                "situation",
+                question="What was the situation?",
+                help="Who you spoke to, and what it was about.",
+            ),
+            Field(
+                "technique",
+                question="What did you try?",
+                help="For example saying no, or saying how you feel starting with “I”.",
+            ),
+            Field(
+                "outcome",
+                question="What happened?",
+                help="How the other person reacted, and how it ended.",
+            ),
+            Field(
+                "self_rating",
+                "integer",
+                minimum=0,
+                maximum=10,
+                question="How well do you think it went?",
+                help="0 is not at all as you wanted, 10 just as you wanted.",
+            ),
         )
     ),
 )

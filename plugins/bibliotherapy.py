@@ -44,9 +44,23 @@ BIBLIOTHERAPY = Bibliotherapy(
     ),
     entries=Schema(
         (
-            Field("reactions", help="what you felt and thought while reading or watching"),
-            Field("takeaways", help="what you took from it"),
-            Field("finished", "boolean", required=False),
+            Field(
+                "reactions",
+                question="What did you feel and think while reading or watching?",
+                help="Anything that moved, surprised or bothered you.",
+            ),
+            Field(
+                "takeaways",
+                question="What will you take away from it?",
+                help="An idea, a sentence or a scene you want to remember.",
+            ),
+            Field(
+                "finished",
+                "boolean",
+                required=False,
+                question="Did you finish the part agreed?",
+                help="It is fine if not: say what you managed in your answers above.",
+            ),
         )
     ),
 )

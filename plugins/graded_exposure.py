@@ -24,10 +24,13 @@ from between import (
     values_of,
 )
 
+#: SUDS explained where it appears, in the client's words.
+SUDS_HELP = "Your distress score (SUDS): 0 is calm, 100 the most anxious you can imagine."
 
-def suds(name: str) -> Field:
+
+def suds(name: str, question: str) -> Field:
     """A distress rating: Subjective Units of Distress, 0–100."""
-    return Field(name, "integer", minimum=0, maximum=100)
+    return Field(name, "integer", minimum=0, maximum=100, question=question, help=SUDS_HELP)
 
 
 class GradedExposure(TaskType):
@@ -61,12 +64,31 @@ GRADED_EXPOSURE = GradedExposure(
     ),
     entries=Schema(
         (
-            suds("suds_before"),
-            suds("suds_peak"),
-            suds("suds_after"),
-            Field("minutes", "integer", minimum=1, maximum=600),
-            Field("safety_behaviours_dropped", "list", required=False),
-            Field("notes", required=False),
+            suds("suds_before", "How anxious were you just before you started?"),
+            suds("suds_peak", "How anxious were you at the hardest moment?"),
+            suds("suds_after", "How anxious were you at the end?"),
+            Field(
+                "minutes",
+                "integer",
+                minimum=1,
+                maximum=600,
+                question="How many minutes did you stay?",
+                help="From when you started until you stopped or left.",
+            ),
+            Field(
+                "safety_behaviours_dropped",
+                "list",
+                required=False,
+                question="What did you manage without this time?",
+                help="Things you usually do to feel safer, like checking your phone or "
+                "holding on to something, that you let go of. Leave it empty if none.",
+            ),
+            Field(
+                "notes",
+                required=False,
+                question="Anything else you noticed?",
+                help="For example what helped, or what you would try next time.",
+            ),
         )
     ),
 )

@@ -28,11 +28,12 @@ the signed API. Defaults come from the [portal] table of the configuration file,
 def serve(session: Any, host: str | None, port: int | None, url: str | None) -> None:
     from between.portal.config import portal_config
     from between.portal.server import serve as run
-    from between.portal.stores import open_homework
+    from between.portal.stores import TemplateWords, open_homework
 
     config = portal_config(session.settings, host, port, url)
     plugins = session.plugins()
-    run(config, lambda: open_homework(session.settings, plugins), click.echo)
+    words = TemplateWords(plugins, session.settings)
+    run(config, lambda: open_homework(session.settings, plugins), click.echo, words)
 
 
 @hookimpl

@@ -50,7 +50,16 @@ REFLECTIVE_WRITING = ReflectiveWriting(
             ),
         )
     ),
-    entries=Schema((Field("text", help="your writing"),)),
+    entries=Schema(
+        (
+            Field(
+                "text",
+                question="What would you like to write?",
+                help="Write freely about the question in your homework. There are no wrong "
+                "answers.",
+            ),
+        )
+    ),
 )
 
 

@@ -64,10 +64,36 @@ RELAXATION = Relaxation(
     ),
     entries=Schema(
         (
-            Field("minutes", "integer", minimum=1, maximum=240),
-            Field("tension_before", "integer", minimum=0, maximum=10),
-            Field("tension_after", "integer", minimum=0, maximum=10),
-            Field("notes", required=False),
+            Field(
+                "minutes",
+                "integer",
+                minimum=1,
+                maximum=240,
+                question="How many minutes did you practise?",
+                help="Roughly is fine.",
+            ),
+            Field(
+                "tension_before",
+                "integer",
+                minimum=0,
+                maximum=10,
+                question="How tense were you before you started?",
+                help="0 is completely relaxed, 10 the most tense you can imagine.",
+            ),
+            Field(
+                "tension_after",
+                "integer",
+                minimum=0,
+                maximum=10,
+                question="How tense were you afterwards?",
+                help="The same scale: 0 is completely relaxed, 10 the most tense.",
+            ),
+            Field(
+                "notes",
+                required=False,
+                question="Anything you noticed?",
+                help="For example what helped, or what got in the way.",
+            ),
         )
     ),
 )

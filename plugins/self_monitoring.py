@@ -59,18 +59,38 @@ SELF_MONITORING = SelfMonitoring(
     ),
     entries=Schema(
         (
-            Field("situation", help="where, when, with whom"),
-            Field("thought", required=False, help="what went through your mind"),
-            Field("emotion", required=False, help="the main feeling"),
+            Field(
+                "situation",
+                question="Where were you, and what was happening?",
+                help="Where, when and who was with you. A few words are enough.",
+            ),
+            Field(
+                "thought",
+                required=False,
+                question="What went through your mind?",
+                help="Write the thought as it came, even if it seems small or silly.",
+            ),
+            Field(
+                "emotion",
+                required=False,
+                question="What did you feel?",
+                help="One word is enough, like anxious, sad or angry.",
+            ),
             Field(
                 "intensity",
                 "integer",
                 required=False,
                 minimum=0,
                 maximum=100,
-                help="how strong the feeling was, 0–100",
+                question="How strong was that feeling?",
+                help="0 is not at all, 100 the strongest you can imagine.",
             ),
-            Field("behaviour", required=False, help="what you did"),
+            Field(
+                "behaviour",
+                required=False,
+                question="What did you do?",
+                help="What you did then, or just after.",
+            ),
         )
     ),
 )

@@ -46,25 +46,51 @@ THOUGHT_RECORD = ThoughtRecord(
     parameters=Schema((Field("focus", required=False, help="the theme to watch for"),)),
     entries=Schema(
         (
-            Field("situation"),
+            Field(
+                "situation",
+                question="What was happening when the feeling started?",
+                help="Where you were, who was there and what you were doing.",
+            ),
             Field(
                 "emotions",
                 "ratings",
                 minimum=0,
                 maximum=100,
-                help="each emotion with its intensity, e.g. anxious:80,ashamed:40",
+                question="What did you feel, and how strongly?",
+                help="Name each feeling and give it a number. 0 is not at all, 100 the "
+                "strongest you can imagine.",
             ),
-            Field("automatic_thought"),
-            Field("evidence_for", required=False),
-            Field("evidence_against", required=False),
-            Field("balanced_thought"),
+            Field(
+                "automatic_thought",
+                question="What went through your mind?",
+                help="The thought that came by itself, in the words you heard it.",
+            ),
+            Field(
+                "evidence_for",
+                required=False,
+                question="What makes that thought seem true?",
+                help="Facts that support it, not how it feels.",
+            ),
+            Field(
+                "evidence_against",
+                required=False,
+                question="What does not fit that thought?",
+                help="Facts that do not fit it, or what you would tell a friend who thought it.",
+            ),
+            Field(
+                "balanced_thought",
+                question="What is a fairer way to see it?",
+                help="A thought that takes in both sides.",
+            ),
             Field(
                 "rerated",
                 "ratings",
                 required=False,
                 minimum=0,
                 maximum=100,
-                help="the same emotions re-rated afterwards",
+                question="How strong are those feelings now?",
+                help="The same feelings again, each with a new number. 0 is not at all, 100 "
+                "the strongest.",
             ),
         )
     ),

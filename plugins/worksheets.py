@@ -16,6 +16,8 @@ task type::
 
     [[fields]]                      # what the client records
     name = "activity"
+    question = "What did you do?"   # optional: the client's own words (see docs/plugins.md)
+    help = "Anything counts, even a short walk."
     [[fields]]
     name = "mastery"
     type = "integer"
@@ -40,6 +42,7 @@ FIELD_KEYS = {
     "type",
     "required",
     "help",
+    "question",
     "minimum",
     "maximum",
     "choices",
@@ -107,6 +110,9 @@ def _fields(items: Any, key: str, required: bool) -> tuple[Field, ...]:
             raise WorksheetError(f"{label}: unknown key(s) {', '.join(sorted(unknown))}")
         if not isinstance(item.get("name"), str) or not item["name"].strip():
             raise WorksheetError(f"{label}: 'name' is required text")
+        for words in ("question", "help"):
+            if not isinstance(item.get(words, ""), str):
+                raise WorksheetError(f"{label}: '{words}' must be text")
         spec = dict(item)
         if "choices" in spec:
             if not isinstance(spec["choices"], list):

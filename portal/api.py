@@ -72,6 +72,71 @@ def record_entry() -> Any:
     return jsonify(answer), 200 if outcome.repeated else 201
 
 
+@blueprint.post("/homework/<uuid:assignment>/notes")
+def send_note(assignment: UUID) -> Any:
+    """A note to the therapist from a form tool: ``{"person", "kind", "text",
+    "idempotency_key"}``, signed like an entry; recorded as ``send_note_observed``."""
+    body = request.get_data(cache=False)
+    try:
+        signed = verify(request.headers, body, portal().config.integrations)
+    except SignatureError as e:
+        return error(401, str(e))
+    actor = f"integration:{signed.integration}"
+    if not portal().limiter.allow(actor):
+        return error(429, "too many requests from this integration; wait a minute")
+    call, problem = _read_note(body)
+    if problem:
+        return error(400, problem)
+    aid = str(assignment)
+    key = f"{actor}:{call['idempotency_key']}"
+    try:
+        with portal().writing(aid):
+            outcome = portal().homework().send_note_observed(  # type: ignore[attr-defined]
+                aid, call["kind"], call.get("text"), by=call["person"], actor=actor,
+                request_key=key, via="api",
+            )  # fmt: skip
+    except InvalidInput as e:
+        return error(422, str(e), getattr(e, "fields", None))
+    except NotFound as e:
+        return error(404, str(e))
+    except NotObserved as e:
+        return error(403, str(e))
+    except RuleViolation as e:
+        said = str(e)
+        refused = said.startswith((f"{actor!r} is not an operator", f"{actor} ("))
+        return error(403 if refused else 409, said)
+    except Conflict as e:
+        return error(409, str(e))
+    notes = outcome.record.get("client_notes_list") or [{}]
+    answer = {"assignment": aid, "note": notes[-1], "repeated": outcome.repeated}
+    return jsonify(answer), 200 if outcome.repeated else 201
+
+
+def _read_note(body: bytes) -> tuple[dict[str, Any], str | None]:
+    """A note call's parts, or what is wrong with it."""
+    try:
+        call = json.loads(body)
+    except ValueError:
+        return {}, "the body must be a JSON object"
+    if not isinstance(call, dict):
+        return {}, "the body must be a JSON object"
+    unknown = set(call) - {"person", "kind", "text", "idempotency_key"}
+    if unknown:
+        return {}, f"unknown key(s) {', '.join(sorted(unknown))}"
+    call.setdefault("person", "client")
+    if not isinstance(call["person"], str) or not call["person"].strip():
+        return {}, 'person must be "client" or a collaborator\'s name'
+    if not isinstance(call.get("kind"), str):
+        return {}, 'kind must be "too-hard", "question", "got-in-the-way" or "change"'
+    if not isinstance(call.get("text", ""), str | None):
+        return {}, "text must be text"
+    if not isinstance(call.get("idempotency_key"), str) or not KEY.fullmatch(
+        call["idempotency_key"]
+    ):
+        return {}, "idempotency_key must be 1–100 printable characters without spaces"
+    return call, None
+
+
 def _read(body: bytes) -> tuple[dict[str, Any], str | None]:
     """The call's parts, or what is wrong with it."""
     try:

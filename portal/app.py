@@ -14,21 +14,30 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from between import BetweenError, StoreError
-from between.portal import api, pages
+from between.language import current, use
+from between.portal import api, pages, voice
 from between.portal.config import PortalConfig
 from between.portal.context import EXTENSION, PROBLEMS, Portal, PortalHomework, problem
 from between.portal.security import HEADERS, RateLimiter
-from between.portal.stores import WriteLocks
+from between.portal.session_checks import session_grant
+from between.portal.stores import TemplateWords, WriteLocks
 
 log = logging.getLogger("between.portal")
 
 
-def create_app(config: PortalConfig, homework: Callable[[], PortalHomework]) -> Flask:
-    """The WSGI application; ``homework()`` returns the calling thread's ``Homework``."""
+def create_app(
+    config: PortalConfig,
+    homework: Callable[[], PortalHomework],
+    catalogs: tuple[str, ...] = (),
+    template_words: TemplateWords | None = None,
+) -> Flask:
+    """The WSGI application; ``homework()`` returns the calling thread's ``Homework``,
+    ``catalogs`` are the plugins' message catalogs (``language.plugin_catalogs``) and
+    ``template_words`` the library's templates' own words."""
     app = Flask("between.portal")
     app.config.update(
         # A secret from the configuration keeps sessions across restarts and processes;
@@ -44,11 +53,13 @@ def create_app(config: PortalConfig, homework: Callable[[], PortalHomework]) -> 
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     limiter = RateLimiter(config.rate_per_minute)
-    app.extensions[EXTENSION] = Portal(config, homework, limiter, WriteLocks())
+    app.extensions[EXTENSION] = Portal(config, homework, limiter, WriteLocks(), template_words)
     app.jinja_env.globals["clinic_name"] = config.clinic_name
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
+    _words(app, homework, catalogs)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(voice.blueprint)
     app.after_request(_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _failure)
@@ -59,6 +70,50 @@ def create_app(config: PortalConfig, homework: Callable[[], PortalHomework]) -> 
         trusted = {f"x_{h}": n for h in ("for", "proto", "host", "port", "prefix")}
         app.wsgi_app = ProxyFix(app.wsgi_app, **trusted)  # type: ignore[method-assign]
     return app
+
+
+def _words(app: Flask, homework: Callable[[], PortalHomework], catalogs: tuple[str, ...]) -> None:
+    """Every page in its reader's language: the templates' ``{% trans %}`` and ``_()`` (and the
+    code's ``gettext``) translate with ``between.language.current()``, which each request makes
+    the person's (``language_of``) until it ends."""
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda message: current().gettext(message),
+        ngettext=_plural,
+        newstyle=True,
+    )
+    app.jinja_env.globals["language"] = lambda: current().language
+
+    def start() -> None:
+        if request.path.startswith(("/api/", "/static/")):
+            return
+        words = use(language_of(homework()), catalogs)
+        words.__enter__()
+        g.words = words
+
+    def end(error: BaseException | None) -> None:
+        words = g.pop("words", None)
+        if words is not None:
+            words.__exit__(None, None, None)
+
+    app.before_request(start)
+    app.teardown_request(end)
+
+
+def language_of(homework: PortalHomework) -> str | None:
+    """The language of the person whose link this session holds — the client's setting (a
+    collaborator reads the client's) — else the clinic's (``[clinic] language``)."""
+    grant = session_grant()
+    if grant is not None:
+        return homework.client_preferences(grant.client_id).get("language")
+    return homework.clinic.defaults.get("language")
+
+
+def _plural(singular: str, plural: str, n: int) -> str:
+    """The catalog's form for ``n``, its placeholders left for Jinja's newstyle gettext to fill
+    (``Translator.ngettext`` fills them itself)."""
+    return current().plural(singular, plural, n)
 
 
 def _headers(response: Response) -> Response:

@@ -34,6 +34,10 @@ def _url(value: Any) -> str | None:
     return None if isinstance(value, str) and url_problem(value) is None else "an http(s):// URL"
 
 
+def _yes_no(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "true or false"
+
+
 #: The portal's settings and what each must be (docs/portal.md documents them).
 SETTINGS: dict[str, Check] = {
     "url": _url,
@@ -46,6 +50,7 @@ SETTINGS: dict[str, Check] = {
     "proxies": whole(0, 10),
     "threads": whole(1, 64),
     "session_secret": _secret,
+    "agreement": _yes_no,
 }
 INTEGRATION: dict[str, Check] = {"secret": _secret}
 
@@ -63,6 +68,9 @@ class PortalConfig:
     proxies: int = 0
     threads: int = 8
     session_secret: str | None = field(default=None, repr=False)
+    #: Whether clients see homework proposed to them and agree, ask for a change or decline
+    #: from the portal (``portal.voice``).
+    agreement: bool = True
     integrations: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property

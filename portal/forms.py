@@ -22,6 +22,7 @@ from typing import Any
 from between import Field, InvalidInput, Schema
 from between.engine import validate
 from between.engine.contracts.field_types import FIELD_TYPES
+from between.language import gettext as _
 
 PREFIX = "field."  # submitted inputs are named field.<name>, apart from the form's own
 SHORT_TEXT = 200  # text fields up to this long get a one-line box
@@ -84,9 +85,9 @@ def _widget(f: Field, wid: str, value: str, error: str) -> Widget:
     common: dict[str, Any] = {
         "name": PREFIX + f.name,
         "id": wid,
-        "label": label_of(f.name),
+        "label": _(f.question) if f.question else label_of(f.name),  # the client's own words
         "required": f.required,
-        "help": f.help,
+        "help": _(f.help) if f.help else "",
         "value": value,
         "error": error,
     }
@@ -99,16 +100,16 @@ def _number(f: Field, common: dict[str, Any]) -> Widget:
     for key, bound in (("min", f.minimum), ("max", f.maximum)):
         if bound is not None:
             attributes[key] = _plain(bound)
-    hint = _range(f, FIELD_TYPES[f.type].description)
+    hint = _range(f, whole)
     return Widget(kind="input", input_type="number", attributes=attributes, hint=hint, **common)
 
 
 def _yes_no(f: Field, common: dict[str, Any]) -> Widget:
-    return _options(f, common, [("yes", "Yes"), ("no", "No")])
+    return _options(f, common, [("yes", _("Yes")), ("no", _("No"))])
 
 
 def _choice(f: Field, common: dict[str, Any]) -> Widget:
-    return _options(f, common, [(c, c) for c in f.choices])
+    return _options(f, common, [(c, _(c)) for c in f.choices])  # the value stays the source
 
 
 def _options(f: Field, common: dict[str, Any], pairs: list[tuple[str, str]]) -> Widget:
@@ -117,30 +118,34 @@ def _options(f: Field, common: dict[str, Any], pairs: list[tuple[str, str]]) -> 
     if len(options) > MAX_RADIOS:
         return Widget(kind="select", options=options, **common)
     if not f.required:
-        options += (Option("", "No answer", value not in {v for v, _ in pairs}),)
+        options += (Option("", _("No answer"), value not in {v for v, _label in pairs}),)
     return Widget(kind="radios", options=options, **common)
 
 
 def _datetime(f: Field, common: dict[str, Any]) -> Widget:
-    hint = "date and time (the clinic's time zone)"
+    hint = _("date and time (the clinic's time zone)")
     return Widget(kind="input", input_type="datetime-local", hint=hint, **common)
 
 
 def _items(f: Field, common: dict[str, Any]) -> Widget:
-    return Widget(kind="textarea", hint="one item per line", attributes={"rows": "3"}, **common)
+    hint = _("one item per line")
+    return Widget(kind="textarea", hint=hint, attributes={"rows": "3"}, **common)
 
 
 def _ratings(f: Field, common: dict[str, Any]) -> Widget:
-    hint = "one per line: what you rate, a colon, the rating (e.g. calm: 7)"
+    example = _("anxious: 80") if (f.maximum or 0) > 10 else _("calm: 7")
+    hint = _(
+        "one per line: a word, a colon, then its number (for example %(example)s)", example=example
+    )
     if f.minimum is not None or f.maximum is not None:
-        hint += f"; each rating {_range(f, 'a number')}"
+        hint = _("%(hint)s; each rating %(range)s", hint=hint, range=_range(f, False))
     return Widget(kind="textarea", hint=hint, attributes={"rows": "3"}, **common)
 
 
 def _text(f: Field, common: dict[str, Any]) -> Widget:
     limit = {"maxlength": str(f.max_length)}
     if f.min_length:
-        common["hint"] = f"at least {f.min_length} characters"
+        common["hint"] = _("at least %(n)s characters", n=f.min_length)
     if f.max_length <= SHORT_TEXT:
         return Widget(kind="input", attributes=limit, **common)
     rows = "6" if f.min_length >= 20 else "3"
@@ -170,8 +175,8 @@ def _read_items(raw: str) -> list[str]:
 def _read_ratings(raw: str) -> dict[str, str]:
     pairs = [line.rpartition(":") for line in raw.splitlines() if line.strip()]
     if any(not sep or not label.strip() or not n.strip() for label, sep, n in pairs):
-        raise ValueError("needs one rating per line: a label, a colon, a number")
-    return {label.strip(): n.strip() for label, _, n in pairs}
+        raise ValueError(_("needs one rating per line: a label, a colon, a number"))
+    return {label.strip(): n.strip() for label, _colon, n in pairs}
 
 
 #: How a widget's submitted text is read; the others go to the engine as typed.
@@ -238,21 +243,26 @@ def when_problem(given: str | None, now: datetime) -> str:
 def when_message(said: str, now: datetime) -> str:
     """The engine's message about when an entry happened, in plain words."""
     if said.endswith("is in the future"):
-        return "This can't be in the future. Enter when it happened, or leave it empty."
+        return _("This can't be in the future. Enter when it happened, or leave it empty.")
     example = f"{now.astimezone():%Y-%m-%d} 18:30"
-    return f"Please enter when this happened, like {example}, or leave it empty if it was just now."
+    return _(
+        "Please enter when this happened, like %(example)s, or leave it empty if it was just now.",
+        example=example,
+    )
 
 
 def shown(f: Field | None, value: Any) -> str:
     """A stored field value as the person reads it back."""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_plain(v) if _is_number(v) else v}" for k, v in value.items())
     if f is not None and FIELD_TYPES[f.type].widget == "datetime" and isinstance(value, str):
         return local_time(value)
+    if f is not None and f.choices and isinstance(value, str) and value in f.choices:
+        return _(value)  # a choice is recorded as its source word, read in the reader's
     return _plain(value) if _is_number(value) else str(value)
 
 
@@ -272,16 +282,22 @@ def entry_lines(schema: Schema, fields: Mapping[str, Any]) -> list[tuple[str, st
     return [(label_of(n), shown(known.get(n), fields[n])) for n in order]
 
 
-def _range(f: Field, kind: str) -> str:
+def _range(f: Field, whole: bool) -> str:
     """``a whole number from 0 to 100``, ``a number of at least 1``…"""
     low, high = f.minimum, f.maximum
     if low is not None and high is not None:
-        return f"{kind} from {_plain(low)} to {_plain(high)}"
+        if whole:
+            return _("a whole number from %(low)s to %(high)s", low=_plain(low), high=_plain(high))
+        return _("a number from %(low)s to %(high)s", low=_plain(low), high=_plain(high))
     if low is not None:
-        return f"{kind} of at least {_plain(low)}"
+        if whole:
+            return _("a whole number of at least %(low)s", low=_plain(low))
+        return _("a number of at least %(low)s", low=_plain(low))
     if high is not None:
-        return f"{kind} of at most {_plain(high)}"
-    return kind
+        if whole:
+            return _("a whole number of at most %(high)s", high=_plain(high))
+        return _("a number of at most %(high)s", high=_plain(high))
+    return _("a whole number") if whole else _("a number")
 
 
 def _is_number(value: Any) -> bool:

@@ -53,11 +53,16 @@ def _logging() -> None:
 
 
 def serve(
-    config: PortalConfig, open_app: Callable[[], Homework], say: Callable[[str], None]
+    config: PortalConfig,
+    open_app: Callable[[], Homework],
+    say: Callable[[str], None],
+    template_words: Any = None,
 ) -> None:
-    """Serve until SIGTERM or SIGINT; ``open_app()`` opens a ``Homework`` on the store."""
+    """Serve until SIGTERM or SIGINT; ``open_app()`` opens a ``Homework`` on the store;
+    ``template_words``: the library's templates' own words (``stores.TemplateWords``)."""
     from waitress.server import create_server
 
+    from between.language.plugin_catalogs import plugin_catalogs
     from between.portal.app import create_app
 
     _logging()
@@ -65,8 +70,9 @@ def serve(
     if first.read_only:
         first.close()
         raise ServeError(f"{first.read_only_reason}; the portal records entries: it needs to write")
+    catalogs = plugin_catalogs(first.plugins.manager)  # the plugins' words, found once
     homework = PerThread(open_app, spare=first)
-    app = create_app(config, homework)
+    app = create_app(config, homework, catalogs, template_words)
     try:
         server = create_server(
             app, host=config.host, port=config.port, threads=config.threads, ident="between"

@@ -11,6 +11,7 @@ turns (``WriteLocks``), so they do not spend the engine's retries on each other.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -69,8 +70,53 @@ class WriteLocks:
 
 
 def open_homework(settings: Settings, plugins: Any) -> Homework:
-    """A ``Homework`` on the settings' store, with the plugins already loaded."""
+    """A ``Homework`` on the settings' store, with the plugins already loaded and the clinic's
+    defaults (``[clinic]``: the clients' zone and language when they chose none)."""
     from between.engine.app import Homework
+    from between.engine.reading.clock_zones import ClinicTime
     from between.engine.storage.store import Store
 
-    return Homework(Store.parse(settings.store), plugins=plugins, key_file=settings.key_file)
+    app = Homework(Store.parse(settings.store), plugins=plugins, key_file=settings.key_file)
+    app.clinic = ClinicTime.from_settings(settings)
+    return app
+
+
+class TemplateWords:
+    """The client-facing ``title`` and ``summary`` of the library's templates
+    (``engine.hooks.library``: the plugins' and the ``--library-dir`` folder's), read once, on
+    first use — for homework assigned from a template whose recorded version is still the
+    library's (an edited template's new words may not fit homework given under the old)."""
+
+    def __init__(self, plugins: Any, settings: Settings) -> None:
+        self._plugins, self._settings = plugins, settings
+        self._words: dict[str, tuple[str, str, str]] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, name: str | None, version: str | None) -> tuple[str, str] | None:
+        """(title, summary) of template ``name`` at ``version``, or None (unknown, another
+        version, or no words of its own)."""
+        if not name or not version:
+            return None
+        found = self._library().get(name)
+        if found is None or found[0] != version or not (found[1] or found[2]):
+            return None
+        return found[1], found[2]
+
+    def _library(self) -> dict[str, tuple[str, str, str]]:
+        with self._lock:
+            if self._words is None:
+                self._words = self._read()
+            return self._words
+
+    def _read(self) -> dict[str, tuple[str, str, str]]:
+        from between.engine.hooks.library import load_library
+
+        try:
+            library = load_library(self._plugins, self._settings)
+        except Exception:  # a broken library costs the pages only the templates' own words
+            logging.getLogger("between.portal").warning("the template library could not be read")
+            return {}
+        return {
+            name: (t.version, t.title or "", t.summary or "")
+            for name, t in library.templates.items()
+        }

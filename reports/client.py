@@ -14,6 +14,7 @@ from datetime import datetime
 from statistics import fmean
 from typing import Any
 
+from between.engine.reading.clock_zones import date_in
 from between.engine.reading.views import ASSIGNMENT_STATUSES, OPEN_STATUSES, STAGES, with_timeliness
 from between.reports.source import ClientHistory
 
@@ -62,7 +63,8 @@ def in_period(history: ClientHistory, period: Period) -> list[dict[str, Any]]:
         if d["status"] not in OPEN_STATUSES and not changed:
             continue
         entries = [e for e in d["entry_list"] if period.holds(e["recorded_at"])]
-        out.append({**with_timeliness(d, period.end.date()), "entry_list": entries})
+        day = date_in(period.end, history.client.get("timezone"))  # the client's own day
+        out.append({**with_timeliness(d, day), "entry_list": entries})
     return out
 
 
@@ -95,6 +97,7 @@ def client_figures(
         "cancelled": _ended(homework, period, "cancelled", erased),
         "obstacles": [] if erased else obstacles(homework, period),
         "contributors": [] if erased else contributors(history, homework),
+        "client_notes": [] if erased else client_notes(homework, period),
         "charts": [],
         "notes": [],
     }
@@ -139,6 +142,8 @@ def _homework(
         "complete": d["entries"] >= d["expected_entries"],
         "steps_up_from": d["steps_up_from"],
         "follow_ups": follow_ups.get(d["id"], []),
+        "template": d.get("template"),
+        "template_version": d.get("template_version"),
         "protocol": d.get("protocol"),
         "protocol_step": d.get("protocol_step"),
         "protocol_steps": None,  # filled from the library by ``reports.command``
@@ -265,6 +270,17 @@ def _obstacle(d: dict[str, Any], at: str, source: str, text: str) -> dict[str, A
         "source": source,
         "text": text,
     }
+
+
+def client_notes(homework: list[dict[str, Any]], period: Period) -> list[dict[str, Any]]:
+    """What the client (or a collaborator) told the therapist between sessions, in order."""
+    out = [
+        {"at": n["at"], "assignment": d["id"], "task_type": d["task_type"], **n}
+        for d in homework
+        for n in d.get("client_notes_list") or ()
+        if period.holds(n["at"])
+    ]
+    return sorted(out, key=lambda n: n["at"])
 
 
 def contributors(history: ClientHistory, homework: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from typing import Any
 from between.engine.reading.views import STAGES
 from between.reports.charts import REPORT, Sourced
 from between.reports.client_sections import (
+    client_notes_section,
     contributors_section,
     declined_section,
     obstacles_section,
@@ -37,6 +38,7 @@ SECTIONS = (
     "entries",
     "declined",
     "obstacles",
+    "client-notes",
     "task-types",
     "contributors",
 )
@@ -62,6 +64,7 @@ def client_page(
         _entries(figures, own.get("Entries done and expected"), numbers),
         declined_section(figures),
         obstacles_section(figures),
+        client_notes_section(figures),
         _task_types(figures, [c for c in charts if c.source != REPORT], numbers),
         contributors_section(figures),
     ]
@@ -132,6 +135,7 @@ def _timeline(f: dict[str, Any], entry_times: dict[str, list[str]], number: int)
             stamp(h["due"]),
             f"{h['entries']} / {h['expected_entries']}",
             ident(h["steps_up_from"]) if h["steps_up_from"] else "–",
+            _library(h),
         ]
         for h in sorted(homework, key=lambda h: (order[h["stage"]], h["proposed_at"]))
     ]
@@ -156,6 +160,7 @@ def _timeline(f: dict[str, Any], entry_times: dict[str, list[str]], number: int)
         "due",
         "entries",
         "steps up from",
+        "from the library",
     ]
     return section(
         "timeline",
@@ -164,6 +169,19 @@ def _timeline(f: dict[str, Any], entry_times: dict[str, list[str]], number: int)
         table(headers, rows, numeric=(3, 9)),
         f'<h3>Step-up chains</h3>\n<ul class="chains">{chains}</ul>' if chains else "",
     )
+
+
+def _library(h: dict[str, Any]) -> str:
+    """Where a homework came from: its template and version, and its step of a protocol
+    (e.g. 'worry-2-postpone 2026-1; step 2 of 3 of worry-ladder'), or '–'."""
+    parts = []
+    if h.get("template"):
+        version = f" {h['template_version']}" if h.get("template_version") else ""
+        parts.append(f"{h['template']}{version}")
+    if h.get("protocol"):
+        of = f" of {h['protocol_steps']}" if h.get("protocol_steps") else ""
+        parts.append(f"step {h['protocol_step']}{of} of {h['protocol']}")
+    return "; ".join(parts) or "–"
 
 
 def _adherence(f: dict[str, Any], chart: Sourced | None, numbers: Any) -> str:

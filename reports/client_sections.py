@@ -1,5 +1,6 @@
 """The parts of a client's report about what happened around the homework: what was
-declined or cancelled and why, what got in the way, and who contributed entries."""
+declined or cancelled and why, what got in the way, what the client said between sessions,
+and who contributed entries."""
 
 from __future__ import annotations
 
@@ -63,4 +64,36 @@ def contributors_section(f: dict[str, Any]) -> str:
         "contributors",
         "Who contributed",
         table(["who", "role", "relationship", "entries"], rows, numeric=(3,)),
+    )
+
+
+#: How each kind of note reads in the report.
+NOTE_KINDS = {
+    "too-hard": "too hard",
+    "question": "a question",
+    "got-in-the-way": "something got in the way",
+    "change": "asked for a change",
+}
+
+
+def client_notes_section(f: dict[str, Any]) -> str:
+    notes = f.get("client_notes") or []
+    if not notes:
+        text = "Not available: erased." if f["client"]["erased"] else "No notes in this period."
+        return section("client-notes", "Between sessions, the client said", para(text, "empty"))
+    rows = [
+        [
+            stamp(n["at"]),
+            ident(n["assignment"]),
+            n["task_type"],
+            "the client" if n["by"] == "client" else n["by"],
+            NOTE_KINDS.get(n["kind"], n["kind"]),
+            n["text"] or "–",
+        ]
+        for n in notes
+    ]
+    return section(
+        "client-notes",
+        "Between sessions, the client said",
+        table(["when", "homework", "task", "who", "about", "what they wrote"], rows),
     )

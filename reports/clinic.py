@@ -1,5 +1,6 @@
-"""The clinic's figures — ``report --clinic --json`` — from the summary rows and three event
-types: reviews (their ratings), declines (their reasons) and agreements (when first given).
+"""The clinic's figures — ``report --clinic --json`` — from the summary rows and four event
+types: reviews (their ratings), declines (their reasons), agreements (when first given) and
+proposals (only the template version they record: nothing sealed is opened).
 
 Clients appear only as their codes, and only where a homework needs chasing (overdue); every
 other figure is a count, a rate or a median over a group.
@@ -15,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from between.audit.log import events_of
+from between.engine.reading.clock_zones import date_in
 from between.engine.reading.views import ASSIGNMENT_STATUSES, ERASED, STAGES, with_timeliness
 from between.events import assignments as ev
 from between.reports.source import ReportSource, summary_rows
@@ -26,7 +28,10 @@ READ: dict[type, frozenset[str]] = {
     ev.AssignmentReviewed: NOTHING,
     ev.AssignmentDeclined: frozenset({"reason"}),
     ev.AssignmentAgreed: NOTHING,
+    ev.AssignmentProposed: NOTHING,
 }
+#: The group of homework assigned without a template (``by_template``).
+NO_TEMPLATE = "(no template)"
 
 
 def read_clinic(app: ReportSource, now: datetime) -> dict[str, Any]:
@@ -35,15 +40,19 @@ def read_clinic(app: ReportSource, now: datetime) -> dict[str, Any]:
     reviews: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     reasons: dict[str, str] = {}
     agreed: dict[str, datetime] = {}
+    versions: dict[str, str] = {}
     for e in events_of(app, READ):
         key = str(e.originator_id)
-        if isinstance(e, ev.AssignmentReviewed):
+        if isinstance(e, ev.AssignmentProposed):
+            if e.template_version:
+                versions[key] = e.template_version
+        elif isinstance(e, ev.AssignmentReviewed):
             reviews[key].append((e.quantity, e.quality, e.difficulty))
         elif isinstance(e, ev.AssignmentDeclined):
             reasons[key] = e.reason
         else:
             agreed.setdefault(key, e.timestamp)
-    return clinic_figures(clients, rows, reviews, reasons, agreed, now)
+    return clinic_figures(clients, rows, reviews, reasons, agreed, now, versions)
 
 
 def clinic_figures(
@@ -53,12 +62,17 @@ def clinic_figures(
     reasons: dict[str, str],
     agreed: dict[str, datetime],
     now: datetime,
+    versions: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Every figure of the clinic report."""
+    """Every figure of the clinic report (``versions``: each homework's template version)."""
     today = now.date()
     therapist = {_uid(c["id"]): c["therapist"] for c in clients}
+    zone = {_uid(c["id"]): c.get("timezone") for c in clients}  # the client's own days
     rows = [
-        {**with_timeliness(r, today), "therapist": therapist.get(_uid(r["client_id"]), "?")}
+        {
+            **with_timeliness(r, date_in(now, zone.get(_uid(r["client_id"])))),
+            "therapist": therapist.get(_uid(r["client_id"]), "?"),
+        }
         for r in rows
     ]
 
@@ -79,6 +93,7 @@ def clinic_figures(
         "by_task_type": group(lambda r: r["task_type"]),
         "by_stage": group(lambda r: r["stage"], STAGES),
         "by_therapist": group(lambda r: r["therapist"]),
+        "by_template": _by_template(rows, reviews, agreed, versions or {}),
         "declines": _declines(rows, reasons),
         "overdue": _overdue(rows),
     }
@@ -130,6 +145,30 @@ def _stats(
         "overdue": sum(r["overdue"] for r in rows),
         "median_hours_to_agree": round(median(waits), 2) if waits else None,
     }
+
+
+def _by_template(
+    rows: list[dict[str, Any]],
+    reviews: dict[str, list[tuple[int, int, int]]],
+    agreed: dict[str, datetime],
+    versions: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Homework by the template it was assigned from (by name, with every version seen),
+    templates by name, then ``NO_TEMPLATE``."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        groups[r.get("template") or NO_TEMPLATE].append(r)
+    names = sorted(k for k in groups if k != NO_TEMPLATE)
+    names += [NO_TEMPLATE] if NO_TEMPLATE in groups else []
+    return [
+        {
+            "key": name,
+            "template": None if name == NO_TEMPLATE else name,
+            "versions": sorted({versions[r["id"]] for r in groups[name] if r["id"] in versions}),
+            **_stats(groups[name], reviews, agreed),
+        }
+        for name in names
+    ]
 
 
 def _declines(rows: list[dict[str, Any]], reasons: dict[str, str]) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
-"""The clinic's report as one HTML page: rates by task type, stage and therapist, declines
-and their reasons, overdue homework and how long agreement takes."""
+"""The clinic's report as one HTML page: rates by task type, stage and therapist, completion
+and ratings by template, declines and their reasons, overdue homework and how long agreement
+takes."""
 
 from __future__ import annotations
 
@@ -19,7 +20,15 @@ from between.reports.html import (
     when,
 )
 
-SECTIONS = ("summary", "by-task-type", "by-stage", "by-therapist", "declines", "overdue")
+SECTIONS = (
+    "summary",
+    "by-task-type",
+    "by-stage",
+    "by-therapist",
+    "by-template",
+    "declines",
+    "overdue",
+)
 GROUPS = (
     ("by_task_type", "by-task-type", "By task type", "task type"),
     ("by_stage", "by-stage", "By stage", "stage"),
@@ -64,7 +73,13 @@ def clinic_page(figures: dict[str, Any]) -> str:
     return page(
         "Clinic homework report",
         header,
-        [summary, *groups, _declines(figures["declines"]), _overdue(figures["overdue"])],
+        [
+            summary,
+            *groups,
+            _templates(figures["by_template"]),
+            _declines(figures["declines"]),
+            _overdue(figures["overdue"]),
+        ],
     )
 
 
@@ -129,6 +144,47 @@ def _group(rows: list[dict[str, Any]], ident_: str, title: str, what: str, numbe
     ]
     return section(
         ident_, title, chart_figure(chart, number), table(headers, rows_, numeric=range(1, 11))
+    )
+
+
+def _templates(rows: list[dict[str, Any]]) -> str:
+    """Completion and ratings by the template homework was assigned from."""
+    title = "By template"
+    if not rows:
+        return section("by-template", title, para("No homework yet.", "empty"))
+    shown = [
+        [
+            r["key"],
+            ", ".join(r["versions"]) or "–",
+            r["homework"],
+            r["agreed"],
+            r["declined"],
+            f"{percent(r['completion_rate'])} ({r['complete']} of {r['agreed']})",
+            r["reviews"],
+            r["mean_quantity"],
+            r["mean_quality"],
+            r["mean_difficulty"],
+        ]
+        for r in rows
+    ]
+    headers = [
+        "template",
+        "versions",
+        "homework",
+        "agreed",
+        "declined",
+        "completed",
+        "reviews",
+        "quantity",
+        "quality",
+        "difficulty",
+    ]
+    caption = (
+        "Homework by the template it was assigned from, with each version seen; completed: "
+        "agreed homework with all its entries; ratings: the reviews' 0–4 means."
+    )
+    return section(
+        "by-template", title, table(headers, shown, numeric=range(2, 10), caption=caption)
     )
 
 

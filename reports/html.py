@@ -84,9 +84,13 @@ def para(text: str, cls: str = "") -> str:
 
 
 def table(
-    headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequence[int] = ()
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    numeric: Sequence[int] = (),
+    caption: str | None = None,
 ) -> str:
-    """A table; cells are escaped unless wrapped in ``Raw``; ``numeric`` columns align right."""
+    """A table; cells are escaped unless wrapped in ``Raw``; ``numeric`` columns align right;
+    ``caption`` (escaped) names it."""
     head = "".join(
         f'<th scope="col"{_num(i, numeric)}>{escape(h)}</th>' for i, h in enumerate(headers)
     )
@@ -94,7 +98,8 @@ def table(
         "<tr>" + "".join(f"<td{_num(i, numeric)}>{cell(v)}</td>" for i, v in enumerate(r)) + "</tr>"
         for r in rows
     )
-    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+    named = f"<caption>{escape(caption)}</caption>\n" if caption else ""
+    return f"<table>\n{named}<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
 
 
 class Raw(str):

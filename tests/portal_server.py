@@ -40,7 +40,8 @@ description = "Look back on the week."
 [[fields]]
 name = "highlight"
 max_length = 80
-help = "the best moment of the week"
+question = "What was the best moment of your week?"
+help = "Small things count too."
 [[fields]]
 name = "slept_well"
 type = "boolean"
@@ -89,11 +90,13 @@ class Clinic:
     tokens: dict[str, str] = field(default_factory=dict)  # who → link token
     code: str = "C-104"
     plugins: Path | None = None  # a folder of plugins, when the clinic has its own
+    library: Path | None = None  # a folder of homework templates, when the clinic has one
 
     @property
     def options(self) -> list[str]:
         """The global options that open this store with this clinic's task types."""
         found = ["--store", self.store, "--worksheets-dir", str(self.worksheets)]
+        found += ["--library-dir", str(self.library)] if self.library else []
         return found + (["--plugins-dir", str(self.plugins)] if self.plugins else [])
 
     def open(self, clock: Any = None) -> Homework:
@@ -212,6 +215,40 @@ def prepare(
     finally:
         app.close()
     return clinic
+
+
+def six_homework(clinic: Clinic, code: str = "C-206") -> str:
+    """Another client of the clinic with six agreed homework, due over the next days; their
+    link's token."""
+    app = clinic.open()
+    me = {"actor": "dr.lee"}
+    kinds = [
+        ("self-monitoring", {"target": "nail biting"}),
+        ("graded-exposure", {"hierarchy_item": "take the bus"}),
+        ("weekly-review", {}),
+        ("relaxation", {"technique": "other"}),
+        ("reflective-writing", {"prompt": "a good day"}),
+        ("assertiveness", {"skill": "saying no"}),
+    ]
+    try:
+        app.register_client(code, "Jo Example", "dr.lee", **me)
+        for n, (kind, parameters) in enumerate(kinds):
+            aid = app.propose(
+                code,
+                kind,
+                instructions=f"Do the {kind} homework",
+                rationale="It helps us see the pattern",
+                stage="practice",
+                difficulty=2,
+                due=f"+{n + 2}",
+                expected_entries=5,
+                parameters=parameters,
+                **me,
+            ).result
+            app.agree(aid, **me)
+        return app.issue_link(code, person="client", **me)[1]
+    finally:
+        app.close()
 
 
 def free_port() -> int:

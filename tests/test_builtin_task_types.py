@@ -161,3 +161,33 @@ def test_self_monitoring_summary_gives_frequency_per_day_and_mean_intensity():
     summary = SELF_MONITORING.summarise(entries, params)
     assert summary["days"] == 4 and summary["per_day"] == 1.0
     assert summary["mean_intensity"] == 50.0 and summary["by"] == {"client": 3, "Sam": 1}
+
+
+BUILT_IN = (
+    SELF_MONITORING,
+    THOUGHT_RECORD,
+    REFLECTIVE_WRITING,
+    BIBLIOTHERAPY,
+    RELAXATION,
+    ASSERTIVENESS,
+    GRADED_EXPOSURE,
+)
+
+
+def test_every_entry_field_asks_the_client_in_plain_words():
+    """Each entry field has a question and one help line; terms are explained, and the help
+    says nothing of a format (the form's hint does, by the field's type)."""
+    for kind in BUILT_IN:
+        for f in kind.entries.fields:
+            where = f"{kind.name}.{f.name}"
+            assert f.question.endswith("?") and f.question[0].isupper(), where
+            assert f.help and f.help.endswith("."), where
+            assert "_" not in f.question + f.help, where
+            if "suds" in f.name:
+                assert "SUDS" in f.help and "0 is calm, 100 the most anxious" in f.help, where
+            if f.minimum == 0 and f.maximum is not None:  # a scale: its ends said in words
+                assert "0 is " in f.help and f"{f.maximum:g}" in f.help, where
+            described = f.describe()
+            assert (described["question"], described["help"]) == (f.question, f.help)
+    emotions = {f.name: f for f in THOUGHT_RECORD.entries.fields}["emotions"]
+    assert ":" not in emotions.help  # the format is the form's hint alone (one per line)

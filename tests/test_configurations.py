@@ -203,8 +203,8 @@ def portal(c: Clinic, port: int) -> None:
         assert page.status == 200 and "Self-monitoring log" in page.body, page
         assert NAME not in page.body.split("<title>")[1].split("</title>")[0]
         aid = c.ids["relaxation"]
-        form = page.form(aid) | {"field.minutes": "12", "field.tension_before": "7",
-                                 "field.tension_after": "4"}  # fmt: skip
+        form = visitor.get(f"/homework/{aid}").form(aid)  # each homework's form is on its page
+        form |= {"field.minutes": "12", "field.tension_before": "7", "field.tension_after": "4"}
         posted = visitor.post(f"/homework/{aid}", form)
         assert posted.status == 303, posted.body
         assert "Your entry was recorded." in visitor.get(visitor.locations[-1]).body

@@ -114,7 +114,7 @@ def test_a_reminder_for_homework_finished_or_ended_meanwhile_is_not_sent(tmp_pat
         links_before = len(app.show_client("C1")["links"])
         done = dispatcher.run_once()
         dispatcher.close()
-        reminders = [m for m in smtp.messages if m["Subject"].startswith("Reminder")]
+        reminders = [m for m in smtp.messages if m["Subject"].strip().startswith("Reminder")]
         found = statuses(app)
         links_after = len(app.show_client("C1")["links"])
     finally:

@@ -458,7 +458,8 @@ def test_an_erased_clients_collaborators_stay_one_related_person_each(clinic):
 def test_the_export_folds_with_the_engines_folds_keeping_nothing_that_grows(app):
     """One fold serves the aggregates, the light path and the export: the export's clients and
     assignments are the aggregates' states, less what grows with their events (entries,
-    reviews, agreements, links, request keys), so its memory never holds an entry's contents."""
+    reviews, agreements, notes from the client, links, request keys), so its memory never holds
+    an entry's contents."""
     load_fixture_keys(app)
     aggregates: dict[UUID, Any] = {}
     exported: dict[UUID, Any] = {}
@@ -473,7 +474,7 @@ def test_the_export_folds_with_the_engines_folds_keeping_nothing_that_grows(app)
             exported[oid] = records.ClientState(oid)
         if oid in exported:
             exported[oid].evolve(event)
-    grows = ("agreements", "entries", "reviews", "links", "request_keys")
+    grows = ("agreements", "entries", "reviews", "client_notes", "links", "request_keys")
     held = {g: [getattr(aggregates[oid], g, None) for oid in exported] for g in grows}
     assert all(any(found) for found in held.values())  # the fixtures have some of each
     for oid, folded in exported.items():
@@ -536,11 +537,19 @@ def test_standard_output_and_a_lean_start(tmp_path):
     env = {"BETWEEN_STORE": str(tmp_path / "b.db"), "BETWEEN_ACTOR": "dr.lee"}
     cli_stdout(env, "init")
     empty = json.loads(cli_stdout(env, "export", "fhir"))
-    assert empty["resourceType"] == "Bundle" and "entry" not in empty
+    assert empty["resourceType"] == "Bundle"  # of the log, nothing; the starter library
+    assert {r["resourceType"] for r in resources(empty)} == {
+        "ActivityDefinition",
+        "PlanDefinition",
+    }
     cli_stdout(env, "client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
     result = invoke(env, "export", "fhir")
-    assert json.loads(result.stdout)["identifier"]["value"].startswith("between-v1:1:")
-    assert result.stderr.startswith("exported 4 resources: 1 CarePlan, 1 Patient")
+    exported = json.loads(result.stdout)
+    assert exported["identifier"]["value"].startswith("between-v1:1:")
+    assert result.stderr.startswith(f"exported {len(exported['entry'])} resources: ")
+    assert "1 CarePlan, 1 Patient, 3 PlanDefinition" in result.stderr
+    since = invoke(env, "export", "fhir", "--since", exported["identifier"]["value"])
+    assert since.stderr.startswith("exported 0 resources")  # the library: with full exports
 
     code = (
         "import sys\n"
@@ -581,3 +590,87 @@ def test_a_bad_time_or_output_is_one_line_naming_the_option(tmp_path):
             assert word in line, (word, line)
         assert "--at" not in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.db", "b.keys"]
+
+
+WORRY = """
+task_type = "self-monitoring"
+title = "Noticing worry"
+summary = "For a week, note each time you catch yourself worrying."
+instructions = "Each time you catch yourself worrying, note where you were."
+rationale = "A baseline: when worry comes"
+stage = "baseline"
+difficulty = 2
+entries = 5
+
+[parameters]
+target = "worry"
+"""
+
+
+def test_the_library_is_exported_and_each_task_names_its_template(store_url, tmp_path):
+    folder = tmp_path / "library"
+    folder.mkdir()
+    template = folder / "worry-1-notice.toml"
+    template.write_text(WORRY)
+    env = {
+        "BETWEEN_STORE": store_url,
+        "BETWEEN_ACTOR": "dr.lee",
+        "BETWEEN_LIBRARY_DIR": str(folder),
+    }
+    cli_stdout(env, "init")
+    cli_stdout(env, "client", "add", "C1", "--name", "Ana", "--therapist", "dr.lee")
+    assign = ("assign", "C1", "--template", "worry-1-notice", "--json")
+    first = json.loads(cli_stdout(env, *assign))["result"]
+    clinic = {"env": env, "dir": tmp_path}
+    bundle, _ = export(clinic, name="one.json")
+    for resource in resources(bundle):
+        get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    activities = {f"{r['url']}|{r['version']}": r for r in resources(bundle, "ActivityDefinition")}
+    task = by_identifier(resources(bundle, "Task"), first)
+    old = task["instantiatesCanonical"]
+    assert old.startswith(f"{BASE}/ActivityDefinition/worry-1-notice|")
+    made = activities[old]
+    assert (made["status"], made["kind"], made["title"]) == ("active", "Task", "Noticing worry")
+    assert made["description"].startswith("Each time") and made["purpose"].startswith("A baseline")
+    assert (
+        made["version"]
+        == json.loads(cli_stdout(env, "template", "show", "worry-1-notice", "--json"))["version"]
+    )
+    plans = {r["url"].rpartition("/")[2]: r for r in resources(bundle, "PlanDefinition")}
+    ladder = plans["relaxation-ladder"]
+    assert ladder["type"]["coding"][0]["code"] == "workflow-definition"
+    steps = [a["definitionCanonical"] for a in ladder["action"]]
+    assert [s.split("|")[0].rpartition("/")[2] for s in steps] == [
+        "relaxation-1-breathing",
+        "relaxation-2-muscle-relaxation",
+        "relaxation-3-everyday-moments",
+    ]
+    assert all(s in activities for s in steps)  # each step's ActivityDefinition, exported
+    assert [a.get("relatedAction") for a in ladder["action"]] == [
+        None,
+        [{"actionId": "step-1", "relationship": "after-end"}],
+        [{"actionId": "step-2", "relationship": "after-end"}],
+    ]
+
+    # The clinic edits the template: homework keeps its version, exported as retired.
+    template.write_text(WORRY.replace("difficulty = 2", "difficulty = 3"))
+    second = json.loads(cli_stdout(env, *assign))["result"]
+    again, _ = export(clinic, name="two.json")
+    activities = {f"{r['url']}|{r['version']}": r for r in resources(again, "ActivityDefinition")}
+    new = by_identifier(resources(again, "Task"), second)["instantiatesCanonical"]
+    assert by_identifier(resources(again, "Task"), first)["instantiatesCanonical"] == old != new
+    assert (activities[old]["status"], activities[new]["status"]) == ("retired", "active")
+    for resource in resources(again, "ActivityDefinition"):
+        get_fhir_model_class("ActivityDefinition").model_validate(resource)
+
+    # An incremental export carries only the ActivityDefinitions its Tasks instantiate.
+    since, _ = export(clinic, "--since", bundle["identifier"]["value"], name="since.json")
+    assert [f"{r['url']}|{r['version']}" for r in resources(since, "ActivityDefinition")] == [new]
+    assert resources(since, "PlanDefinition") == []
+
+    template.unlink()  # gone from the library: both versions known only as recorded
+    gone, _ = export(clinic, name="three.json")
+    statuses = {
+        f"{r['url']}|{r['version']}": r["status"] for r in resources(gone, "ActivityDefinition")
+    }
+    assert (statuses[old], statuses[new]) == ("unknown", "unknown")

@@ -25,12 +25,15 @@ def loaded(tmp_path: Path, *extra: object):
 
 def rendered(tmp_path: Path, *extra: object):
     """The agreed message to client C1, with ``extra`` plugins loaded: (message, faults)."""
-    app = SimpleNamespace(plugins=loaded(tmp_path, *extra))
+    app = SimpleNamespace(
+        plugins=loaded(tmp_path, *extra),
+        client_preferences=lambda client_id: {"timezone": None, "language": "en"},
+    )
     n = SimpleNamespace(
         id="n1", person="C1", row={"kind": "agreed", "role": "client", "channel": "email"}
     )
     row = {"due": None, "client": "C1", "entries": 0, "expected_entries": 3, "status": "agreed"}
-    assignment = SimpleNamespace(id="a1", task_type="relaxation", row=row)
+    assignment = SimpleNamespace(id="a1", client_id="c1", task_type="relaxation", row=row)
     return Renderer(app).message(n, assignment, "ana@example.org")
 
 

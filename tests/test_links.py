@@ -397,9 +397,10 @@ def messaging(tmp_path: Path, port: int, portal: bool, clock: Clock) -> tuple[Ho
 
 
 def mails(smtp: SmtpServer) -> list[tuple[str, str, str]]:
-    """Each mail received: to, subject, body."""
+    """Each mail received: to, subject (unfolded), body."""
     return [
-        (m["To"], m["Subject"], m.get_payload(decode=True).decode("utf-8")) for m in smtp.messages
+        (m["To"], " ".join(m["Subject"].split()), m.get_payload(decode=True).decode("utf-8"))
+        for m in smtp.messages
     ]
 
 

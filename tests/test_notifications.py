@@ -25,7 +25,8 @@ from between.engine.storage.store import Store
 from between.notify.dispatcher import Dispatcher
 
 ACTOR = {"actor": "dr.lee"}
-ORIGINAL_DUE = "2026-03-05"  # the Clock starts on 2026-03-02; homework is due in 3 days
+#: The Clock starts on 2026-03-02; homework is due in 3 days, written as messages write a day.
+DUE_DAY = "Thursday, 5 March 2026"
 SECRET = "s3cret-shared-with-the-receiver"
 
 
@@ -146,9 +147,9 @@ def test_a_week_sends_exactly_the_expected_messages_on_consented_channels(tmp_pa
             ("ana@example.org", "Homework agreed: Self-monitoring log"): 1,
             ("sam@example.org", "You are asked to help with homework"): 1,
             ("lee@clinic.example", "New entry for C1"): 2,
-            ("ana@example.org", f"Reminder: Self-monitoring log is due on {ORIGINAL_DUE}"): 1,
-            ("sam@example.org", f"Reminder: observations due on {ORIGINAL_DUE}"): 1,
-            ("ana@example.org", f"Self-monitoring log was due on {ORIGINAL_DUE}"): 1,
+            ("ana@example.org", f"Reminder: Self-monitoring log is due on {DUE_DAY}"): 1,
+            ("sam@example.org", f"Reminder: observations due on {DUE_DAY}"): 1,
+            ("ana@example.org", f"Self-monitoring log was due on {DUE_DAY}"): 1,
             ("lee@clinic.example", "Overdue homework for C1"): 1,
             ("ana@example.org", "Homework reviewed: Self-monitoring log"): 1,
             ("lee@clinic.example", "Homework declined by C1"): 1,

@@ -156,7 +156,8 @@ def test_a_collaborator_s_entry_on_homework_they_do_not_observe_is_refused_like_
     }
     sam = Visitor(server)
     sam.open_link(clinic.tokens[COLLABORATOR])
-    form = re.findall(r'name="(csrf_token|form_key)" value="([^"]*)"', sam.get("/").body)
+    observed = sam.get(f"/homework/{clinic.homework['monitoring']}").body  # a form of theirs
+    form = re.findall(r'name="(csrf_token|form_key)" value="([^"]*)"', observed)
     flat = {k: v for k, v in form} | {f"field.{k}": str(v) for k, v in fields.items()}
     assert sam.post(f"/homework/{exposure}", flat).status == 404  # the portal's answer
     assert clinic.log() == before

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from helpers import Clock
-from portal_server import COLLABORATOR, NAME, prepare, serving
+from portal_server import COLLABORATOR, NAME, prepare, serving, six_homework
 
 pytestmark = pytest.mark.slow  # a real browser: seconds a test
 ARTIFACTS = Path(__file__).parent / "artifacts" / "portal"
@@ -60,6 +60,38 @@ def browser():
     driver = chrome()
     yield driver
     driver.quit()
+
+
+def open_homework(driver, assignment: str) -> None:
+    """From the home, follow the homework's one link to its own page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    link = driver.find_element(By.CSS_SELECTOR, f"#hw-{assignment} a")
+    link.click()
+    WebDriverWait(driver, 20).until(left_the_page(link))
+    assert driver.current_url.split("#")[0].endswith(f"/homework/{assignment}")
+
+
+def axe_problems(driver) -> list[str]:
+    """What axe-core (bundled by axe-core-python: nothing fetched) finds serious or critical
+    on the page, as "rule: target" lines."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("axe_core_python")
+    assert spec and spec.submodule_search_locations, "pip install -e '.[test]' (axe-core-python)"
+    source = (Path(spec.submodule_search_locations[0]) / "axe.min.js").read_text()
+    driver.set_script_timeout(60)
+    found = driver.execute_async_script(
+        source + "\n;const done = arguments[arguments.length - 1];"
+        "axe.run(document).then(r => done(r.violations), e => done([{id: String(e), "
+        "impact: 'critical', nodes: []}]));"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def form_of(driver, assignment: str):
@@ -163,8 +195,15 @@ def test_a_client_records_entries_in_the_browser(server, clinic, browser):
     assert NAME not in browser.title and clinic.code not in browser.title
     assert browser.find_element(By.CLASS_NAME, "clinic").text == "Riverside Clinic"
     assert progress(browser, ids["monitoring"]) == "0 of 5 entries"
+    assert not browser.find_elements(By.TAG_NAME, "form")  # the home only links
     screenshot(browser, "client", 360, 740)
     screenshot(browser, "client", 1280, 900)
+    assert axe_problems(browser) == []
+    open_homework(browser, ids["monitoring"])
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Self-monitoring log"
+    label = browser.find_element(By.CSS_SELECTOR, 'label[for$="-4"]').text
+    assert label.startswith("How strong was that feeling?")
+    assert axe_problems(browser) == []
 
     fill(form_of(browser, ids["monitoring"]), situation="team meeting", intensity="150")
     submit(browser, ids["monitoring"])
@@ -178,12 +217,15 @@ def test_a_client_records_entries_in_the_browser(server, clinic, browser):
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", error)
     screenshot(browser, "client-invalid", 360, 740)
     browser.set_window_size(1280, 900)
+    assert axe_problems(browser) == []
     fill(form_of(browser, ids["monitoring"]), intensity="60")
     submit(browser, ids["monitoring"])
     assert progress(browser, ids["monitoring"]) == "1 of 5 entries"
     notice = browser.find_element(By.CSS_SELECTOR, f"#hw-{ids['monitoring']} .notice")
     assert notice.text == "Your entry was recorded."
 
+    browser.find_element(By.LINK_TEXT, "All your homework").click()
+    open_homework(browser, ids["exposure"])
     exposure = {"suds_before": "35", "suds_peak": "80", "suds_after": "20", "minutes": "25"}
     fill(form_of(browser, ids["exposure"]), **exposure)
     fill(
@@ -203,7 +245,10 @@ def test_a_client_records_entries_in_the_browser(server, clinic, browser):
         assert entry["fields"] == expected
     past = browser.find_element(By.CSS_SELECTOR, f"#hw-{ids['exposure']} ol.entries").text
     assert "Suds peak\n80" in past and "by you" in past
-    screenshot(browser, "client-after", 360, 740, whole=True)
+    figure = browser.find_element(By.CSS_SELECTOR, f"#hw-{ids['exposure']} figure svg")
+    assert figure.get_attribute("role") == "img"
+    assert axe_problems(browser) == []
+    screenshot(browser, "homework-after", 360, 740, whole=True)
     assert browser.execute_script("return document.documentElement.scrollWidth") <= 360
     screenshot(browser, "client-after", 1280, 900, whole=True)
     assert console(browser) == []
@@ -214,6 +259,7 @@ def test_a_clinic_worksheet_is_a_working_form(server, clinic, browser):
 
     aid = clinic.homework["worksheet"]
     browser.get(f"{server.base}/l/{clinic.link()}")
+    open_homework(browser, aid)
     form = form_of(browser, aid)
     kinds = {
         i.get_attribute("name"): (i.tag_name, i.get_attribute("type"))
@@ -277,7 +323,17 @@ def test_the_portal_is_usable_with_the_keyboard_alone(server, clinic, browser):
         "const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth]"
     )
     assert outline[0] == "solid" and outline[1] != "0px"  # the focus is visible
-    for _ in range(100):  # through the forms before it, to the self-monitoring form
+    for _ in range(30):  # through the cards before it, to the self-monitoring card's link
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+        if (browser.switch_to.active_element.get_attribute("href") or "").endswith(
+            f"/homework/{aid}#record"
+        ):
+            break
+    link = browser.switch_to.active_element
+    assert link.text.startswith(("Add today's entry", "Add another entry"))
+    link.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 20).until(left_the_page(link))
+    for _ in range(10):  # the link led to the form: its first field is the next stop
         browser.switch_to.active_element.send_keys(Keys.TAB)
         if browser.switch_to.active_element.get_attribute("name") == "field.situation":
             break
@@ -292,6 +348,7 @@ def test_the_portal_is_usable_with_the_keyboard_alone(server, clinic, browser):
     WebDriverWait(browser, 20).until(left_the_page(button))
     done, total = before.split(" of ")
     assert progress(browser, aid) == f"{int(done) + 1} of {total.split()[0]} entries"
+    assert browser.find_element(By.CLASS_NAME, "notice").text == "Your entry was recorded."
 
 
 def test_the_portal_works_with_javascript_disabled(server, clinic):
@@ -303,6 +360,7 @@ def test_the_portal_works_with_javascript_disabled(server, clinic):
         driver.get(f"{server.base}/l/{clinic.link()}")
         assert driver.current_url == f"{server.base}/"
         before = progress(driver, aid)
+        open_homework(driver, aid)
         fill(form_of(driver, aid), suds_before="50", suds_peak="60", suds_after="30", minutes="15")
         submit(driver, aid)
         assert progress(driver, aid) != before
@@ -329,6 +387,7 @@ def test_a_refused_entry_on_a_phone_focuses_a_summary_on_the_first_screen(
         aid = clinic.homework["worksheet"]
         driver.get(f"{server.base}/l/{clinic.link()}")
         before = progress(driver, aid)
+        open_homework(driver, aid)
         form = form_of(driver, aid)
         fill(form, highlight="a walk", hours_outside="900", reflection="too short")
         submit(driver, aid)
@@ -352,6 +411,8 @@ def test_a_refused_entry_on_a_phone_focuses_a_summary_on_the_first_screen(
         assert typed.get_attribute("value") == "900" and typed.get_attribute("aria-invalid")
         assert field.find_element(By.CLASS_NAME, "error").text == hours.text  # beside it
         screenshot(driver, f"refused-{'js' if javascript else 'nojs'}", 360, 740)
+        if javascript:
+            assert axe_problems(driver) == []
         hours.click()  # the link goes to the field: its label, message and input in view
         assert driver.current_url.endswith(f"#{target}")
         shown = driver.execute_script(
@@ -363,6 +424,7 @@ def test_a_refused_entry_on_a_phone_focuses_a_summary_on_the_first_screen(
         assert shown[0] >= -1 and shown[1] <= shown[2]
         ActionChains(driver).send_keys(Keys.TAB).perform()  # and the next Tab, to its input
         assert driver.switch_to.active_element == typed
+        driver.find_element(By.LINK_TEXT, "All your homework").click()
         assert progress(driver, aid) == before
     finally:
         driver.quit()
@@ -373,10 +435,11 @@ def test_a_collaborator_sees_only_their_homework(server, clinic, browser):
 
     browser.get(f"{server.base}/l/{clinic.link(COLLABORATOR)}")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Homework you help with"
-    titles = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "section.homework h2")]
+    titles = [h.text for h in browser.find_elements(By.CSS_SELECTOR, ".card-title")]
     assert titles == ["Self-monitoring log"]
     aid = clinic.homework["monitoring"]
     assert progress(browser, aid) == "You have not added any entries yet"  # not the client's
+    open_homework(browser, aid)
     fill(form_of(browser, aid), situation="bit nails watching TV", intensity="30")
     submit(browser, aid)
     assert progress(browser, aid) == "You have added 1 entry"
@@ -409,3 +472,24 @@ def test_revoked_expired_and_edited_links_show_the_plain_page_and_record_nothing
         browser.get(f"{server.base}/")
         assert not browser.find_elements(By.TAG_NAME, "form")
     assert clinic.log() == before
+
+
+def test_six_homework_fit_two_phone_screens(server, clinic, browser):
+    """At 360 × 740 the home of a client with six homework is at most two screens tall."""
+    from selenium.webdriver.common.by import By
+
+    token = six_homework(clinic)
+    browser.delete_all_cookies()
+    browser.set_window_size(360, 740)
+    try:
+        browser.get(f"{server.base}/l/{token}")
+        assert len(browser.find_elements(By.CSS_SELECTOR, "li.card")) == 6
+        height = browser.execute_script("return document.body.scrollHeight")
+        assert height <= 2 * 740, height
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= 360
+        screenshot(browser, "home-six", 360, 740, whole=True)
+        assert axe_problems(browser) == []
+        browser.get(f"{server.base}/l/no-such-link")  # the message page
+        assert axe_problems(browser) == []
+    finally:
+        browser.set_window_size(1280, 900)

@@ -35,8 +35,8 @@ def server(clinic):
 
 
 def entry_form(visitor: Visitor, assignment: str, **fields: str) -> dict[str, str]:
-    """The form for ``assignment`` as shown on the visitor's page, filled with ``fields``."""
-    page = visitor.get("/")
+    """The form for ``assignment`` as shown on its own page, filled with ``fields``."""
+    page = visitor.get(f"/homework/{assignment}")
     assert page.status == 200
     return {**page.form(assignment), **{f"field.{k}": v for k, v in fields.items()}}
 
@@ -197,14 +197,15 @@ def test_a_collaborator_counts_their_own_entries_and_the_client_everyone_s(serve
     theirs = sum(1 for e in ours if e["by"] == COLLABORATOR)
     form = entry_form(sam, aid, situation="at the cinema", intensity="20")
     assert sam.post(f"/homework/{aid}", form).status == 303
-    page = sam.get("/").body
-    section = page.split(f'id="hw-{aid}"', 1)[1]
-    shown = section.split('<span class="progress">', 1)[1].split("</span>")[0]
     added = theirs + 1
-    assert shown == f"You have added {added} {'entry' if added == 1 else 'entries'}"
-    assert " of 5 entries" not in page
+    for page in (sam.get("/").body, sam.get(f"/homework/{aid}").body):
+        section = page.split(f'id="hw-{aid}"', 1)[1]
+        shown = section.split('class="progress">', 1)[1].split("</")[0]
+        assert shown == f"You have added {added} {'entry' if added == 1 else 'entries'}"
+        assert " of 5 entries" not in page
     everyone = len(ours) + 1
-    assert f"{everyone} of 5 entries" in client.get("/").body.split(f'id="hw-{aid}"', 1)[1]
+    for page in (client.get("/").body, client.get(f"/homework/{aid}").body):
+        assert f"{everyone} of 5 entries" in page.split(f'id="hw-{aid}"', 1)[1]
 
 
 def test_a_link_reveals_nothing_of_the_client_and_links_of_the_first_format_still_open(
@@ -295,7 +296,8 @@ def test_a_double_submit_records_one_entry(server, clinic):
     form = entry_form(v, aid, **numbers)
     first, second = v.post(f"/homework/{aid}", form), v.post(f"/homework/{aid}", form)
     assert (first.status, second.status) == (303, 303)
-    assert "This entry was already recorded." in v.get("/").body
+    assert v.locations[-2:] == [f"/homework/{aid}"] * 2
+    assert "This entry was already recorded." in v.get(f"/homework/{aid}").body
     shown = clinic.show("exposure")
     assert shown["entries"] == done_before + 1
     entry = shown["entry_list"][-1]
@@ -310,11 +312,11 @@ def test_declined_homework_shows_no_form_and_takes_no_entry(server, clinic):
     v = Visitor(server)
     v.open_link(clinic.link())
     aid = clinic.homework["declined"]
-    page = v.get("/")
+    page = v.get(f"/homework/{aid}")
     assert f'action="/homework/{aid}"' not in page.body
     assert "This homework is declined and takes no more entries." in page.body
     before = len(clinic.log())
-    form = {**page.form(clinic.homework["monitoring"]), "field.notes": "x"}
+    form = {**entry_form(v, clinic.homework["monitoring"]), "field.notes": "x"}
     refused = v.post(f"/homework/{aid}", form)
     assert refused.status == 409
     summary = refused.body.split('id="error-summary"', 1)[1].split("</div>", 1)[0]

@@ -233,3 +233,110 @@ def test_serve_refuses_a_url_whose_host_is_not_a_host_name(tmp_path: Path, url: 
 def test_a_url_may_name_a_dns_name_an_ipv4_or_a_bracketed_ipv6_host(tmp_path: Path, url: str):
     chosen = portal_config(Settings(), None, None, url)
     assert chosen.public_url == url.rstrip("/")
+
+
+def _item(aid: str, due: str, status: str = "agreed", **more) -> dict:
+    return {
+        "id": aid,
+        "title": f"Homework {aid}",
+        "due": due,
+        "status": status,
+        "accepts_entries": status == "agreed",
+        "entries_done": 1,
+        "expected_entries": 5,
+        "entries": [],
+        **more,
+    }
+
+
+def test_the_home_puts_what_comes_next_first_and_the_rest_in_their_own_sections():
+    from datetime import date
+
+    from between.portal.home import sections
+
+    today = date(2026, 12, 10)  # a Thursday
+    items = [
+        _item("later", "2026-12-20"),
+        _item("overdue", "2026-12-08"),
+        _item("done", "2026-12-01", "closed"),
+        _item("no", "2026-12-30", "declined"),
+        _item("new", "2026-12-24", "proposed", proposed=True),
+        _item("soon", "2026-12-10"),
+    ]
+    shown = sections(items, True, today)
+    assert [c["id"] for c in shown["open"]] == ["overdue", "soon", "later"]
+    assert [c["id"] for c in shown["proposed"]] == ["new"]
+    assert [c["id"] for c in shown["closed"]] == ["done", "no"]
+    overdue, soon, later = shown["open"]
+    assert overdue["due"] == "This was due on Tuesday, 8 December 2026. You can still add entries."
+    assert (soon["due"], later["due"]) == ("Due today", "Due Sunday, 20 December 2026")
+    assert overdue["progress"] == "1 of 5 entries"
+    assert (overdue["action"], overdue["href"]) == ("Add today's entry", "/homework/overdue#record")
+    assert (shown["closed"][0]["status"], shown["closed"][0]["action"]) == (
+        "finished",
+        "Look at this homework",
+    )
+    assert shown["proposed"][0]["href"] == "/homework/new"
+
+
+def test_a_template_s_title_and_summary_head_the_homework():
+    from between.portal.homework_page import heading
+
+    plain = _item("a", "2026-12-20")
+    assert heading(plain) == ("Homework a", "")
+    named = {**plain, "template_title": "Worry time", "template_summary": "Park worries."}
+    assert heading(named) == ("Worry time", "Park worries.")
+
+
+def test_this_week_counts_the_last_7_days_against_the_entries_a_week_asks_for():
+    from datetime import date
+
+    from between.portal.progress import per_week, this_week
+
+    week = _item("a", "2026-12-14", agreed_at="2026-12-08T10:00:00+00:00", expected_entries=5)
+    assert per_week(week, date(2026, 12, 10)) == 5  # a week or less: all of them
+    month = {**week, "due": "2027-01-04", "expected_entries": 10}  # 28 days
+    assert per_week(month, date(2026, 12, 10)) == 3  # ceil(10 × 7 / 28)
+    assert per_week({**week, "agreed_at": None}, date(2026, 12, 10)) == 5
+    now = datetime(2026, 12, 10, 12, tzinfo=UTC)
+    entries = [
+        {"occurred_at": "2026-12-03T11:00:00+00:00"},  # 7 days and an hour ago: not this week
+        {"occurred_at": "2026-12-03T13:00:00+00:00"},
+        {"occurred_at": "2026-12-10T09:00:00+00:00"},
+    ]
+    assert this_week(entries, now) == 2
+
+
+def test_a_field_s_question_is_its_label_and_its_help_the_line_beneath():
+    schema = Schema(
+        (
+            Field(
+                "suds",
+                "integer",
+                minimum=0,
+                maximum=100,
+                question="How anxious?",
+                help="0 is calm.",
+            ),
+            Field("plain"),
+        )
+    )
+    asked, named = widgets(schema, "f")
+    assert (asked.label, asked.help, named.label) == ("How anxious?", "0 is calm.", "Plain")
+    assert schema.describe()["fields"][0]["question"] == "How anxious?"
+    assert "question" not in schema.describe()["fields"][1]
+
+
+def test_a_worksheet_field_may_ask_its_question(tmp_path: Path):
+    from between.plugins.worksheets import WorksheetError, read_worksheet
+
+    sheet = tmp_path / "w.toml"
+    sheet.write_text(
+        'name = "w"\ntitle = "W"\n[[fields]]\nname = "mood"\n'
+        'question = "How was your mood?"\nhelp = "One word is enough."\n'
+    )
+    (mood,) = read_worksheet(sheet).entries.fields
+    assert (mood.question, mood.help) == ("How was your mood?", "One word is enough.")
+    sheet.write_text('name = "w"\ntitle = "W"\n[[fields]]\nname = "mood"\nquestion = 3\n')
+    with pytest.raises(WorksheetError, match="'question' must be text"):
+        read_worksheet(sheet)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fhir.resources.R4B import get_fhir_model_class
 from helpers import cli, run_installed
 
 ROOT = Path(__file__).parent.parent
@@ -92,6 +93,16 @@ def test_the_documented_protocol_is_proposed_and_stepped_up_twice(env):
     installed(env, *review, "--next-step", "step-up")
     (waiting,) = as_json(env, "agenda", "C-104")["next_in_protocol"]
     assert waiting["id"] == detail["id"] and waiting["next_step"] == "worry-2-postpone"
+    said = (
+        f"next in worry-ladder: step 2 worry-2-postpone ('between assign C-104 --next {first[:8]}')"
+    )
+    for record in ("C-104", first):  # history, of the client and of the homework
+        (line,) = [
+            x for x in installed(env, "history", record).splitlines() if "dr.lee reviewed" in x
+        ]
+        assert line.endswith(said)
+    (told,) = [x for x in as_json(env, "history", "C-104") if "next_in_protocol" in x]
+    assert told["type"] == "AssignmentReviewed" and told["next_in_protocol"] == waiting
 
     second = as_json(env, "assign", "C-104", "--next", first, "--difficulty", "5")["result"]
     detail2 = as_json(env, "show", second)
@@ -130,6 +141,48 @@ def test_the_documented_protocol_is_proposed_and_stepped_up_twice(env):
     assert steps[detail3["id"]] == ("worry-ladder", 3, 3)
     html = installed(env, "report", "C-104", "-o", "-")
     assert "step 2 of 3 of worry-ladder" in html
+    versions = {p["template"]: p["template_version"] for p in proposed}
+    made = {h["id"]: (h["template"], h["template_version"]) for h in report["homework"]}
+    assert made[detail2["id"]] == ("worry-2-postpone", versions["worry-2-postpone"])
+    assert (
+        f"<td>worry-2-postpone {versions['worry-2-postpone']}; step 2 of 3 of worry-ladder</td>"
+        in html
+    )
+    assert (detail2["template_version"], detail3["template_version"]) == (
+        versions["worry-2-postpone"],
+        versions["worry-3-keep-it-up"],
+    )
+
+    clinic = {g["key"]: g for g in as_json(env, "report", "--clinic")["by_template"]}
+    assert list(clinic) == ["worry-1-notice", "worry-2-postpone", "worry-3-keep-it-up"]
+    for name, group in clinic.items():
+        assert group["versions"] == [versions[name]] and group["homework"] == 1
+        assert (group["reviews"], group["mean_quality"]) == (1, 3.0)
+    assert "<caption>" in installed(env, "report", "--clinic", "-o", "-")
+
+    bundle = json.loads(installed(env, "export", "fhir"))
+    found: dict[str, list[dict]] = {}
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+        found.setdefault(resource["resourceType"], []).append(resource)
+    canonicals = {f"{r['url']}|{r['version']}" for r in found["ActivityDefinition"]}
+    base = "https://between.invalid/fhir/ActivityDefinition"
+    tasks = {t["identifier"][0]["value"]: t["instantiatesCanonical"] for t in found["Task"]}
+    assert tasks == {
+        d["id"]: f"{base}/{d['template']}|{d['template_version']}"
+        for d in (detail, detail2, detail3)
+    }
+    assert set(tasks.values()) <= canonicals
+    (ladder,) = [p for p in found["PlanDefinition"] if p["url"].endswith("/worry-ladder")]
+    assert [a["definitionCanonical"] for a in ladder["action"]] == [
+        f"{base}/{name}|{versions[name]}" for name in shown["steps"]
+    ]
+
+    broken = Path(env["BETWEEN_LIBRARY_DIR"]) / "worry-4-broken.toml"
+    broken.write_text(FILES[0][1].replace('stage = "baseline"', 'stage = "someday"'))
+    refused = installed(env, "assign", "C-104", "--template", "worry-4-broken", code=2)
+    assert len(refused.strip().splitlines()) == 1 and "'stage'" in refused
 
 
 @pytest.mark.parametrize(

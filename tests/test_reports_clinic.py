@@ -43,6 +43,23 @@ def second_client(app: Homework, clock: Clock) -> None:
             "C-200", kind, stage=stage, expected_entries=4, parameters=params, **common
         ).result
         app.decline(aid, reason=reason, **KIM)
+    worry = {"parameters": {"target": "worry"}, "stage": "baseline", **common}
+    for version, outcome in (("1", "complete"), ("2", "complete"), ("2", "declined")):
+        aid = app.propose(
+            "C-200",
+            "self-monitoring",
+            expected_entries=1,
+            template="worry-1-notice",
+            template_version=version,
+            **worry,
+        ).result
+        if outcome == "declined":
+            app.decline(aid, reason="no time this week", **KIM)
+            continue
+        app.agree(aid, confidence=6, obstacles="", **KIM)
+        app.submit(aid, {"situation": "at work"}, **KIM)
+        quality = int(version) + 1
+        app.review(aid, quantity=4, quality=quality, difficulty=1, next_step="continue", **KIM)
 
 
 @pytest.fixture
@@ -128,6 +145,24 @@ def test_clinic_rates_match_counts_from_the_log(clinic):
             groups.setdefault(key(h), []).append(h)
         shown = {g["key"]: {k: v for k, v in g.items() if k != "key"} for g in got[name]}
         assert shown == {k: stats(v, as_of) for k, v in groups.items()}, name
+    by_template: dict[str, list] = {}
+    for h in homework:
+        by_template.setdefault(h.get("template") or "(no template)", []).append(h)
+    assert [g["key"] for g in got["by_template"]] == ["worry-1-notice", "(no template)"]
+    assert {
+        g["key"]: {k: v for k, v in g.items() if k not in ("key", "template", "versions")}
+        for g in got["by_template"]
+    } == {k: stats(v, as_of) for k, v in by_template.items()}
+    worry, untemplated = got["by_template"]
+    assert (worry["template"], worry["versions"]) == ("worry-1-notice", ["1", "2"])
+    assert (untemplated["template"], untemplated["versions"]) == (None, [])
+    assert (worry["homework"], worry["agreed"], worry["declined"], worry["complete"]) == (
+        3,
+        2,
+        1,
+        2,
+    )
+    assert (worry["completion_rate"], worry["mean_quality"]) == (1.0, 2.5)
     assert got["clients"] == {"active": 2, "discharged": 0, "erased": 0}
     assert got["totals"]["median_hours_to_agree"] is not None
 
@@ -164,6 +199,8 @@ def test_the_clinic_page_names_clients_by_code_only(clinic):
     for ident in SECTIONS:
         assert f'<section id="{ident}">' in page
     assert page.count("<svg") == 3 and "<script" not in page
+    assert "<caption>Homework by the template it was assigned from" in page
+    assert "<td>worry-1-notice</td><td>1, 2</td>" in page and "<td>(no template)</td>" in page
     for text in (page, figures):
         for personal in (
             "Alex Rivera",

@@ -90,20 +90,44 @@ class Assignment(AssignmentState, Aggregate):
             ev.AssignmentAdjusted, client_id=self.client_id, changes=changes, **envelope
         )
 
-    def agree(self, confidence: int | None, obstacles: str, envelope: Envelope) -> None:
+    def agree(
+        self,
+        confidence: int | None,
+        obstacles: str,
+        envelope: Envelope,
+        *,
+        via: str | None = None,
+    ) -> None:
         self._require("agree to", "proposed")
         self.trigger_event(
             ev.AssignmentAgreed,
             client_id=self.client_id,
             confidence=confidence,
             obstacles=obstacles,
+            via=via,
             **envelope,
         )
 
-    def decline(self, reason: str, envelope: Envelope) -> None:
+    def decline(self, reason: str, envelope: Envelope, *, via: str | None = None) -> None:
         self._require("decline", "proposed")
         self.trigger_event(
-            ev.AssignmentDeclined, client_id=self.client_id, reason=reason, **envelope
+            ev.AssignmentDeclined, client_id=self.client_id, reason=reason, via=via, **envelope
+        )
+
+    def send_note(self, kind: str, text: str, by: str, via: str, envelope: Envelope) -> None:
+        """A note from the client (or a collaborator) to the therapist: on homework proposed
+        or agreed, never once it has ended."""
+        self._require(
+            "send a note about", "proposed", "agreed", why="notes are for homework still open"
+        )
+        self.trigger_event(
+            ev.ClientNoteSent,
+            client_id=self.client_id,
+            kind=kind,
+            text=text,
+            by=by,
+            via=via,
+            **envelope,
         )
 
     def submit(

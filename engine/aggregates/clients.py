@@ -105,6 +105,11 @@ class Client(ClientState, Aggregate):
             if not link["revoked"] and link["expires"] > now and person in (None, link["person"])
         ]
 
+    def set_preferences(self, preferences: dict[str, str], envelope: Envelope) -> None:
+        """Record the client's zone, language, reminder time or quiet hours (the keys given)."""
+        self.require_active("change preferences")
+        self.trigger_event(ev.ClientPreferencesSet, **preferences, **envelope)
+
     def record_consent(self, person: str, channel: str, granted: bool, envelope: Envelope) -> None:
         self.require_active("record consent")
         if person != "client" and person not in self.collaborators:

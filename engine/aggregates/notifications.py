@@ -78,6 +78,17 @@ class Notification(Aggregate):
         self._require("held", ("pending",))
         self.trigger_event(ev.DeliveryHeld, client_id=self.client_id, reason=reason, **envelope)
 
+    def defer(self, until: datetime, reason: str, envelope: Envelope) -> None:
+        """Keep it pending, unattempted, until ``until`` (the client's quiet hours or hour)."""
+        self._require("deferred", ("pending", "held"))
+        self.trigger_event(
+            ev.NotificationDeferred,
+            client_id=self.client_id,
+            until=until,
+            reason=reason[:500],
+            **envelope,
+        )
+
     def cancel(self, reason: str, envelope: Envelope) -> None:
         """It may no longer be sent (decided just before sending): never sent, final."""
         self._require("cancelled", SENDABLE)
@@ -125,7 +136,8 @@ class Notification(Aggregate):
         event: ev.DeliveryAttempted
         | ev.DeliveryRetryRequested
         | ev.DeliveryHeld
-        | ev.NotificationCancelled,
+        | ev.NotificationCancelled
+        | ev.NotificationDeferred,
     ) -> None:
         self.row = notification_row(event, self.row)
 

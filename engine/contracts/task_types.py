@@ -31,7 +31,13 @@ def check_task_type_name(name: Any) -> str:
 
 @dataclass(frozen=True)
 class Field:
-    """One named value in a schema; its ``type`` is one of ``FIELD_TYPES``."""
+    """One named value in a schema; its ``type`` is one of ``FIELD_TYPES``.
+
+    An entry field speaks to the client: ``question`` is what the form asks ("How anxious
+    were you just before you started?") and ``help`` one plain line that helps answer it
+    (terms explained, no format: the form adds that). A parameter field's ``help`` is for
+    the therapist. Both are optional; without a question the form shows the field's name.
+    """
 
     name: str
     type: str = "text"
@@ -42,6 +48,7 @@ class Field:
     choices: tuple[str, ...] = ()
     min_length: int = 0
     max_length: int = MAX_TEXT
+    question: str = ""
 
     def __post_init__(self) -> None:
         field_type(self.type, self.name)
@@ -51,7 +58,7 @@ class Field:
     def describe(self) -> dict[str, Any]:
         """The field as JSON (for ``types show --json``)."""
         out: dict[str, Any] = {"name": self.name, "type": self.type, "required": self.required}
-        for key in ("minimum", "maximum", "help"):
+        for key in ("minimum", "maximum", "question", "help"):
             if getattr(self, key) not in (None, ""):
                 out[key] = getattr(self, key)
         if self.choices:

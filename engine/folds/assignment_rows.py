@@ -19,6 +19,7 @@ from between.events.catalog import (
     ASSIGNMENT_DECLINED,
     ASSIGNMENT_PROPOSED,
     ASSIGNMENT_REVIEWED,
+    CLIENT_NOTE_SENT,
     ENTRY_SUBMITTED,
 )
 
@@ -115,6 +116,14 @@ def _reviewed(event: Any, row: dict | None) -> dict:
     return bump(row, event, **changes)
 
 
+def _note(event: Any, row: dict | None) -> dict:
+    """A note from the client (or a collaborator): how many, and the latest one's kind and
+    time — never its text or who sent it (personal). Only rows with notes carry them."""
+    row = existing(row, event)
+    latest = {"kind": event.kind, "at": iso(event.timestamp)}
+    return bump(row, event, client_notes=row.get("client_notes", 0) + 1, last_client_note=latest)
+
+
 def _cancelled(event: Any, row: dict | None) -> dict:
     return bump(row, event, status="cancelled", ended_at=iso(event.timestamp))
 
@@ -133,4 +142,5 @@ ASSIGNMENT_STEPS: dict[str, Step] = {
     ASSIGNMENT_REVIEWED: _reviewed,
     ASSIGNMENT_CANCELLED: _cancelled,
     ASSIGNMENT_CLOSED: _closed,
+    CLIENT_NOTE_SENT: _note,
 }

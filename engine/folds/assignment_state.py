@@ -25,6 +25,7 @@ from between.events.catalog import (
     ASSIGNMENT_DECLINED,
     ASSIGNMENT_PROPOSED,
     ASSIGNMENT_REVIEWED,
+    CLIENT_NOTE_SENT,
     ENTRY_SUBMITTED,
     NAMESPACE,
 )
@@ -64,6 +65,7 @@ class AssignmentState:
     end_reason: str | None
     entries: list[dict]
     reviews: list[dict]
+    client_notes: list[dict]
     request_keys: dict[str, dict]
 
     @property
@@ -108,6 +110,7 @@ class AssignmentState:
         self.end_reason = None
         self.entries = []
         self.reviews = []
+        self.client_notes = []
         self.request_keys = {}
         self._remember(event, str(event.originator_id))
 
@@ -128,6 +131,7 @@ class AssignmentState:
                     "by": event.actor,
                     "confidence": event.confidence,
                     "obstacles": event.obstacles,
+                    "via": event.via,
                 }
             )
         self._remember(event)
@@ -168,6 +172,20 @@ class AssignmentState:
             )
         self._remember(event)
 
+    def _note(self, event: Any) -> None:
+        self.row = assignment_row(event, self.row)
+        if self.KEEPS_HISTORY:
+            self.client_notes.append(
+                {
+                    "at": iso(event.timestamp),
+                    "kind": event.kind,
+                    "by": event.by,
+                    "text": event.text,
+                    "via": event.via,
+                }
+            )
+        self._remember(event)
+
     def _ended(self, event: Any) -> None:
         self.row = assignment_row(event, self.row)
         self.end_reason = event.reason
@@ -197,6 +215,7 @@ class AssignmentState:
             "end_reason": self.end_reason,
             "entry_list": self.entries,
             "review_list": self.reviews,
+            "client_notes_list": self.client_notes,
         }
 
 
@@ -210,6 +229,7 @@ _FOLDS: dict[str, Callable[[AssignmentState, Any], None]] = {
     ASSIGNMENT_REVIEWED: AssignmentState._reviewed,
     ASSIGNMENT_CANCELLED: AssignmentState._ended,
     ASSIGNMENT_CLOSED: AssignmentState._ended,
+    CLIENT_NOTE_SENT: AssignmentState._note,
 }
 #: The topics folded into an assignment's state.
 TOPICS = frozenset(_FOLDS)

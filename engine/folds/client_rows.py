@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from between.engine.folds.assignment_rows import Step
+from between.engine.reading.clock_zones import PREFERENCES
 from between.engine.reading.views import ERASED, bump, existing, iso
 from between.events.catalog import (
     CLIENT_DISCHARGED,
     CLIENT_ERASED,
+    CLIENT_PREFERENCES_SET,
     CLIENT_REGISTERED,
     COLLABORATOR_ADDED,
     CONSENT_RECORDED,
@@ -51,6 +53,13 @@ def _moved(event: Any, row: dict | None) -> dict:
     return bump(row, event)
 
 
+def _preferences(event: Any, row: dict | None) -> dict:
+    """The client's zone, language, reminder time and quiet hours, once recorded (a row
+    without them reads the clinic's defaults: see ``engine.reading.clock_zones``)."""
+    changes = {key: getattr(event, key, None) for key in PREFERENCES}
+    return bump(row, event, **{key: value for key, value in changes.items() if value is not None})
+
+
 def _discharged(event: Any, row: dict | None) -> dict:
     return bump(row, event, status="discharged", discharged_at=iso(event.timestamp))
 
@@ -69,4 +78,5 @@ CLIENT_STEPS: dict[str, Step] = {
     CLIENT_ERASED: _erased,
     LINK_ISSUED: _moved,
     LINK_REVOKED: _moved,
+    CLIENT_PREFERENCES_SET: _preferences,
 }

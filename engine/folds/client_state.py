@@ -20,6 +20,7 @@ from between.events.catalog import (
     CLIENT,
     CLIENT_DISCHARGED,
     CLIENT_ERASED,
+    CLIENT_PREFERENCES_SET,
     CLIENT_REGISTERED,
     COLLABORATOR_ADDED,
     CONSENT_RECORDED,
@@ -101,6 +102,10 @@ class ClientState:
             self.contacts[event.person] = {**self.contacts.get(event.person, {}), **event.contacts}
         else:  # erased
             self.contacts[event.person] = event.contacts
+        self._remember(event)
+
+    def _preferences(self, event: Any) -> None:
+        self.row = client_row(event, self.row)  # the row keeps them (engine.reading.clock_zones)
         self._remember(event)
 
     def _discharged(self, event: Any) -> None:
@@ -190,6 +195,7 @@ _FOLDS: dict[str, Callable[[ClientState, Any], None]] = {
     CLIENT_ERASED: ClientState._erased,
     LINK_ISSUED: ClientState._link_issued,
     LINK_REVOKED: ClientState._link_revoked,
+    CLIENT_PREFERENCES_SET: ClientState._preferences,
 }
 #: The topics folded into a client's state.
 TOPICS = frozenset(_FOLDS)

@@ -12,6 +12,7 @@ from between.events.catalog import (
     DELIVERY_HELD,
     DELIVERY_RETRY_REQUESTED,
     NOTIFICATION_CANCELLED,
+    NOTIFICATION_DEFERRED,
     NOTIFICATION_QUEUED,
 )
 
@@ -68,6 +69,18 @@ def _held(event: Any, row: dict | None) -> dict:
     return bump(row, event, status="held", last_detail=event.reason, next_attempt_at=None)
 
 
+def _deferred(event: Any, row: dict | None) -> dict:
+    """Still pending, not attempted before ``until`` (the client's quiet hours or hour)."""
+    return bump(
+        row,
+        event,
+        status="pending",
+        next_attempt_at=iso(event.until),
+        deferred_until=iso(event.until),
+        last_detail=event.reason,
+    )
+
+
 def _cancelled(event: Any, row: dict | None) -> dict:
     return bump(row, event, status="cancelled", last_detail=event.reason, next_attempt_at=None)
 
@@ -79,4 +92,5 @@ NOTIFICATION_STEPS: dict[str, Step] = {
     DELIVERY_RETRY_REQUESTED: _retry,
     DELIVERY_HELD: _held,
     NOTIFICATION_CANCELLED: _cancelled,
+    NOTIFICATION_DEFERRED: _deferred,
 }

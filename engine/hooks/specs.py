@@ -120,3 +120,18 @@ def between_register_templates(registry: TemplateRegistry) -> None:
 
     .. versionadded:: 0.3
     """
+
+
+@hookspec
+def between_message_catalogs() -> str | None:
+    """The folder of this plugin's compiled message catalogs, or None.
+
+    The folder holds ``<language>/LC_MESSAGES/<domain>.mo`` files (``pybabel compile``); their
+    translations are merged over Between's own for the client-facing words of the plugin's
+    task types, channels and messages (docs/translating.md).
+
+    Results: every folder returned. Raising, or answering something that is not an existing
+    folder: one line in the log naming the plugin; its words stay in English.
+
+    .. versionadded:: 0.4
+    """

@@ -16,6 +16,7 @@ from between.engine import validate
 from between.engine.contracts.guarded import described
 from between.engine.errors import InvalidInput, NotFound
 from between.engine.reading import queries
+from between.engine.reading.clock_zones import ClinicTime, Days, local_today
 from between.engine.reading.views import RESTRICTED, with_timeliness
 
 if TYPE_CHECKING:
@@ -52,12 +53,38 @@ class Reading:
 
     # -- time ----------------------------------------------------------------------------
 
+    #: The clinic's time defaults (``[clinic]``): each command and the dispatcher set them from
+    #: their settings; an application made without them keeps none (the server's local time).
+    clinic: ClinicTime = ClinicTime()
+
     def now(self) -> datetime:
         return self.clock()
 
     def today(self) -> date:
-        """The operator's local date (due dates are calendar days)."""
-        return self.clock().astimezone().date()
+        """The date in the clinic's zone (the server's local date when it names none)."""
+        return local_today(self.clock(), self.clinic.zone)
+
+    def days(self) -> Days:
+        """Calendar days now, in each client's zone (due dates are the client's days)."""
+        return Days(self.clock(), self.clinic.zone)
+
+    def client_preferences(self, client: UUID | str | None) -> dict[str, str | None]:
+        """The zone, language, reminder time and quiet hours of the client with this id or
+        code: theirs, else the clinic's (from the read model; no record is loaded)."""
+        if isinstance(client, str):
+            client = self.client_id(client) if client else None
+        with self.reading() as c:
+            row = self.readmodel.client_by_id(c, client) if client else None
+        return self.clinic.of(row)
+
+    def client_zone(self, client: UUID | str | None) -> str | None:
+        """The zone of the client with this id or code: theirs, else the clinic's (None: the
+        server's local time)."""
+        return self.client_preferences(client)["timezone"]
+
+    def client_today(self, client: UUID | str | None) -> date:
+        """Today in the zone of the client with this id or code (the clinic's if unknown)."""
+        return local_today(self.clock(), self.client_zone(client))
 
     # -- finding records -----------------------------------------------------------------
 
@@ -147,26 +174,26 @@ class Reading:
         self.refresh()
         with self.reading() as c:
             return queries.list_assignments(
-                self.readmodel, c, today=self.today(), limit=limit, **options
+                self.readmodel, c, days=self.days(), limit=limit, **options
             )
 
     def count_assignments(self, **options: Any) -> int:
         """How many rows ``list`` with these options has in all."""
         self.refresh()
         with self.reading() as c:
-            return queries.count_assignments(self.readmodel, c, today=self.today(), **options)
+            return queries.count_assignments(self.readmodel, c, days=self.days(), **options)
 
     def stream_assignments(self, **options: Any) -> Iterator[dict]:
         """Every row ``list`` with these options has, a page at a time."""
         self.refresh()
         with self.reading() as c:
-            yield from queries.stream_assignments(self.readmodel, c, today=self.today(), **options)
+            yield from queries.stream_assignments(self.readmodel, c, days=self.days(), **options)
 
     def agenda(self, code: str) -> dict:
         """What to go over at the start of this client's next session."""
         self.refresh()
         with self.reading() as c:
-            return queries.agenda(self.readmodel, c, code, today=self.today())
+            return queries.agenda(self.readmodel, c, code, days=self.days())
 
     def list_clients(self, status: str | None = None, limit: int | None = None) -> list[dict]:
         self.refresh()
@@ -189,7 +216,7 @@ class Reading:
         with self.reading() as c:
             rows = self.readmodel.assignments(c, client_id=client.id.hex)
             listed = self.readmodel.client_by_id(c, client.id)
-        return client_detail(client, rows, self.today(), listed)
+        return client_detail(client, rows, self.days().of(client.row.get("timezone")), listed)
 
     def show(self, ref: str) -> dict:
         """One assignment in full: contents, entries, reviews, summary and follow-ups."""
@@ -206,7 +233,8 @@ class Reading:
         self, assignment: AssignmentState, follow_ups: list[str], today: date | None = None
     ) -> dict:
         """The ``show`` shape of an assignment, with timeliness as of ``today``."""
-        return describe_assignment(self.plugins, assignment, follow_ups, today or self.today())
+        today = today or self.client_today(assignment.client_id)  # the client's own day
+        return describe_assignment(self.plugins, assignment, follow_ups, today)
 
 
 def resolve(ref: str | UUID, starting_with: Callable[[str], list[str]]) -> UUID:
@@ -251,9 +279,14 @@ def brief(detail: dict) -> dict:
     type's summary figures, its completion, the last review (with what got in the way) and the
     obstacles the client anticipated: the latest agreement's (``anticipated_obstacles``, as
     before) and each agreement's, oldest first (``anticipated_obstacles_list``: a ``modify``
-    review sends homework back for agreement, and every one is kept)."""
+    review sends homework back for agreement, and every one is kept); and the notes the client
+    (or a collaborator) sent since the last review (``client_notes_since_review``)."""
     reviews = detail["review_list"]
+    since = reviews[-1]["at"] if reviews else ""
     return {
+        "client_notes_since_review": [
+            n for n in detail.get("client_notes_list") or () if n["at"] > since
+        ],
         "summary": detail["summary"],
         "completion": detail["completion"],
         "last_review": reviews[-1] if reviews else None,

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from between.engine.reading import queries
+from between.engine.reading.clock_zones import ClinicTime, Days, local_today
 from between.engine.storage.kinds import backend_for
 from between.engine.storage.store import Store
 
@@ -58,24 +59,31 @@ class LightReader:
         while self._closing:
             self._closing.pop()()
 
+    clinic: ClinicTime = ClinicTime()  # the command sets the clinic's (``[clinic]``)
+
     def today(self) -> date:
-        return date.today()
+        """The date in the clinic's zone (the server's local date when it names none)."""
+        return local_today(datetime.now(UTC), self.clinic.zone)
+
+    def days(self) -> Days:
+        """Calendar days now, in each client's zone (due dates are the client's days)."""
+        return Days(datetime.now(UTC), self.clinic.zone)
 
     # -- from the read model -------------------------------------------------------------
 
     def list_assignments(self, limit: int | None = None, **options: Any) -> list[dict]:
         return queries.list_assignments(
-            self.queries, self.cursor, today=self.today(), limit=limit, **options
+            self.queries, self.cursor, days=self.days(), limit=limit, **options
         )
 
     def count_assignments(self, **options: Any) -> int:
-        return queries.count_assignments(self.queries, self.cursor, today=self.today(), **options)
+        return queries.count_assignments(self.queries, self.cursor, days=self.days(), **options)
 
     def stream_assignments(self, **options: Any) -> Iterator[dict]:
-        return queries.stream_assignments(self.queries, self.cursor, today=self.today(), **options)
+        return queries.stream_assignments(self.queries, self.cursor, days=self.days(), **options)
 
     def agenda(self, code: str) -> dict:
-        return queries.agenda(self.queries, self.cursor, code, today=self.today())
+        return queries.agenda(self.queries, self.cursor, code, days=self.days())
 
     def list_clients(self, status: str | None = None, limit: int | None = None) -> list[dict]:
         return queries.list_clients(self.queries, self.cursor, status, limit)

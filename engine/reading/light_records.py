@@ -35,6 +35,7 @@ from between.engine.reading.plain import NotPlain, decode
 from between.engine.storage.keys import KeyStore, encode_key
 
 if TYPE_CHECKING:
+    from between.engine.reading.clock_zones import Days
     from between.engine.reading.queries import Queries
     from between.engine.storage.backend import Backend
     from between.engine.storage.dialect import Dialect
@@ -61,6 +62,7 @@ class RecordReader(Protocol):
     mapper: Any
 
     def today(self) -> date: ...
+    def days(self) -> Days: ...
 
     def on_close(self, close: Callable[[], Any]) -> None: ...
 
@@ -95,7 +97,9 @@ def show(reader: RecordReader, ref: str) -> dict:
         raise NotFound(f"no assignment {ref}")
     follow_ups = reader.queries.assignments(reader.cursor, steps_up_from=assignment.id.hex)
     plugins = reader.plugins()
-    return describe_assignment(plugins, assignment, [r["id"] for r in follow_ups], reader.today())
+    whose = reader.queries.client_by_id(reader.cursor, assignment.client_id) or {}
+    today = reader.days().of(whose.get("timezone"))  # the client's own day
+    return describe_assignment(plugins, assignment, [r["id"] for r in follow_ups], today)
 
 
 def show_client(reader: RecordReader, code: str) -> dict:
@@ -110,7 +114,7 @@ def show_client(reader: RecordReader, code: str) -> dict:
         raise no_client(code)
     rows = reader.queries.assignments(reader.cursor, client_id=client.id.hex)
     listed = reader.queries.client_by_id(reader.cursor, client.id)
-    return client_detail(client, rows, reader.today(), listed)
+    return client_detail(client, rows, reader.days().of(client.row.get("timezone")), listed)
 
 
 def review_brief(reader: RecordReader, ref: str) -> dict:

@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from between.engine import validate
 from between.engine.errors import NotFound
-from between.engine.reading.views import ASSIGNMENT_STATUSES, OPEN_STATUSES, STAGES, with_timeliness
+from between.engine.reading.views import (
+    ASSIGNMENT_STATUSES,
+    OPEN_STATUSES,
+    STAGES,
+    with_timeliness,
+)
+from between.engine.reading.zoned import overdue_filter, timely
 from between.engine.storage.dialect import Dialect
+
+if TYPE_CHECKING:
+    from between.engine.reading.clock_zones import Days
 
 TRACKING_NAME = "homework"
 #: Rows fetched at a time when a listing is streamed (``list --all``).
@@ -102,7 +110,7 @@ class Queries:
         statuses: Sequence[str] = (),
         stage: str | None = None,
         due_before: str | None = None,
-        overdue_on: str | None = None,
+        overdue: tuple[str, list[Any]] | None = None,
         steps_up_from: str | None = None,
     ) -> tuple[list[str], list[Any]]:
         where: list[str] = []
@@ -119,9 +127,9 @@ class Queries:
         if due_before:
             where.append("due < ?")
             params.append(due_before)
-        if overdue_on:
-            where.append("status = 'agreed' AND due < ? AND entries < expected_entries")
-            params.append(overdue_on)
+        if overdue:  # the clients' own days (engine.reading.zoned)
+            where.append(overdue[0])
+            params.extend(overdue[1])
         if steps_up_from:
             where.append("steps_up_from = ?")
             params.append(steps_up_from)
@@ -199,7 +207,7 @@ def assignment_filters(
     q: Queries,
     c: Any,
     *,
-    today: date,
+    days: Days,
     client: str | None = None,
     status: str | None = None,
     stage: str | None = None,
@@ -220,43 +228,45 @@ def assignment_filters(
     if stage:
         filters["stage"] = validate.choice("stage", stage, STAGES)
     if due_before:
-        filters["due_before"] = validate.due_date(due_before, today)
+        filters["due_before"] = validate.due_date(due_before, days.of())
     if overdue:
-        filters["overdue_on"] = today.isoformat()
+        filters["overdue"] = overdue_filter(q, c, days)
     return filters
 
 
 def list_assignments(
-    q: Queries, c: Any, *, today: date, limit: int | None = None, **options: Any
+    q: Queries, c: Any, *, days: Days, limit: int | None = None, **options: Any
 ) -> list[dict]:
-    """``between list``: assignment rows, filtered, with timeliness as of ``today`` (at most
-    ``limit`` of them)."""
-    filters = assignment_filters(q, c, today=today, **options)
-    return [with_timeliness(r, today) for r in q.assignments(c, limit=limit, **filters)]
+    """``between list``: assignment rows, filtered, with timeliness as of each client's
+    today (at most ``limit`` of them)."""
+    filters = assignment_filters(q, c, days=days, **options)
+    return timely(q, c, q.assignments(c, limit=limit, **filters), days)
 
 
-def count_assignments(q: Queries, c: Any, *, today: date, **options: Any) -> int:
+def count_assignments(q: Queries, c: Any, *, days: Days, **options: Any) -> int:
     """How many rows ``list`` with these options has in all."""
-    return q.count_assignments(c, **assignment_filters(q, c, today=today, **options))
+    return q.count_assignments(c, **assignment_filters(q, c, days=days, **options))
 
 
-def stream_assignments(q: Queries, c: Any, *, today: date, **options: Any) -> Iterator[dict]:
+def stream_assignments(q: Queries, c: Any, *, days: Days, **options: Any) -> Iterator[dict]:
     """Every row ``list`` with these options has, read a page at a time (memory stays flat)."""
-    filters = assignment_filters(q, c, today=today, **options)
+    filters = assignment_filters(q, c, days=days, **options)
     after = None
     while rows := q.assignments(c, limit=BATCH, after=after, **filters):
-        yield from (with_timeliness(r, today) for r in rows)
+        yield from timely(q, c, rows, days)
         last = rows[-1]
         after = (last["due"], last["client"], hex_id(last["id"]) or "")
         if len(rows) < BATCH:
             return
 
 
-def agenda(q: Queries, c: Any, code: str, *, today: date) -> dict:
-    """``between agenda``: what to go over at the start of this client's next session."""
+def agenda(q: Queries, c: Any, code: str, *, days: Days) -> dict:
+    """``between agenda``: what to go over at the start of this client's next session (their
+    homework's lateness by their own calendar)."""
     client = q.client(c, validate.code(code))
     if client is None:
         raise NotFound(f"no client with code {code!r}")
+    today = days.of(client.get("timezone"))
     rows = [with_timeliness(r, today) for r in q.assignments(c, client_id=hex_id(client["id"]))]
     last_review = max((r["last_review"]["at"] for r in rows if r["last_review"]), default="")
     return {

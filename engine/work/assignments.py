@@ -75,6 +75,13 @@ def not_past(due: str, today: date, allow_past_due: bool) -> str:
     return due
 
 
+def checked_agreement(confidence: int | None, obstacles: str) -> tuple[int | None, str]:
+    """An agreement's confidence (0–10, or None) and anticipated obstacles, checked."""
+    if confidence is not None:
+        confidence = validate.integer("confidence", confidence, 0, 10)
+    return confidence, validate.text("obstacles", obstacles, required=False)
+
+
 def require_collaborators(client: Client | None, observers: list[str]) -> None:
     """Observers must be collaborators the client added."""
     unknown = [o for o in observers if client is None or o not in client.collaborators]
@@ -140,7 +147,7 @@ class AssignmentCommands(Reading):
                 "parameters": parameters or {},
                 "observers": observers or [],
             },
-            self.today(),
+            self.client_today(code),  # due dates are the client's days
             allow_past_due,
         )
         fields["parameters"] = validated(
@@ -191,7 +198,8 @@ class AssignmentCommands(Reading):
                 f"nothing to adjust{': unknown ' + ', '.join(sorted(unknown)) if unknown else ''}"
                 f"; adjustable: {', '.join(ADJUSTABLE)}"
             )
-        clean = check_fields(changes, self.today(), allow_past_due)
+        today = self.client_today(self._assignment(ref).client_id) if "due" in changes else None
+        clean = check_fields(changes, today or self.today(), allow_past_due)
 
         def command(a: Assignment) -> None:
             final = dict(clean)
@@ -214,15 +222,19 @@ class AssignmentCommands(Reading):
         obstacles: str = "",
         actor: str,
         request_key: str | None = None,
+        via: str | None = None,
     ) -> Outcome:
+        """Record that the client agreed; ``via`` says the way in ("cli", "portal"; not part
+        of the request's fingerprint, as for ``submit``)."""
         envelope = self.work.authorise(
             actor, "agree", request_key, confidence=confidence, obstacles=obstacles
         )
-        if confidence is not None:
-            confidence = validate.integer("confidence", confidence, 0, 10)
-        obstacles = validate.text("obstacles", obstacles, required=False)
+        confidence, obstacles = checked_agreement(confidence, obstacles)
         return self._change_assignment(
-            ref, lambda a: a.agree(confidence, obstacles, envelope), request_key, ASSIGNMENT_AGREED
+            ref,
+            lambda a: a.agree(confidence, obstacles, envelope, via=via),
+            request_key,
+            ASSIGNMENT_AGREED,
         )
 
     def submit(
@@ -274,7 +286,7 @@ class AssignmentCommands(Reading):
         if next_due is not None:
             if next_step != "continue":
                 raise InvalidInput("a new due date goes with next step 'continue' only")
-            today = self.today()
+            today = self.client_today(self._assignment(ref).client_id)
             next_due = not_past(validate.due_date(next_due, today), today, allow_past_due)
         return self._change_assignment(
             ref,
@@ -286,9 +298,15 @@ class AssignmentCommands(Reading):
     # -- endings: a reason, and one aggregate method each --------------------------------
 
     def decline(
-        self, ref: str, *, reason: str, actor: str, request_key: str | None = None
+        self,
+        ref: str,
+        *,
+        reason: str,
+        actor: str,
+        request_key: str | None = None,
+        via: str | None = None,
     ) -> Outcome:
-        return self._end("decline", ref, reason, actor, request_key)
+        return self._end("decline", ref, reason, actor, request_key, via)
 
     def cancel(
         self, ref: str, *, reason: str, actor: str, request_key: str | None = None
@@ -301,12 +319,23 @@ class AssignmentCommands(Reading):
         return self._end("close", ref, reason, actor, request_key)
 
     def _end(
-        self, command: str, ref: str, reason: str, actor: str, request_key: str | None
+        self,
+        command: str,
+        ref: str,
+        reason: str,
+        actor: str,
+        request_key: str | None,
+        via: str | None = None,
     ) -> Outcome:
         envelope = self.work.authorise(actor, command, request_key, reason=reason)
         reason = validate.text("reason", reason)
         end, event = ENDINGS[command]
-        return self._change_assignment(ref, lambda a: end(a, reason, envelope), request_key, event)
+        way = {"via": via} if via else {}  # only a decline says its way in
+
+        def command_(a: Assignment) -> None:
+            end(a, reason, envelope, **way)
+
+        return self._change_assignment(ref, command_, request_key, event)
 
     def _change_assignment(
         self,

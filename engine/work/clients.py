@@ -5,6 +5,7 @@ Each validates its input, then changes the ``Client`` aggregate through the unit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from eventsourcing.persistence import IntegrityError
@@ -13,6 +14,12 @@ from between.engine import validate
 from between.engine.aggregates.assignments import Assignment
 from between.engine.aggregates.clients import Client, new_client_id
 from between.engine.errors import InvalidInput, RuleViolation
+from between.engine.reading.clock_zones import (
+    check_clock_time,
+    check_language,
+    check_quiet_hours,
+    check_zone,
+)
 from between.engine.reading.full import Reading
 from between.engine.reading.views import OPEN_STATUSES
 from between.engine.storage.kinds import backend_for
@@ -20,6 +27,7 @@ from between.engine.work.unit import Outcome
 from between.events.catalog import (
     CLIENT_DISCHARGED,
     CLIENT_ERASED,
+    CLIENT_PREFERENCES_SET,
     CLIENT_REGISTERED,
     COLLABORATOR_ADDED,
     CONSENT_RECORDED,
@@ -36,11 +44,22 @@ class ClientCommands(Reading):
     keys: KeyStore
 
     def register_client(
-        self, code: str, name: str, therapist: str, *, actor: str, request_key: str | None = None
+        self,
+        code: str,
+        name: str,
+        therapist: str,
+        *,
+        actor: str,
+        request_key: str | None = None,
+        preferences: dict[str, str] | None = None,
     ) -> Outcome:
+        """Register a client; ``preferences`` (their zone, language, reminder time, quiet
+        hours) are recorded with the registration, in the same transaction."""
+        extra = {"preferences": preferences} if preferences else {}  # old keys read as before
         envelope = self.work.authorise(
-            actor, "register", request_key, code=code, name=name, therapist=therapist
+            actor, "register", request_key, code=code, name=name, therapist=therapist, **extra
         )
+        chosen = checked_preferences(preferences or {})
         code = validate.code(code)
         name = validate.text("name", name, limit=200)
         therapist = validate.text("therapist", therapist, limit=200)
@@ -53,6 +72,8 @@ class ClientCommands(Reading):
         if self.client_id(code):
             raise taken
         client = Client.register(code, name, therapist, envelope)
+        if chosen:
+            client.set_preferences(chosen, envelope)
         if not self.keys.backend.get(client.id)[0]:
             self.keys.create(client.id)
         try:  # the read model's unique code index refuses a racing duplicate
@@ -83,18 +104,32 @@ class ClientCommands(Reading):
         *,
         actor: str,
         request_key: str | None = None,
+        preferences: dict[str, str] | None = None,
     ) -> Outcome:
+        """Change a person's contact details and/or the client's ``preferences`` (their zone,
+        language, reminder time, quiet hours: the client's own, whoever ``person`` is)."""
+        extra = {"preferences": preferences} if preferences else {}  # old keys read as before
         envelope = self.work.authorise(
-            actor, "contact", request_key, person=person, contacts=contacts
+            actor, "contact", request_key, person=person, contacts=contacts, **extra
         )
-        if not contacts:
-            raise InvalidInput("give at least one contact detail, e.g. --email or --phone")
+        chosen = checked_preferences(preferences or {})
+        if not contacts and not chosen:
+            raise InvalidInput(
+                "give at least one contact detail or preference, e.g. --email or --timezone"
+            )
         contacts = {k: validate.text(k, v, limit=320) for k, v in contacts.items()}
+
+        def command(c: Client) -> None:
+            if contacts:
+                c.change_contacts(person, contacts, envelope)
+            if chosen:
+                c.set_preferences(chosen, envelope)
+
         return self.work.change(
             lambda: self._client(code),
-            lambda c: c.change_contacts(person, contacts, envelope),
+            command,
             request_key,
-            (CONTACT_DETAILS_CHANGED,),
+            (CONTACT_DETAILS_CHANGED, CLIENT_PREFERENCES_SET),
         )
 
     def record_consent(
@@ -162,3 +197,28 @@ class ClientCommands(Reading):
         backend_for(self.store).flush(self.store)  # e.g. replaced pages out of SQLite's WAL
         erased = self._client(str(client.id))
         return Outcome(erased.detail(), str(client.id), repeated)
+
+
+#: Each preference's check; the option it is given by names it in a refusal.
+PREFERENCE_CHECKS = {
+    "timezone": check_zone,
+    "language": check_language,
+    "remind_at": check_clock_time,
+    "quiet_hours": check_quiet_hours,
+}
+
+
+def checked_preferences(given: Mapping[str, str | None]) -> dict[str, str]:
+    """The preferences given (None: not given), each checked; refused in one line naming
+    its option (e.g. ``--timezone``)."""
+    unknown = set(given) - set(PREFERENCE_CHECKS)
+    if unknown:
+        raise InvalidInput(
+            f"unknown preference {sorted(unknown)[0]!r}: known ones are "
+            f"{', '.join(PREFERENCE_CHECKS)}"
+        )
+    return {
+        key: PREFERENCE_CHECKS[key](value, "--" + key.replace("_", "-"))
+        for key, value in given.items()
+        if value is not None
+    }

@@ -157,16 +157,17 @@ class LinkCommands(Reading):
             return None
         return Grant(found, client.id, person, client.links[found]["expires"])
 
-    def portal_homework(self, grant: Grant) -> list[dict]:
+    def portal_homework(self, grant: Grant, *, proposals: bool = False) -> list[dict]:
         """The homework this person may see, soonest due first (see ``portal_item``): a
         client's agreed homework (declined, cancelled and closed ones too, taking no entries),
-        a collaborator's only where they observe. Proposed homework is not shown."""
+        a collaborator's only where they observe. Proposed homework is shown only to the
+        client, and only with ``proposals`` (the clinic lets clients agree from the portal)."""
         self.refresh()
         with self.reading() as c:
             rows = self.readmodel.assignments(c, client_id=grant.client_id.hex)
         items = []
         for row in rows:
-            if row["status"] == "proposed":
+            if row["status"] == "proposed" and not (proposals and grant.is_client):
                 continue
             assignment = self.work.load(Assignment, UUID(row["id"]))
             if assignment is not None and observes(grant.person, assignment):
@@ -175,16 +176,24 @@ class LinkCommands(Reading):
 
     def portal_item(self, grant: Grant, assignment: Assignment) -> dict:
         """One homework as its link's holder sees it: what to do, why, by when, progress, the
-        entry form's schema, and their own past entries (oldest first)."""
+        entry form's schema, their own past entries and the notes they sent (oldest first);
+        ``proposed`` when it awaits their agreement."""
         kind = self.plugins.task_types.get(assignment.task_type)
         row = assignment.row
+        preferences = self.client_preferences(grant.client_id)
         return {
             "id": str(assignment.id),
             "task_type": assignment.task_type,
             "title": kind.title if kind else assignment.task_type,
             "instructions": assignment.instructions,
             "rationale": assignment.rationale,
+            "parameters": dict(assignment.parameters),  # for the task type's charts
+            "agreed_at": row.get("agreed_at"),  # with "due": the homework's span
             "due": row["due"],
+            "timezone": preferences["timezone"],  # for engine.reading.clock_zones.local_label
+            "language": preferences["language"],  # the client's (a collaborator reads theirs)
+            "template": assignment.template,  # with its version: the portal's template words
+            "template_version": assignment.template_version,
             "status": row["status"],
             "entries_done": row["entries"],
             "expected_entries": row["expected_entries"],
@@ -194,6 +203,12 @@ class LinkCommands(Reading):
                 {k: e[k] for k in ("id", "by", "occurred_at", "recorded_at", "fields")}
                 for e in assignment.entries
                 if e["by"] == grant.person
+            ],
+            "proposed": row["status"] == "proposed",
+            "notes": [
+                {k: n[k] for k in ("kind", "at", "text")}
+                for n in assignment.client_notes
+                if n["by"] == grant.person
             ],
         }
 

@@ -1,0 +1,118 @@
+"""The portal in the reader's language, and a template's own words on a homework's page.
+
+``between serve`` runs as a real process. A client added with ``--language es`` reads their
+pages in Spanish: ``<html lang="es">`` and days formatted by Babel for Spanish (which needs no
+catalog); the words arrive with the Spanish catalog. Pages before a link is known use the
+clinic's ``[clinic] language``."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import date
+
+import pytest
+from portal_server import Visitor, prepare, serving
+
+LIBRARY_TEMPLATE = """
+name = "walk-and-notice"
+task_type = "self-monitoring"
+title = "A walk to notice your mood"
+summary = "Each day, a short walk and a few words about how you felt."
+instructions = "Walk for ten minutes and write down how you felt."
+rationale = "Seeing what lifts your mood"
+stage = "baseline"
+difficulty = 1
+entries = 5
+version = "{version}"
+
+[parameters]
+target = "low mood"
+"""
+
+
+@pytest.fixture(scope="module")
+def clinic(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("language")
+    found = prepare(folder)
+    found.library = folder / "library"
+    found.library.mkdir()
+    (found.library / "walk-and-notice.toml").write_text(LIBRARY_TEMPLATE.format(version="1"))
+    return found
+
+
+@pytest.fixture(scope="module")
+def server(clinic):
+    with serving(clinic) as running:
+        yield running
+
+
+def assigned(clinic, code: str, *how: str) -> str:
+    """Agreed homework for ``code``; its id."""
+    said = clinic.cli("assign", code, *how, "--due", "2026-12-14", "--allow-past-due")
+    short = re.search(r"proposed ([0-9a-f]{8})", said)
+    assert short, said
+    clinic.cli("agree", short.group(1))
+    return json.loads(clinic.cli("show", short.group(1), "--json"))["id"]
+
+
+def test_a_spanish_client_reads_pages_in_spanish(server, clinic):
+    from babel.dates import format_date
+
+    clinic.cli("client", "add", "C-300", "--name", "Lucía", "--therapist", "dr.lee",
+               "--language", "es", "--timezone", "Europe/Madrid")  # fmt: skip
+    aid = assigned(clinic, "C-300", "--template", "self-monitoring-baseline")
+    token = re.search(r"\b([A-Za-z0-9_-]{43})\b", clinic.cli("client", "link", "C-300"))[1]
+    visitor = Visitor(server)
+    home = html.unescape(visitor.open_link(token).body)
+    assert '<html lang="es">' in home
+    spanish_day = format_date(date(2026, 12, 14), "full", locale="es_ES")  # lunes, 14 de …
+    assert spanish_day in home
+    page = html.unescape(visitor.get(f"/homework/{aid}").body)
+    assert '<html lang="es">' in page and spanish_day in page
+    english = Visitor(server)
+    assert '<html lang="en">' in english.open_link(clinic.tokens["client"]).body
+
+
+def test_pages_without_a_link_use_the_clinics_language(server, tmp_path):
+    gone = Visitor(server).get("/l/" + "x" * 43)
+    assert gone.status == 404 and '<html lang="en">' in gone.body  # no [clinic] language
+    spanish = prepare(tmp_path / "es")
+    spanish.config.write_text(spanish.config.read_text() + '\n[clinic]\nlanguage = "es"\n')
+    with serving(spanish) as server:
+        visitor = Visitor(server)
+        gone = visitor.get("/l/" + "x" * 43)
+        assert gone.status == 404 and '<html lang="es">' in gone.body
+        assert '<html lang="es">' in visitor.get("/").body  # no link yet
+        home = visitor.open_link(spanish.tokens["client"]).body  # the client chose none
+        assert '<html lang="es">' in home
+
+
+def test_a_templates_own_words_show_while_its_version_is_the_librarys(server, clinic):
+    starter = assigned(clinic, clinic.code, "--template", "self-monitoring-baseline")
+    mine = assigned(clinic, clinic.code, "--template", "walk-and-notice")
+    visitor = Visitor(server)
+    visitor.open_link(clinic.tokens["client"])
+    page = html.unescape(visitor.get(f"/homework/{starter}").body)
+    assert '<h1 id="f-' + starter + '-title">Noticing how you feel</h1>' in page
+    assert "For one week, jot down a few words" in page
+    page = html.unescape(visitor.get(f"/homework/{mine}").body)
+    assert ">A walk to notice your mood</h1>" in page
+    assert "Each day, a short walk" in page
+
+
+def test_an_edited_template_no_longer_names_homework_given_under_the_old(tmp_path):
+    clinic = prepare(tmp_path / "edited")
+    clinic.library = tmp_path / "library"
+    clinic.library.mkdir()
+    template = clinic.library / "walk-and-notice.toml"
+    template.write_text(LIBRARY_TEMPLATE.format(version="1"))
+    aid = assigned(clinic, clinic.code, "--template", "walk-and-notice")
+    template.write_text(LIBRARY_TEMPLATE.format(version="2").replace("A walk", "A long walk"))
+    with serving(clinic) as server:
+        visitor = Visitor(server)
+        visitor.open_link(clinic.tokens["client"])
+        page = html.unescape(visitor.get(f"/homework/{aid}").body)
+    assert "walk to notice" not in page and "Each day" not in page
+    assert f'<h1 id="f-{aid}-title">Self-monitoring log</h1>' in page  # the task type's
