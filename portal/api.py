@@ -38,13 +38,9 @@ def error(status: int, message: str, fields: dict[str, str] | None = None) -> An
 @blueprint.post("/entries")
 def record_entry() -> Any:
     body = request.get_data(cache=False)
-    try:
-        signed = verify(request.headers, body, portal().config.integrations)
-    except SignatureError as e:
-        return error(401, str(e))
-    actor = f"integration:{signed.integration}"
-    if not portal().limiter.allow(actor):
-        return error(429, "too many requests from this integration; wait a minute")
+    actor, refused = _caller(body)
+    if refused:
+        return refused
     call, problem = _read(body)
     if problem:
         return error(400, problem)
@@ -77,13 +73,9 @@ def send_note(assignment: UUID) -> Any:
     """A note to the therapist from a form tool: ``{"person", "kind", "text",
     "idempotency_key"}``, signed like an entry; recorded as ``send_note_observed``."""
     body = request.get_data(cache=False)
-    try:
-        signed = verify(request.headers, body, portal().config.integrations)
-    except SignatureError as e:
-        return error(401, str(e))
-    actor = f"integration:{signed.integration}"
-    if not portal().limiter.allow(actor):
-        return error(429, "too many requests from this integration; wait a minute")
+    actor, refused = _caller(body)
+    if refused:
+        return refused
     call, problem = _read_note(body)
     if problem:
         return error(400, problem)
@@ -110,6 +102,19 @@ def send_note(assignment: UUID) -> Any:
     notes = outcome.record.get("client_notes_list") or [{}]
     answer = {"assignment": aid, "note": notes[-1], "repeated": outcome.repeated}
     return jsonify(answer), 200 if outcome.repeated else 201
+
+
+def _caller(body: bytes) -> tuple[str, Any]:
+    """The signed integration's actor name, or the answer refusing the request (401 for a
+    bad signature, 429 when it sends too many)."""
+    try:
+        signed = verify(request.headers, body, portal().config.integrations)
+    except SignatureError as e:
+        return "", error(401, str(e))
+    actor = f"integration:{signed.integration}"
+    if not portal().limiter.allow(actor):
+        return actor, error(429, "too many requests from this integration; wait a minute")
+    return actor, None
 
 
 def _read_note(body: bytes) -> tuple[dict[str, Any], str | None]:

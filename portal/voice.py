@@ -16,20 +16,16 @@ again, what was typed kept, under an error summary (``voice_error.html``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, session
 
 from between import Conflict, InvalidInput, NotFound, RuleViolation
 from between.language import gettext as _
-from between.portal.context import N_, portal, problem
+from between.portal.context import N_, PortalHomework, portal, problem
 from between.portal.homework_page import heading, with_template_words
 from between.portal.security import new_token
 from between.portal.session_checks import live_grant, plain, unsigned_form
-
-if TYPE_CHECKING:
-    from between.engine.aggregates.link_tokens import Grant
-    from between.engine.work.unit import Outcome
 
 blueprint = Blueprint("voice", __name__)
 
@@ -79,25 +75,8 @@ def notice_for(assignment_id: str) -> str:
     return _(REPEATED) if said[2] else _(NOTICES[said[1]]) if said[1] in NOTICES else ""
 
 
-class VoiceHomework(Protocol):
-    """What these routes ask of the store's application (``engine.work.client_voice``)."""
-
-    def portal_homework(self, grant: Grant, *, proposals: bool = False) -> list[dict]: ...
-    def send_note_as(
-        self, grant: Grant, assignment_id: str, kind: str, text: str | None = None, *,
-        request_key: str, via: str = "portal",
-    ) -> Outcome: ...  # fmt: skip
-    def agree_as(
-        self, grant: Grant, assignment_id: str, confidence: int | None, obstacles: str = "", *,
-        request_key: str,
-    ) -> Outcome: ...  # fmt: skip
-    def decline_as(
-        self, grant: Grant, assignment_id: str, reason: str, *, request_key: str
-    ) -> Outcome: ...
-
-
-def homework() -> VoiceHomework:
-    return cast("VoiceHomework", portal().homework())
+def homework() -> PortalHomework:
+    return portal().homework()
 
 
 @blueprint.post("/homework/<uuid:assignment>/note")
