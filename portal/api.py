@@ -119,49 +119,45 @@ def _caller(body: bytes) -> tuple[str, Any]:
 
 def _read_note(body: bytes) -> tuple[dict[str, Any], str | None]:
     """A note call's parts, or what is wrong with it."""
-    try:
-        call = json.loads(body)
-    except ValueError:
-        return {}, "the body must be a JSON object"
-    if not isinstance(call, dict):
-        return {}, "the body must be a JSON object"
-    unknown = set(call) - {"person", "kind", "text", "idempotency_key"}
-    if unknown:
-        return {}, f"unknown key(s) {', '.join(sorted(unknown))}"
-    call.setdefault("person", "client")
-    if not isinstance(call["person"], str) or not call["person"].strip():
-        return {}, 'person must be "client" or a collaborator\'s name'
+    call, problem = _signed_object(body, {"kind", "text"})
+    if problem:
+        return {}, problem
     if not isinstance(call.get("kind"), str):
         return {}, 'kind must be "too-hard", "question", "got-in-the-way" or "change"'
     if not isinstance(call.get("text", ""), str | None):
         return {}, "text must be text"
-    if not isinstance(call.get("idempotency_key"), str) or not KEY.fullmatch(
-        call["idempotency_key"]
-    ):
-        return {}, "idempotency_key must be 1–100 printable characters without spaces"
     return call, None
 
 
 def _read(body: bytes) -> tuple[dict[str, Any], str | None]:
-    """The call's parts, or what is wrong with it."""
+    """An entry call's parts, or what is wrong with it."""
+    call, problem = _signed_object(body, {"assignment", "fields"})
+    if problem:
+        return {}, problem
+    try:
+        call["assignment"] = str(UUID(call.get("assignment")))
+    except (TypeError, ValueError, AttributeError):
+        return {}, "assignment must be the homework's id (a UUID)"
+    if not isinstance(call.get("fields"), dict):
+        return {}, "fields must be a JSON object of the entry's fields"
+    return call, None
+
+
+def _signed_object(body: bytes, keys: set[str]) -> tuple[dict[str, Any], str | None]:
+    """The call's JSON object with ``keys`` besides ``person`` (the client when left out) and
+    ``idempotency_key``, or what is wrong with it."""
     try:
         call = json.loads(body)
     except ValueError:
         return {}, "the body must be a JSON object"
     if not isinstance(call, dict):
         return {}, "the body must be a JSON object"
-    unknown = set(call) - {"assignment", "person", "fields", "idempotency_key"}
+    unknown = set(call) - keys - {"person", "idempotency_key"}
     if unknown:
         return {}, f"unknown key(s) {', '.join(sorted(unknown))}"
-    try:
-        call["assignment"] = str(UUID(call.get("assignment")))
-    except (TypeError, ValueError, AttributeError):
-        return {}, "assignment must be the homework's id (a UUID)"
     call.setdefault("person", "client")
     if not isinstance(call["person"], str) or not call["person"].strip():
         return {}, 'person must be "client" or a collaborator\'s name'
-    if not isinstance(call.get("fields"), dict):
-        return {}, "fields must be a JSON object of the entry's fields"
     if not isinstance(call.get("idempotency_key"), str) or not KEY.fullmatch(
         call["idempotency_key"]
     ):
