@@ -64,9 +64,9 @@ GRADED_EXPOSURE = GradedExposure(
     ),
     entries=Schema(
         (
-            suds("suds_before", "How anxious were you just before you started?"),
-            suds("suds_peak", "How anxious were you at the hardest moment?"),
-            suds("suds_after", "How anxious were you at the end?"),
+            suds("suds_before", question="How anxious were you just before you started?"),
+            suds("suds_peak", question="How anxious were you at the hardest moment?"),
+            suds("suds_after", question="How anxious were you at the end?"),
             Field(
                 "minutes",
                 "integer",

@@ -139,3 +139,28 @@ def test_a_new_untranslated_portal_word_is_reported_missing(tmp_path):
     added = [line for line in after if line not in before]
     assert len(added) == 1 and added[0].startswith("portal/templates/home.html:"), added
     assert added[0].endswith(": 'Brand new words'"), added
+
+
+def test_every_built_in_task_types_words_have_spanish():
+    """What the loaded task types and starter templates show a client — titles, questions,
+    help lines, choices, template titles and summaries — reads in Spanish: a check of the
+    running plugins, beside the extraction's (a word the extractor cannot see fails here)."""
+    from between.engine.hooks.library import load_library
+    from between.engine.hooks.loading import load_plugins
+    from between.engine.settings import Settings
+
+    settings = Settings()
+    plugins = load_plugins(settings)
+    words = set()
+    for name, kind in plugins.task_types.items():
+        if not plugins.task_type_owners[name].startswith("between."):
+            continue  # a clinic's plugin (the tests' example) brings its own catalogs
+        words.add(kind.title)
+        for field in kind.entries.fields:
+            words.update(w for w in (field.question, field.help, *field.choices) if w)
+    library = load_library(plugins, settings)
+    for template in library.templates.values():
+        words.update(w for w in (template.title, template.summary) if w)
+    es = translator("es")
+    untranslated = sorted(w for w in words if es.gettext(w) == w)
+    assert not untranslated, "no Spanish for:\n" + "\n".join(untranslated)
