@@ -4,11 +4,12 @@ Each field type gets its own input: whole numbers and numbers with their range, 
 radio buttons (or a list when there are many), yes/no as two radio buttons, date-times as
 ``datetime-local``, lists and ratings one per line, text as a text box (long text as a text
 area). The browser's own checks are off (``novalidate``): the task type's validation — the
-plugin's own — judges the values, and its messages are shown next to the fields, with what was
-typed kept. Submitted values go to the engine as text, which coerces them as ``submit`` does.
-Which input a field gets is its type's ``widget`` (``engine.contracts.field_types``); ``BUILDERS``
-makes
-each widget and ``READERS`` reads the ones that are not taken as typed.
+plugin's own — judges the values, and its messages are shown next to the fields in plain words
+(``portal.field_messages``), with what was typed kept. Submitted values go to the engine as
+text, which coerces them as ``submit`` does; date-times typed without a zone are read in the
+client's (``in_zone``). Which input a field gets is its type's ``widget``
+(``engine.contracts.field_types``); ``BUILDERS`` makes each widget and ``READERS`` reads the
+ones that are not taken as typed.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from between import Field, InvalidInput, Schema
 from between.engine import validate
 from between.engine.contracts.field_types import FIELD_TYPES
+from between.engine.reading.clock_zones import zone_of
 from between.language import gettext as _
+from between.portal.field_messages import label_of, question_of
 
 PREFIX = "field."  # submitted inputs are named field.<name>, apart from the form's own
 SHORT_TEXT = 200  # text fields up to this long get a one-line box
@@ -61,12 +64,6 @@ class Widget:
         return " ".join(f"{self.id}-{kind}" for kind, text in notes if text)
 
 
-def label_of(name: str) -> str:
-    """``suds_peak`` → ``Suds peak``."""
-    words = re.sub(r"[_\-]+", " ", name).strip()
-    return words[:1].upper() + words[1:] if words else name
-
-
 def widgets(
     schema: Schema,
     form_id: str,
@@ -85,7 +82,7 @@ def _widget(f: Field, wid: str, value: str, error: str) -> Widget:
     common: dict[str, Any] = {
         "name": PREFIX + f.name,
         "id": wid,
-        "label": _(f.question) if f.question else label_of(f.name),  # the client's own words
+        "label": question_of(f),  # the client's own words
         "required": f.required,
         "help": _(f.help) if f.help else "",
         "value": value,
@@ -123,7 +120,7 @@ def _options(f: Field, common: dict[str, Any], pairs: list[tuple[str, str]]) -> 
 
 
 def _datetime(f: Field, common: dict[str, Any]) -> Widget:
-    hint = _("date and time (the clinic's time zone)")
+    hint = _("date and time, in your own time")
     return Widget(kind="input", input_type="datetime-local", hint=hint, **common)
 
 
@@ -175,7 +172,7 @@ def _read_items(raw: str) -> list[str]:
 def _read_ratings(raw: str) -> dict[str, str]:
     pairs = [line.rpartition(":") for line in raw.splitlines() if line.strip()]
     if any(not sep or not label.strip() or not n.strip() for label, sep, n in pairs):
-        raise ValueError(_("needs one rating per line: a label, a colon, a number"))
+        raise ValueError("must look like label:number,label:number")  # as the engine says
     return {label.strip(): n.strip() for label, _colon, n in pairs}
 
 
@@ -187,12 +184,14 @@ READERS: dict[str, Callable[[str], Any]] = {
 }
 
 
-def read_fields(schema: Schema, form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+def read_fields(
+    schema: Schema, form: Mapping[str, str], zone: str | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The entry's fields from a submitted form, and what could not be read, by field.
 
     Empty inputs are left out (a required one is then refused by the task type, by name);
     everything else goes to the engine as typed, except what ``READERS`` reads (yes/no, lists
-    and ratings, line by line).
+    and ratings, line by line) and date-times, read in the client's ``zone`` (``in_zone``).
     """
     fields: dict[str, Any] = {}
     problems: dict[str, str] = {}
@@ -200,7 +199,11 @@ def read_fields(schema: Schema, form: Mapping[str, str]) -> tuple[dict[str, Any]
         raw = form.get(PREFIX + f.name, "").replace("\r\n", "\n")
         if not raw.strip():
             continue
-        read = READERS.get(FIELD_TYPES[f.type].widget)
+        widget = FIELD_TYPES[f.type].widget
+        if widget == "datetime":
+            fields[f.name] = in_zone(raw, zone)
+            continue
+        read = READERS.get(widget)
         try:
             fields[f.name] = read(raw) if read is not None else raw
         except ValueError as e:
@@ -208,19 +211,23 @@ def read_fields(schema: Schema, form: Mapping[str, str]) -> tuple[dict[str, Any]
     return fields, problems
 
 
-def field_errors(schema: Schema, problems: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
-    """Messages to show next to each field (``"Intensity must be at most 100"``), and the
-    ones that name no field of the form (shown at the top)."""
-    labels = {f.name: label_of(f.name) for f in schema.fields}
-    beside, top = {}, []
-    for name, problem in problems.items():
-        text = str(problem).strip()
-        if name in labels:
-            text = text.removeprefix(name).strip() if text.startswith(name + " ") else text
-            beside[name] = f"{labels[name]} {text}"
-        else:
-            top.append(f"{label_of(name)}: {text}" if name else text)
-    return beside, top
+def in_zone(given: str | None, zone: str | None) -> str | None:
+    """A typed date and time read in the client's ``zone`` (a ``datetime-local`` input has
+    none): as an aware UTC ISO string. Without a zone (none recorded, no clinic default), or
+    a time that names its own offset or is not a time at all, ``given`` is left as it is
+    (the engine reads it, or says what is wrong)."""
+    if not given or not zone:
+        return given
+    try:
+        typed = datetime.fromisoformat(given.strip())
+    except ValueError:
+        return given
+    if typed.tzinfo is not None:
+        return given
+    try:
+        return typed.replace(tzinfo=zone_of(zone)).astimezone(UTC).isoformat()
+    except (OverflowError, ValueError):  # e.g. 9999-12-31T23:00 far east of UTC
+        return given
 
 
 def error_target(w: Widget) -> str:
@@ -230,28 +237,29 @@ def error_target(w: Widget) -> str:
     return f"{w.id}-field"
 
 
-def when_problem(given: str | None, now: datetime) -> str:
+def when_problem(given: str | None, now: datetime, zone: str | None = None) -> str:
     """What is wrong with the "when did it happen" input, in plain words ("" when nothing):
-    judged by the engine's own rule (``validate.moment``), as the entry will be."""
+    judged by the engine's own rule (``validate.moment``), as the entry will be, the typed
+    time read in the client's ``zone``."""
     try:
-        validate.moment(WHEN_NAME, given, now)
+        validate.moment(WHEN_NAME, in_zone(given, zone), now)
     except InvalidInput as e:
-        return when_message(str(e), now)
+        return when_message(str(e), now, zone)
     return ""
 
 
-def when_message(said: str, now: datetime) -> str:
+def when_message(said: str, now: datetime, zone: str | None = None) -> str:
     """The engine's message about when an entry happened, in plain words."""
     if said.endswith("is in the future"):
         return _("This can't be in the future. Enter when it happened, or leave it empty.")
-    example = f"{now.astimezone():%Y-%m-%d} 18:30"
+    example = f"{now.astimezone(zone_of(zone)):%Y-%m-%d} 18:30"
     return _(
         "Please enter when this happened, like %(example)s, or leave it empty if it was just now.",
         example=example,
     )
 
 
-def shown(f: Field | None, value: Any) -> str:
+def shown(f: Field | None, value: Any, zone: str | None = None) -> str:
     """A stored field value as the person reads it back."""
     if isinstance(value, bool):
         return _("yes") if value else _("no")
@@ -260,26 +268,31 @@ def shown(f: Field | None, value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_plain(v) if _is_number(v) else v}" for k, v in value.items())
     if f is not None and FIELD_TYPES[f.type].widget == "datetime" and isinstance(value, str):
-        return local_time(value)
+        return local_time(value, zone)
     if f is not None and f.choices and isinstance(value, str) and value in f.choices:
         return _(value)  # a choice is recorded as its source word, read in the reader's
     return _plain(value) if _is_number(value) else str(value)
 
 
-def local_time(iso: str) -> str:
-    """A stored time in the clinic's (the server's) time zone, as typed in the forms."""
+def local_time(iso: str, zone: str | None = None) -> str:
+    """A stored time in the client's ``zone`` (None: the server's), as typed in the forms."""
     try:
         moment = datetime.fromisoformat(iso)
     except ValueError:
         return iso
-    return f"{moment.astimezone():%Y-%m-%d %H:%M %Z}".strip()
+    return f"{moment.astimezone(zone_of(zone)):%Y-%m-%d %H:%M %Z}".strip()
 
 
-def entry_lines(schema: Schema, fields: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """An entry's fields in the schema's order, as (label, value) pairs."""
+def entry_lines(
+    schema: Schema, fields: Mapping[str, Any], zone: str | None = None
+) -> list[tuple[str, str]]:
+    """An entry's fields in the schema's order, as (the question asked, value) pairs."""
     known = {f.name: f for f in schema.fields}
     order = [n for n in known if n in fields] + [n for n in fields if n not in known]
-    return [(label_of(n), shown(known.get(n), fields[n])) for n in order]
+    return [
+        (question_of(known[n]) if n in known else label_of(n), shown(known.get(n), fields[n], zone))
+        for n in order
+    ]
 
 
 def _range(f: Field, whole: bool) -> str:

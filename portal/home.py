@@ -26,8 +26,23 @@ def sections(items: list[dict], is_client: bool, today: date) -> dict[str, list[
     return out
 
 
+#: How long the line that tells a card from others of the same task type may be.
+LINE = 80
+
+
+def telling_line(item: dict, summary: str) -> str:
+    """One short line telling this homework from others of its task type: its template's
+    summary, else the first line of its instructions, cut to ``LINE`` characters with "…"."""
+    text = summary or next((s.strip() for s in (item.get("instructions") or "").splitlines()
+                            if s.strip()), "")  # fmt: skip
+    if len(text) <= LINE:
+        return text
+    cut = text[: LINE - 1].rsplit(" ", 1)[0] if " " in text[: LINE - 1] else text[: LINE - 1]
+    return cut.rstrip(" ,;:.-—") + "…"
+
+
 def _card(item: dict, is_client: bool, today: date) -> dict[str, Any]:
-    title, _summary = heading(item)
+    title, summary = heading(item)
     accepts = item["accepts_entries"]
     if accepts:
         action = _("Add today's entry") if _none_today(item, today) else _("Add another entry")
@@ -37,6 +52,7 @@ def _card(item: dict, is_client: bool, today: date) -> dict[str, Any]:
     return {
         "id": item["id"],
         "title": title,
+        "line": telling_line(item, summary),
         "status": status,
         "status_words": status_words(status),
         "due": due_line(item, today),

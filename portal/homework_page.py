@@ -13,6 +13,7 @@ from between.engine.reading.clock_zones import zone_of
 from between.language import current, ngettext
 from between.language import gettext as _
 from between.portal.context import N_
+from between.portal.field_messages import about
 from between.portal.forms import entry_lines, error_target, widgets
 from between.portal.progress import charts, week_line
 from between.portal.security import new_token
@@ -167,7 +168,7 @@ def page(
             {
                 "when": when(e["occurred_at"], zone),
                 "by": _("you") if e["by"] == grant.person else e["by"],
-                "lines": entry_lines(item["schema"], e["fields"]),
+                "lines": entry_lines(item["schema"], e["fields"], zone),
             }
             for e in reversed(item["entries"])
         ],
@@ -185,10 +186,14 @@ def page(
 
 
 def error_summary(card: dict) -> dict[str, Any] | None:
-    """The error summary of a refused entry: a link to each problem, in the page's order."""
+    """The error summary of a refused entry: a link to each problem, in the page's order,
+    each field's naming the question it is about."""
     anchor = f"#{card['form_id']}-new" if card["accepts"] else f"#hw-{card['id']}"
     problems = [(anchor, text) for text in card["top"]]  # above the form,
-    problems += [(f"#{error_target(w)}", w.error) for w in card["widgets"] if w.error]
+    problems += [
+        (f"#{error_target(w)}", about(w.label, w.error)) for w in card["widgets"] if w.error
+    ]
     if card["when_error"]:  # the fields, and "When did it happen?" last
-        problems.append((f"#{card['form_id']}-when-field", card["when_error"]))
+        when = about(_("When did it happen?"), card["when_error"])
+        problems.append((f"#{card['form_id']}-when-field", when))
     return {"problems": problems, "kept": card["accepts"]} if problems else None

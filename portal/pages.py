@@ -19,7 +19,8 @@ from between import Conflict, InvalidInput, NotFound, RuleViolation
 from between.engine.aggregates.link_tokens import parse_token
 from between.language import gettext as _
 from between.portal.context import portal, problem
-from between.portal.forms import WHEN_NAME, field_errors, read_fields, when_message, when_problem
+from between.portal.field_messages import fallback, field_errors
+from between.portal.forms import WHEN_NAME, in_zone, read_fields, when_message, when_problem
 from between.portal.home import sections
 from between.portal.homework_page import local_day, page, with_template_words
 from between.portal.security import new_token
@@ -104,10 +105,12 @@ def record_entry(assignment: Any) -> Any:
     if not item["accepts_entries"]:
         ended = {"top": [_("This homework takes no more entries.")]}
         return _page(grant, item, failed=ended, status=409)
-    fields, unreadable = read_fields(item["schema"], request.form)
-    occurred = request.form.get("occurred_at", "").strip() or None
+    zone = item.get("timezone")  # the client's, else the clinic's (None: the server's own)
+    fields, unreadable = read_fields(item["schema"], request.form, zone)
+    typed = request.form.get("occurred_at", "").strip() or None  # a datetime-local: no zone
     failed: dict[str, Any] = {"values": request.form, "errors": {}, "top": []}
-    failed["when"] = when_problem(occurred, portal().homework().now())
+    failed["when"] = when_problem(typed, portal().homework().now(), zone)
+    occurred = in_zone(typed, zone)
     if unreadable or failed["when"]:  # every problem at once: the task type's too
         problems = {**_refused_fields(grant, aid, fields), **unreadable}
         failed["errors"], failed["top"] = field_errors(item["schema"], problems)
@@ -122,9 +125,9 @@ def record_entry(assignment: Any) -> Any:
         by_field = getattr(e, "fields", None) or {}
         failed["errors"], failed["top"] = field_errors(item["schema"], by_field)
         if not by_field and str(e).startswith(WHEN_NAME):  # judged again as it was recorded
-            failed["when"] = when_message(str(e), homework.now())
+            failed["when"] = when_message(str(e), homework.now(), zone)
         elif not by_field:
-            failed["top"] = [str(e)]
+            failed["top"] = [fallback(str(e), whole_entry=True)]
         return _page(grant, item, failed=failed, status=422)
     except Conflict:
         return _page(grant, item, failed={**failed, "top": [busy()]}, status=409)

@@ -236,7 +236,9 @@ def six_homework(clinic: Clinic, code: str = "C-206") -> str:
             aid = app.propose(
                 code,
                 kind,
-                instructions=f"Do the {kind} homework",
+                # Long first lines: each card's line under its title is cut to 80 characters.
+                instructions=f"Do the {kind} homework each evening, writing down what happened "
+                "and how you felt about it afterwards.\nThen bring it along next time.",
                 rationale="It helps us see the pattern",
                 stage="practice",
                 difficulty=2,

@@ -208,7 +208,7 @@ def test_a_client_records_entries_in_the_browser(server, clinic, browser):
     fill(form_of(browser, ids["monitoring"]), situation="team meeting", intensity="150")
     submit(browser, ids["monitoring"])
     error = browser.find_element(By.CSS_SELECTOR, f"#hw-{ids['monitoring']} .error")
-    assert error.text == "Intensity must be at most 100"
+    assert error.text == "Please give a number from 0 to 100."
     intensity = browser.find_element(By.NAME, "field.intensity")
     assert intensity.get_attribute("value") == "150"
     assert intensity.get_attribute("aria-describedby").endswith(error.get_attribute("id"))
@@ -244,7 +244,7 @@ def test_a_client_records_entries_in_the_browser(server, clinic, browser):
         assert (entry["recorded_by"], entry["via"], entry["by"]) == ("client", "portal", "client")
         assert entry["fields"] == expected
     past = browser.find_element(By.CSS_SELECTOR, f"#hw-{ids['exposure']} ol.entries").text
-    assert "Suds peak\n80" in past and "by you" in past
+    assert "How anxious were you at the hardest moment?\n80" in past and "by you" in past
     figure = browser.find_element(By.CSS_SELECTOR, f"#hw-{ids['exposure']} figure svg")
     assert figure.get_attribute("role") == "img"
     assert axe_problems(browser) == []
@@ -403,13 +403,15 @@ def test_a_refused_entry_on_a_phone_focuses_a_summary_on_the_first_screen(
         assert top >= 0 and bottom <= seen <= 740  # all of it on the first screen
         assert summary.text.startswith("Your entry was not saved yet")
         links = summary.find_elements(By.TAG_NAME, "a")
-        assert "Hours outside must be at most 100" in [a.text for a in links]
-        hours = next(a for a in links if a.text == "Hours outside must be at most 100")
+        said = "Hours outside: Please give a number from 0 to 100."
+        assert said in [a.text for a in links]
+        hours = next(a for a in links if a.text == said)
         target = hours.get_attribute("href").split("#", 1)[1]
         field = driver.find_element(By.ID, target)
         typed = field.find_element(By.NAME, "field.hours_outside")
         assert typed.get_attribute("value") == "900" and typed.get_attribute("aria-invalid")
-        assert field.find_element(By.CLASS_NAME, "error").text == hours.text  # beside it
+        beside = field.find_element(By.CLASS_NAME, "error").text  # beside it: the message
+        assert beside == "Please give a number from 0 to 100." and hours.text.endswith(beside)
         screenshot(driver, f"refused-{'js' if javascript else 'nojs'}", 360, 740)
         if javascript:
             assert axe_problems(driver) == []
@@ -484,6 +486,8 @@ def test_six_homework_fit_two_phone_screens(server, clinic, browser):
     try:
         browser.get(f"{server.base}/l/{token}")
         assert len(browser.find_elements(By.CSS_SELECTOR, "li.card")) == 6
+        lines = [p.text for p in browser.find_elements(By.CSS_SELECTOR, "li.card .card-line")]
+        assert len(set(lines)) == 6 and all(t.endswith("…") and len(t) <= 80 for t in lines)
         height = browser.execute_script("return document.body.scrollHeight")
         assert height <= 2 * 740, height
         assert browser.execute_script("return document.documentElement.scrollWidth") <= 360

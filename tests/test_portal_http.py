@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 import signal
 import socket
@@ -92,8 +93,14 @@ def test_an_out_of_range_value_is_refused_beside_its_field_and_kept(server, clin
     refused = v.post(f"/homework/{clinic.homework['exposure']}", {**form, "field.minutes": "20"})
     assert refused.status == 422
     assert '<p class="error" id="f-' in refused.body
-    assert "Suds peak must be at most 100" in refused.body
-    assert "Suds after is required" in refused.body
+    body = html.unescape(refused.body)
+    peak = "How anxious were you at the hardest moment?"
+    assert re.search(
+        r'<p class="error" id="f-[^"]+-error">Please give a number from 0 to 100\.</p>', body
+    )
+    assert f"{peak} Please give a number from 0 to 100." in body  # the summary names the question
+    assert "How anxious were you at the end? Please answer this question." in body
+    assert "must be" not in body and "is required" not in body  # no engine wording
     assert 'value="140"' in refused.body and 'value="20"' in refused.body
     assert len(clinic.log()) == before
 
@@ -116,17 +123,18 @@ def test_a_refused_entry_is_summarised_first_on_the_page_with_a_link_to_each_fie
     found = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary)
     links = {text: href for href, text in found}
     expected = {
-        "Hours outside must be at most 100": "field.hours_outside",
-        "Slept well is required": "field.slept_well",
-        "Energy is required": "field.energy",
+        "Hours outside: Please give a number from 0 to 100.": "field.hours_outside",
+        "Slept well: Please answer this question.": "field.slept_well",
+        "Energy: Please answer this question.": "field.energy",
     }
-    for message, name in expected.items():
-        target = links[message]  # each message links to its own field, and is shown beside it
+    for summary_line, name in expected.items():
+        target = links[summary_line]  # each message links to its own field, and is shown beside it
+        message = re.escape(summary_line.split(": ", 1)[1])
         field = body.split(f'id="{target}"', 1)[1].split("</fieldset>")[0].split("</div>")[0]
         tag = re.search(rf'<input[^>]* name="{name}"[^>]*>', field).group(0)
         assert 'aria-invalid="true"' in tag
         assert re.search(rf'<p class="error" id="[^"]+-error">{message}</p>', field)
-    assert any(text.startswith("Reflection") for text in links)
+    assert "Reflection: Please write at least 20 characters." in links
     assert 'value="a walk"' in body and 'value="900"' in body and ">short</textarea>" in body
 
 
@@ -155,7 +163,7 @@ def test_when_it_happened_is_judged_beside_its_field_in_plain_words(server, clin
     beside = body.split(f'<p class="error" id="{when}-error">', 1)[1].split("</p>")[0]
     assert beside.startswith(message)
     summary = body.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
-    assert f'<a href="#{when}-field">{beside}</a>' in summary
+    assert f'<a href="#{when}-field">When did it happen? {beside}</a>' in summary
     assert "occurred at" not in body and "is in the future" not in body  # no engine wording
     kept = re.search(r'name="field.situation"[^>]*>typed before the mistake<', body)
     assert kept or 'value="typed before the mistake"' in body  # what was typed is kept
@@ -177,15 +185,56 @@ def test_a_wrong_field_and_a_wrong_time_are_shown_together(server, clinic, typed
     summary = body.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
     links = dict(re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary))
     when = f"f-{aid}-when"
-    assert links.pop(f"{when}-field").startswith(("Please enter when", "This can't be"))
-    [(target, message)] = links.items()
-    assert message == "Intensity must be at most 100"
+    said = links.pop(f"{when}-field")
+    assert said.startswith(("When did it happen? Please enter when", "When did it happen? This"))
+    [(target, summary_line)] = links.items()
+    assert summary_line == "How strong was that feeling? Please give a number from 0 to 100."
+    message = re.escape("Please give a number from 0 to 100.")
     field = body.split(f'id="{target}"', 1)[1].split("</div>")[0]
     tag = re.search(r'<input[^>]* name="field.intensity"[^>]*>', field).group(0)
     assert 'aria-invalid="true"' in tag and 'value="500"' in tag
     assert re.search(rf'<p class="error" id="[^"]+-error">{message}</p>', field)
     when_tag = re.search(rf'<input[^>]* id="{when}"[^>]*>', body).group(0)
     assert 'aria-invalid="true"' in when_tag
+
+
+@pytest.mark.parametrize(
+    "zone, code, hours_ago",
+    [("Pacific/Kiritimati", "C-414", 1), ("Pacific/Honolulu", "C-410", 3)],
+)
+def test_when_it_happened_is_read_in_the_client_s_own_time_zone(
+    server, clinic, zone, code, hours_ago
+):
+    """A ``datetime-local`` time has no zone: it is the client's local time. An hour ago in
+    Kiritimati (UTC+14) is no time in the future, and 04:00 in Honolulu is 14:00 UTC."""
+    from zoneinfo import ZoneInfo
+
+    clinic.cli("client", "add", code, "--name", "Kai Lono", "--therapist", "dr.lee",
+               "--timezone", zone)  # fmt: skip
+    said = clinic.cli("assign", code, "--template", "self-monitoring-baseline", "--due",
+                      "2026-12-14", "--allow-past-due")  # fmt: skip
+    short = re.search(r"proposed ([0-9a-f]{8})", said).group(1)
+    clinic.cli("agree", short)
+    aid = json.loads(clinic.cli("show", short, "--json"))["id"]
+    token = re.search(r"\b([A-Za-z0-9_-]{43})\b", clinic.cli("client", "link", code))[1]
+    v = Visitor(server)
+    v.open_link(token)
+    then = (datetime.now(UTC) - timedelta(hours=hours_ago)).replace(second=0, microsecond=0)
+    typed = f"{then.astimezone(ZoneInfo(zone)):%Y-%m-%dT%H:%M}"
+    form = entry_form(v, aid, situation="on the beach", intensity="30")
+    done = v.post(f"/homework/{aid}", {**form, "occurred_at": typed})
+    assert done.status == 303, html.unescape(done.body)
+    (entry,) = json.loads(clinic.cli("show", short, "--json"))["entry_list"]
+    assert datetime.fromisoformat(entry["occurred_at"]) == then  # the right instant, in UTC
+    page = html.unescape(v.get(f"/homework/{aid}").body)
+    shown = then.astimezone(ZoneInfo(zone))
+    assert f"{shown:%H:%M}" in page.split("Past entries", 1)[1]  # read back in their time
+    later = f"{datetime.now(UTC).astimezone(ZoneInfo(zone)) + timedelta(hours=2):%Y-%m-%dT%H:%M}"
+    refused = v.post(
+        f"/homework/{aid}", {**entry_form(v, aid, situation="x"), "occurred_at": later}
+    )
+    assert refused.status == 422 and "This can't be in the future" in html.unescape(refused.body)
+    assert f'value="{later}"' in refused.body  # kept as typed, in their time
 
 
 def test_a_collaborator_counts_their_own_entries_and_the_client_everyone_s(server, clinic):

@@ -75,6 +75,39 @@ def test_a_spanish_client_reads_pages_in_spanish(server, clinic):
     assert '<html lang="en">' in english.open_link(clinic.tokens["client"]).body
 
 
+def test_a_spanish_client_reads_refusals_and_past_entries_in_spanish(server, clinic):
+    clinic.cli("client", "add", "C-301", "--name", "Marta", "--therapist", "dr.lee",
+               "--language", "es", "--timezone", "Europe/Madrid")  # fmt: skip
+    aid = assigned(clinic, "C-301", "--template", "self-monitoring-baseline")
+    token = re.search(r"\b([A-Za-z0-9_-]{43})\b", clinic.cli("client", "link", "C-301"))[1]
+    visitor = Visitor(server)
+    visitor.open_link(token)
+    form = visitor.get(f"/homework/{aid}").form(aid)
+    refused = visitor.post(f"/homework/{aid}", {**form, "field.intensity": "500"})
+    assert refused.status == 422
+    body = html.unescape(refused.body)
+    summary = body.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    links = re.findall(r'<a href="#[^"]+">([^<]+)</a>', summary)
+    assert links == [
+        "¿Dónde estabas y qué estaba pasando? Por favor, responde a esta pregunta.",
+        "¿Qué tan fuerte fue esa emoción? Por favor, indica un número del 0 al 100.",
+    ]
+    assert (
+        '<p class="error" id="f-' in body
+        and ">Por favor, indica un número del 0 al 100.</p>" in body
+    )
+    for english in ("is required", "must be", "Situation", "Intensity", "Please"):
+        assert english not in body, english
+    form = visitor.get(f"/homework/{aid}").form(aid)
+    done = visitor.post(
+        f"/homework/{aid}", {**form, "field.situation": "en casa", "field.intensity": "40"}
+    )
+    assert done.status == 303
+    past = html.unescape(visitor.get(f"/homework/{aid}").body).split('<ol class="entries"', 1)[1]
+    assert "<dt>¿Dónde estabas y qué estaba pasando?</dt><dd>en casa</dd>" in past
+    assert "<dt>¿Qué tan fuerte fue esa emoción?</dt><dd>40</dd>" in past
+
+
 def test_pages_without_a_link_use_the_clinics_language(server, tmp_path):
     gone = Visitor(server).get("/l/" + "x" * 43)
     assert gone.status == 404 and '<html lang="en">' in gone.body  # no [clinic] language

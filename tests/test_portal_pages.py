@@ -112,7 +112,8 @@ def test_a_refused_entry_is_this_homework_s_page_again_with_what_was_typed(serve
             '<div class="error-summary" id="error-summary" role="alert" tabindex="-1" autofocus'
         )
     )
-    assert "Suds peak must be at most 100" in body and 'value="140"' in body
+    assert "How anxious were you at the hardest moment? Please give a number from 0 to 100." in body
+    assert 'value="140"' in body
     when = body.split(f'id="f-{aid}-when-field"', 1)[1].split("</div>", 1)[0]
     assert '<p class="error"' in when and 'value="tomorrow"' in when
     assert '<a href="/">All your homework</a>' in body

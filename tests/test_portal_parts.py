@@ -15,9 +15,10 @@ import pytest
 from between import Field, InvalidInput, Schema, Settings
 from between.plugins.graded_exposure import GRADED_EXPOSURE
 from between.portal.config import check_portal_table, portal_config
+from between.portal.field_messages import about, field_errors
 from between.portal.forms import (
     entry_lines,
-    field_errors,
+    in_zone,
     local_time,
     read_fields,
     when_problem,
@@ -91,7 +92,10 @@ def test_a_submitted_form_becomes_fields_for_the_engine():
     clean = SCHEMA.validate({**fields, "note": "n", "mood": "low"}, "entry")
     assert clean["count"] == 7 and clean["feelings"] == {"calm": 7.0, "angry": 2.0}
     assert read_fields(SCHEMA, {"field.feelings": "calm 7"})[1] == {
-        "feelings": "needs one rating per line: a label, a colon, a number"
+        "feelings": "must look like label:number,label:number"  # the engine's words
+    }
+    assert field_errors(SCHEMA, {"feelings": "must look like label:number,label:number"})[0] == {
+        "feelings": "Please write one rating per line: a word, a colon, then its number."
     }
 
 
@@ -101,10 +105,52 @@ def test_messages_go_beside_their_fields_or_on_top():
         {"suds_peak": "must be at most 100", "minutes": "minutes is required", "x_y": "unknown"},
     )
     assert beside == {
-        "suds_peak": "Suds peak must be at most 100",
-        "minutes": "Minutes is required",
+        "suds_peak": "Please give a number from 0 to 100.",
+        "minutes": "Please answer this question.",
     }
-    assert top == ["X y: unknown"]
+    assert top == ["Please check your answers. (unknown)"]  # English: the engine's words too
+
+
+def test_each_kind_of_refusal_reads_in_plain_words():
+    refusals = {
+        "count": ("must be a whole number", "Please give a whole number."),
+        "weight": ("must be a number", "Please give a number."),
+        "mood": ("must be one of low, high", "Please choose one of the options."),
+        "done": ("must be yes or no", "Please choose one of the options."),
+        "note": ("is 81 characters; the limit is 80", "Please write at most 80 characters."),
+        "story": ("needs at least 20 characters", "Please write at least 20 characters."),
+        "feelings": ("rating for 'calm' must be at most 10", "Please give a number from 0 to 10."),
+        "things": ("does something new", "Please check this answer. (does something new)"),
+    }
+    beside, top = field_errors(SCHEMA, {name: said for name, (said, _) in refusals.items()})
+    assert beside == {name: plain for name, (_, plain) in refusals.items()} and top == []
+    assert about("Count", "Please give a whole number.") == "Count: Please give a whole number."
+    assert about("How strong?", "Please answer.") == "How strong? Please answer."
+
+
+def test_a_spanish_reader_never_reads_the_engine_s_words():
+    from between.language import use
+
+    with use("es"):
+        beside, top = field_errors(
+            SCHEMA, {"count": "must be at most 10", "things": "does something new", "": "odd"}
+        )
+    assert beside["count"] == "Por favor, indica un número del 0 al 10."
+    assert "something" not in beside["things"] and beside["things"]
+    assert top and "odd" not in top[0]
+
+
+def test_a_typed_time_is_read_in_the_client_s_zone():
+    assert in_zone("2026-12-07T04:00", "Pacific/Honolulu") == "2026-12-07T14:00:00+00:00"
+    assert in_zone("2026-12-07T13:00", "Pacific/Kiritimati") == "2026-12-06T23:00:00+00:00"
+    assert in_zone("2026-12-07T04:00+01:00", "Pacific/Honolulu") == "2026-12-07T04:00+01:00"
+    assert in_zone("yesterday", "Pacific/Honolulu") == "yesterday"
+    assert in_zone("2026-12-07T04:00", None) == "2026-12-07T04:00"  # the server's, as before
+    now = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)  # 00:00 on the 8th in Kiritimati
+    assert when_problem("2026-12-07T23:00", now, "Pacific/Kiritimati") == ""
+    assert when_problem("2026-12-07T23:00", now, "Pacific/Honolulu") != ""  # in the future
+    fields, _problems = read_fields(SCHEMA, {"field.when": "2026-12-07T04:00"}, "Pacific/Honolulu")
+    assert fields == {"when": "2026-12-07T14:00:00+00:00"}
 
 
 def test_when_it_happened_is_judged_by_the_engine_s_rule_in_plain_words():
@@ -143,6 +189,14 @@ def test_past_entries_read_back_in_the_schemas_order():
         ("Done", "yes"),
         ("When", local_time("2026-03-02T09:00:00+00:00")),
         ("Things", "a, b"),
+    ]
+    asked = Schema((Field("mood", "choice", choices=("low", "high"), question="How was it?"),))
+    assert entry_lines(asked, {"mood": "low", "extra_note": "x"}) == [
+        ("How was it?", "low"),
+        ("Extra note", "x"),
+    ]
+    assert entry_lines(SCHEMA, {"when": "2026-03-02T09:00:00+00:00"}, "Pacific/Honolulu") == [
+        ("When", "2026-03-01 23:00 HST")
     ]
 
 
@@ -340,3 +394,28 @@ def test_a_worksheet_field_may_ask_its_question(tmp_path: Path):
     sheet.write_text('name = "w"\ntitle = "W"\n[[fields]]\nname = "mood"\nquestion = 3\n')
     with pytest.raises(WorksheetError, match="'question' must be text"):
         read_worksheet(sheet)
+
+
+def test_each_card_has_a_line_telling_it_from_homework_of_the_same_type():
+    from datetime import date
+
+    from between.portal.home import sections, telling_line
+
+    long = (
+        "Write down each urge to check the door, where you were and what you did next, then rate it"
+    )
+    items = [
+        _item("a", "2026-12-20", instructions=f"\n  {long}\nSecond line"),
+        _item("b", "2026-12-21", instructions="Note each time you skip lunch.\nAnd why."),
+        _item("c", "2026-12-22", instructions="Ignored", template_summary="A week of noticing."),
+        _item("d", "2026-12-23", instructions=""),
+    ]
+    lines = {c["id"]: c["line"] for c in sections(items, True, date(2026, 12, 10))["open"]}
+    assert lines["a"].endswith("…") and len(lines["a"]) <= 80 and long.startswith(lines["a"][:-1])
+    assert (
+        lines["a"]
+        == "Write down each urge to check the door, where you were and what you did next…"
+    )
+    assert lines["b"] == "Note each time you skip lunch."
+    assert lines["c"] == "A week of noticing."  # the template's own summary first
+    assert lines["d"] == "" and telling_line({"instructions": "x" * 90}, "") == "x" * 79 + "…"

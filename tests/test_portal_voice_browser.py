@@ -309,7 +309,8 @@ def test_the_issues_acceptance_from_a_message_to_the_therapists_agenda(tmp_path)
             submit(driver, today)  # a mistake, seen at once: the summary has the focus
             summary = driver.find_element(By.ID, "error-summary")
             assert driver.switch_to.active_element == summary
-            assert "Intensity must be at most 100" in summary.text
+            said = "How strong was that feeling? Please give a number from 0 to 100."
+            assert said in summary.text
             fill(form_of(driver, today), intensity="70")
             submit(driver, today)
             assert driver.find_element(By.CLASS_NAME, "notice").text == "Your entry was recorded."
