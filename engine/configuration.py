@@ -1,9 +1,10 @@
 """The configuration file's documented shape, checked once for every command.
 
 Between's own tables — ``[notify]``, ``[clinic]`` (the clinic's time zone, language, reminder
-time and quiet hours: docs/time-zones.md), ``[worksheets]``, ``[library]``, ``[channels.email]``,
-``[channels.webhook]``, ``[channels.console]``, the ``send_timeout_seconds`` of any
-``[channels.NAME]``, and ``[therapists."NAME"]`` — are checked here:
+time and quiet hours: docs/time-zones.md; its operators' language: docs/translating.md),
+``[worksheets]``, ``[library]``, ``[channels.email]``, ``[channels.webhook]``,
+``[channels.console]``, the ``send_timeout_seconds`` of any ``[channels.NAME]``, and
+``[therapists."NAME"]`` — are checked here:
 a value of the wrong type, out of range or a setting Between does not know (a typo would
 otherwise be ignored) is refused in one line naming the file, the table and the setting. Any
 other top-level table belongs to a plugin, which checks its own.
@@ -92,6 +93,9 @@ TABLES: dict[str, dict[str, Check]] = {
             lambda v, o: _zones().check_zone(v, o), 'an IANA time zone, e.g. "Europe/Madrid"'
         ),
         "language": checked_by(lambda v, o: _zones().check_language(v, o), 'a code, e.g. "en"'),
+        "operator_language": checked_by(
+            lambda v, o: _zones().check_operator_language(v, o), 'one of "en", "es"'
+        ),
         "remind_at": checked_by(
             lambda v, o: _zones().check_clock_time(v, o), 'a time HH:MM, e.g. "19:00"'
         ),

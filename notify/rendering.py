@@ -11,7 +11,8 @@ A message may carry its recipient's personal link (``link``): it goes into the t
 never the subject or ``data`` — and a plugin's wording that leaves it out gets it appended.
 
 Each message is worded in its recipient's language (docs/translating.md): the client's and
-their collaborators' in the client's, the therapist's in ``OPERATOR_LANGUAGE``. The default
+their collaborators' in the client's, the therapist's in the clinic's operator language
+(``[clinic] operator_language``, English unless set). The default
 wording, the hook and the link line all run inside ``between.language.use``, so a plugin's
 ``gettext`` and ``current()`` speak the recipient's language, its own catalogs merged in.
 """
@@ -19,11 +20,13 @@ wording, the hook and the link line all run inside ``between.language.use``, so 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from between.engine.contracts.channels import Message
 from between.engine.hooks.calls import Fault, call_hook
-from between.language import DEFAULT_LANGUAGE, use
+from between.engine.reading.views import iso
+from between.language import use
 from between.language.plugin_catalogs import plugin_catalogs
 from between.notify.messages import default_text, with_link
 
@@ -33,9 +36,6 @@ if TYPE_CHECKING:
 
 HOOK = "between_render_message"
 KEPT = ("key", "kind", "role", "recipient", "channel", "address")
-#: The therapist's messages are in the operators' language, as the command line and reports
-#: are (the configuration has no setting for it).
-OPERATOR_LANGUAGE = DEFAULT_LANGUAGE
 
 
 class Renderer:
@@ -68,13 +68,14 @@ class Renderer:
             "title": kind.title if kind else assignment.task_type,
             "due": row["due"],
             "client": row["client"],
-            "entries": row["entries"],
+            "entries": entries_as_of(assignment, getattr(n, "caused_at", None)),
             "expected_entries": row["expected_entries"],
             "status": row["status"],
         }
         prefs = self.app.client_preferences(assignment.client_id)  # the client's own clock
         info["timezone"] = prefs["timezone"]
-        wanted = OPERATOR_LANGUAGE if info["role"] == "therapist" else prefs["language"]
+        therapist = info["role"] == "therapist"
+        wanted = self.app.clinic.operator_language if therapist else prefs["language"]
         with use(wanted, self.catalogs) as words:
             info["language"] = words.language  # the recipient's, as the plugins see it
             return self._worded(n, info, address, link)
@@ -155,3 +156,11 @@ def _is_message(value: Any) -> bool:
 def _described(error: BaseException) -> str:
     text = " ".join(str(error).split())[:200]
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def entries_as_of(assignment: Assignment, moment: datetime | None) -> int:
+    """How many entries the homework had when ``moment`` was recorded (now when None): a
+    message about an entry counts up to that entry, however late it is sent."""
+    if moment is None:
+        return int(assignment.row["entries"])
+    return sum(1 for e in assignment.entries if e["recorded_at"] <= iso(moment))

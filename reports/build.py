@@ -1,5 +1,7 @@
 """Putting a report together: read, compute the figures, ask the plugins for charts, and
-render (HTML needs matplotlib, imported only then; JSON needs nothing more)."""
+render (HTML needs matplotlib, imported only then; JSON needs nothing more). The HTML is
+worded in the clinic's operator language (``[clinic] operator_language``); JSON keys stay
+English."""
 
 from __future__ import annotations
 
@@ -20,10 +22,13 @@ class ClientReport:
     charts: list[Sourced] = field(default_factory=list)
     entry_times: dict[str, list[str]] = field(default_factory=dict)
 
-    def html(self) -> str:
+    def html(self, language: str | None = None) -> str:
+        """The page, worded in ``language`` (the clinic's operator language; English)."""
+        from between.language import use
         from between.reports.client_page import client_page
 
-        return client_page(self.figures, self.charts, self.entry_times)
+        with use(language):
+            return client_page(self.figures, self.charts, self.entry_times)
 
 
 def client_report(
@@ -59,7 +64,10 @@ def clinic_report(app: ReportSource, now: datetime | None = None) -> dict[str, A
     return read_clinic(app, now or app.now())
 
 
-def clinic_html(figures: dict[str, Any]) -> str:
+def clinic_html(figures: dict[str, Any], language: str | None = None) -> str:
+    """The clinic's page, worded in ``language`` (the clinic's operator language; English)."""
+    from between.language import use
     from between.reports.clinic_page import clinic_page
 
-    return clinic_page(figures)
+    with use(language):
+        return clinic_page(figures)

@@ -10,7 +10,7 @@ the rest of the report is still produced. The hook is called through pluggy
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from between.engine.contracts.charts import Chart, Series
@@ -18,6 +18,25 @@ from between.engine.hooks.calls import call_hook
 
 HOOK = "between_report_charts"
 REPORT = "between.reports"  # the source named for the report's own charts
+
+
+def N_(text: str) -> str:
+    """Marks the words of the report's own charts for ``make messages``: they stay English in
+    the figures (JSON) and are translated when the page is drawn (``worded``)."""
+    return text
+
+
+def worded(chart: Chart) -> Chart:
+    """One of the report's own charts with its words in the current language."""
+    from between.language import gettext
+
+    return replace(
+        chart,
+        title=gettext(chart.title),
+        y_label=gettext(chart.y_label) if chart.y_label else chart.y_label,
+        description=gettext(chart.description),
+        series=tuple(replace(s, label=gettext(s.label)) for s in chart.series),
+    )
 
 
 @dataclass(frozen=True)
@@ -38,37 +57,43 @@ def report_charts(figures: dict[str, Any]) -> list[Sourced]:
     reviews = figures["reviews"]
     if reviews:
         series = tuple(
-            Series(name.capitalize(), tuple((r["at"], r[name]) for r in reviews))
-            for name in ("quantity", "quality", "difficulty")
+            Series(label, tuple((r["at"], r[name]) for r in reviews))
+            for name, label in (
+                ("quantity", N_("Quantity")),
+                ("quality", N_("Quality")),
+                ("difficulty", N_("Difficulty")),
+            )
         )
         chart = Chart(
-            "Review ratings",
+            N_("Review ratings"),
             series,
-            y_label="rating (0–4)",
+            y_label=N_("rating (0–4)"),
             y_min=0,
             y_max=4,
-            description="Quantity done, quality, and difficulty experienced, as rated at "
-            "each review (0–4).",
+            description=N_(
+                "Quantity done, quality, and difficulty experienced, as rated at each review (0–4)."
+            ),
         )
         out.append(Sourced(REPORT, None, chart))
     agreed = [h for h in figures["homework"] if h["agreed_at"]]
     if agreed:
         labels = [f"{h['id'][:8]} {h['task_type']}" for h in agreed]
         chart = Chart(
-            "Entries done and expected",
+            N_("Entries done and expected"),
             (
-                Series("Done", tuple(zip(labels, (h["entries"] for h in agreed), strict=True))),
+                Series(N_("Done"), tuple(zip(labels, (h["entries"] for h in agreed), strict=True))),
                 Series(
-                    "Expected",
+                    N_("Expected"),
                     tuple(zip(labels, (h["expected_entries"] for h in agreed), strict=True)),
                 ),
             ),
             kind="bar",
             x="category",
-            y_label="entries",
+            y_label=N_("entries"),
             y_min=0,
-            description="For each agreed homework, the entries recorded so far and the "
-            "number agreed.",
+            description=N_(
+                "For each agreed homework, the entries recorded so far and the number agreed."
+            ),
         )
         out.append(Sourced(REPORT, None, chart))
     return out

@@ -6,7 +6,9 @@ from html import escape
 from typing import Any
 
 from between.engine.reading.views import STAGES
-from between.reports.charts import REPORT, Sourced
+from between.language import gettext as _
+from between.language import ngettext
+from between.reports.charts import REPORT, Sourced, worded
 from between.reports.client_sections import (
     client_notes_section,
     contributors_section,
@@ -29,7 +31,7 @@ from between.reports.html import (
     table,
     when,
 )
-from between.reports.timeline import timeline_svg
+from between.reports.timeline import step_of, timeline_svg
 
 SECTIONS = (
     "period",
@@ -49,12 +51,18 @@ def client_page(
 ) -> str:
     """The whole page; ``charts`` are the report's and the plugins' charts, in order."""
     client = figures["client"]
-    name = client["code"] or f"erased client {client['id'][:8]}"
+    name = client["code"] or _("erased client %(id)s", id=client["id"][:8])
     own = {c.chart.title: c for c in charts if c.source == REPORT}
     numbers = iter(range(1, 1000))
-    header = f"<h1>Homework report: {escape(name)}</h1>\n" + para(
-        f"Therapist {client['therapist']} · {day(figures['period']['from'])} to "
-        f"{day(figures['period']['to'])} · generated {when(figures['generated_at'])} UTC",
+    title = _("Homework report: %(name)s", name=name)
+    header = f"<h1>{escape(title)}</h1>\n" + para(
+        _(
+            "Therapist %(therapist)s · %(start)s to %(end)s · generated %(at)s UTC",
+            therapist=client["therapist"],
+            start=day(figures["period"]["from"]),
+            end=day(figures["period"]["to"]),
+            at=when(figures["generated_at"]),
+        ),
         "meta",
     )
     sections = [
@@ -68,67 +76,85 @@ def client_page(
         _task_types(figures, [c for c in charts if c.source != REPORT], numbers),
         contributors_section(figures),
     ]
-    return page(f"Homework report: {name}", header, sections)
+    return page(title, header, sections)
 
 
 def _period(f: dict[str, Any]) -> str:
     p, c, a = f["period"], f["client"], f["adherence"]
-    scope = "the whole record" if not (p["since"] or p["until"]) else "the period asked for"
+    whole = not (p["since"] or p["until"])
+    scope = _("the whole record") if whole else _("the period asked for")
     lines = [
         para(
-            f"From {when(p['from'])} to {when(p['to'])} UTC ({scope}). Statuses and entry "
-            "counts are as they stood at the end; reviews, declines, cancellations, "
-            "obstacles and contributions are those recorded within it."
+            _(
+                "From %(start)s to %(end)s UTC (%(scope)s). Statuses and entry counts are as "
+                "they stood at the end; reviews, declines, cancellations, obstacles and "
+                "contributions are those recorded within it.",
+                start=when(p["from"]),
+                end=when(p["to"]),
+                scope=scope,
+            )
         ),
         kpis(
             [
-                ("homework", len(f["homework"])),
-                ("agreed", a["agreed"]),
-                ("declined", a["declined"]),
-                ("entries in period", a["entries_in_period"]),
-                ("entries done / expected", f"{a['entries_done']} / {a['entries_expected']}"),
-                ("reviews", a["reviews"]),
-                ("overdue", a["overdue"]),
+                (_("homework"), len(f["homework"])),
+                (_("agreed"), a["agreed"]),
+                (_("declined"), a["declined"]),
+                (_("entries in period"), a["entries_in_period"]),
+                (_("entries done / expected"), f"{a['entries_done']} / {a['entries_expected']}"),
+                (_("reviews"), a["reviews"]),
+                (_("overdue"), a["overdue"]),
             ]
         ),
     ]
     if c["erased"]:
         lines.append(
             para(
-                "This client's personal data was erased: codes, names, reasons, obstacles "
-                "and entry contents are gone; only dates, statuses, counts and ratings remain.",
+                _(
+                    "This client's personal data was erased: codes, names, reasons, obstacles "
+                    "and entry contents are gone; only dates, statuses, counts and ratings remain."
+                ),
                 "note",
             )
         )
     elif c["status"] != "active":
-        lines.append(para(f"Client status: {c['status']}.", "note"))
-    return section("period", "Period covered", *lines)
+        lines.append(para(_("Client status: %(status)s.", status=c["status"]), "note"))
+    return section("period", _("Period covered"), *lines)
 
 
 def _timeline(f: dict[str, Any], entry_times: dict[str, list[str]], number: int) -> str:
     homework = f["homework"]
     if not homework:
         return section(
-            "timeline", "Stages and homework", para("No homework in this period.", "empty")
+            "timeline", _("Stages and homework"), para(_("No homework in this period."), "empty")
         )
     svg = timeline_svg(f, entry_times, salt=f"between-chart-{number}")
     stages = [s for s in f["stages"] if s["homework"]]
     text = (
-        f"{len(homework)} homework across "
-        + ", ".join(f"{s['stage']} ({len(s['homework'])})" for s in stages)
-        + f"; {len(f['chains'])} step-up chain{'s' if len(f['chains']) != 1 else ''}. "
-        "Bars run from proposal to the end; open homework runs to the right edge and ends in "
-        "an arrowhead. Ticks are entries, triangles reviews, arrows step-ups; the table below "
-        "lists the same homework."
+        _(
+            "%(count)s homework across %(stages)s",
+            count=len(homework),
+            stages=", ".join(f"{s['stage']} ({len(s['homework'])})" for s in stages),
+        )
+        + "; "
+        + ngettext("%(n)s step-up chain.", "%(n)s step-up chains.", len(f["chains"]))
+        + " "
+        + _(
+            "Bars run from proposal to the end; open homework runs to the right edge and ends "
+            "in an arrowhead. Ticks are entries, triangles reviews, arrows step-ups; the table "
+            "below lists the same homework."
+        )
     )
     order = {s: n for n, s in enumerate(STAGES)}
+    late = _("overdue")
     rows = [
         [
             ident(h["id"]),
             Raw(f'<span title="{escape(h["title"])}">{escape(h["task_type"])}</span>'),
             h["stage"],
             h["difficulty"],
-            status(h["status"]) if not h["overdue"] else Raw(f"{status(h['status'])} overdue"),
+            status(h["status"])
+            if not h["overdue"]
+            else Raw(f"{status(h['status'])} {escape(late)}"),
             stamp(h["proposed_at"]),
             stamp(h["agreed_at"]),
             stamp(h["declined_at"] or h["ended_at"]),
@@ -149,25 +175,27 @@ def _timeline(f: dict[str, Any], entry_times: dict[str, list[str]], number: int)
         for c in f["chains"]
     )
     headers = [
-        "id",
-        "task",
-        "stage",
-        "difficulty",
-        "status",
-        "proposed",
-        "agreed",
-        "ended",
-        "due",
-        "entries",
-        "steps up from",
-        "from the library",
+        _("id"),
+        _("task"),
+        _("stage"),
+        _("difficulty"),
+        _("status"),
+        _("proposed"),
+        _("agreed"),
+        _("ended"),
+        _("due"),
+        _("entries"),
+        _("steps up from"),
+        _("from the library"),
     ]
+    heading = escape(_("Step-up chains"))
+    chained = f'<h3>{heading}</h3>\n<ul class="chains">{chains}</ul>'
     return section(
         "timeline",
-        "Stages and homework",
-        svg_figure(svg, number, "Stage timeline", text) if svg else "",
+        _("Stages and homework"),
+        svg_figure(svg, number, _("Stage timeline"), text) if svg else "",
         table(headers, rows, numeric=(3, 9)),
-        f'<h3>Step-up chains</h3>\n<ul class="chains">{chains}</ul>' if chains else "",
+        chained if chains else "",
     )
 
 
@@ -179,8 +207,7 @@ def _library(h: dict[str, Any]) -> str:
         version = f" {h['template_version']}" if h.get("template_version") else ""
         parts.append(f"{h['template']}{version}")
     if h.get("protocol"):
-        of = f" of {h['protocol_steps']}" if h.get("protocol_steps") else ""
-        parts.append(f"step {h['protocol_step']}{of} of {h['protocol']}")
+        parts.append(step_of(h))
     return "; ".join(parts) or "–"
 
 
@@ -188,17 +215,20 @@ def _adherence(f: dict[str, Any], chart: Sourced | None, numbers: Any) -> str:
     a = f["adherence"]
     summary = kpis(
         [
-            ("agreement rate", percent(a["agreement_rate"])),
-            ("entries done", percent(a["entry_rate"])),
-            ("completed", percent(a["completion_rate"])),
-            ("mean quantity (0–4)", a["mean_quantity"]),
-            ("mean quality (0–4)", a["mean_quality"]),
-            ("mean difficulty (0–4)", a["mean_difficulty"]),
+            (_("agreement rate"), percent(a["agreement_rate"])),
+            (_("entries done"), percent(a["entry_rate"])),
+            (_("completed"), percent(a["completion_rate"])),
+            (_("mean quantity (0–4)"), a["mean_quantity"]),
+            (_("mean quality (0–4)"), a["mean_quality"]),
+            (_("mean difficulty (0–4)"), a["mean_difficulty"]),
         ]
     )
     if not f["reviews"]:
         return section(
-            "adherence", "Adherence over time", summary, para("No reviews in this period.", "empty")
+            "adherence",
+            _("Adherence over time"),
+            summary,
+            para(_("No reviews in this period."), "empty"),
         )
     rows = [
         [
@@ -214,11 +244,19 @@ def _adherence(f: dict[str, Any], chart: Sourced | None, numbers: Any) -> str:
     ]
     return section(
         "adherence",
-        "Adherence over time",
+        _("Adherence over time"),
         summary,
-        chart_figure(chart.chart, next(numbers)) if chart else "",
+        chart_figure(worded(chart.chart), next(numbers)) if chart else "",
         table(
-            ["reviewed", "homework", "task", "quantity", "quality", "difficulty", "next step"],
+            [
+                _("reviewed"),
+                _("homework"),
+                _("task"),
+                _("quantity"),
+                _("quality"),
+                _("difficulty"),
+                _("next step"),
+            ],
             rows,
             numeric=(3, 4, 5),
         ),
@@ -230,8 +268,8 @@ def _entries(f: dict[str, Any], chart: Sourced | None, numbers: Any) -> str:
     if not agreed:
         return section(
             "entries",
-            "Entries done and expected",
-            para("No agreed homework in this period.", "empty"),
+            _("Entries done and expected"),
+            para(_("No agreed homework in this period."), "empty"),
         )
     rows = [
         [
@@ -240,17 +278,25 @@ def _entries(f: dict[str, Any], chart: Sourced | None, numbers: Any) -> str:
             h["entries"],
             h["expected_entries"],
             h["entries_in_period"],
-            "yes" if h["complete"] else "no",
+            _("yes") if h["complete"] else _("no"),
             h["due"],
         ]
         for h in agreed
     ]
     return section(
         "entries",
-        "Entries done and expected",
-        chart_figure(chart.chart, next(numbers)) if chart else "",
+        _("Entries done and expected"),
+        chart_figure(worded(chart.chart), next(numbers)) if chart else "",
         table(
-            ["homework", "task", "done", "expected", "in period", "complete", "due"],
+            [
+                _("homework"),
+                _("task"),
+                _("done"),
+                _("expected"),
+                _("in period"),
+                _("complete"),
+                _("due"),
+            ],
             rows,
             numeric=(2, 3, 4),
         ),
@@ -260,9 +306,11 @@ def _entries(f: dict[str, Any], chart: Sourced | None, numbers: Any) -> str:
 def _task_types(f: dict[str, Any], charts: list[Sourced], numbers: Any) -> str:
     parts = [para(note, "note") for note in f["notes"]]
     if f["client"]["erased"]:
-        parts.append(para("Entry contents were erased, so there are no task-type charts.", "empty"))
+        parts.append(
+            para(_("Entry contents were erased, so there are no task-type charts."), "empty")
+        )
     elif not charts:
-        parts.append(para("No task-type charts for this period.", "empty"))
+        parts.append(para(_("No task-type charts for this period."), "empty"))
     titles = {h["task_type"]: h["title"] for h in f["homework"]}
     kind = None
     for c in charts:
@@ -279,4 +327,4 @@ def _task_types(f: dict[str, Any], charts: list[Sourced], numbers: Any) -> str:
                     "note",
                 )
             )
-    return section("task-types", "Task-type charts", *parts)
+    return section("task-types", _("Task-type charts"), *parts)

@@ -6,16 +6,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from between.language import gettext as _
 from between.reports.html import ident, para, section, stamp, table
 
 
 def declined_section(f: dict[str, Any]) -> str:
     parts = []
-    for key, heading in (("declined", "Declined"), ("cancelled", "Cancelled")):
+    kinds = (
+        ("declined", _("Declined"), _("declined"), _("None declined in this period.")),
+        ("cancelled", _("Cancelled"), _("cancelled"), _("None cancelled in this period.")),
+    )
+    for key, heading, column, none in kinds:
         items = f[key]
         parts.append(f"<h3>{heading}</h3>")
         if not items:
-            parts.append(para(f"None {key} in this period.", "empty"))
+            parts.append(para(none, "empty"))
             continue
         rows = [
             [
@@ -23,30 +28,33 @@ def declined_section(f: dict[str, Any]) -> str:
                 ident(i["assignment"]),
                 i["task_type"],
                 i["stage"],
-                i["reason"] if i["reason"] is not None else "(erased)",
+                i["reason"] if i["reason"] is not None else _("(erased)"),
             ]
             for i in items
         ]
-        parts.append(table([key, "homework", "task", "stage", "client's reason"], rows))
-    return section("declined", "Declined and cancelled homework", *parts)
+        headers = [column, _("homework"), _("task"), _("stage"), _("client's reason")]
+        parts.append(table(headers, rows))
+    return section("declined", _("Declined and cancelled homework"), *parts)
 
 
 def obstacles_section(f: dict[str, Any]) -> str:
     items = f["obstacles"]
     if not items:
         text = (
-            "Not available: erased." if f["client"]["erased"] else "None recorded in this period."
+            _("Not available: erased.")
+            if f["client"]["erased"]
+            else _("None recorded in this period.")
         )
-        return section("obstacles", "What got in the way", para(text, "empty"))
-    source = {"agreement": "expected, at agreement", "review": "reported, at review"}
+        return section("obstacles", _("What got in the way"), para(text, "empty"))
+    source = {"agreement": _("expected, at agreement"), "review": _("reported, at review")}
     rows = [
         [stamp(o["at"]), ident(o["assignment"]), o["task_type"], source[o["source"]], o["text"]]
         for o in items
     ]
     return section(
         "obstacles",
-        "What got in the way",
-        table(["when", "homework", "task", "said", "obstacle"], rows),
+        _("What got in the way"),
+        table([_("when"), _("homework"), _("task"), _("said"), _("obstacle")], rows),
     )
 
 
@@ -56,44 +64,49 @@ def contributors_section(f: dict[str, Any]) -> str:
         total = f["adherence"]["entries_in_period"]
         return section(
             "contributors",
-            "Who contributed",
-            para(f"{total} entries; who made them was erased.", "empty"),
+            _("Who contributed"),
+            para(_("%(total)s entries; who made them was erased.", total=total), "empty"),
         )
     rows = [[p["who"], p["role"], p["relationship"] or "–", p["entries"]] for p in people]
     return section(
         "contributors",
-        "Who contributed",
-        table(["who", "role", "relationship", "entries"], rows, numeric=(3,)),
+        _("Who contributed"),
+        table([_("who"), _("role"), _("relationship"), _("entries")], rows, numeric=(3,)),
     )
 
 
-#: How each kind of note reads in the report.
-NOTE_KINDS = {
-    "too-hard": "too hard",
-    "question": "a question",
-    "got-in-the-way": "something got in the way",
-    "change": "asked for a change",
-}
+def note_kinds() -> dict[str, str]:
+    """How each kind of note reads in the report, in the current language."""
+    return {
+        "too-hard": _("too hard"),
+        "question": _("a question"),
+        "got-in-the-way": _("something got in the way"),
+        "change": _("asked for a change"),
+    }
 
 
 def client_notes_section(f: dict[str, Any]) -> str:
     notes = f.get("client_notes") or []
     if not notes:
-        text = "Not available: erased." if f["client"]["erased"] else "No notes in this period."
-        return section("client-notes", "Between sessions, the client said", para(text, "empty"))
+        erased = f["client"]["erased"]
+        text = _("Not available: erased.") if erased else _("No notes in this period.")
+        return section("client-notes", _("Between sessions, the client said"), para(text, "empty"))
+    kinds = note_kinds()
     rows = [
         [
             stamp(n["at"]),
             ident(n["assignment"]),
             n["task_type"],
-            "the client" if n["by"] == "client" else n["by"],
-            NOTE_KINDS.get(n["kind"], n["kind"]),
+            _("the client") if n["by"] == "client" else n["by"],
+            kinds.get(n["kind"], n["kind"]),
             n["text"] or "–",
         ]
         for n in notes
     ]
     return section(
         "client-notes",
-        "Between sessions, the client said",
-        table(["when", "homework", "task", "who", "about", "what they wrote"], rows),
+        _("Between sessions, the client said"),
+        table(
+            [_("when"), _("homework"), _("task"), _("who"), _("about"), _("what they wrote")], rows
+        ),
     )

@@ -8,6 +8,7 @@ from html import escape
 from typing import Any
 
 from between.engine.contracts.charts import Chart, Series
+from between.language import gettext as _
 from between.reports.html import (
     chart_figure,
     ident,
@@ -29,53 +30,77 @@ SECTIONS = (
     "declines",
     "overdue",
 )
-GROUPS = (
-    ("by_task_type", "by-task-type", "By task type", "task type"),
-    ("by_stage", "by-stage", "By stage", "stage"),
-    ("by_therapist", "by-therapist", "By therapist", "therapist"),
-)
+
+
+def groups() -> tuple[tuple[str, str, str, str, str], ...]:
+    """Each grouping: its figures, section id, heading, chart title and column, in the current
+    language."""
+    return (
+        (
+            "by_task_type",
+            "by-task-type",
+            _("By task type"),
+            _("Rates by task type"),
+            _("task type"),
+        ),
+        ("by_stage", "by-stage", _("By stage"), _("Rates by stage"), _("stage")),
+        (
+            "by_therapist",
+            "by-therapist",
+            _("By therapist"),
+            _("Rates by therapist"),
+            _("therapist"),
+        ),
+    )
 
 
 def clinic_page(figures: dict[str, Any]) -> str:
     t = figures["totals"]
-    header = "<h1>Clinic homework report</h1>\n" + para(
-        f"As of {figures['as_of']} · generated {when(figures['generated_at'])} UTC · clients "
-        "appear by their codes only",
+    title = _("Clinic homework report")
+    header = f"<h1>{escape(title)}</h1>\n" + para(
+        _(
+            "As of %(day)s · generated %(at)s UTC · clients appear by their codes only",
+            day=figures["as_of"],
+            at=when(figures["generated_at"]),
+        ),
         "meta",
     )
     hours = t["median_hours_to_agree"]
     summary = section(
         "summary",
-        "Summary",
+        _("Summary"),
         kpis(
             [
-                ("clients", figures["clients"]["active"] + figures["clients"]["discharged"]),
-                ("homework", t["homework"]),
-                ("agreement rate", percent(t["agreement_rate"])),
-                ("entries done", percent(t["entry_rate"])),
-                ("completed", percent(t["completion_rate"])),
-                ("overdue", t["overdue"]),
-                ("median time to agree", "–" if hours is None else _duration(hours)),
+                (_("clients"), figures["clients"]["active"] + figures["clients"]["discharged"]),
+                (_("homework"), t["homework"]),
+                (_("agreement rate"), percent(t["agreement_rate"])),
+                (_("entries done"), percent(t["entry_rate"])),
+                (_("completed"), percent(t["completion_rate"])),
+                (_("overdue"), t["overdue"]),
+                (_("median time to agree"), "–" if hours is None else _duration(hours)),
             ]
         ),
         para(
             _clients(figures["clients"])
-            + " Agreement rate: agreed ÷ (agreed + declined). Entries done: entries recorded "
-            "(up to the number agreed) ÷ entries agreed. Completed: agreed homework with all "
-            "its entries. Ratings are the reviews' 0–4 means."
+            + " "
+            + _(
+                "Agreement rate: agreed ÷ (agreed + declined). Entries done: entries recorded "
+                "(up to the number agreed) ÷ entries agreed. Completed: agreed homework with all "
+                "its entries. Ratings are the reviews' 0–4 means."
+            )
         ),
     )
     numbers = iter(range(1, 1000))
-    groups = [
-        _group(figures[key], ident_, title, what, next(numbers))
-        for key, ident_, title, what in GROUPS
+    grouped = [
+        _group(figures[key], ident_, heading, (chart, what), next(numbers))
+        for key, ident_, heading, chart, what in groups()
     ]
     return page(
-        "Clinic homework report",
+        title,
         header,
         [
             summary,
-            *groups,
+            *grouped,
             _templates(figures["by_template"]),
             _declines(figures["declines"]),
             _overdue(figures["overdue"]),
@@ -83,9 +108,13 @@ def clinic_page(figures: dict[str, Any]) -> str:
     )
 
 
-def _group(rows: list[dict[str, Any]], ident_: str, title: str, what: str, number: int) -> str:
+def _group(
+    rows: list[dict[str, Any]], ident_: str, title: str, named: tuple[str, str], number: int
+) -> str:
+    """A grouping's section: its chart (``named``: the chart's title and the column) and table."""
+    chart_title, what = named
     if not any(r["homework"] for r in rows):
-        return section(ident_, title, para("No homework yet.", "empty"))
+        return section(ident_, title, para(_("No homework yet."), "empty"))
     shown = [r for r in rows if r["homework"]]
     labels = [r["key"] for r in shown]
 
@@ -99,11 +128,11 @@ def _group(rows: list[dict[str, Any]], ident_: str, title: str, what: str, numbe
         )
 
     chart = Chart(
-        f"Rates {title.lower()}",
+        chart_title,
         (
-            series("Agreed", "agreement_rate"),
-            series("Entries done", "entry_rate"),
-            series("Completed", "completion_rate"),
+            series(_("Agreed"), "agreement_rate"),
+            series(_("Entries done"), "entry_rate"),
+            series(_("Completed"), "completion_rate"),
         ),
         kind="bar",
         x="category",
@@ -111,15 +140,17 @@ def _group(rows: list[dict[str, Any]], ident_: str, title: str, what: str, numbe
         y_label="%",
         y_min=0,
         y_max=100,
-        description=f"Agreement, entry and completion rates for each {what}, in percent.",
+        description=_(
+            "Agreement, entry and completion rates for each %(what)s, in percent.", what=what
+        ),
     )
     rows_ = [
         [
             r["key"],
             r["homework"],
-            f"{percent(r['agreement_rate'])} ({r['agreed']} of {r['agreed'] + r['declined']})",
-            f"{percent(r['entry_rate'])} ({r['entries_done']} of {r['entries_expected']})",
-            f"{percent(r['completion_rate'])} ({r['complete']} of {r['agreed']})",
+            _of(r["agreement_rate"], r["agreed"], r["agreed"] + r["declined"]),
+            _of(r["entry_rate"], r["entries_done"], r["entries_expected"]),
+            _of(r["completion_rate"], r["complete"], r["agreed"]),
             r["reviews"],
             r["mean_quantity"],
             r["mean_quality"],
@@ -131,16 +162,16 @@ def _group(rows: list[dict[str, Any]], ident_: str, title: str, what: str, numbe
     ]
     headers = [
         what,
-        "homework",
-        "agreed",
-        "entries done",
-        "completed",
-        "reviews",
-        "quantity",
-        "quality",
-        "difficulty",
-        "overdue",
-        "median to agree",
+        _("homework"),
+        _("agreed"),
+        _("entries done"),
+        _("completed"),
+        _("reviews"),
+        _("quantity"),
+        _("quality"),
+        _("difficulty"),
+        _("overdue"),
+        _("median to agree"),
     ]
     return section(
         ident_, title, chart_figure(chart, number), table(headers, rows_, numeric=range(1, 11))
@@ -149,9 +180,9 @@ def _group(rows: list[dict[str, Any]], ident_: str, title: str, what: str, numbe
 
 def _templates(rows: list[dict[str, Any]]) -> str:
     """Completion and ratings by the template homework was assigned from."""
-    title = "By template"
+    title = _("By template")
     if not rows:
-        return section("by-template", title, para("No homework yet.", "empty"))
+        return section("by-template", title, para(_("No homework yet."), "empty"))
     shown = [
         [
             r["key"],
@@ -159,7 +190,7 @@ def _templates(rows: list[dict[str, Any]]) -> str:
             r["homework"],
             r["agreed"],
             r["declined"],
-            f"{percent(r['completion_rate'])} ({r['complete']} of {r['agreed']})",
+            _of(r["completion_rate"], r["complete"], r["agreed"]),
             r["reviews"],
             r["mean_quantity"],
             r["mean_quality"],
@@ -168,18 +199,18 @@ def _templates(rows: list[dict[str, Any]]) -> str:
         for r in rows
     ]
     headers = [
-        "template",
-        "versions",
-        "homework",
-        "agreed",
-        "declined",
-        "completed",
-        "reviews",
-        "quantity",
-        "quality",
-        "difficulty",
+        _("template"),
+        _("versions"),
+        _("homework"),
+        _("agreed"),
+        _("declined"),
+        _("completed"),
+        _("reviews"),
+        _("quantity"),
+        _("quality"),
+        _("difficulty"),
     ]
-    caption = (
+    caption = _(
         "Homework by the template it was assigned from, with each version seen; completed: "
         "agreed homework with all its entries; ratings: the reviews' 0–4 means."
     )
@@ -191,26 +222,36 @@ def _templates(rows: list[dict[str, Any]]) -> str:
 def _declines(declines: list[dict[str, Any]]) -> str:
     if not declines:
         return section(
-            "declines", "Declines and their reasons", para("No homework was declined.", "empty")
+            "declines",
+            _("Declines and their reasons"),
+            para(_("No homework was declined."), "empty"),
         )
     parts = []
     for d in declines:
-        erased = f" ({d['erased']} with the reason erased)" if d["erased"] else ""
-        parts.append(f"<h3>{escape(d['task_type'])}: {d['declined']} declined{erased}</h3>")
+        if d["erased"]:
+            said = _(
+                "%(task)s: %(count)s declined (%(erased)s with the reason erased)",
+                task=d["task_type"],
+                count=d["declined"],
+                erased=d["erased"],
+            )
+        else:
+            said = _("%(task)s: %(count)s declined", task=d["task_type"], count=d["declined"])
+        parts.append(f"<h3>{escape(said)}</h3>")
         if d["reasons"]:
             parts.append(
                 table(
-                    ["reason", "times"],
+                    [_("reason"), _("times")],
                     [[r["reason"], r["count"]] for r in d["reasons"]],
                     numeric=(1,),
                 )
             )
-    return section("declines", "Declines and their reasons", *parts)
+    return section("declines", _("Declines and their reasons"), *parts)
 
 
 def _overdue(overdue: list[dict[str, Any]]) -> str:
     if not overdue:
-        return section("overdue", "Overdue homework", para("Nothing is overdue.", "empty"))
+        return section("overdue", _("Overdue homework"), para(_("Nothing is overdue."), "empty"))
     rows = [
         [
             ident(o["assignment"]),
@@ -224,15 +265,35 @@ def _overdue(overdue: list[dict[str, Any]]) -> str:
         ]
         for o in overdue
     ]
-    headers = ["homework", "client", "therapist", "task", "stage", "due", "days late", "entries"]
-    return section("overdue", "Overdue homework", table(headers, rows, numeric=(6, 7)))
+    headers = [
+        _("homework"),
+        _("client"),
+        _("therapist"),
+        _("task"),
+        _("stage"),
+        _("due"),
+        _("days late"),
+        _("entries"),
+    ]
+    return section("overdue", _("Overdue homework"), table(headers, rows, numeric=(6, 7)))
+
+
+def _of(rate: float | None, part: int, whole: int) -> str:
+    """A rate with what it counts: "50% (1 of 2)"."""
+    return _("%(rate)s (%(part)s of %(whole)s)", rate=percent(rate), part=part, whole=whole)
 
 
 def _duration(hours: float) -> str:
-    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+    if hours < 48:
+        return _("%(hours)s h", hours=format(hours, ".1f"))
+    return _("%(days)s days", days=format(hours / 24, ".1f"))
 
 
 def _clients(clients: dict[str, int]) -> str:
     """The clients by status, in a sentence (the erased are among the discharged)."""
-    erased = f" ({clients['erased']} of them erased)" if clients["erased"] else ""
-    return f"Clients: {clients['active']} active, {clients['discharged']} discharged{erased}."
+    if clients["erased"]:
+        return _(
+            "Clients: %(active)s active, %(discharged)s discharged (%(erased)s of them erased).",
+            **clients,
+        )
+    return _("Clients: %(active)s active, %(discharged)s discharged.", **clients)

@@ -65,16 +65,17 @@ def report(
         who = "clinic" if clinic else str(client)  # named in a refusal of a folder
         target = output_target(output, _file_name(who, datetime.now(UTC), as_json))
     app = session.app(read_only=True)
+    language = app.clinic.operator_language  # the pages' words (docs/translating.md)
     if clinic:
         figures = build.clinic_report(app)
-        text = _json(figures) if as_json else build.clinic_html(figures)
+        text = _json(figures) if as_json else build.clinic_html(figures, language)
         name = "clinic"
     else:
         assert client is not None
         made = build.client_report(app, session.plugins(), client, since=start, until=end)
         figures = made.figures
         _protocol_steps(session, figures["homework"])
-        text = _json(figures) if as_json else made.html()
+        text = _json(figures) if as_json else made.html(language)
         name = figures["client"]["code"] or figures["client"]["id"][:8]
     if output == STDOUT or (output is None and as_json):
         click.echo(text, nl=False)

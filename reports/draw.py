@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from between.engine.contracts.charts import Chart
+from between.language import gettext, ngettext
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -222,20 +223,38 @@ def caption(chart: Chart) -> str:
     parts = [chart.description.strip()] if chart.description.strip() else []
     unit = f" {chart.y_label}" if chart.y_label else ""
     for s in chart.series:
-        ys = [y for _, y in s.points if y is not None]
+        ys = [y for _x, y in s.points if y is not None]
         if not ys:
-            parts.append(f"{s.label}: no values.")
+            parts.append(gettext("%(label)s: no values.", label=s.label))
             continue
         if chart.x == "category":
             ranked = sorted(((at, y) for at, y in s.points if y is not None), key=lambda p: p[1])
             parts.append(
-                f"{s.label}: highest {plain_number(ranked[-1][1])}{unit} ({ranked[-1][0]}), "
-                f"lowest {plain_number(ranked[0][1])} ({ranked[0][0]})."
+                gettext(
+                    "%(label)s: highest %(high)s%(unit)s (%(high_at)s), lowest %(low)s "
+                    "(%(low_at)s).",
+                    label=s.label,
+                    high=plain_number(ranked[-1][1]),
+                    unit=unit,
+                    high_at=ranked[-1][0],
+                    low=plain_number(ranked[0][1]),
+                    low_at=ranked[0][0],
+                )
             )
             continue
         parts.append(
-            f"{s.label}: {len(ys)} value{'s' if len(ys) != 1 else ''}, first "
-            f"{plain_number(ys[0])}, last {plain_number(ys[-1])}, lowest "
-            f"{plain_number(min(ys))}, highest {plain_number(max(ys))}{unit}."
+            ngettext(
+                "%(label)s: %(n)s value, first %(first)s, last %(last)s, lowest %(low)s, "
+                "highest %(high)s%(unit)s.",
+                "%(label)s: %(n)s values, first %(first)s, last %(last)s, lowest %(low)s, "
+                "highest %(high)s%(unit)s.",
+                len(ys),
+                label=s.label,
+                first=plain_number(ys[0]),
+                last=plain_number(ys[-1]),
+                low=plain_number(min(ys)),
+                high=plain_number(max(ys)),
+                unit=unit,
+            )
         )
     return _SPACE.sub(" ", " ".join(parts))

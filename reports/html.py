@@ -9,6 +9,8 @@ from html import escape
 from typing import Any
 
 from between.engine.contracts.charts import Chart
+from between.language import current
+from between.language import gettext as _
 from between.reports.draw import caption, draw, label_svg, plain_number
 
 CSS = """
@@ -61,11 +63,11 @@ ul.chains { padding-left: 1.2rem; }
 
 
 def page(title: str, header: str, sections: Iterable[str]) -> str:
-    """A whole HTML document."""
+    """A whole HTML document, in the current language (``between.language.use``)."""
     body = "\n".join(sections)
     return (
         "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<html lang="{current().language}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="robots" content="noindex">\n'
         f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
@@ -143,10 +145,12 @@ def chart_figure(chart: Chart, number: int, heading: str | None = None) -> str:
     """A chart as a figure: the SVG, a caption naming and describing it, and its data."""
     caption_id = f"chart-{number}-caption"
     svg = label_svg(draw(chart, salt=f"between-chart-{number}"), caption_id)
+    data = escape(_("Data table"))
     return (
         f'<figure>\n{svg}\n<figcaption id="{caption_id}"><strong>'
         f"{escape(heading or chart.title)}.</strong> {escape(caption(chart))}</figcaption>\n"
-        f"<details><summary>Data table</summary>\n{data_table(chart)}\n</details>\n</figure>"
+        f"<details><summary>{data}</summary>\n{data_table(chart)}\n"
+        "</details>\n</figure>"
     )
 
 
@@ -163,7 +167,7 @@ def data_table(chart: Chart) -> str:
     """The chart's values as a table: one row per x, one column per series."""
     xs: dict[Any, None] = {}
     for s in chart.series:
-        for x, _ in s.points:
+        for x, _y in s.points:
             xs.setdefault(x, None)
     values = [dict(s.points) for s in chart.series]
     headers = [chart.x_label or "x", *(s.label for s in chart.series)]

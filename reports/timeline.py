@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from between.engine.reading.views import OPEN_STATUSES, STAGES
+from between.language import gettext as _
 from between.reports.draw import WIDTH, date_axis, figure, moment, to_svg
 
 if TYPE_CHECKING:
@@ -89,10 +90,12 @@ def timeline_svg(
             for status, (f, h, ls) in STATUS_STYLE.items()
         ]
         handles += [
-            Line2D([], [], marker="|", linestyle="", color="black", markersize=7, label="entry"),
-            Line2D([], [], marker="v", linestyle="", color="black", markersize=5, label="review"),
-            Line2D([], [], marker=">", linestyle="", color="black", markersize=6, label="open"),
-            Line2D([], [], marker=">", linestyle="-", color="black", label="step-up"),
+            Line2D([], [], marker="|", linestyle="", color="black", markersize=7, label=_("entry")),
+            Line2D(
+                [], [], marker="v", linestyle="", color="black", markersize=5, label=_("review")
+            ),
+            Line2D([], [], marker=">", linestyle="", color="black", markersize=6, label=_("open")),
+            Line2D([], [], marker=">", linestyle="-", color="black", label=_("step-up")),
         ]
         below = 0.55 / (fig.get_figheight() * ax.get_position().height)  # inches under the axis
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -below), ncol=4)
@@ -119,10 +122,20 @@ def _right_edge(
 def _label(h: dict[str, Any]) -> str:
     """A row's label: the homework, and its step of a protocol (e.g. 'step 2 of 6 of …')."""
     label = f"{h['id'][:8]} {h['task_type']}"
-    if h.get("protocol"):
-        of = f" of {h['protocol_steps']}" if h.get("protocol_steps") else ""
-        label += f"\nstep {h['protocol_step']}{of} of {h['protocol']}"
-    return label
+    return f"{label}\n{step_of(h)}" if h.get("protocol") else label
+
+
+def step_of(h: dict[str, Any]) -> str:
+    """A homework's step of its protocol, in the current language: 'step 2 of 6 of worry'
+    (without the number of steps when the protocol is not in the library)."""
+    if h.get("protocol_steps"):
+        return _(
+            "step %(step)s of %(steps)s of %(protocol)s",
+            step=h["protocol_step"],
+            steps=h["protocol_steps"],
+            protocol=h["protocol"],
+        )
+    return _("step %(step)s of %(protocol)s", step=h["protocol_step"], protocol=h["protocol"])
 
 
 def _end(h: dict[str, Any]) -> str | None:

@@ -1,6 +1,6 @@
 """Messages in their recipient's language (issue 24): the client's and their collaborators' in
-the client's language, with the client's days written for it; the therapist's in English —
-through the real dispatcher, a plugin's wording and the installed ``between notify``."""
+the client's language, with the client's days written for it; the therapist's in the clinic's
+operator language (``[clinic] operator_language``, English by default) — through the real dispatcher, a plugin's wording and the installed ``between notify``."""
 
 from __future__ import annotations
 
@@ -130,6 +130,23 @@ def test_each_recipient_reads_the_message_in_their_language(tmp_path, smtp):
     dispatcher.run_once()
     therapist = [s for s, _ in mails(smtp)["lee@clinic.example"]]
     assert sorted(therapist) == ["Overdue homework for EN1", "Overdue homework for ES1"]
+
+
+def test_the_therapist_reads_the_clinics_operator_language(tmp_path, smtp):
+    clock = Clock()
+    extra = '[clinic]\noperator_language = "es"\n'
+    app, dispatcher = clinic(tmp_path, smtp.port, clock, extra=extra)
+    client(app, "EN1", "bo@example.org", language="en")
+    app.agree(relaxation(app, "EN1", due=DUE), **ACTOR)
+    app.decline(relaxation(app, "EN1", due=DUE), reason="no time", **ACTOR)
+    dispatcher.run_once()
+    got = mails(smtp)
+    assert [s for s, _ in got["bo@example.org"]] == [  # the client keeps their own language
+        "Homework agreed: Breathing and relaxation practice"
+    ]
+    [(subject, text)] = got["lee@clinic.example"]
+    assert subject == "Tarea no aceptada por EN1"
+    assert "Práctica de respiración y relajación" in text
 
 
 def test_a_plugins_wording_is_asked_in_the_recipients_language(tmp_path, smtp):

@@ -163,6 +163,12 @@ def test_a_week_sends_exactly_the_expected_messages_on_consented_channels(tmp_pa
     for m in smtp.messages:
         body = m.get_payload()
         assert "heart racing" not in body and "urges" not in body  # no clinical content
+    entry_bodies = sorted(
+        m.get_payload() for m in smtp.messages if m["Subject"] == "New entry for C1"
+    )
+    # Both entries were recorded before the first run: each message counts up to its own entry.
+    assert ["(1 of 3 entries)" in b for b in entry_bodies] == [True, False]
+    assert ["(2 of 3 entries)" in b for b in entry_bodies] == [False, True]
     kinds = Counter(r["kind"] for r in hook.received)
     assert (
         kinds == Counter({"agreed": 1, "due-soon": 1, "overdue": 1, "reviewed": 1})

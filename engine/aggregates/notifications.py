@@ -128,6 +128,9 @@ class Notification(Aggregate):
         self.assignment_id = event.assignment_id
         self.person = event.person
         self.address = event.address
+        #: When the event that called for it was recorded (None: a reminder, or queued
+        #: before it was kept) — what a message says is as of then.
+        self.caused_at: datetime | None = getattr(event, "caused_at", None)
         self.request_keys: dict[str, dict] = {}
 
     @evolve.register

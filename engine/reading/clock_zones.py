@@ -89,6 +89,17 @@ def check_language(value: str, option: str = "--language") -> str:
     return value.replace("_", "-")
 
 
+def check_operator_language(value: str, option: str = "operator_language") -> str:
+    """A language Between's own catalogs cover completely (``en``, ``es``): the therapist's
+    messages and reports are worded in it."""
+    from between.language.catalogs import check_language as covered
+
+    try:
+        return covered(value, option)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+
+
 def _clock(value: str) -> time:
     hours, minutes = value.split(":")
     return time(int(hours), int(minutes))
@@ -151,10 +162,11 @@ def local_label(instant: datetime, zone: str | None) -> str:
 
 
 class ClinicTime:
-    """The clinic's defaults (``[clinic]``) and which kinds of message are urgent
+    """The clinic's defaults (``[clinic]``), the language its operators read (``operator_language``:
+    the therapist's messages and reports) and which kinds of message are urgent
     (``[notify] urgent``: sent even in a client's quiet hours)."""
 
-    __slots__ = ("defaults", "urgent")
+    __slots__ = ("defaults", "operator_language", "urgent")
 
     def __init__(self, clinic: dict[str, Any] | None = None, urgent: Any = ()) -> None:
         clinic = clinic or {}
@@ -162,6 +174,7 @@ class ClinicTime:
             "timezone": clinic.get("timezone"),
             **{key: clinic.get(key, value) for key, value in DEFAULTS.items()},
         }
+        self.operator_language: str = clinic.get("operator_language") or "en"
         self.urgent = frozenset(urgent or ())
 
     @classmethod
