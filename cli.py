@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from between.commands.catalog import COMMAND_MODULES, SHORT_HELP
-from between.commands.errors import one_line_errors
+from between.commands.errors import one_line_errors, one_line_usage
 from between.commands.inputs import PathText
 from between.commands.output import QuickContext
 from between.commands.session import Session
@@ -70,8 +70,13 @@ class BetweenGroup(CommandNamingGroup):
         self._declared_commands: dict[str, str] | None = None  # read once, for --help
         self._built_in: list[str] = list(COMMAND_MODULES)  # modules not registered yet
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with one_line_usage():
+            return super().make_context(*args, **kwargs)
+
     def invoke(self, ctx: click.Context) -> Any:
-        with one_line_errors(ctx, lambda: f"{ctx.meta.get(RUNNING, ctx.command_path)} failed"):
+        running = lambda: ctx.meta.get(RUNNING, ctx.command_path)  # noqa: E731
+        with one_line_usage(running), one_line_errors(ctx, lambda: f"{running()} failed"):
             return super().invoke(ctx)
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:

@@ -3,7 +3,8 @@
 ``BetweenError`` (a refusal or bad input) prints its own message with its exit code; an
 unexpected exception prints what failed and why, exit 1, with the traceback only when asked
 for (``--debug`` or ``BETWEEN_DEBUG=1``); Ctrl-C prints "interrupted", exit 130. Click's own
-usage errors and exits pass through untouched.
+usage errors (a bad option value, a missing argument) become one line too, exit 2
+(``OneLineUsageError``); click's exits pass through untouched.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import errno
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import IO, Any
 
 import click
 
@@ -54,6 +56,35 @@ def one_line_errors(ctx: click.Context, what: str | Callable[[], str]) -> Iterat
         hint = "" if debug else f" ({DEBUG_HINT})"
         click.secho(f"error: {described}: {describe(e)}{hint}", err=True, fg="red")
         ctx.exit(1)
+
+
+class OneLineUsageError(click.UsageError):
+    """A click usage error shown as one line: ``error: MESSAGE (see 'COMMAND --help')``."""
+
+    def __init__(self, error: click.UsageError, command: str = "between") -> None:
+        super().__init__(" ".join(error.format_message().split()), error.ctx)
+        self.command = command  # named when click did not say which command's parsing failed
+
+    def format_message(self) -> str:
+        return self.message
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        path = self.ctx.command_path if self.ctx is not None else self.command
+        message = self.message.rstrip(".")
+        click.secho(f"error: {message} (see '{path} --help')", file, err=True, fg="red")
+
+
+@contextmanager
+def one_line_usage(command: Callable[[], str] = lambda: "between") -> Iterator[None]:
+    """Turn click's usage errors raised inside into ``OneLineUsageError``, naming ``command()``
+    when click does not (the error that shows a group's help when it is given no arguments
+    is left alone)."""
+    try:
+        yield
+    except (click.exceptions.NoArgsIsHelpError, OneLineUsageError):
+        raise
+    except click.UsageError as e:
+        raise OneLineUsageError(e, command()) from None
 
 
 def describe(error: BaseException) -> str:

@@ -152,9 +152,10 @@ def print_assignment(d: dict) -> None:
         )
     for agreed in d.get("agreements") or ([d["agreement"]] if d["agreement"] else []):
         when = f" {agreed['at'][:10]}" if agreed.get("at") else ""
+        confidence = agreed["confidence"]
         click.echo(
-            f"  agreed{when}: confidence {agreed['confidence']}, obstacles: "
-            f"{agreed['obstacles'] or '-'}"
+            f"  agreed{when}: confidence {'not given' if confidence is None else confidence}, "
+            f"obstacles: {agreed['obstacles'] or '-'}"
         )
     if d["decline_reason"]:
         click.echo(f"  declined: {d['decline_reason']}")
@@ -163,9 +164,10 @@ def print_assignment(d: dict) -> None:
         fields = pairs(e["fields"], "{}: {}", "; ")
         click.echo(f"    {e['occurred_at'][:16]} by {e['by']}: {fields}")
     for r in d["review_list"]:
+        notes = f"; {r['notes']}" if r.get("notes") else ""
         click.echo(
             f"  review {r['at'][:10]}: quantity {r['quantity']}, quality {r['quality']}, "
-            f"difficulty {r['difficulty']}, next {r['next_step']}; {r['notes']}"
+            f"difficulty {r['difficulty']}, next step {r['next_step'] or 'not given'}{notes}"
         )
     for n in d.get("client_notes_list") or ():
         by = "the client" if n["by"] == "client" else n["by"]
@@ -173,7 +175,7 @@ def print_assignment(d: dict) -> None:
         click.echo(f"  note {n['at'][:10]} from {by} ({n['kind']}, via {n['via']}){text}")
     summary = d["summary"]
     unread = isinstance(summary, dict) and "unavailable" in summary
-    click.echo("  summary: " + ("unavailable" if unread else pairs(summary, "{} {}", ", ")))
+    click.echo("  summary: " + ("unavailable" if unread else plain(summary)))
     done = d["completion"]
     state = {True: "yes", False: "no"}.get(done.get("complete"), "unknown")
     click.echo(f"  complete: {state} ({done.get('rule')})")
@@ -190,10 +192,30 @@ def warn_unavailable(detail: dict) -> None:
 
 
 def pairs(value: Any, shape: str, sep: str) -> str:
-    """A dict's items as text; a sealed value that did not open (a marker) as it is."""
+    """A dict's items as plain text (``plain``), leaving out empty ones; a sealed value that
+    did not open (a marker) as it is."""
     if not isinstance(value, dict):
         return str(value)
-    return sep.join(shape.format(k, v) for k, v in value.items())
+    return sep.join(shape.format(k, plain(v)) for k, v in value.items() if not _empty(v))
+
+
+def plain(value: Any) -> str:
+    """A value in plain words, never a Python representation: a mapping as ``client 2, ana 1``
+    (names with spaces for underscores, empty values left out), a list joined by commas, a
+    flag as yes/no, nothing as '-'."""
+    if _empty(value):
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return pairs({str(k).replace("_", " "): v for k, v in value.items()}, "{} {}", ", ")
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(plain(v) for v in value if not _empty(v))
+    return str(value)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, dict | list | tuple | set | frozenset) and not value)
 
 
 def stream_json_array(rows: Iterable[dict]) -> None:

@@ -11,6 +11,7 @@ from between.commands.output import (
     assignment_table,
     listing,
     paged,
+    plain,
     print_assignment,
     print_json,
     warn_unavailable,
@@ -124,8 +125,7 @@ def print_review_brief(row: dict[str, Any]) -> None:
             f"  {row['id'][:8]}: next in {row['protocol']}: step {row['protocol_step'] + 1} "
             f"{row['next_step']}"
         )
-    summary = row["summary"]
-    figures = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items() if v is not None)
+    figures = plain(row["summary"]) if isinstance(row["summary"], dict) else row["summary"]
     done = row["completion"].get("complete")
     state = "unknown" if done is None else "yes" if done else "not yet"
     click.echo(f"  {row['id'][:8]} {row['task_type']}: {figures or '-'}; complete: {state}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import invoke, relaxation
+from helpers import assign_args, invoke, relaxation
 
 from between.engine.app import Homework
 from between.engine.storage.store import Store
@@ -98,3 +98,48 @@ def test_every_agreements_anticipated_obstacles_are_kept_after_a_modify_review(t
         ("agreement", "busy evenings"),
         ("agreement", "the kids' holiday"),
     ]
+
+
+def test_show_and_agenda_print_plain_words_never_python_values(tmp_path):
+    """Agreed without a confidence, entries by two people, one homework with none, a review
+    without notes: the text says so in words — no None, no {…}, no quoted names, no dangling
+    separator (the --json output keeps its values)."""
+    env = {"BETWEEN_STORE": str(tmp_path / "plain.db"), "BETWEEN_ACTOR": "dr.lee"}
+    invoke(env, "init", code=0)
+    invoke(env, "client", "add", "C-1", "--name", "Ana", "--therapist", "dr.lee", code=0)
+    invoke(env, "client", "collaborator", "C-1", "Sam", "--relationship", "partner", code=0)
+    monitoring = assign_args("C-1", "self-monitoring", "target=nail biting")
+    reviewed, counted, empty = (
+        json.loads(invoke(env, *monitoring, "--json", code=0).stdout)["result"][:8]
+        for _ in range(3)
+    )
+    for aid in (reviewed, counted, empty):
+        invoke(env, "agree", aid, code=0)
+    for aid, by in ((reviewed, "client"), (counted, "client"), (counted, "Sam")):
+        entry = ("--field", "situation=meeting", "--field", "intensity=70")
+        invoke(env, "submit", aid, "--by", by, *entry, code=0)
+    review = ("--quantity", "4", "--quality", "3", "--difficulty", "2")
+    invoke(env, "review", reviewed, *review, "--next-step", "step-up", code=0)
+
+    shown = invoke(env, "show", reviewed, code=0).stdout
+    assert "confidence not given, obstacles: -" in shown
+    assert "quality 3, difficulty 2, next step step-up\n" in shown
+    assert "mean intensity 70.0, by client 1\n" in shown
+    agenda = invoke(env, "agenda", "C-1", code=0).stdout
+    assert f"{counted} self-monitoring: entries 2," in agenda
+    assert "by client 1, Sam 1; complete: yes" in agenda
+    assert f"{empty} self-monitoring: entries 0, days 0, per day 0; complete: not yet" in agenda
+    for text in (shown, invoke(env, "show", empty, code=0).stdout, agenda):
+        for repr_of_python in ("None", "{", "}", "'", "; \n", ", \n", ": \n"):
+            assert repr_of_python not in text, (repr_of_python, text)
+
+    as_json = json.loads(invoke(env, "show", reviewed, "--json", code=0).stdout)
+    assert as_json["agreement"]["confidence"] is None
+    assert as_json["summary"]["by"] == {"client": 1}
+    [counted_row, empty_row] = sorted(
+        json.loads(invoke(env, "agenda", "C-1", "--json", code=0).stdout)["to_review"],
+        key=lambda r: r["entries"],
+        reverse=True,
+    )
+    assert counted_row["summary"]["by"] == {"client": 1, "Sam": 1}
+    assert empty_row["summary"]["by"] == {} and empty_row["summary"]["mean_intensity"] is None
