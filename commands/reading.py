@@ -90,6 +90,8 @@ def agenda(session: Session, code: str, as_json: bool) -> None:
         for r in result["awaiting_agreement"]:  # a change asked for, or another note
             said = reader.review_brief(r["id"]) if r.get("client_notes") else {}
             r["client_notes_since_review"] = said.get("client_notes_since_review", [])
+        for r in result["declined_since_last_review"]:  # why: the reason is in its record
+            r["decline_reason"] = reader.decline_reason(r["id"])
     result["to_review"] = [
         {**r, **b, **protocol_position(session, r)}
         for r, b in zip(result["to_review"], briefs, strict=True)
@@ -108,6 +110,9 @@ def agenda(session: Session, code: str, as_json: bool) -> None:
         elif key == "awaiting_agreement":
             for row in result[key]:
                 print_client_notes(row)
+        else:
+            for row in result[key]:
+                click.echo(f"  {row['id'][:8]} declined: {row['decline_reason'] or '-'}")
     if result["next_in_protocol"]:
         click.echo("\nNext in a protocol (reviewed with step-up):")
         for n in result["next_in_protocol"]:

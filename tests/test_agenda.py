@@ -50,6 +50,23 @@ def test_the_agenda_brings_figures_reviews_and_anticipated_obstacles(tmp_path, c
     assert "anticipated when agreeing (2026-03-02): busy evenings" in text
 
 
+def test_the_agenda_says_why_homework_was_declined(tmp_path, clock):
+    """The reason is in the homework's record (sealed where the store encrypts), not its row."""
+    url = str(tmp_path / "declined.db")
+    Homework.initialise(Store.parse(url))
+    app = Homework(Store.parse(url), clock=clock)
+    app.register_client("C1", "Client One", "dr.lee", **ACTOR)
+    declined = relaxation(app, "C1")
+    app.decline(declined, reason="no time for writing this month", **ACTOR)
+    app.close()
+
+    agenda = json.loads(invoke(url, "agenda", "C1", "--json").stdout)
+    [row] = agenda["declined_since_last_review"]
+    assert (row["id"], row["decline_reason"]) == (declined, "no time for writing this month")
+    text = invoke(url, "agenda", "C1").stdout
+    assert f"{declined[:8]} declined: no time for writing this month" in text
+
+
 def test_every_agreements_anticipated_obstacles_are_kept_after_a_modify_review(tmp_path, clock):
     """A ``modify`` review sends homework back for agreement: the obstacles anticipated at the
     first agreement stay beside the new ones — in show, the agenda and the report."""

@@ -229,6 +229,11 @@ class Reading:
         """What starting the review of one homework needs (see ``brief``)."""
         return brief(self.show(ref))
 
+    def decline_reason(self, ref: str) -> str | None:
+        """Why the homework was declined (None if it was not): from its record, as the row
+        does not hold it."""
+        return self._assignment(ref).decline_reason
+
     def describe_assignment(
         self, assignment: AssignmentState, follow_ups: list[str], today: date | None = None
     ) -> dict:

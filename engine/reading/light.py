@@ -111,6 +111,11 @@ class LightReader:
 
         return review_brief(self, ref)
 
+    def decline_reason(self, ref: str) -> str | None:
+        from between.engine.reading.light_records import decline_reason
+
+        return decline_reason(self, ref)
+
 
 @contextmanager
 def open_reader(

@@ -121,6 +121,14 @@ def review_brief(reader: RecordReader, ref: str) -> dict:
     return brief(show(reader, ref))
 
 
+def decline_reason(reader: RecordReader, ref: str) -> str | None:
+    """Why the homework was declined, from its record (no plugins are loaded for it)."""
+    assignment = _load(reader, AssignmentState, _resolve(reader, ref))
+    if assignment is None:
+        raise NotFound(f"no assignment {ref}")
+    return assignment.decline_reason
+
+
 def _resolve(reader: RecordReader, ref: str) -> UUID:
     return resolve(ref, lambda prefix: reader.queries.assignment_ids(reader.cursor, prefix))
 
