@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 from between.engine.contracts.channels import Message
 from between.engine.hooks.calls import Fault, call_hook
+from between.engine.hooks.message_catalogs import plugin_catalogs
 from between.engine.reading.views import iso
 from between.language import use
-from between.language.plugin_catalogs import plugin_catalogs
 from between.notify.messages import default_text, with_link
 
 if TYPE_CHECKING:

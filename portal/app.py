@@ -36,7 +36,7 @@ def create_app(
     template_words: TemplateWords | None = None,
 ) -> Flask:
     """The WSGI application; ``homework()`` returns the calling thread's ``Homework``,
-    ``catalogs`` are the plugins' message catalogs (``language.plugin_catalogs``) and
+    ``catalogs`` are the plugins' message catalogs (``engine.hooks.message_catalogs``) and
     ``template_words`` the library's templates' own words."""
     app = Flask("between.portal")
     app.config.update(

@@ -62,7 +62,7 @@ def serve(
     ``template_words``: the library's templates' own words (``stores.TemplateWords``)."""
     from waitress.server import create_server
 
-    from between.language.plugin_catalogs import plugin_catalogs
+    from between.engine.hooks.message_catalogs import plugin_catalogs
     from between.portal.app import create_app
 
     _logging()

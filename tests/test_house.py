@@ -160,6 +160,21 @@ def test_events_import_only_events():
     )
 
 
+def test_the_language_room_stands_on_nothing_of_betweens():
+    """``between.language`` (catalogs and locale formats) is used from every floor, the engine's
+    checks of a language included, so it imports nothing of Between's but itself."""
+    assert (
+        broken(
+            lambda m, t: (
+                m.startswith("between.language")
+                and t.startswith("between.")
+                and not t.startswith("between.language")
+            )
+        )
+        == {}
+    )
+
+
 FEATURES = (
     "between.audit",
     "between.notify",

@@ -11,10 +11,10 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 
 from between.engine.hooks.loading import load_plugins
+from between.engine.hooks.message_catalogs import plugin_catalogs
 from between.engine.settings import Settings
 from between.language import check_language, translator, use
 from between.language import gettext as _
-from between.language.plugin_catalogs import plugin_catalogs
 
 
 def compiled(folder: Path, domain: str, language: str, words: dict[str, str]) -> Path:

@@ -1,4 +1,5 @@
-"""The folders of message catalogs the loaded plugins ship (hook ``between_message_catalogs``)."""
+"""The folders of message catalogs the loaded plugins ship (hook ``between_message_catalogs``),
+for ``between.language`` to merge over Between's own."""
 
 from __future__ import annotations
 
