@@ -216,7 +216,7 @@ def test_when_it_happened_is_read_in_the_client_s_own_time_zone(
     short = re.search(r"proposed ([0-9a-f]{8})", said).group(1)
     clinic.cli("agree", short)
     aid = json.loads(clinic.cli("show", short, "--json"))["id"]
-    token = re.search(r"\b([A-Za-z0-9_-]{43})\b", clinic.cli("client", "link", code))[1]
+    token = json.loads(clinic.cli("client", "link", code, "--json"))["token"]
     v = Visitor(server)
     v.open_link(token)
     then = (datetime.now(UTC) - timedelta(hours=hours_ago)).replace(second=0, microsecond=0)

@@ -63,7 +63,7 @@ def test_a_spanish_client_reads_pages_in_spanish(server, clinic):
     clinic.cli("client", "add", "C-300", "--name", "Lucía", "--therapist", "dr.lee",
                "--language", "es", "--timezone", "Europe/Madrid")  # fmt: skip
     aid = assigned(clinic, "C-300", "--template", "self-monitoring-baseline")
-    token = re.search(r"\b([A-Za-z0-9_-]{43})\b", clinic.cli("client", "link", "C-300"))[1]
+    token = json.loads(clinic.cli("client", "link", "C-300", "--json"))["token"]
     visitor = Visitor(server)
     home = html.unescape(visitor.open_link(token).body)
     assert '<html lang="es">' in home
@@ -79,7 +79,7 @@ def test_a_spanish_client_reads_refusals_and_past_entries_in_spanish(server, cli
     clinic.cli("client", "add", "C-301", "--name", "Marta", "--therapist", "dr.lee",
                "--language", "es", "--timezone", "Europe/Madrid")  # fmt: skip
     aid = assigned(clinic, "C-301", "--template", "self-monitoring-baseline")
-    token = re.search(r"\b([A-Za-z0-9_-]{43})\b", clinic.cli("client", "link", "C-301"))[1]
+    token = json.loads(clinic.cli("client", "link", "C-301", "--json"))["token"]
     visitor = Visitor(server)
     visitor.open_link(token)
     form = visitor.get(f"/homework/{aid}").form(aid)
