@@ -19,6 +19,8 @@ from between.commands.errors import one_line_errors, one_line_usage
 from between.commands.inputs import PathText
 from between.commands.output import QuickContext
 from between.commands.session import Session
+from between.language import gettext as _
+from between.language import use
 
 WRITE_HELP = "Who is acting (or BETWEEN_ACTOR); required for anything that writes."
 
@@ -76,7 +78,10 @@ class BetweenGroup(CommandNamingGroup):
 
     def invoke(self, ctx: click.Context) -> Any:
         running = lambda: ctx.meta.get(RUNNING, ctx.command_path)  # noqa: E731
-        with one_line_usage(running), one_line_errors(ctx, lambda: f"{running()} failed"):
+        with (
+            one_line_usage(running),
+            one_line_errors(ctx, lambda: _("%(command)s failed", command=running())),
+        ):
             return super().invoke(ctx)
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
@@ -165,12 +170,17 @@ class BetweenGroup(CommandNamingGroup):
         plugin = self._registering() if self._registering else None
         if plugin is not None and name is not None and name in self.commands:
             first = self._plugin_commands.get(name)
-            taken = f"plugin {first} added it first" if first else "that is a built-in command"
-            click.secho(
-                f"warning: plugin {plugin}: its command {name!r} is ignored; {taken}",
-                err=True,
-                fg="yellow",
+            if first:
+                taken = _("plugin %(first)s added it first", first=first)
+            else:
+                taken = _("that is a built-in command")
+            warning = _(
+                "warning: plugin %(plugin)s: its command %(name)s is ignored; %(taken)s",
+                plugin=plugin,
+                name=repr(name),
+                taken=taken,
             )
+            click.secho(warning, err=True, fg="yellow")
             return
         if plugin is not None and name is not None:
             self._plugin_commands[name] = plugin
@@ -183,13 +193,13 @@ class BetweenGroup(CommandNamingGroup):
         self._plugins_added = True
         self.add_built_in()  # a plugin's command may not take a built-in name
         session = self.session(ctx)
-        with one_line_errors(ctx, "loading plugins failed"):
+        with one_line_errors(ctx, _("loading plugins failed")):
             manager = session.plugins().manager
         from between.engine.hooks.calls import HookFault, call_hook, running_plugin
 
         failed: HookFault | None = None
         self._registering = running_plugin
-        with one_line_errors(ctx, "adding the plugins' commands failed"):
+        with one_line_errors(ctx, _("adding the plugins' commands failed")):
             try:
                 call_hook(manager, "between_register_commands", cli=self)
             except HookFault as fault:
@@ -197,7 +207,8 @@ class BetweenGroup(CommandNamingGroup):
             finally:
                 self._registering = None
         if failed:  # one line naming the plugin, with a traceback under --debug
-            with one_line_errors(ctx, f"plugin {failed.plugin} failed in {failed.hook}"):
+            what = _("plugin %(plugin)s failed in %(hook)s", plugin=failed.plugin, hook=failed.hook)
+            with one_line_errors(ctx, what):
                 raise failed.error from None
 
 
@@ -234,6 +245,9 @@ def build_cli() -> click.Group:
             ctx.obj = Session(**options)
         ctx.call_on_close(ctx.obj.close)
         ctx.obj.settings.config  # noqa: B018 — a broken configuration file stops every command alike
+        # what the commands print is worded in the clinic's operator language (JSON stays English)
+        operator_language = ctx.obj.settings.section("clinic").get("operator_language")
+        ctx.with_resource(use(operator_language))
 
     return cli
 

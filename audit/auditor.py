@@ -23,11 +23,12 @@ from between.audit.log import (
 from between.audit.log_source import AuditSource
 from between.audit.log_time import entries_within
 from between.audit.narration import narrate
-from between.audit.verify import Checkpoint, Verification, verify
+from between.audit.verify import Checkpoint, NotACheckpoint, Verification, verify
 from between.engine.errors import InvalidInput, NotFound
 from between.engine.validate import instant
 from between.events.base import REGISTRY, short_name
 from between.events.clients import ClientRegistered
+from between.language import gettext as _
 
 Progress = Callable[[int, str], Any]
 _NO_PROGRESS: Progress = lambda total, label: nullcontext(None)  # noqa: E731
@@ -59,7 +60,9 @@ def filtered_log(
         unknown = [t for t in types_ if t not in known]
         if unknown:
             raise InvalidInput(
-                f"unknown event type {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+                "unknown event type %(unknown)s; known: %(known)s",
+                unknown=", ".join(unknown),
+                known=", ".join(sorted(known)),
             )
         topics = {known[t] for t in types_}
     start = moment(since, "--since") if since else None
@@ -116,7 +119,10 @@ def _client(app: AuditSource, record: str) -> UUID:
     """A client's id from a code or an id (the only handle left once a client is erased)."""
     found = _client_or_none(app, record)
     if found is None:
-        raise NotFound(f"no client {record!r}; give a client code or, once erased, its id")
+        raise NotFound(
+            "no client %(record)s; give a client code or, once erased, its id",
+            record=repr(record),
+        )
     return found
 
 
@@ -142,7 +148,7 @@ def rows_at(
 
     def rows() -> Iterator[dict]:
         head = app.recorder.max_notification_id() or 0
-        with progress(head, "replaying") as bar:
+        with progress(head, _("replaying")) as bar:
             yield from replay.rows_at(app, at, owner, bar and bar.update)
             if bar is not None:
                 bar.update(head - bar.pos)  # the log after the last proposal: read too
@@ -153,7 +159,9 @@ def rows_at(
 def assignment_at(app: AuditSource, ref: str, at: datetime) -> dict:
     detail = replay.assignment_at(app, app.resolve(ref), at)
     if detail is None:
-        raise NotFound(f"assignment {ref} had not been proposed at {at.isoformat()}")
+        raise NotFound(
+            "assignment %(ref)s had not been proposed at %(at)s", ref=ref, at=at.isoformat()
+        )
     return detail
 
 
@@ -161,7 +169,7 @@ def check(app: AuditSource, progress: Progress = _NO_PROGRESS) -> list[str]:
     """The read models against the log (see ``replay.check_read_model``), on as many
     processes as ``audit.fanout`` chooses for its length."""
     head = app.recorder.max_notification_id() or 0
-    with progress(head, "checking") as bar:
+    with progress(head, _("checking")) as bar:
         return replay.check_read_model(app, bar and bar.update, workers_for(head))
 
 
@@ -171,10 +179,16 @@ def verify_log(
     """Verify the whole chain (and that it extends ``against``, a checkpoint digest)."""
     try:
         checkpoint = Checkpoint.parse(against) if against else None
-    except ValueError as e:
+    except NotACheckpoint:
+        raise InvalidInput(
+            "%(text)s is not a checkpoint (expected %(prefix)s:N:HEX)",
+            text=repr(against),
+            prefix=Checkpoint.PREFIX,
+        ) from None
+    except ValueError as e:  # Python's own words for digits that are not hexadecimal
         raise InvalidInput(str(e)) from None
     total = app.recorder.max_notification_id() or 0
-    with progress(total, "verifying") as bar:
+    with progress(total, _("verifying")) as bar:
         rows = row_batches(app, after=None)  # every row, on the log or not
         batches = rows if bar is None else _tracked(rows, bar)
         return verify(batches, lambda seq: rows_of_seq(app, seq), checkpoint, stored_id_bytes(app))

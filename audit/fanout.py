@@ -44,7 +44,11 @@ def workers_for(events: int, environ: dict[str, str] | None = None) -> int:
     text = (os.environ if environ is None else environ).get(VARIABLE, "").strip()
     if text:
         if not text.isdigit() or int(text) < 1:
-            raise InvalidInput(f"{VARIABLE}={text!r} is not a number of processes (1 or more)")
+            raise InvalidInput(
+                "%(variable)s=%(text)s is not a number of processes (1 or more)",
+                variable=VARIABLE,
+                text=repr(text),
+            )
         return int(text)
     if events < MIN_EVENTS:
         return 1

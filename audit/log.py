@@ -147,8 +147,9 @@ def raw_rows(app: LogSource, after: int = 0) -> Iterator[tuple]:
                 row = (position, seq, bytes(chain), to_bytes(oid), version, topic, bytes(state))
             except (TypeError, ValueError):
                 raise StoreError(
-                    f"the stored row at position {position} is malformed; it was altered — "
-                    "run 'between verify'"
+                    "the stored row at position %(position)s is malformed; it was altered — "
+                    "run 'between verify'",
+                    position=position,
                 ) from None
             yield row
 
@@ -196,8 +197,10 @@ def decoded(
         raise
     except Exception as e:
         raise StoreError(
-            f"the event at position {position} cannot be read ({type(e).__name__}); "
-            "it was altered — run 'between verify' for the whole log"
+            "the event at position %(position)s cannot be read (%(error)s); "
+            "it was altered — run 'between verify' for the whole log",
+            position=position,
+            error=type(e).__name__,
         ) from None
 
 

@@ -166,4 +166,6 @@ def _whole_stamp(app: LogSource, clock: LogTime, position: int) -> datetime:
     for rows in row_batches(app, after=position - 1, batch=1):
         _, _, _, oid, version, topic, state = rows[0]
         return clock.stamp(position, oid, version, topic, state)
-    raise StoreError(f"the event at position {position} is gone; run 'between verify'")
+    raise StoreError(
+        "the event at position %(position)s is gone; run 'between verify'", position=position
+    )

@@ -25,6 +25,7 @@ from between.audit.log_source import LogSource
 from between.audit.verify import Checkpoint
 from between.engine.errors import RuleViolation, StoreError
 from between.engine.storage.store import Store
+from between.language import worded
 
 if TYPE_CHECKING:
     from between.engine.app import Homework
@@ -61,14 +62,21 @@ def rekey(
     source.work.permit(actor, "rekey")
     before = verify_log(source, None)
     if before.first_break is not None:
-        raise RuleViolation(f"the source log is broken ({before.first_break.detail}); not copied")
+        raise RuleViolation(
+            "the source log is broken (%(detail)s); not copied",
+            detail=worded(before.first_break.detail),
+        )
     if target_store.path is not None and target_store.path.exists():  # a file store
-        raise StoreError(f"{target_store.path} already exists; rotation copies into a new store")
+        raise StoreError(
+            "%(path)s already exists; rotation copies into a new store", path=target_store.path
+        )
     meta, written = Homework.initialise(
         target_store, encrypt=True, key_file=key_file, environ=environ
     )
     if meta["created"] != "yes":
-        raise StoreError(f"{target_store.describe()} already holds a store; use a new one")
+        raise StoreError(
+            "%(where)s already holds a store; use a new one", where=target_store.describe()
+        )
     target = Homework(target_store, key_file=written or key_file, environ=environ)
     for client_id, wrapped in source.keys.rewrapped_for(target.keys.wrap_key):
         target.keys.backend.put(client_id, wrapped if wrapped is not None else b"")
@@ -87,10 +95,14 @@ def rekey(
 
     after = verify_log(target, None)
     if not after.intact or after.events != before.events:
-        raise StoreError(f"the new store does not verify ({after.first_break}); discard it")
+        raise StoreError(
+            "the new store does not verify (%(found)s); discard it", found=after.first_break
+        )
     for old, new in zip(raw_rows(source), raw_rows(target), strict=True):
         if old[3:6] != new[3:6] or _decrypt(source, old[6]) != _decrypt(target, new[6]):
-            raise StoreError(f"event #{old[1]} differs in the copy; discard the new store")
+            raise StoreError(
+                "event #%(seq)s differs in the copy; discard the new store", seq=old[1]
+            )
     target.close()
     return Rotation(before.events, before.checkpoint(), after.checkpoint(), written)
 

@@ -28,6 +28,7 @@ from between.engine.reading.plain import row_decoder
 from between.engine.reading.views import RESTRICTED, with_timeliness
 from between.engine.storage.sealing_mapper import ROW_PERSONAL
 from between.events.assignments import AssignmentProposed
+from between.language import N_, Word
 
 BATCH = 1000
 CHUNK = 5000  # rows of the log checked at a time
@@ -202,7 +203,13 @@ def check_read_model(app: LogSource, advance: Advance | None = None, workers: in
     with app.reading() as cur:
         tracked = app.readmodel.position(cur)
     if tracked != head:
-        differences.append(f"read model is at position {tracked}, the log at {head}")
+        differences.append(
+            Word(
+                N_("read model is at position %(tracked)s, the log at %(head)s"),
+                tracked=tracked,
+                head=head,
+            )
+        )
     expected_counts = dict.fromkeys(dict(ROW_TABLES.values()), 0)
     chunks = record_chunks(app)
     if workers > 1:
@@ -220,7 +227,14 @@ def check_read_model(app: LogSource, advance: Advance | None = None, workers: in
             cur.execute(f"SELECT COUNT(*) AS n FROM {table}")
             stored = cur.fetchone()["n"]
             if stored != expected:
-                differences.append(f"{table}: {stored} stored rows, {expected} from the log")
+                differences.append(
+                    Word(
+                        N_("%(table)s: %(stored)s stored rows, %(expected)s from the log"),
+                        table=table,
+                        stored=stored,
+                        expected=expected,
+                    )
+                )
     return differences
 
 
@@ -257,7 +271,9 @@ def _differences(
     for key, row in wanted.items():
         found = stored.get(key)
         if found is None:
-            yield f"{table}: {key[:8]} is missing from the read model"
+            yield Word(
+                N_("%(table)s: %(key)s is missing from the read model"), table=table, key=key[:8]
+            )
             continue
         columns = tuple(name for name in names if name != "row")
         expected = dict(zip(columns, column_values(columns, row), strict=True))
@@ -271,11 +287,23 @@ def _differences(
                         if row.get(k) != kept.get(k) and row.get(k) != RESTRICTED
                     )
                     if fields:
-                        yield f"{table}: {key[:8]} differs in row fields {', '.join(fields)}"
+                        yield Word(
+                            N_("%(table)s: %(key)s differs in row fields %(fields)s"),
+                            table=table,
+                            key=key[:8],
+                            fields=", ".join(fields),
+                        )
             elif found[name] != expected[name] and expected[name] != RESTRICTED:
-                yield (
-                    f"{table}: {key[:8]} differs in column {name} "
-                    f"(stored {found[name]!r}, from the log {expected[name]!r})"
+                yield Word(
+                    N_(
+                        "%(table)s: %(key)s differs in column %(column)s (stored %(stored)s, "
+                        "from the log %(expected)s)"
+                    ),
+                    table=table,
+                    key=key[:8],
+                    column=name,
+                    stored=repr(found[name]),
+                    expected=repr(expected[name]),
                 )
 
 

@@ -13,6 +13,7 @@ from hashlib import sha256
 from typing import Any, ClassVar
 
 from between.engine.storage.chain import GENESIS, LINK_HEADER
+from between.language import N_, Word
 
 Row = tuple[int, int, bytes, bytes, int, str, bytes]
 """A stored event as verification reads it: position, seq, chain, id bytes, version,
@@ -36,12 +37,16 @@ class Checkpoint:
         prefix, _, rest = text.strip().partition(":")
         seq, _, chain = rest.partition(":")
         if prefix != cls.PREFIX or not seq.isdigit() or len(chain) != CHECKPOINT_HEX:
-            raise ValueError(f"{text!r} is not a checkpoint (expected {cls.PREFIX}:N:HEX)")
+            raise NotACheckpoint(f"{text!r} is not a checkpoint (expected {cls.PREFIX}:N:HEX)")
         int(chain, 16)
         return cls(int(seq), chain.lower())
 
 
 CHECKPOINT_HEX = 32
+
+
+class NotACheckpoint(ValueError):
+    """Text not shaped like a checkpoint (``Checkpoint.PREFIX:N:HEX``)."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ class Break:
 
     position: int
     kind: str  # altered | deleted | reordered | inserted | cut off | rewritten
-    detail: str
+    detail: str  # English (a ``Word``: ``between.language.worded`` words it)
 
 
 @dataclass
@@ -102,8 +107,13 @@ def verify(
                 broken = Break(
                     position,
                     "inserted",
-                    f"a row at position {position} lies outside the log (positions start at 1); "
-                    "it is on no chain: it was inserted",
+                    Word(
+                        N_(
+                            "a row at position %(position)s lies outside the log (positions "
+                            "start at 1); it is on no chain: it was inserted"
+                        ),
+                        position=position,
+                    ),
                 )
                 break
             if seq != expected:
@@ -125,9 +135,16 @@ def verify(
                 broken = Break(
                     position,
                     "altered",
-                    f"event #{seq} at position {position} does not match the chain: its stored "
-                    "bytes, its position or the event before it changed (an edit, an insertion, "
-                    "or a restore from a text dump, which renumbers positions)",
+                    Word(
+                        N_(
+                            "event #%(seq)s at position %(position)s does not match the chain: "
+                            "its stored bytes, its position or the event before it changed (an "
+                            "edit, an insertion, or a restore from a text dump, which renumbers "
+                            "positions)"
+                        ),
+                        seq=seq,
+                        position=position,
+                    ),
                 )
                 break
             if (
@@ -138,8 +155,14 @@ def verify(
                 broken = Break(
                     position,
                     "rewritten",
-                    f"event #{seq} at position {position} differs from the checkpoint: the log "
-                    "was rewritten up to here",
+                    Word(
+                        N_(
+                            "event #%(seq)s at position %(position)s differs from the checkpoint: "
+                            "the log was rewritten up to here"
+                        ),
+                        seq=seq,
+                        position=position,
+                    ),
                 )
                 break
             prev, expected, head_position = chain, expected + 1, position
@@ -151,8 +174,15 @@ def verify(
         result.first_break = Break(
             head_position + 1,
             "cut off",
-            f"the log ends at event #{result.head_seq} but the checkpoint covers "
-            f"#{against.seq}: {against.seq - result.head_seq} event(s) were cut off the end",
+            Word(
+                N_(
+                    "the log ends at event #%(head)s but the checkpoint covers #%(covered)s: "
+                    "%(missing)s event(s) were cut off the end"
+                ),
+                head=result.head_seq,
+                covered=against.seq,
+                missing=against.seq - result.head_seq,
+            ),
         )
     return result
 
@@ -168,7 +198,12 @@ def _sequence_break(
     """Explain a row whose sequence number is not the next one."""
     if not isinstance(seq, int) or seq < 1:
         return Break(
-            position, "altered", f"the row at position {position} has no valid sequence number"
+            position,
+            "altered",
+            Word(
+                N_("the row at position %(position)s has no valid sequence number"),
+                position=position,
+            ),
         )
     if seq > expected:
         moved = [p for p, _ in locate_seq(expected) if p > position]
@@ -176,14 +211,31 @@ def _sequence_break(
             return Break(
                 position,
                 "reordered",
-                f"position {position} holds event #{seq} where #{expected} belongs; "
-                f"#{expected} was moved to position {moved[0]}",
+                Word(
+                    N_(
+                        "position %(position)s holds event #%(seq)s where #%(expected)s belongs; "
+                        "#%(expected)s was moved to position %(moved)s"
+                    ),
+                    position=position,
+                    seq=seq,
+                    expected=expected,
+                    moved=moved[0],
+                ),
             )
         return Break(
             previous + 1,
             "deleted",
-            f"event #{expected} is missing after position {previous}: the log jumps from "
-            f"#{expected - 1} to #{seq} (at position {position})",
+            Word(
+                N_(
+                    "event #%(expected)s is missing after position %(previous)s: the log jumps "
+                    "from #%(last)s to #%(seq)s (at position %(position)s)"
+                ),
+                expected=expected,
+                previous=previous,
+                last=expected - 1,
+                seq=seq,
+                position=position,
+            ),
         )
     earlier = [(p, c) for p, c in locate_seq(seq) if p < position]
     if earlier:
@@ -192,17 +244,36 @@ def _sequence_break(
             return Break(
                 position,
                 "inserted",
-                f"position {position} holds a copy of event #{seq} (the original is at "
-                f"position {first}): it was inserted",
+                Word(
+                    N_(
+                        "position %(position)s holds a copy of event #%(seq)s (the original is "
+                        "at position %(first)s): it was inserted"
+                    ),
+                    position=position,
+                    seq=seq,
+                    first=first,
+                ),
             )
         return Break(
             first,
             "inserted",
-            f"event #{seq} appears twice, at positions {first} and {position}: "
-            "an event was inserted",
+            Word(
+                N_(
+                    "event #%(seq)s appears twice, at positions %(first)s and %(position)s: an "
+                    "event was inserted"
+                ),
+                seq=seq,
+                first=first,
+                position=position,
+            ),
         )
     return Break(
         position,
         "reordered",
-        f"position {position} holds event #{seq} after #{expected - 1}: events were reordered",
+        Word(
+            N_("position %(position)s holds event #%(seq)s after #%(last)s: events were reordered"),
+            position=position,
+            seq=seq,
+            last=expected - 1,
+        ),
     )

@@ -15,6 +15,8 @@ from between.commands.output import (
     stream_json_array,
     warn_unavailable,
 )
+from between.language import N_, Word, worded
+from between.language import gettext as _
 
 if TYPE_CHECKING:
     from between.commands.session import Session
@@ -78,7 +80,7 @@ def history(session: Session, record: str, as_json: bool) -> None:
         print_json(lines)
         return
     for line in lines:
-        click.echo(f"{line['time'][:16].replace('T', ' ')}  {line['text']}")
+        click.echo(f"{line['time'][:16].replace('T', ' ')}  {worded(line['text'])}")
 
 
 def _next_in_protocol(session: Session, lines: list[dict[str, Any]]) -> None:
@@ -106,10 +108,19 @@ def _next_in_protocol(session: Session, lines: list[dict[str, Any]]) -> None:
         if line is None:
             continue
         line["next_in_protocol"] = n
-        line["text"] += (
-            f"; next in {n['protocol']}: step {n['protocol_step'] + 1} {n['next_step']} "
-            f"('between assign {code} --next {n['id'][:8]}')"
+        after = Word(
+            N_(
+                "; next in %(protocol)s: step %(step)s %(next_step)s "
+                "('between assign %(client)s --next %(id)s')"
+            ),
+            protocol=n["protocol"],
+            step=n["protocol_step"] + 1,
+            next_step=n["next_step"],
+            client=code,
+            id=n["id"][:8],
         )
+        # one Word, English in the JSON, both parts told in the operator's language
+        line["text"] = Word("%(text)s%(after)s", text=line["text"], after=after)
 
 
 @click.command("replay")
@@ -138,12 +149,19 @@ def replay(
             print_json({"differences": differences})
         else:
             for line in differences:
-                click.echo(line)
+                click.echo(worded(line))
         if differences:
             raise SystemExit(1)
         if not as_json:
-            unread = " (client codes not compared: no access to client keys)"
-            click.echo("read models match the log" + (unread if app.keys.restricted else ""))
+            if app.keys.restricted:
+                click.echo(
+                    _(
+                        "read models match the log"
+                        " (client codes not compared: no access to client keys)"
+                    )
+                )
+            else:
+                click.echo(_("read models match the log"))
         return
     if not at:
         raise InvalidInput("give --at TIME (or --check)")
@@ -184,11 +202,31 @@ def verify(session: Session, against: str | None, as_json: bool) -> None:
             }
         )
     elif broken:
-        click.echo(f"BROKEN at position {broken.position} ({broken.kind}): {broken.detail}")
-    else:
-        extends = f"; extends checkpoint {against}" if against else ""
         click.echo(
-            f"intact: {result.events} events, head at position {result.head_position}{extends}"
+            _(
+                "BROKEN at position %(position)s (%(kind)s): %(detail)s",
+                position=broken.position,
+                kind=broken.kind,
+                detail=broken.detail,
+            )
+        )
+    elif against:
+        click.echo(
+            _(
+                "intact: %(events)s events, head at position %(head)s; "
+                "extends checkpoint %(digest)s",
+                events=result.events,
+                head=result.head_position,
+                digest=against,
+            )
+        )
+    else:
+        click.echo(
+            _(
+                "intact: %(events)s events, head at position %(head)s",
+                events=result.events,
+                head=result.head_position,
+            )
         )
     if broken:
         raise SystemExit(1)
@@ -213,7 +251,12 @@ def checkpoint(session: Session, as_json: bool) -> None:
             }
         )
     elif broken:
-        click.echo(f"BROKEN at position {broken.position}: {broken.detail}", err=True)
+        message = _(
+            "BROKEN at position %(position)s: %(detail)s",
+            position=broken.position,
+            detail=broken.detail,
+        )
+        click.echo(message, err=True)
     else:
         click.echo(str(result.checkpoint()))
     if broken:

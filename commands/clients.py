@@ -15,8 +15,11 @@ from between.commands.output import (
     print_json,
     report,
     short,
+    step_of,
     table,
 )
+from between.language import N_
+from between.language import gettext as _
 
 if TYPE_CHECKING:
     from between.commands.session import Session
@@ -76,15 +79,15 @@ def add(
         request_key=request_key,
         preferences=chosen(options),
     )
-    report(outcome, as_json, f"registered client {code}")
+    report(outcome, as_json, _("registered client %(code)s", code=code))
 
 
 CLIENT_COLUMNS = [
-    ("CODE", "code"),
-    ("THERAPIST", "therapist"),
-    ("STATUS", "status"),
-    ("COLLABORATORS", "collaborator_count"),
-    ("REGISTERED", "registered_at"),
+    (N_("CODE"), "code"),
+    (N_("THERAPIST"), "therapist"),
+    (N_("STATUS"), "status"),
+    (N_("COLLABORATORS"), "collaborator_count"),
+    (N_("REGISTERED"), "registered_at"),
 ]
 
 
@@ -125,30 +128,59 @@ def show(session: Session, code: str, as_json: bool) -> None:
         print_json(detail)
         return
     click.echo(
-        f"{detail['code']}  {detail['name']}  ({detail['status']}, therapist {detail['therapist']})"
+        _(
+            "%(code)s  %(name)s  (%(status)s, therapist %(therapist)s)",
+            code=detail["code"],
+            name=detail["name"],
+            status=detail["status"],
+            therapist=detail["therapist"],
+        )
     )
     for person in detail["collaborators"]:
-        click.echo(f"  collaborator: {person['name']} ({person['relationship']})")
+        line = _(
+            "collaborator: %(name)s (%(relationship)s)",
+            name=person["name"],
+            relationship=person["relationship"],
+        )
+        click.echo("  " + line)
     contacts = detail["contacts"]
     for person, details in contacts.items() if isinstance(contacts, dict) else ():
-        click.echo(f"  contact {person}: {pairs(details, '{} {}', ', ')}")
-    prefs = detail["preferences"]
-    click.echo(
-        f"  time zone {prefs['timezone'] or 'server local time'}, language {prefs['language']}, "
-        f"reminders at {prefs['remind_at'] or 'once due'}, "
-        f"quiet hours {prefs['quiet_hours'] or 'none'}"
-    )
+        reach = pairs(details, "{} {}", ", ")
+        click.echo("  " + _("contact %(person)s: %(details)s", person=person, details=reach))
+    click.echo("  " + _preferences_line(detail["preferences"]))
     if detail.get("erasure"):
         erased = detail["erasure"]
-        click.echo(f"  erased {erased['at'][:10]} by {erased['by']}: {erased['reason']}")
+        line = _(
+            "erased %(at)s by %(by)s: %(reason)s",
+            at=erased["at"][:10],
+            by=erased["by"],
+            reason=erased["reason"],
+        )
+        click.echo("  " + line)
     assignment_table(detail["assignments"])
     for p in detail["protocols"]:
-        of = f" of {p['protocol_steps']}" if p["protocol_steps"] else ""
-        following = f"; next: {p['next_step']}" if p["next_step"] else ""
-        click.echo(
-            f"protocol {p['protocol']}: step {p['protocol_step']}{of} ({p['template']}, "
-            f"{p['assignment'][:8]}, {p['status']}){following}"
+        following = _("; next: %(step)s", step=p["next_step"]) if p["next_step"] else ""
+        line = _(
+            "protocol %(protocol)s: %(position)s (%(template)s, %(id)s, %(status)s)",
+            protocol=p["protocol"],
+            position=step_of(p["protocol_step"], p["protocol_steps"]),
+            template=p["template"],
+            id=p["assignment"][:8],
+            status=p["status"],
         )
+        click.echo(line + following)
+
+
+def _preferences_line(prefs: dict[str, Any]) -> str:
+    """The client's own clock and language, or what applies when they gave none."""
+    return _(
+        "time zone %(timezone)s, language %(language)s, reminders at %(remind_at)s, "
+        "quiet hours %(quiet_hours)s",
+        timezone=prefs["timezone"] or _("server local time"),
+        language=prefs["language"],
+        remind_at=prefs["remind_at"] or _("once due"),
+        quiet_hours=prefs["quiet_hours"] or _("none"),
+    )
 
 
 @click.command("collaborator")
@@ -169,7 +201,11 @@ def collaborator(
     outcome = session.app().add_collaborator(
         code, name, relationship, actor=session.actor, request_key=request_key
     )
-    report(outcome, as_json, f"{name} may now record observations for {code}")
+    report(
+        outcome,
+        as_json,
+        _("%(name)s may now record observations for %(code)s", name=name, code=code),
+    )
 
 
 @click.command("contact")
@@ -201,10 +237,11 @@ def contact(
         request_key=request_key,
         preferences=preferences,
     )
-    changed = "contact details" if contacts else "preferences"
-    report(
-        outcome, as_json, f"{changed} of {person if contacts else 'the client'} ({code}) changed"
-    )
+    if contacts:
+        changed = _("contact details of %(person)s (%(code)s) changed", person=person, code=code)
+    else:
+        changed = _("preferences of the client (%(code)s) changed", code=code)
+    report(outcome, as_json, changed)
 
 
 @click.command("consent")
@@ -232,8 +269,12 @@ def consent(
         actor=session.actor,
         request_key=request_key,
     )
-    state = "withdrew consent to" if withdraw else "consented to"
-    report(outcome, as_json, f"{person} ({code}) {state} {channel}")
+    values = {"person": person, "code": code, "channel": channel}
+    if withdraw:
+        said = _("%(person)s (%(code)s) withdrew consent to %(channel)s", **values)
+    else:
+        said = _("%(person)s (%(code)s) consented to %(channel)s", **values)
+    report(outcome, as_json, said)
 
 
 @click.command("discharge")
@@ -246,7 +287,7 @@ def discharge(
 ) -> None:
     """Record that the client left therapy (no new homework after this)."""
     outcome = session.app().discharge(code, reason, actor=session.actor, request_key=request_key)
-    report(outcome, as_json, f"discharged client {code}")
+    report(outcome, as_json, _("discharged client %(code)s", code=code))
 
 
 @click.command("erase")
@@ -265,7 +306,8 @@ def erase(
     outcome = session.app().erase_client(
         client_ref, reason=reason, actor=session.actor, request_key=request_key
     )
-    report(outcome, as_json, f"erased the personal data of client {short(outcome.result)}")
+    erased = _("erased the personal data of client %(id)s", id=short(outcome.result))
+    report(outcome, as_json, erased)
 
 
 def register(cli: click.Group) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
+from between.language import gettext as _
+
 
 def script(due: str, later: str) -> list[str]:
     """The commands of the demo; ``@ID`` stands for the last proposed assignment's id."""
@@ -59,7 +61,11 @@ def run_demo(build_cli: Callable[[], click.Group], keep: bool = False) -> None:
         "BETWEEN_WORKSHEETS_DIR": str(folder / "worksheets"),
     }
     click.secho(
-        f"A new SQLite store at {env['BETWEEN_STORE']}; acting as {env['BETWEEN_ACTOR']}.",
+        _(
+            "A new SQLite store at %(store)s; acting as %(actor)s.",
+            store=env["BETWEEN_STORE"],
+            actor=env["BETWEEN_ACTOR"],
+        ),
         bold=True,
     )
     runner = CliRunner()
@@ -79,7 +85,8 @@ def run_demo(build_cli: Callable[[], click.Group], keep: bool = False) -> None:
         if line.startswith("assign "):
             ids.append(result.output.split()[1].rstrip(":"))
     if keep:
-        click.secho(f"\nKept the store: BETWEEN_STORE={env['BETWEEN_STORE']}", bold=True)
+        kept = _("Kept the store: BETWEEN_STORE=%(store)s", store=env["BETWEEN_STORE"])
+        click.secho(f"\n{kept}", bold=True)
     else:
         for path in folder.glob("*"):
             os.remove(path)

@@ -1,6 +1,7 @@
 """How failures reach the user: one line on standard error and an exit code, never a traceback.
 
-``BetweenError`` (a refusal or bad input) prints its own message with its exit code; an
+``BetweenError`` (a refusal or bad input) prints its own message, in the clinic's operator
+language (``[clinic] operator_language``, made current by the root command), with its exit code; an
 unexpected exception prints what failed and why, exit 1, with the traceback only when asked
 for (``--debug`` or ``BETWEEN_DEBUG=1``); Ctrl-C prints "interrupted", exit 130. Click's own
 usage errors (a bad option value, a missing argument) become one line too, exit 2
@@ -17,7 +18,10 @@ from typing import IO, Any
 
 import click
 
-DEBUG_HINT = "run with --debug or BETWEEN_DEBUG=1 for the traceback"
+from between.language import N_
+from between.language import gettext as _
+
+DEBUG_HINT = N_("run with --debug or BETWEEN_DEBUG=1 for the traceback")
 INTERRUPTED = 130
 _OFF = ("", "0", "false", "no", "off")
 
@@ -37,12 +41,12 @@ def one_line_errors(ctx: click.Context, what: str | Callable[[], str]) -> Iterat
     try:
         yield
     except BetweenError as e:
-        click.secho(f"error: {e}", err=True, fg="red")
+        click.secho(_("error: %(problem)s", problem=e.worded()), err=True, fg="red")
         ctx.exit(e.exit_code)
     except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
         raise
     except KeyboardInterrupt:
-        click.secho("interrupted", err=True, fg="red")
+        click.secho(_("interrupted"), err=True, fg="red")
         ctx.exit(INTERRUPTED)
     except Exception as e:
         if isinstance(e, OSError) and e.errno == errno.EPIPE:
@@ -53,8 +57,9 @@ def one_line_errors(ctx: click.Context, what: str | Callable[[], str]) -> Iterat
 
             traceback.print_exception(e)
         described = what() if callable(what) else what
-        hint = "" if debug else f" ({DEBUG_HINT})"
-        click.secho(f"error: {described}: {describe(e)}{hint}", err=True, fg="red")
+        hint = "" if debug else f" ({_(DEBUG_HINT)})"
+        message = f"{described}: {describe(e)}{hint}"
+        click.secho(_("error: %(problem)s", problem=message), err=True, fg="red")
         ctx.exit(1)
 
 
@@ -71,7 +76,8 @@ class OneLineUsageError(click.UsageError):
     def show(self, file: IO[Any] | None = None) -> None:
         path = self.ctx.command_path if self.ctx is not None else self.command
         message = self.message.rstrip(".")
-        click.secho(f"error: {message} (see '{path} --help')", file, err=True, fg="red")
+        line = _("error: %(problem)s (see '%(command)s --help')", problem=message, command=path)
+        click.secho(line, file, err=True, fg="red")
 
 
 @contextmanager

@@ -18,6 +18,8 @@ from between.commands.inputs import (
 )
 from between.commands.output import report, short
 from between.engine.reading.views import STAGES
+from between.language import N_
+from between.language import gettext as _
 
 if TYPE_CHECKING:
     from between.commands.session import Session
@@ -134,12 +136,14 @@ def assign(
         **options,
     )
     record = outcome.record
-    report(
-        outcome,
-        as_json,
-        f"proposed {short(record['id'])}: {record['task_type']} for "
-        f"{record['client']}, due {record['due']}",
+    proposed = _(
+        "proposed %(id)s: %(task_type)s for %(client)s, due %(due)s",
+        id=short(record["id"]),
+        task_type=record["task_type"],
+        client=record["client"],
+        due=record["due"],
     )
+    report(outcome, as_json, proposed)
 
 
 @click.command("adjust")
@@ -173,7 +177,8 @@ def adjust(
         allow_past_due=allow_past_due,
     )
     changed = ", ".join(sorted(changes))
-    report(outcome, as_json, f"adjusted {short(outcome.record['id'])}: {changed}")
+    adjusted = _("adjusted %(id)s: %(changed)s", id=short(outcome.record["id"]), changed=changed)
+    report(outcome, as_json, adjusted)
 
 
 @click.command("agree")
@@ -200,7 +205,9 @@ def agree(
         via="cli",
     )
     record = outcome.record
-    report(outcome, as_json, f"agreed {short(record['id'])}, due {record['due']}")
+    report(
+        outcome, as_json, _("agreed %(id)s, due %(due)s", id=short(record["id"]), due=record["due"])
+    )
 
 
 @click.command("submit")
@@ -242,12 +249,14 @@ def submit(
         request_key=request_key,
     )
     record = outcome.record
-    report(
-        outcome,
-        as_json,
-        f"entry {short(outcome.result)} recorded on {short(record['id'])} "
-        f"({record['entries']} of {record['expected_entries']})",
+    recorded = _(
+        "entry %(entry)s recorded on %(id)s (%(done)s of %(expected)s)",
+        entry=short(outcome.result),
+        id=short(record["id"]),
+        done=record["entries"],
+        expected=record["expected_entries"],
     )
+    report(outcome, as_json, recorded)
 
 
 @click.command("review")
@@ -274,16 +283,18 @@ def review(
         assignment, actor=session.actor, request_key=request_key, **options
     )
     record = outcome.record
-    report(
-        outcome,
-        as_json,
-        f"reviewed {short(record['id'])}: next step {options['next_step']} "
-        f"(now {record['status']})",
+    reviewed = _(
+        "reviewed %(id)s: next step %(next_step)s (now %(status)s)",
+        id=short(record["id"]),
+        next_step=options["next_step"],
+        status=record["status"],
     )
+    report(outcome, as_json, reviewed)
 
 
 def ending(name: str, method: str, done: str, summary: str, **reason: Any) -> click.Command:
-    """A command that ends homework for a reason: ``between NAME ASSIGNMENT --reason …``."""
+    """A command that ends homework for a reason: ``between NAME ASSIGNMENT --reason …``;
+    ``done`` is what it prints, a message (marked with ``N_``) with an ``%(id)s`` placeholder."""
 
     @click.command(name, help=summary)
     @click.argument("assignment")
@@ -297,7 +308,7 @@ def ending(name: str, method: str, done: str, summary: str, **reason: Any) -> cl
         outcome = getattr(session.app(), method)(
             assignment, reason=reason, actor=session.actor, request_key=request_key, **way
         )
-        report(outcome, as_json, f"{done} {short(outcome.record['id'])}")
+        report(outcome, as_json, _(done, id=short(outcome.record["id"])))
 
     return command
 
@@ -305,18 +316,22 @@ def ending(name: str, method: str, done: str, summary: str, **reason: Any) -> cl
 decline = ending(
     "decline",
     "decline",
-    "declined",
+    N_("declined %(id)s"),
     "Record that the client declined the homework, and why.",
     required=True,
     help="The client's reason.",
 )
 cancel = ending(
-    "cancel", "cancel", "cancelled", "Withdraw homework that is proposed or agreed.", required=True
+    "cancel",
+    "cancel",
+    N_("cancelled %(id)s"),
+    "Withdraw homework that is proposed or agreed.",
+    required=True,
 )
 close = ending(
     "close",
     "close_assignment",
-    "closed",
+    N_("closed %(id)s"),
     "Close agreed homework; nothing more can be recorded on it.",
     default="done",
     show_default=True,

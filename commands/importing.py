@@ -8,6 +8,7 @@ import click
 
 from between.commands.inputs import PathText
 from between.commands.output import print_json, progress
+from between.language import gettext as _
 
 if TYPE_CHECKING:
     from between.commands.session import Session
@@ -52,7 +53,7 @@ def import_records(
     from between.importing.importer import Importer
 
     if assignment is not None and task_type is None:
-        raise click.UsageError("--assignment goes with --type (a CSV file of entries)")
+        raise click.UsageError(_("--assignment goes with --type (a CSV file of entries)"))
     app = session.app()
     importer = Importer(app, session.actor, key_prefix)  # checks the prefix first
     fields: tuple[str, ...] = ()
@@ -60,7 +61,7 @@ def import_records(
         fields = tuple(f.name for f in app.plugins.task_type(task_type).entries.fields)
     with (
         ImportFile.open(file, task_type, fields, assignment) as source,
-        progress(source.lines, "importing") as bar,
+        progress(source.lines, _("importing")) as bar,
     ):
         summary = importer.run(
             source,
@@ -78,16 +79,32 @@ def import_records(
 
 def describe(summary: Any) -> str:
     """The summary in a sentence."""
-    earlier = summary.earlier_refusals_stored
-    text = (
-        f"{summary.file}: {summary.records:,} records read; {summary.stored:,} stored"
-        + (f" ({earlier:,} refused by an earlier run)" if earlier else "")
-        + f", {summary.already_present:,} already present, {summary.refused:,} refused"
-    )
+    counts = {
+        "file": summary.file,
+        "records": f"{summary.records:,}",
+        "stored": f"{summary.stored:,}",
+        "earlier": f"{summary.earlier_refusals_stored:,}",
+        "present": f"{summary.already_present:,}",
+        "refused": f"{summary.refused:,}",
+    }
+    if summary.earlier_refusals_stored:
+        text = _(
+            "%(file)s: %(records)s records read; %(stored)s stored (%(earlier)s refused by an "
+            "earlier run), %(present)s already present, %(refused)s refused",
+            **counts,
+        )
+    else:
+        text = _(
+            "%(file)s: %(records)s records read; %(stored)s stored, %(present)s already present, "
+            "%(refused)s refused",
+            **counts,
+        )
     if summary.resumed_after_line:
-        text += f" (resumed after line {summary.resumed_after_line:,}, done by an earlier run)"
+        line = f"{summary.resumed_after_line:,}"
+        text += _(" (resumed after line %(line)s, done by an earlier run)", line=line)
     if summary.stopped_at_line:
-        text += f"; stopped at line {summary.stopped_at_line:,} (--stop-on-error)"
+        line = f"{summary.stopped_at_line:,}"
+        text += _("; stopped at line %(line)s (--stop-on-error)", line=line)
     return text
 
 

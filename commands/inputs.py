@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 
 import click
 
+from between.language import gettext as _
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: How deeply a fields file may nest lists and objects (fields are flat: a list is one level).
@@ -46,7 +48,11 @@ class PathText(click.Path):
         try:
             return super().convert(value, param, ctx)
         except ValueError as e:
-            self.fail(f"{value!r} is not a usable path ({e})", param, ctx)
+            self.fail(
+                _("%(value)s is not a usable path (%(error)s)", value=repr(value), error=e),
+                param,
+                ctx,
+            )
 
 
 def write_command(func: F) -> F:
@@ -77,7 +83,7 @@ def parse_fields(pairs: tuple[str, ...], fields_file: str | None) -> dict[str, A
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise InvalidInput(f"--field {pair!r} must look like name=value")
+            raise InvalidInput("--field %(pair)s must look like name=value", pair=repr(pair))
         fields[key.strip()] = value
     return fields
 
@@ -87,43 +93,68 @@ def _read_fields_file(fields_file: str) -> dict[str, Any]:
     from between.engine.errors import InvalidInput
     from between.engine.validate import MAX_PAYLOAD
 
-    name = "standard input" if fields_file == "-" else f"fields file {shown(fields_file)}"
-    if fields_file == "-":
+    on_stdin = fields_file == "-"
+    file = shown(fields_file)
+    if on_stdin:
         raw = sys.stdin.buffer.read(MAX_PAYLOAD + 1)
         if len(raw) > MAX_PAYLOAD:
-            raise InvalidInput(f"fields on standard input exceed {MAX_PAYLOAD:,} bytes")
+            limit = f"{MAX_PAYLOAD:,}"
+            raise InvalidInput("fields on standard input exceed %(limit)s bytes", limit=limit)
     else:
-        raw = _read_limited(Path(fields_file), name, MAX_PAYLOAD)
+        raw = _read_limited(Path(fields_file), file, MAX_PAYLOAD)
     import json  # here, not at start-up (``--help`` needs no JSON)
 
     try:
         loaded = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
-        raise InvalidInput(f"{name} is not UTF-8 JSON: {e}") from None
+        if on_stdin:
+            raise InvalidInput("standard input is not UTF-8 JSON: %(error)s", error=e) from None
+        raise InvalidInput(
+            "fields file %(file)s is not UTF-8 JSON: %(error)s", file=file, error=e
+        ) from None
     except RecursionError:
         loaded = None
     if loaded is None or depth(loaded) > MAX_DEPTH:
-        raise InvalidInput(f"{name} is nested more than {MAX_DEPTH} levels deep; fields are flat")
+        if on_stdin:
+            raise InvalidInput(
+                "standard input is nested more than %(depth)s levels deep; fields are flat",
+                depth=MAX_DEPTH,
+            )
+        raise InvalidInput(
+            "fields file %(file)s is nested more than %(depth)s levels deep; fields are flat",
+            file=file,
+            depth=MAX_DEPTH,
+        )
     if not isinstance(loaded, dict):
-        raise InvalidInput(f"{name} must hold a JSON object of fields")
+        if on_stdin:
+            raise InvalidInput("standard input must hold a JSON object of fields")
+        raise InvalidInput("fields file %(file)s must hold a JSON object of fields", file=file)
     return loaded
 
 
-def _read_limited(path: Path, name: str, limit: int) -> bytes:
-    """A file's bytes, refused (one line) when missing, a folder, unreadable or too large."""
+def _read_limited(path: Path, file: str, limit: int) -> bytes:
+    """A fields file's bytes (``file`` names it), refused (one line) when missing, a folder,
+    unreadable or too large."""
     from between.engine.errors import InvalidInput
 
     try:
         if path.is_dir():
-            raise InvalidInput(f"{name} is a folder; give a JSON file")
+            raise InvalidInput("fields file %(file)s is a folder; give a JSON file", file=file)
         if not path.is_file():
-            raise InvalidInput(f"{name} does not exist")
+            raise InvalidInput("fields file %(file)s does not exist", file=file)
         size = path.stat().st_size
         if size > limit:
-            raise InvalidInput(f"{name} is {size:,} bytes; the limit is {limit:,} bytes")
+            raise InvalidInput(
+                "fields file %(file)s is %(size)s bytes; the limit is %(limit)s bytes",
+                file=file,
+                size=f"{size:,}",
+                limit=f"{limit:,}",
+            )
         return path.read_bytes()
     except OSError as e:
-        raise InvalidInput(f"{name} cannot be read: {e.strerror}") from None
+        raise InvalidInput(
+            "fields file %(file)s cannot be read: %(reason)s", file=file, reason=e.strerror
+        ) from None
 
 
 def shown(text: str, limit: int = 80) -> str:
@@ -151,16 +182,24 @@ def prompt_fields(app: Any, assignment: str) -> dict[str, Any]:
 
     record = app.show(assignment)
     kind = app.plugins.task_type(record["task_type"])
-    click.echo(f"Entry for {kind.title} ({record['id'][:8]}); leave optional fields empty.")
+    click.echo(
+        _(
+            "Entry for %(title)s (%(id)s); leave optional fields empty.",
+            title=kind.title,
+            id=record["id"][:8],
+        )
+    )
     fields: dict[str, Any] = {}
     for f in kind.entries.fields:
-        label = f"{f.name} ({f.type}{', optional' if not f.required else ''})"
+        label = f"{f.name} ({f.type})"
+        if not f.required:
+            label = _("%(name)s (%(type)s, optional)", name=f.name, type=f.type)
         while True:
             value = click.prompt(label, default="", show_default=False)
             if not value.strip():
                 if not f.required:
                     break
-                click.echo(f"  {f.name} is required")
+                click.echo(_("  %(name)s is required", name=f.name))
                 continue
             try:
                 f.coerce(value)

@@ -12,6 +12,7 @@ import click
 
 from between.commands.inputs import write_command
 from between.commands.output import print_json, report, short
+from between.language import gettext as _
 
 if TYPE_CHECKING:
     from between.commands.session import Session
@@ -52,7 +53,12 @@ def link(
         outcome = app.revoke_links(
             code, person=person, actor=session.actor, request_key=request_key
         )
-        report(outcome, as_json, f"revoked {outcome.result} live link(s) of {_whose(person, code)}")
+        revoked = _(
+            "revoked %(count)s live link(s) of %(whose)s",
+            count=outcome.result,
+            whose=_whose(person, code),
+        )
+        report(outcome, as_json, revoked)
         return
     base = portal_url(session.settings)
     outcome, token = app.issue_link(
@@ -67,25 +73,37 @@ def link(
     if as_json:
         print_json(_shown(outcome, token, url, issued["expires"]))
     elif outcome.repeated:
-        click.echo(
-            f"already issued earlier with this idempotency key: link {short(outcome.result)} "
-            f"of {_whose(person, code)}; it was shown then and is not kept — revoke it and issue "
-            "a new one if it was lost"
+        repeated = _(
+            "already issued earlier with this idempotency key: link %(id)s of %(whose)s; it was "
+            "shown then and is not kept — revoke it and issue a new one if it was lost",
+            id=short(outcome.result),
+            whose=_whose(person, code),
         )
+        click.echo(repeated)
     else:
         until = issued["expires"][:16].replace("T", " ")
-        click.echo(f"personal link of {_whose(person, code)}, working until {until} UTC:")
+        issued_line = _(
+            "personal link of %(whose)s, working until %(until)s UTC:",
+            whose=_whose(person, code),
+            until=until,
+        )
+        click.echo(issued_line)
         click.echo(url or token)
         if url is None:
             click.echo(
-                "(no portal URL is configured: this is the link's token; set url in the "
-                "[portal] table of the configuration file, and the link is URL/l/TOKEN)"
+                _(
+                    "(no portal URL is configured: this is the link's token; set url in the "
+                    "[portal] table of the configuration file, and the link is URL/l/TOKEN)"
+                )
             )
-        click.echo("It is shown only now: Between keeps only a hash of it.")
+        click.echo(_("It is shown only now: Between keeps only a hash of it."))
 
 
 def _whose(person: str, code: str) -> str:
-    return f"client {code}" if person == "client" else f"{person} ({code})"
+    """Whose link: 'client CODE', or 'NAME (CODE)' for a collaborator."""
+    if person == "client":
+        return _("client %(code)s", code=code)
+    return _("%(person)s (%(code)s)", person=person, code=code)
 
 
 def _shown(outcome: Any, token: str, url: str | None, expires: str) -> dict:

@@ -13,6 +13,8 @@ import click
 
 from between.commands.inputs import json_option
 from between.commands.output import print_json, table
+from between.language import N_
+from between.language import gettext as _
 
 if TYPE_CHECKING:
     from between.commands.session import Session
@@ -22,7 +24,14 @@ if TYPE_CHECKING:
 NOTIFICATION_STATUSES = ("pending", "held", "sent", "failed", "cancelled")
 #: Statuses listed one by one in ``--status`` (the others are only counted).
 LISTED = ("pending", "held", "failed")
-RETRY_HINT = "fix the cause, then 'between notify --retry ID'"
+#: How ``--status`` counts each status: "3 pending" (the status word is a label, translated).
+COUNTED = {
+    "pending": N_("%(n)s pending"),
+    "held": N_("%(n)s held"),
+    "sent": N_("%(n)s sent"),
+    "failed": N_("%(n)s failed"),
+    "cancelled": N_("%(n)s cancelled"),
+}
 DEFAULT_INTERVAL = 60.0
 #: The shortest ``--interval``: a tenth of a second keeps a ``--follow`` loop from spinning a
 #: core (each pass reads the store) while still letting tests and demos follow quickly.
@@ -39,7 +48,7 @@ def print_status(app: Any, as_json: bool) -> None:
     if as_json:
         print_json({"counts": counts, "notifications": rows})
     else:
-        click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
+        click.echo(", ".join(_(COUNTED[s], n=n) for s, n in counts.items()))
         table(
             [r for r in rows if r["status"] in LISTED],
             [
@@ -53,7 +62,10 @@ def print_status(app: Any, as_json: bool) -> None:
             ],
         )
     if counts["failed"]:
-        raise DeliveryFailed(f"{counts['failed']} notification(s) failed; {RETRY_HINT}")
+        raise DeliveryFailed(
+            "%(failed)s notification(s) failed; fix the cause, then 'between notify --retry ID'",
+            failed=counts["failed"],
+        )
 
 
 def dispatch(session: Session, follow: bool, interval: float, as_json: bool) -> None:
@@ -85,7 +97,11 @@ def dispatch(session: Session, follow: bool, interval: float, as_json: bool) -> 
     finally:
         dispatcher.close()
     if failed:
-        raise DeliveryFailed(f"{failed} notification(s) failed in this run; {RETRY_HINT}")
+        raise DeliveryFailed(
+            "%(failed)s notification(s) failed in this run; "
+            "fix the cause, then 'between notify --retry ID'",
+            failed=failed,
+        )
 
 
 def check_interval(follow: bool, given: str | None) -> float:
@@ -103,9 +119,15 @@ def check_interval(follow: bool, given: str | None) -> float:
     except ValueError:
         interval = math.nan
     if not math.isfinite(interval) or interval <= 0:
-        raise InvalidInput(f"--interval must be a positive number of seconds, not {given!r}")
+        raise InvalidInput(
+            "--interval must be a positive number of seconds, not %(given)s", given=repr(given)
+        )
     if interval < MIN_INTERVAL:
-        raise InvalidInput(f"--interval must be at least {MIN_INTERVAL:g} seconds, not {given!r}")
+        raise InvalidInput(
+            "--interval must be at least %(minimum)s seconds, not %(given)s",
+            minimum=f"{MIN_INTERVAL:g}",
+            given=repr(given),
+        )
     return interval
 
 
@@ -160,8 +182,11 @@ def notify(
             print_json({"result": outcome.result, "repeated": False, "record": outcome.record})
         else:
             click.echo(
-                f"notification {outcome.record['id'][:8]} is queued again: the next "
-                "'between notify' pass sends it (same idempotency key), if it may still be sent"
+                _(
+                    "notification %(id)s is queued again: the next 'between notify' pass sends "
+                    "it (same idempotency key), if it may still be sent",
+                    id=outcome.record["id"][:8],
+                )
             )
     else:
         dispatch(session, follow, seconds, as_json)

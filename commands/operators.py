@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 import click
 
 from between.commands.inputs import ChoiceOf, json_option
-from between.commands.output import print_json, table
+from between.commands.output import print_json, table, yes_no
+from between.language import N_
+from between.language import gettext as _
+
+#: The operator list's columns: (title, marked for translation; key).
+OPERATOR_COLUMNS = [(N_("NAME"), "name"), (N_("ROLE"), "role")]
 
 if TYPE_CHECKING:
     from between.commands.session import Session
@@ -19,8 +24,8 @@ def list_operators(session: Session, as_json: bool) -> None:
     if as_json:
         print_json(listed)
         return
-    click.echo(f"operators required: {'yes' if listed['required'] else 'no'}")
-    table(listed["operators"], [("NAME", "name"), ("ROLE", "role")])
+    click.echo(_("operators required: %(required)s", required=yes_no(listed["required"])))
+    table(listed["operators"], OPERATOR_COLUMNS)
 
 
 @click.command("add")
@@ -32,8 +37,10 @@ def list_operators(session: Session, as_json: bool) -> None:
 def add(session: Session, name: str, role: str) -> None:
     """Let NAME act with ROLE (or change their role)."""
     session.app().set_operator(name, role, actor=session.actor)
-    article = "an" if role[:1] in "aeiou" else "a"
-    click.echo(f"{name} is now {article} {role}")
+    if role[:1] in "aeiou":
+        click.echo(_("%(name)s is now an %(role)s", name=name, role=role))
+    else:
+        click.echo(_("%(name)s is now a %(role)s", name=name, role=role))
 
 
 @click.command("remove")
@@ -42,7 +49,7 @@ def add(session: Session, name: str, role: str) -> None:
 def remove(session: Session, name: str) -> None:
     """Stop NAME acting on this store."""
     session.app().remove_operator(name, actor=session.actor)
-    click.echo(f"{name} removed")
+    click.echo(_("%(name)s removed", name=name))
 
 
 @click.command("require")
@@ -51,7 +58,10 @@ def remove(session: Session, name: str) -> None:
 def require(session: Session, state: str) -> None:
     """Require (on) or stop requiring (off) that actors be listed operators."""
     session.app().require_operators(state == "on", actor=session.actor)
-    click.echo(f"listed operators {'required' if state == 'on' else 'no longer required'}")
+    if state == "on":
+        click.echo(_("listed operators required"))
+    else:
+        click.echo(_("listed operators no longer required"))
 
 
 def register(cli: click.Group) -> None:

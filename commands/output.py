@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain, islice
 from typing import Any
 
 import click
 
+from between.language import N_
+from between.language import gettext as _
+
+#: A homework table's columns: (title, marked for translation and worded when printed; key).
 ASSIGNMENT_COLUMNS = [
-    ("ID", "id"),
-    ("CLIENT", "client"),
-    ("TYPE", "task_type"),
-    ("STAGE", "stage"),
-    ("STATUS", "status"),
-    ("DUE", "due"),
-    ("ENTRIES", "progress"),
-    ("DAYS LATE", "days_late"),
+    (N_("ID"), "id"),
+    (N_("CLIENT"), "client"),
+    (N_("TYPE"), "task_type"),
+    (N_("STAGE"), "stage"),
+    (N_("STATUS"), "status"),
+    (N_("DUE"), "due"),
+    (N_("ENTRIES"), "progress"),
+    (N_("DAYS LATE"), "days_late"),
 ]
 
 
@@ -41,7 +45,7 @@ def report(outcome: Any, as_json: bool, what: str) -> None:
             {"result": outcome.result, "repeated": outcome.repeated, "record": outcome.record}
         )
     elif outcome.repeated:
-        click.echo(f"already recorded earlier with this idempotency key: {what}")
+        click.echo(_("already recorded earlier with this idempotency key: %(what)s", what=what))
     else:
         click.echo(what)
 
@@ -52,17 +56,18 @@ DEFAULT_LIMIT = 30
 ALIGNED_ROWS = 1000
 
 
-def table(rows: Iterable[dict], columns: list[tuple[str, str]]) -> None:
-    """Print rows as an aligned text table (header, then one line per row).
+def table(rows: Iterable[dict], columns: Sequence[tuple[str, str]]) -> None:
+    """Print rows as an aligned text table (header, then one line per row); the column
+    titles are worded in the current language.
 
     Rows are read as they are printed: the columns are as wide as the widest cell of the
     first ``ALIGNED_ROWS`` rows, and a longer cell further down widens only its own line — so
     a table of every row (``list --all``) streams in constant memory.
     """
-    lines = ([cell(row.get(key)) for _, key in columns] for row in rows)
-    first = [[title for title, _ in columns], *islice(lines, ALIGNED_ROWS)]
+    lines = ([cell(row.get(key)) for _title, key in columns] for row in rows)
+    first = [[_(title) for title, _key in columns], *islice(lines, ALIGNED_ROWS)]
     if len(first) == 1:
-        click.echo("(none)")
+        click.echo(_("(none)"))
         return
     widths = [max(len(r[i]) for r in first) for i in range(len(columns))]
     for r in chain(first, lines):
@@ -95,7 +100,7 @@ def listing(
     standard error how many there are when there are more; or, with ``every``, every row as
     it is read. JSON is a plain list either way."""
     if every and limit is not None:
-        raise click.UsageError("give --limit N or --all, not both")
+        raise click.UsageError(_("give --limit N or --all, not both"))
     if every:
         (stream_json_array if as_json else print_rows)(every_row())
         return
@@ -105,7 +110,12 @@ def listing(
     (print_json if as_json else print_rows)(shown)
     if len(rows) > limit:
         total = count()
-        click.echo(f"showing {limit:,} of {total:,}; --limit N or --all for more", err=True)
+        more = _(
+            "showing %(shown)s of %(total)s; --limit N or --all for more",
+            shown=format(limit, ","),
+            total=format(total, ","),
+        )
+        click.echo(more, err=True)
 
 
 def cell(value: Any) -> str:
@@ -113,9 +123,21 @@ def cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return yes_no(value)
     text = str(value)
     return short(text) if len(text) == 36 and text.count("-") == 4 else text
+
+
+def yes_no(flag: bool) -> str:
+    """'yes' or 'no', in the current language."""
+    return _("yes") if flag else _("no")
+
+
+def step_of(step: Any, steps: Any) -> str:
+    """A protocol position: 'step 2 of 4', or 'step 2' when the number of steps is unknown."""
+    if steps:
+        return _("step %(step)s of %(steps)s", step=step, steps=steps)
+    return _("step %(step)s", step=step)
 
 
 def assignment_table(rows: Iterable[dict]) -> None:
@@ -130,57 +152,118 @@ def _with_progress(rows: Iterable[dict]) -> Iterator[dict]:
 
 def print_assignment(d: dict) -> None:
     """One assignment in full: what, why, agreement, entries, reviews and the summary."""
-    click.echo(f"{d['id']}  {d['task_type']} for {d['client']}  [{d['status']}]")
     click.echo(
-        f"  stage {d['stage']}, difficulty {d['difficulty']}, due {d['due']}"
-        + (f" — OVERDUE by {d['days_late']} day(s)" if d["overdue"] else "")
+        _(
+            "%(id)s  %(task_type)s for %(client)s  [%(status)s]",
+            id=d["id"],
+            task_type=d["task_type"],
+            client=d["client"],
+            status=d["status"],
+        )
     )
-    click.echo(f"  instructions: {d['instructions']}")
-    click.echo(f"  rationale:    {d['rationale']}")
+    overdue = _(" — OVERDUE by %(days)s day(s)", days=d["days_late"]) if d["overdue"] else ""
+    click.echo(
+        "  "
+        + _(
+            "stage %(stage)s, difficulty %(difficulty)s, due %(due)s",
+            stage=d["stage"],
+            difficulty=d["difficulty"],
+            due=d["due"],
+        )
+        + overdue
+    )
+    click.echo("  " + _("instructions: %(text)s", text=d["instructions"]))
+    click.echo("  " + _("rationale:    %(text)s", text=d["rationale"]))
     if d["parameters"]:
-        click.echo("  parameters:   " + pairs(d["parameters"], "{}={}", ", "))
+        given = pairs(d["parameters"], "{}={}", ", ")
+        click.echo("  " + _("parameters:   %(parameters)s", parameters=given))
     if d["steps_up_from"]:
-        click.echo(f"  steps up from {short(d['steps_up_from'])}")
+        click.echo("  " + _("steps up from %(id)s", id=short(d["steps_up_from"])))
     if d.get("template"):
-        click.echo(f"  template:     {d['template']} (version {d.get('template_version')})")
+        click.echo(
+            "  "
+            + _(
+                "template:     %(template)s (version %(version)s)",
+                template=d["template"],
+                version=d.get("template_version"),
+            )
+        )
     if d.get("protocol"):
-        of = f" of {d['protocol_steps']}" if d.get("protocol_steps") else ""
-        following = d.get("next_step")
-        click.echo(
-            f"  protocol:     {d['protocol']}, step {d['protocol_step']}{of}"
-            + (f"; next: {following}" if following else "; the last step")
-        )
+        click.echo("  " + _protocol_line(d))
     for agreed in d.get("agreements") or ([d["agreement"]] if d["agreement"] else []):
-        when = f" {agreed['at'][:10]}" if agreed.get("at") else ""
-        confidence = agreed["confidence"]
-        click.echo(
-            f"  agreed{when}: confidence {'not given' if confidence is None else confidence}, "
-            f"obstacles: {agreed['obstacles'] or '-'}"
-        )
+        click.echo("  " + _agreement_line(agreed))
     if d["decline_reason"]:
-        click.echo(f"  declined: {d['decline_reason']}")
-    click.echo(f"  entries: {d['entries']} of {d['expected_entries']}")
+        click.echo("  " + _("declined: %(reason)s", reason=d["decline_reason"]))
+    click.echo(
+        "  "
+        + _("entries: %(done)s of %(expected)s", done=d["entries"], expected=d["expected_entries"])
+    )
     for e in d["entry_list"]:
         fields = pairs(e["fields"], "{}: {}", "; ")
-        click.echo(f"    {e['occurred_at'][:16]} by {e['by']}: {fields}")
+        line = _(
+            "%(at)s by %(by)s: %(fields)s", at=e["occurred_at"][:16], by=e["by"], fields=fields
+        )
+        click.echo("    " + line)
     for r in d["review_list"]:
         notes = f"; {r['notes']}" if r.get("notes") else ""
-        click.echo(
-            f"  review {r['at'][:10]}: quantity {r['quantity']}, quality {r['quality']}, "
-            f"difficulty {r['difficulty']}, next step {r['next_step'] or 'not given'}{notes}"
-        )
+        click.echo("  " + _review_line(r) + notes)
     for n in d.get("client_notes_list") or ():
-        by = "the client" if n["by"] == "client" else n["by"]
+        by = _("the client") if n["by"] == "client" else n["by"]
         text = f": {n['text']}" if n["text"] else ""
-        click.echo(f"  note {n['at'][:10]} from {by} ({n['kind']}, via {n['via']}){text}")
+        line = _(
+            "note %(at)s from %(by)s (%(kind)s, via %(via)s)",
+            at=n["at"][:10],
+            by=by,
+            kind=n["kind"],
+            via=n["via"],
+        )
+        click.echo("  " + line + text)
     summary = d["summary"]
     unread = isinstance(summary, dict) and "unavailable" in summary
-    click.echo("  summary: " + ("unavailable" if unread else plain(summary)))
+    shown = _("unavailable") if unread else plain(summary)
+    click.echo("  " + _("summary: %(summary)s", summary=shown))
     done = d["completion"]
-    state = {True: "yes", False: "no"}.get(done.get("complete"), "unknown")
-    click.echo(f"  complete: {state} ({done.get('rule')})")
+    state = {True: _("yes"), False: _("no")}.get(done.get("complete"), _("unknown"))
+    click.echo("  " + _("complete: %(state)s (%(rule)s)", state=state, rule=done.get("rule")))
     for follow in d["follow_ups"]:
-        click.echo(f"  stepped up to {short(follow)}")
+        click.echo("  " + _("stepped up to %(id)s", id=short(follow)))
+
+
+def _protocol_line(d: dict) -> str:
+    """'protocol: NAME, step 2 of 4; next: TEMPLATE' (or '; the last step')."""
+    following = d.get("next_step")
+    position = step_of(d["protocol_step"], d.get("protocol_steps"))
+    line = _("protocol:     %(protocol)s, %(position)s", protocol=d["protocol"], position=position)
+    return line + (_("; next: %(step)s", step=following) if following else _("; the last step"))
+
+
+def _agreement_line(agreed: dict) -> str:
+    """When the client agreed, how confident they were and what might get in the way."""
+    confidence = agreed["confidence"]
+    values = {
+        "confidence": _("not given") if confidence is None else confidence,
+        "obstacles": agreed["obstacles"] or "-",
+    }
+    if agreed.get("at"):
+        return _(
+            "agreed %(at)s: confidence %(confidence)s, obstacles: %(obstacles)s",
+            at=agreed["at"][:10],
+            **values,
+        )
+    return _("agreed: confidence %(confidence)s, obstacles: %(obstacles)s", **values)
+
+
+def _review_line(r: dict) -> str:
+    """One review's ratings and next step."""
+    return _(
+        "review %(at)s: quantity %(quantity)s, quality %(quality)s, difficulty %(difficulty)s, "
+        "next step %(next_step)s",
+        at=r["at"][:10],
+        quantity=r["quantity"],
+        quality=r["quality"],
+        difficulty=r["difficulty"],
+        next_step=r["next_step"] or _("not given"),
+    )
 
 
 def warn_unavailable(detail: dict) -> None:
@@ -188,7 +271,8 @@ def warn_unavailable(detail: dict) -> None:
     from between.engine.contracts.guarded import unavailable
 
     for line in unavailable(detail):
-        click.secho(f"warning: {line} (shown as unavailable)", err=True, fg="yellow")
+        warning = _("warning: %(line)s (shown as unavailable)", line=line)
+        click.secho(warning, err=True, fg="yellow")
 
 
 def pairs(value: Any, shape: str, sep: str) -> str:
@@ -206,7 +290,7 @@ def plain(value: Any) -> str:
     if _empty(value):
         return "-"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return yes_no(value)
     if isinstance(value, dict):
         return pairs({str(k).replace("_", " "): v for k, v in value.items()}, "{} {}", ", ")
     if isinstance(value, list | tuple | set | frozenset):

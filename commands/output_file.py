@@ -54,24 +54,37 @@ def output_folder(given: str, option: str = "-o") -> Path:
     try:
         is_folder = folder.is_dir()  # the folder itself may be reached through links
     except OSError as e:
-        raise InvalidInput(f"{option} {shown(given)}: {e.strerror or e}") from None
-    if not is_folder:
-        missing = not _exists(folder)
         raise InvalidInput(
-            f"{option} {shown(given)}: there is no folder {shown(given.rstrip(os.sep))}"
-            + ("; create it first, or leave out the trailing / to name a file"
-               if missing else " (it is not a folder); name a file or a folder")
-        )  # fmt: skip
+            "%(option)s %(path)s: %(reason)s", option=option, path=shown(given), reason=_why(e)
+        ) from None
+    if not is_folder:
+        named = {"option": option, "path": shown(given), "folder": shown(given.rstrip(os.sep))}
+        if not _exists(folder):
+            raise InvalidInput(
+                "%(option)s %(path)s: there is no folder %(folder)s; create it first, "
+                "or leave out the trailing / to name a file",
+                **named,
+            )
+        raise InvalidInput(
+            "%(option)s %(path)s: there is no folder %(folder)s (it is not a folder); "
+            "name a file or a folder",
+            **named,
+        )
     return folder
 
 
 def _usable(given: str, option: str) -> None:
     if given == "":
         raise InvalidInput(
-            f"{option} needs a file name (or - for standard output), not an empty value"
+            "%(option)s needs a file name (or - for standard output), not an empty value",
+            option=option,
         )
     if "\x00" in given:
-        raise InvalidInput(f"{option} {shown(given)} is not a usable path (it holds a NUL)")
+        raise InvalidInput(
+            "%(option)s %(path)s is not a usable path (it holds a NUL)",
+            option=option,
+            path=shown(given),
+        )
 
 
 def names_folder(given: str) -> bool:
@@ -84,43 +97,89 @@ def check_writable(target: Path, option: str = "-o", default_name: str | None = 
     folder = target.parent
     try:
         if not folder.is_dir():
+            named = {"path": shown(target), "folder": shown(folder)}
+            if not _exists(folder):
+                raise InvalidInput(
+                    "cannot write %(path)s: the folder %(folder)s does not exist; create it first",
+                    **named,
+                )
             raise InvalidInput(
-                f"cannot write {shown(target)}: the folder {shown(folder)} does not exist"
-                + ("; create it first" if not _exists(folder) else " (it is not a folder)")
+                "cannot write %(path)s: the folder %(folder)s does not exist (it is not a folder)",
+                **named,
             )
         found = os.lstat(target)
     except FileNotFoundError:
         return
     except OSError as e:
-        raise InvalidInput(f"cannot write {shown(target)}: {e.strerror or e}") from None
-    problem = _not_regular(target, found.st_mode, default_name)
-    if problem:
-        raise InvalidInput(f"{option} {shown(target)} {problem}")
+        raise InvalidInput(
+            "cannot write %(path)s: %(reason)s", path=shown(target), reason=_why(e)
+        ) from None
+    refusal = _not_regular(target, found.st_mode, option, default_name)
+    if refusal:
+        raise refusal
 
 
-def _not_regular(target: Path, mode: int, default_name: str | None) -> str | None:
-    """Why ``target`` (of this ``lstat`` mode) is not a file Between may write, or None."""
+def _not_regular(
+    target: Path, mode: int, option: str, default_name: str | None
+) -> InvalidInput | None:
+    """The refusal of ``target`` (of this ``lstat`` mode) when it is not a file Between may
+    write, or None."""
+    named = {"option": option, "path": shown(target)}
     if stat.S_ISREG(mode):
         return None
     if stat.S_ISLNK(mode):
         try:
-            to = f" (to {shown(os.readlink(target))})"
+            to = shown(os.readlink(target))
         except OSError:
-            to = ""
-        return (
-            f"is a symbolic link{to}; Between neither writes through nor replaces a link: "
-            "name the file itself, or another path"
+            return InvalidInput(
+                "%(option)s %(path)s is a symbolic link; Between neither writes through nor "
+                "replaces a link: name the file itself, or another path",
+                **named,
+            )
+        return InvalidInput(
+            "%(option)s %(path)s is a symbolic link (to %(to)s); Between neither writes "
+            "through nor replaces a link: name the file itself, or another path",
+            to=to,
+            **named,
         )
     if stat.S_ISDIR(mode):
-        inside = f" to write {default_name} inside it" if default_name else ""
-        return f"is a folder; end it with /{inside}, or name a file"
-    what = (
-        "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-        else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
-        else "a socket" if stat.S_ISSOCK(mode)
-        else "not a regular file"
-    )  # fmt: skip
-    return f"is {what}, not a regular file; name a file, or - for standard output"
+        if default_name:
+            return InvalidInput(
+                "%(option)s %(path)s is a folder; end it with / to write %(name)s inside it, "
+                "or name a file",
+                name=default_name,
+                **named,
+            )
+        return InvalidInput(
+            "%(option)s %(path)s is a folder; end it with /, or name a file", **named
+        )
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return InvalidInput(
+            "%(option)s %(path)s is a device, not a regular file; "
+            "name a file, or - for standard output",
+            **named,
+        )
+    if stat.S_ISFIFO(mode):
+        return InvalidInput(
+            "%(option)s %(path)s is a FIFO (named pipe), not a regular file; "
+            "name a file, or - for standard output",
+            **named,
+        )
+    if stat.S_ISSOCK(mode):
+        return InvalidInput(
+            "%(option)s %(path)s is a socket, not a regular file; "
+            "name a file, or - for standard output",
+            **named,
+        )
+    return InvalidInput(
+        "%(option)s %(path)s is not a regular file; name a file, or - for standard output",
+        **named,
+    )
+
+
+def _why(error: OSError) -> str:
+    """What the operating system said went wrong."""
+    return str(error.strerror or error)
 
 
 def _exists(path: Path) -> bool:
@@ -144,7 +203,10 @@ class OutputFile:
             )  # mkstemp's file is its owner's alone; its name fits wherever the target's does
         except OSError as e:
             raise InvalidInput(
-                f"cannot write {shown(target)}: {e.strerror or e} (in {shown(target.parent)})"
+                "cannot write %(path)s: %(reason)s (in %(folder)s)",
+                path=shown(target),
+                reason=_why(e),
+                folder=shown(target.parent),
             ) from None
         self.temporary = Path(name)
         self.file: IO[str] = os.fdopen(handle, "w", encoding="utf-8")
@@ -163,7 +225,9 @@ class OutputFile:
         except OSError as e:
             self.discard()
             raise BetweenError(
-                f"cannot write {shown(self.target)}: {e.strerror or e}; it was left as it was"
+                "cannot write %(path)s: %(reason)s; it was left as it was",
+                path=shown(self.target),
+                reason=_why(e),
             ) from None
 
     def discard(self) -> None:
@@ -190,8 +254,9 @@ class OutputFile:
         self.discard()
         if isinstance(error, OSError):
             raise BetweenError(
-                f"cannot write {shown(self.target)}: {error.strerror or error}; "
-                "it was left as it was"
+                "cannot write %(path)s: %(reason)s; it was left as it was",
+                path=shown(self.target),
+                reason=_why(error),
             ) from None
 
 

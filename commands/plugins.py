@@ -8,9 +8,17 @@ import click
 
 from between.commands.inputs import json_option
 from between.commands.output import print_json, table
+from between.language import N_
+from between.language import gettext as _
 
 if TYPE_CHECKING:
     from between.commands.session import Session
+
+#: The heading of each part of a task type's schema in ``types show``.
+SCHEMA_HEADINGS = {
+    "parameters": N_("parameters (schema version %(version)s):"),
+    "entries": N_("entries (schema version %(version)s):"),
+}
 
 
 def list_types(plugins: Any, as_json: bool) -> None:
@@ -22,12 +30,11 @@ def list_types(plugins: Any, as_json: bool) -> None:
     if as_json:
         print_json({"task_types": rows, "problems": plugins.problems})
         return
-    table(
-        rows,
-        [("NAME", "name"), ("CATEGORY", "category"), ("TITLE", "title"), ("PLUGIN", "plugin")],
-    )
+    titled = [{**row, "title": _(row["title"] or "")} for row in rows]
+    columns = [(N_("NAME"), "name"), (N_("CATEGORY"), "category"), (N_("TITLE"), "title")]
+    table(titled, [*columns, (N_("PLUGIN"), "plugin")])
     for problem in plugins.problems:
-        click.secho(f"skipped: {problem}", err=True, fg="yellow")
+        click.secho(_("skipped: %(problem)s", problem=problem), err=True, fg="yellow")
 
 
 @click.command("show")
@@ -40,18 +47,20 @@ def show_type(session: Session, name: str, as_json: bool) -> None:
     if as_json:
         print_json(described)
         return
-    click.echo(f"{described['name']}: {described['title']} ({described['category']})")
+    title = _(described["title"] or "")
+    click.echo(f"{described['name']}: {title} ({described['category']})")
     click.echo(described["description"])
     for part in ("parameters", "entries"):
         schema = described[part]
-        click.echo(f"\n{part} (schema version {schema['version']}):")
+        click.echo()
+        click.echo(_(SCHEMA_HEADINGS[part], version=schema["version"]))
         for f in schema["fields"]:
             click.echo(f"  {f['name']:<26} {describe_field(f)}  {f.get('help', '')}".rstrip())
 
 
 def describe_field(f: dict) -> str:
     """A field's type, whether it is required, its range and its choices."""
-    bits = [f["type"], "required" if f["required"] else "optional"]
+    bits = [f["type"], _("required") if f["required"] else _("optional")]
     if "minimum" in f or "maximum" in f:
         bits.append(f"{f.get('minimum', '')}–{f.get('maximum', '')}")
     if "choices" in f:

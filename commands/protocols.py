@@ -14,6 +14,8 @@ import click
 
 from between.commands.inputs import json_option
 from between.commands.output import print_json, table
+from between.language import N_
+from between.language import gettext as _
 
 if TYPE_CHECKING:
     from between.commands.session import Session
@@ -31,21 +33,29 @@ def protocol_next(session: Session, ref: str) -> tuple[str, str, dict[str, Any]]
 
     with session.reading() as reader:
         detail = reader.show(ref)
-    label = f"assignment {str(detail['id'])[:8]}"
+    short_id = str(detail["id"])[:8]
     name, step = detail.get("protocol"), detail.get("protocol_step")
     if not name or not step:
-        raise InvalidInput(f"{label} is not from a protocol; use --steps-up-from with --template")
+        raise InvalidInput(
+            "assignment %(id)s is not from a protocol; use --steps-up-from with --template",
+            id=short_id,
+        )
     protocol = session.library().protocol(name)
     following = protocol.next_step(step)
     if following is None:
         raise InvalidInput(
-            f"{label} is step {step}, the last of {len(protocol.steps)} of {name}; "
-            "there is no next step"
+            "assignment %(id)s is step %(step)s, the last of %(steps)s of %(protocol)s; "
+            "there is no next step",
+            id=short_id,
+            step=step,
+            steps=len(protocol.steps),
+            protocol=name,
         )
     reviews = detail.get("review_list") or []
     if not reviews or reviews[-1].get("next_step") != "step-up":
         raise InvalidInput(
-            f"{label} has not been reviewed with --next-step step-up; review it first"
+            "assignment %(id)s has not been reviewed with --next-step step-up; review it first",
+            id=short_id,
         )
     return following, str(detail["id"]), {"protocol": name, "protocol_step": step + 1}
 
@@ -60,6 +70,17 @@ def protocol_position(session: Session, detail: dict[str, Any]) -> dict[str, Any
         "protocol_steps": len(protocol.steps) if protocol else None,
         "next_step": protocol.next_step(step) if protocol else None,
     }
+
+
+#: ``protocol list``'s columns: (title, marked for translation; key).
+PROTOCOL_COLUMNS = [
+    (N_("NAME"), "name"),
+    (N_("STEPS"), "count"),
+    (N_("VERSION"), "version"),
+    (N_("TITLE"), "title"),
+]
+#: The fields ``protocol show`` prints when set, each with its label.
+SHOWN_FIELDS = (("title", N_("title:")), ("description", N_("description:")))
 
 
 @click.command("list")
@@ -77,9 +98,9 @@ def list_protocols(session: Session, as_json: bool) -> None:
         print_json({"protocols": rows, "problems": problems})
         return
     shown = [{**r, "count": len(r["steps"])} for r in rows]
-    table(shown, [("NAME", "name"), ("STEPS", "count"), ("VERSION", "version"), ("TITLE", "title")])
+    table(shown, PROTOCOL_COLUMNS)
     for problem in problems:
-        click.secho(f"problem: {problem}", err=True, fg="yellow")
+        click.secho(_("problem: %(problem)s", problem=problem), err=True, fg="yellow")
 
 
 @click.command("show")
@@ -93,13 +114,27 @@ def show_protocol(session: Session, name: str, as_json: bool) -> None:
     if as_json:
         print_json(described)
         return
-    click.echo(f"{described['name']}  version {described['version']}  ({described['source']})")
-    for key in ("title", "description"):
+    click.echo(
+        _(
+            "%(name)s  version %(version)s  (%(source)s)",
+            name=described["name"],
+            version=described["version"],
+            source=described["source"],
+        )
+    )
+    for key, label in SHOWN_FIELDS:
         if described[key]:
-            click.echo(f"  {key + ':':<14}{described[key]}")
+            click.echo(f"  {_(label):<14}{described[key]}")
     for number, step in enumerate(described["steps"], 1):
         template = library.templates[step]
-        click.echo(f"  step {number}: {step} ({template.stage}, difficulty {template.difficulty})")
+        line = _(
+            "step %(number)s: %(template)s (%(stage)s, difficulty %(difficulty)s)",
+            number=number,
+            template=step,
+            stage=template.stage,
+            difficulty=template.difficulty,
+        )
+        click.echo("  " + line)
 
 
 def register(cli: click.Group) -> None:

@@ -17,15 +17,17 @@ from between.commands.output import (
     warn_unavailable,
 )
 from between.engine.reading.views import ASSIGNMENT_STATUSES, STAGES
+from between.language import N_
+from between.language import gettext as _
 
 if TYPE_CHECKING:
     from between.commands.session import Session
 
 #: The agenda's sections, in the order they are printed.
 AGENDA = (
-    ("To review", "to_review"),
-    ("Awaiting agreement", "awaiting_agreement"),
-    ("Declined since the last review", "declined_since_last_review"),
+    (N_("To review"), "to_review"),
+    (N_("Awaiting agreement"), "awaiting_agreement"),
+    (N_("Declined since the last review"), "declined_since_last_review"),
 )
 
 
@@ -100,9 +102,16 @@ def agenda(session: Session, code: str, as_json: bool) -> None:
     if as_json:
         print_json(result)
         return
-    click.echo(f"Agenda for {result['client']} as of {result['as_of']}")
+    print_agenda(result)
+
+
+def print_agenda(result: dict[str, Any]) -> None:
+    """The agenda's sections as tables, each row followed by what to talk about."""
+    click.echo(
+        _("Agenda for %(client)s as of %(as_of)s", client=result["client"], as_of=result["as_of"])
+    )
     for title, key in AGENDA:
-        click.echo(f"\n{title}:")
+        click.echo(f"\n{_(title)}:")
         assignment_table(result[key])
         if key == "to_review":
             for row in result[key]:
@@ -112,38 +121,72 @@ def agenda(session: Session, code: str, as_json: bool) -> None:
                 print_client_notes(row)
         else:
             for row in result[key]:
-                click.echo(f"  {row['id'][:8]} declined: {row['decline_reason'] or '-'}")
+                reason = row["decline_reason"] or "-"
+                click.echo("  " + _("%(id)s declined: %(reason)s", id=row["id"][:8], reason=reason))
     if result["next_in_protocol"]:
-        click.echo("\nNext in a protocol (reviewed with step-up):")
+        click.echo("\n" + _("Next in a protocol (reviewed with step-up):"))
         for n in result["next_in_protocol"]:
-            click.echo(
-                f"  {n['id'][:8]} {n['template']}: next in {n['protocol']}: step "
-                f"{n['protocol_step'] + 1} {n['next_step']} "
-                f"('between assign {result['client']} --next {n['id'][:8]}')"
+            line = _(
+                "%(id)s %(template)s: next in %(protocol)s: step %(step)s %(next_step)s "
+                "('between assign %(client)s --next %(id)s')",
+                id=n["id"][:8],
+                template=n["template"],
+                protocol=n["protocol"],
+                step=n["protocol_step"] + 1,
+                next_step=n["next_step"],
+                client=result["client"],
             )
+            click.echo("  " + line)
 
 
 def print_review_brief(row: dict[str, Any]) -> None:
     """A homework's figures, last review and anticipated obstacles, under the agenda table."""
     if row.get("next_step"):
-        click.echo(
-            f"  {row['id'][:8]}: next in {row['protocol']}: step {row['protocol_step'] + 1} "
-            f"{row['next_step']}"
+        line = _(
+            "%(id)s: next in %(protocol)s: step %(step)s %(next_step)s",
+            id=row["id"][:8],
+            protocol=row["protocol"],
+            step=row["protocol_step"] + 1,
+            next_step=row["next_step"],
         )
+        click.echo("  " + line)
     figures = plain(row["summary"]) if isinstance(row["summary"], dict) else row["summary"]
     done = row["completion"].get("complete")
-    state = "unknown" if done is None else "yes" if done else "not yet"
-    click.echo(f"  {row['id'][:8]} {row['task_type']}: {figures or '-'}; complete: {state}")
+    state = _("unknown") if done is None else _("yes") if done else _("not yet")
+    line = _(
+        "%(id)s %(task_type)s: %(figures)s; complete: %(state)s",
+        id=row["id"][:8],
+        task_type=row["task_type"],
+        figures=figures or "-",
+        state=state,
+    )
+    click.echo("  " + line)
     review = row["last_review"]
     if review:
-        got_in_way = f"; in the way: {review['obstacles']}" if review.get("obstacles") else ""
-        click.echo(
-            f"    last review {review['at'][:10]}: quantity {review['quantity']}/4, quality "
-            f"{review['quality']}/4, difficulty {review['difficulty']}/4{got_in_way}"
-        )
+        click.echo("    " + _last_review_line(review))
     for said in row["anticipated_obstacles_list"]:
-        click.echo(f"    anticipated when agreeing ({said['at'][:10]}): {said['obstacles']}")
+        line = _(
+            "anticipated when agreeing (%(at)s): %(obstacles)s",
+            at=said["at"][:10],
+            obstacles=said["obstacles"],
+        )
+        click.echo("    " + line)
     print_client_notes(row)
+
+
+def _last_review_line(review: dict[str, Any]) -> str:
+    """The last review's ratings out of 4, and what got in the way."""
+    line = _(
+        "last review %(at)s: quantity %(quantity)s/4, quality %(quality)s/4, "
+        "difficulty %(difficulty)s/4",
+        at=review["at"][:10],
+        quantity=review["quantity"],
+        quality=review["quality"],
+        difficulty=review["difficulty"],
+    )
+    if review.get("obstacles"):
+        line += _("; in the way: %(obstacles)s", obstacles=review["obstacles"])
+    return line
 
 
 def print_client_notes(row: dict[str, Any]) -> None:
@@ -151,10 +194,12 @@ def print_client_notes(row: dict[str, Any]) -> None:
     from between.audit.narration import NOTE_KINDS
 
     for n in row.get("client_notes_since_review") or ():
-        by = "the client" if n["by"] == "client" else n["by"]
-        said = NOTE_KINDS.get(n["kind"], "sent a note about {id}").format(id=row["id"][:8])
+        by = _("the client") if n["by"] == "client" else n["by"]
+        kind = NOTE_KINDS.get(n["kind"], N_("sent a note about {id}"))
+        said = _(kind).format(id=row["id"][:8])
         text = f": {n['text']}" if n["text"] else ""
-        click.echo(f"    {n['at'][:16].replace('T', ' ')} {by} {said}{text}")
+        at = n["at"][:16].replace("T", " ")
+        click.echo("    " + _("%(at)s %(by)s %(said)s", at=at, by=by, said=said) + text)
 
 
 def register(cli: click.Group) -> None:

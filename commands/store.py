@@ -8,6 +8,7 @@ import click
 
 from between.commands.inputs import json_option
 from between.commands.output import print_json, progress
+from between.language import gettext as _
 
 if TYPE_CHECKING:
     from between.commands.session import Session
@@ -34,14 +35,26 @@ def init(session: Session, encrypt: bool, as_json: bool) -> None:
             }
         )
         return
-    state = "created" if meta["created"] == "yes" else "already initialised"
-    lock = ", encrypted" if meta["encrypted"] == "yes" else ""
-    click.echo(f"{state}: {store.describe()}{lock}")
+    click.echo(_initialised(meta["created"] == "yes", meta["encrypted"] == "yes", store.describe()))
     if key_path:
         click.echo(
-            f"key written to {key_path} (owner-only). Keep a copy somewhere safe: "
-            "without it the store cannot be read."
+            _(
+                "key written to %(path)s (owner-only). Keep a copy somewhere safe: "
+                "without it the store cannot be read.",
+                path=key_path,
+            )
         )
+
+
+def _initialised(created: bool, encrypted: bool, store: str) -> str:
+    """The line saying whether ``init`` created the store, and whether it is encrypted."""
+    if created and encrypted:
+        return _("created: %(store)s, encrypted", store=store)
+    if created:
+        return _("created: %(store)s", store=store)
+    if encrypted:
+        return _("already initialised: %(store)s, encrypted", store=store)
+    return _("already initialised: %(store)s", store=store)
 
 
 @click.command("rekey")
@@ -75,11 +88,18 @@ def rekey(session: Session, target: str, new_key_file: str | None, as_json: bool
             }
         )
         return
-    click.echo(f"copied {done.events} events; every event's contents are identical")
-    click.echo(f"old store checkpoint: {done.source}")
-    click.echo(f"new store checkpoint: {done.target}")
+    click.echo(
+        _("copied %(events)s events; every event's contents are identical", events=done.events)
+    )
+    click.echo(_("old store checkpoint: %(digest)s", digest=done.source))
+    click.echo(_("new store checkpoint: %(digest)s", digest=done.target))
     if done.key_file:
-        click.echo(f"new key written to {done.key_file} (owner-only); keep a copy somewhere safe")
+        click.echo(
+            _(
+                "new key written to %(path)s (owner-only); keep a copy somewhere safe",
+                path=done.key_file,
+            )
+        )
 
 
 @click.command("rebuild")
@@ -88,12 +108,12 @@ def rekey(session: Session, target: str, new_key_file: str | None, as_json: bool
 def rebuild(session: Session, as_json: bool) -> None:
     """Delete the read model and rebuild it from the log."""
     app = session.app()
-    with progress(app.recorder.max_notification_id() or 0, "rebuilding") as bar:
+    with progress(app.recorder.max_notification_id() or 0, _("rebuilding")) as bar:
         count = app.rebuild(actor=session.actor, progress=bar and bar.update)
     if as_json:
         print_json({"events": count})
     else:
-        click.echo(f"read model rebuilt from {count} events")
+        click.echo(_("read model rebuilt from %(events)s events", events=count))
 
 
 @click.command("demo")

@@ -13,6 +13,8 @@ import click
 
 from between.commands.inputs import json_option
 from between.commands.output import print_json, table
+from between.language import N_
+from between.language import gettext as _
 
 if TYPE_CHECKING:
     from between.commands.session import Session
@@ -46,8 +48,12 @@ def fill_from_template(
     template = session.library().get(name)
     if task_type is not None and task_type != template.task_type:
         raise InvalidInput(
-            f"TASK_TYPE {task_type!r} differs from template {name}'s task type "
-            f"{template.task_type!r}; leave TASK_TYPE out, or give {template.task_type}"
+            "TASK_TYPE %(given)s differs from template %(template)s's task type "
+            "%(quoted)s; leave TASK_TYPE out, or give %(task_type)s",
+            given=repr(task_type),
+            template=name,
+            quoted=repr(template.task_type),
+            task_type=template.task_type,
         )
     filled = {
         "instructions": template.instructions,
@@ -68,6 +74,27 @@ def _param(ctx: click.Context, name: str) -> click.Parameter | None:
     return next((p for p in ctx.command.params if p.name == name), None)
 
 
+#: ``template list``'s columns: (title, marked for translation; key).
+TEMPLATE_COLUMNS = [
+    (N_("NAME"), "name"),
+    (N_("TASK TYPE"), "task_type"),
+    (N_("STAGE"), "stage"),
+    (N_("VERSION"), "version"),
+    (N_("TITLE"), "title"),
+]
+#: The fields of a template written in words (found by ``make messages``, so translated).
+WORDED = ("title", "summary")
+#: The fields ``template show`` prints when set, each with its label.
+SHOWN_FIELDS = (
+    ("title", N_("title:")),
+    ("summary", N_("summary:")),
+    ("task_type", N_("task type:")),
+    ("stage", N_("stage:")),
+    ("difficulty", N_("difficulty:")),
+    ("expected_entries", N_("expected entries:")),
+)
+
+
 @click.command("list")
 @json_option
 @click.pass_obj
@@ -83,18 +110,9 @@ def list_templates(session: Session, as_json: bool) -> None:
     if as_json:
         print_json({"templates": rows, "problems": problems})
         return
-    table(
-        rows,
-        [
-            ("NAME", "name"),
-            ("TASK TYPE", "task_type"),
-            ("STAGE", "stage"),
-            ("VERSION", "version"),
-            ("TITLE", "title"),
-        ],
-    )
+    table([{**row, "title": _(row.get("title") or "")} for row in rows], TEMPLATE_COLUMNS)
     for problem in problems:
-        click.secho(f"problem: {problem}", err=True, fg="yellow")
+        click.secho(_("problem: %(problem)s", problem=problem), err=True, fg="yellow")
 
 
 @click.command("show")
@@ -108,15 +126,30 @@ def show_template(session: Session, name: str, as_json: bool) -> None:
     if as_json:
         print_json(described)
         return
-    click.echo(f"{described['name']}  version {described['version']}  ({described['source']})")
-    for key in ("title", "summary", "task_type", "stage", "difficulty", "expected_entries"):
+    click.echo(
+        _(
+            "%(name)s  version %(version)s  (%(source)s)",
+            name=described["name"],
+            version=described["version"],
+            source=described["source"],
+        )
+    )
+    for key, label in SHOWN_FIELDS:  # the library's own words are read in the current language
         if described[key] is not None:
-            click.echo(f"  {key.replace('_', ' ') + ':':<18}{described[key]}")
-    click.echo(f"  {'due:':<18}+{described['due_days']} days")
-    click.echo(f"  {'instructions:':<18}{described['instructions']}")
-    click.echo(f"  {'rationale:':<18}{described['rationale']}")
+            value = described[key]
+            _show_field(_(label), _(value) if key in WORDED else value)
+    due = _("+%(days)s days", days=described["due_days"])
+    _show_field(_("due:"), due)
+    _show_field(_("instructions:"), _(described["instructions"]))
+    _show_field(_("rationale:"), _(described["rationale"]))
     for key, value in sorted(described["parameters"].items()):
-        click.echo(f"  {'parameter:':<18}{key}={value}")
+        _show_field(_("parameter:"), f"{key}={value}")
+
+
+def _show_field(label: str, value: Any) -> None:
+    """One line of ``template show``: the label, padded (a longer one, as a translation may
+    be, keeps a space before its value), then the value."""
+    click.echo(f"  {label:<17} {value}")
 
 
 def register(cli: click.Group) -> None:

@@ -41,10 +41,11 @@ from between.engine.work.links import LinkCommands
 from between.engine.work.notifications import NotificationCommands
 from between.engine.work.operators import OperatorCommands
 from between.engine.work.unit import ATTEMPTS, Outcome, UnitOfWork, first_line
+from between.language import N_
 
 __all__ = ["ATTEMPTS", "Homework", "Outcome"]
 
-OPENED_READ_ONLY = "this store was opened read-only; nothing was written"
+OPENED_READ_ONLY = N_("this store was opened read-only; nothing was written")
 
 
 class Datastore(Protocol):
@@ -116,8 +117,9 @@ class Homework(
         text = first_line(error)
         if "no such table" in text or ("relation" in text and "does not exist" in text):
             return StoreError(
-                f"{self.store.describe()} is not a Between store (it has no Between tables); "
-                "create one with 'between init'"
+                "%(store)s is not a Between store (it has no Between tables); "
+                "create one with 'between init'",
+                store=self.store.describe(),
             )
         return self.backend.read_problem(self.store, error, text)
 
@@ -163,7 +165,7 @@ class Homework(
             except StoreError as missing:
                 if not self._key_optional:
                     raise
-                cipher = LockedCipher(str(missing))  # enough to verify the chain, not to read
+                cipher = LockedCipher(missing)  # enough to verify the chain, not to read
             else:
                 check_master_key(master, self.meta["key_check"])
                 from eventsourcing.cryptography import AESCipher
@@ -202,7 +204,9 @@ class Homework(
             problem = self.backend.write_problem(self.store, e)
             if problem is not None:
                 raise problem from None
-            raise StoreError(f"the store is busy or unavailable: {first_line(e)}") from None
+            raise StoreError(
+                "the store is busy or unavailable: %(problem)s", problem=first_line(e)
+            ) from None
 
     @contextmanager
     def reading(self) -> Iterator[Any]:
@@ -210,7 +214,7 @@ class Homework(
             with self.datastore.transaction(commit=False) as c:
                 yield c
         except PersistenceError as e:
-            raise StoreError(f"cannot read the store: {first_line(e)}") from None
+            raise StoreError("cannot read the store: %(problem)s", problem=first_line(e)) from None
 
     def _read_meta(self) -> dict[str, str]:
         """The store's settings (``between_meta``); also whether this connection may write it
@@ -225,7 +229,7 @@ class Homework(
         except (PersistenceError, sqlite3.Error) as e:
             raise self._problem(e) from None
         if meta.get("format") != STORE_FORMAT:
-            raise StoreError(f"{self.store.describe()} has an unknown store format")
+            raise StoreError("%(store)s has an unknown store format", store=self.store.describe())
         if refusal:
             self._found_read_only(refusal)
         return meta
@@ -256,13 +260,17 @@ class Homework(
 
 
 class LockedCipher:
-    """Stands in for the cipher of an encrypted store opened without its key."""
+    """Stands in for the cipher of an encrypted store opened without its key: reading or
+    writing a sealed state is refused as opening was (``missing``, in its words)."""
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
+    def __init__(self, missing: StoreError) -> None:
+        self.missing = missing
 
     def encrypt(self, plaintext: bytes) -> bytes:
-        raise StoreError(self.reason)
+        raise self._refusal()
 
     def decrypt(self, ciphertext: bytes) -> bytes:
-        raise StoreError(self.reason)
+        raise self._refusal()
+
+    def _refusal(self) -> StoreError:
+        return StoreError(self.missing.template, **self.missing.values)

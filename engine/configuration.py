@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from between.engine.errors import InvalidInput
+from between.language import N_
+from between.language import gettext as _
 
 Check = Callable[[Any], str | None]  # None when the value is right, else what it must be
 
@@ -24,49 +26,55 @@ Check = Callable[[Any], str | None]  # None when the value is right, else what i
 def whole(low: int, high: int) -> Check:
     def check(value: Any) -> str | None:
         ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-        return None if ok else f"a whole number from {low} to {high}"
+        return None if ok else _("a whole number from %(low)s to %(high)s", low=low, high=high)
 
     return check
 
 
 def number(low: float, high: float, *, above: bool = False) -> Check:
     """A number from ``low`` (or ``above`` it) to ``high``."""
-    wanted = f"a number above {low} and up to {high}" if above else f"a number from {low} to {high}"
 
     def check(value: Any) -> str | None:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         ok = ok and (low < value if above else low <= value) and value <= high
-        return None if ok else wanted
+        if ok:
+            return None
+        if above:
+            return _("a number above %(low)s and up to %(high)s", low=low, high=high)
+        return _("a number from %(low)s to %(high)s", low=low, high=high)
 
     return check
 
 
 def text(value: Any) -> str | None:
-    return None if isinstance(value, str) else "text in quotes"
+    return None if isinstance(value, str) else _("text in quotes")
 
 
 def one_of(*choices: str) -> Check:
     def check(value: Any) -> str | None:
-        return None if value in choices else f"one of {', '.join(map(repr, choices))}"
+        if value in choices:
+            return None
+        return _("one of %(choices)s", choices=", ".join(map(repr, choices)))
 
     return check
 
 
 def texts(value: Any) -> str | None:
     ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-    return None if ok else 'a list of text, e.g. ["email"]'
+    return None if ok else _('a list of text, e.g. ["email"]')
 
 
 def checked_by(check: Callable[[str, str], str], wanted: str) -> Check:
-    """A setting checked by one of ``engine.reading.clock_zones``'s checks (which raise)."""
+    """A setting checked by one of ``engine.reading.clock_zones``'s checks (which raise);
+    ``wanted`` is marked with ``N_`` and translated when shown."""
 
     def setting(value: Any) -> str | None:
         if not isinstance(value, str):
-            return wanted
+            return _(wanted)
         try:
             check(value, "")
         except InvalidInput:
-            return wanted
+            return _(wanted)
         return None
 
     return setting
@@ -90,18 +98,18 @@ TABLES: dict[str, dict[str, Check]] = {
     },
     "clinic": {
         "timezone": checked_by(
-            lambda v, o: _zones().check_zone(v, o), 'an IANA time zone, e.g. "Europe/Madrid"'
+            lambda v, o: _zones().check_zone(v, o), N_('an IANA time zone, e.g. "Europe/Madrid"')
         ),
-        "language": checked_by(lambda v, o: _zones().check_language(v, o), 'a code, e.g. "en"'),
+        "language": checked_by(lambda v, o: _zones().check_language(v, o), N_('a code, e.g. "en"')),
         "operator_language": checked_by(
-            lambda v, o: _zones().check_operator_language(v, o), 'one of "en", "es"'
+            lambda v, o: _zones().check_operator_language(v, o), N_('one of "en", "es"')
         ),
         "remind_at": checked_by(
-            lambda v, o: _zones().check_clock_time(v, o), 'a time HH:MM, e.g. "19:00"'
+            lambda v, o: _zones().check_clock_time(v, o), N_('a time HH:MM, e.g. "19:00"')
         ),
         "quiet_hours": checked_by(
             lambda v, o: _zones().check_quiet_hours(v, o),
-            'HH:MM-HH:MM, e.g. "21:00-08:00", or "none"',
+            N_('HH:MM-HH:MM, e.g. "21:00-08:00", or "none"'),
         ),
     },
     "worksheets": {"dir": text},
@@ -130,37 +138,55 @@ EVERY_CHANNEL: dict[str, Check] = {"send_timeout_seconds": number(0, 3600, above
 def check_config(config: dict[str, Any], path: Path) -> dict[str, Any]:
     """``config`` if it has the documented shape, else ``InvalidInput`` saying what is wrong."""
 
-    def refuse(where: str, problem: str) -> InvalidInput:
-        return InvalidInput(f"configuration file {path}: {where} {problem}")
+    def not_table(name: str) -> InvalidInput:
+        return InvalidInput(
+            "configuration file %(path)s: %(name)s must be a table ([%(name)s])",
+            path=path,
+            name=name,
+        )
+
+    def wrong(setting: str, problem: str) -> InvalidInput:
+        return InvalidInput(
+            "configuration file %(path)s: %(setting)s must be %(wanted)s",
+            path=path,
+            setting=setting,
+            wanted=problem,
+        )
 
     for name in ("notify", "clinic", "worksheets", "library", "channels", "therapists"):
         if name in config and not isinstance(config[name], dict):
-            raise refuse(f"{name}", f"must be a table ([{name}])")
+            raise not_table(name)
     for channel, settings in config.get("channels", {}).items():
         if not isinstance(settings, dict):
-            raise refuse(f"channels.{channel}", f"must be a table ([channels.{channel}])")
+            raise not_table(f"channels.{channel}")
         for key, check in EVERY_CHANNEL.items():
             if key in settings and (problem := check(settings[key])):
-                raise refuse(
-                    f"[channels.{channel}] {key} = {settings[key]!r}", f"must be {problem}"
-                )
+                raise wrong(f"[channels.{channel}] {key} = {settings[key]!r}", problem)
     for name, checks in TABLES.items():
         table = _table(config, name)
         for key, value in table.items():
             if key not in checks:
-                known = ", ".join(checks) or "none"
-                raise refuse(f"[{name}] {key}", f"is not a setting (known: {known})")
+                raise InvalidInput(
+                    "configuration file %(path)s: %(setting)s is not a setting (known: %(known)s)",
+                    path=path,
+                    setting=f"[{name}] {key}",
+                    known=", ".join(checks) or _("none"),
+                )
             problem = checks[key](value)
             if problem:
-                raise refuse(f"[{name}] {key} = {value!r}", f"must be {problem}")
+                raise wrong(f"[{name}] {key} = {value!r}", problem)
     for therapist, settings in config.get("therapists", {}).items():
         where = f'[therapists."{therapist}"]'
         if not isinstance(settings, dict):
-            raise refuse(where, "must be a table of channels and addresses")
+            raise InvalidInput(
+                "configuration file %(path)s: %(where)s must be a table of channels and addresses",
+                path=path,
+                where=where,
+            )
         for key, value in settings.items():
             problem = texts(value) if key == "channels" else text(value)
             if problem:
-                raise refuse(f"{where} {key} = {value!r}", f"must be {problem}")
+                raise wrong(f"{where} {key} = {value!r}", problem)
     return config
 
 

@@ -1,13 +1,33 @@
 """Errors a user can cause. Each carries a one-line message that says what to do next.
 
-The CLI maps them to exit codes: ``InvalidInput`` → 2 (usage), everything else → 1.
+The CLI maps them to exit codes: ``InvalidInput`` → 2 (usage), everything else → 1. A message
+is written in English with ``%(name)s`` placeholders filled from keyword arguments —
+``NotFound("no client %(code)s", code=code)`` — so the command line can print it in the
+clinic's operator language (``worded``); ``str(error)`` is always the English.
 """
+
+from typing import Any
 
 
 class BetweenError(Exception):
     """Base class: a user-facing, one-line refusal. Nothing was recorded."""
 
     exit_code = 1
+
+    def __init__(self, message: str = "", **values: Any) -> None:
+        super().__init__(message % values if values else message)
+        self.template = message
+        self.values = values
+
+    def worded(self) -> str:
+        """The message in the current language (``between.language.use``); the English when
+        it has no translation, or when a subclass wrote its own message."""
+        from between.language import gettext
+
+        english = self.template % self.values if self.values else self.template
+        if not self.args or self.args[0] != english:
+            return str(self)
+        return gettext(self.template, **self.values)
 
 
 class InvalidInput(BetweenError):
@@ -21,8 +41,8 @@ class InvalidEntry(InvalidInput):
     what is wrong with it (``{"peak_anxiety": "must be at most 100"}``), so a form can show
     each message next to its field. The message is the one-line summary of them all."""
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, fields: dict[str, str] | None = None, **values: Any) -> None:
+        super().__init__(message, **values)
         self.fields = dict(fields or {})
 
 

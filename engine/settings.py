@@ -68,14 +68,20 @@ class Settings:
             if not path.exists():
                 if self.config_file:
                     raise InvalidInput(
-                        f"configuration file {path} does not exist; fix --config or BETWEEN_CONFIG"
+                        "configuration file %(path)s does not exist; fix --config or "
+                        "BETWEEN_CONFIG",
+                        path=path,
                     )
                 return {}
             raw = path.read_text(encoding="utf-8")
         except OSError as e:
-            raise InvalidInput(f"cannot read the configuration file {path}: {e.strerror}") from None
+            raise InvalidInput(
+                "cannot read the configuration file %(path)s: %(reason)s",
+                path=path,
+                reason=e.strerror,
+            ) from None
         except UnicodeDecodeError:
-            raise InvalidInput(f"configuration file {path} is not UTF-8 text") from None
+            raise InvalidInput("configuration file %(path)s is not UTF-8 text", path=path) from None
         import tomllib
 
         from between.engine.configuration import check_config
@@ -83,7 +89,9 @@ class Settings:
         try:
             parsed = tomllib.loads(raw)
         except tomllib.TOMLDecodeError as e:
-            raise InvalidInput(f"configuration file {path} is not valid TOML: {e}") from None
+            raise InvalidInput(
+                "configuration file %(path)s is not valid TOML: %(reason)s", path=path, reason=e
+            ) from None
         return check_config(parsed, path)
 
     def section(self, name: str) -> dict[str, Any]:

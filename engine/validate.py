@@ -21,17 +21,24 @@ def text(name: str, value: Any, *, required: bool = True, limit: int = MAX_TEXT)
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise InvalidInput(f"{name} must be text, not {type(value).__name__}")
+        raise InvalidInput(
+            "%(name)s must be text, not %(kind)s", name=name, kind=type(value).__name__
+        )
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidInput(
-            f"{name} is not valid Unicode text (undecodable bytes); re-save it as UTF-8"
+            "%(name)s is not valid Unicode text (undecodable bytes); re-save it as UTF-8", name=name
         ) from None
     if len(value) > limit:
-        raise InvalidInput(f"{name} is {len(value):,} characters; the limit is {limit:,}")
+        raise InvalidInput(
+            "%(name)s is %(length)s characters; the limit is %(limit)s",
+            name=name,
+            length=f"{len(value):,}",
+            limit=f"{limit:,}",
+        )
     if required and not value.strip():
-        raise InvalidInput(f"{name} is required and may not be empty")
+        raise InvalidInput("%(name)s is required and may not be empty", name=name)
     return value
 
 
@@ -50,8 +57,9 @@ def request_key(value: str | None) -> str | None:
 def code(value: str) -> str:
     if not CODE_PATTERN.fullmatch(value or ""):
         raise InvalidInput(
-            f"client code {value!r} is not valid: use 1–64 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
+            "client code %(code)r is not valid: use 1–64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit",
+            code=value,
         )
     return value
 
@@ -61,15 +69,31 @@ def integer(name: str, value: Any, low: int, high: int) -> int:
         try:
             value = int(str(value).strip())
         except ValueError:
-            raise InvalidInput(f"{name} must be a whole number from {low} to {high}") from None
+            raise InvalidInput(
+                "%(name)s must be a whole number from %(low)s to %(high)s",
+                name=name,
+                low=low,
+                high=high,
+            ) from None
     if not low <= value <= high:
-        raise InvalidInput(f"{name} must be from {low} to {high}, not {value}")
+        raise InvalidInput(
+            "%(name)s must be from %(low)s to %(high)s, not %(value)s",
+            name=name,
+            low=low,
+            high=high,
+            value=value,
+        )
     return value
 
 
 def choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
-        raise InvalidInput(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+        raise InvalidInput(
+            "%(name)s must be one of %(choices)s; got %(value)r",
+            name=name,
+            choices=", ".join(choices),
+            value=value,
+        )
     return value
 
 
@@ -82,13 +106,23 @@ def due_date(value: str, today: date) -> str:
         return date.fromisoformat(value).isoformat()
     except ValueError:
         raise InvalidInput(
-            f"due date {value!r} is not a date: use YYYY-MM-DD or +N (days from today)"
+            "due date %(value)r is not a date: use YYYY-MM-DD or +N (days from today)", value=value
         ) from None
 
 
 #: Times outside these years are refused: Python cannot convert times near its limits (1–9999).
 YEARS = (1900, 9999)
 TIME_EXAMPLE = "2026-11-25T18:30"
+
+
+class TimeRefused(ValueError):
+    """``utc_time``'s refusal: ``str`` is the English reason, ``given`` the text refused, and
+    ``parsed`` whether it was a time at all (one outside ``YEARS`` if so)."""
+
+    def __init__(self, reason: str, given: str, *, parsed: bool) -> None:
+        super().__init__(reason)
+        self.given = given
+        self.parsed = parsed
 
 
 def utc_time(value: str | datetime) -> datetime:
@@ -102,8 +136,10 @@ def utc_time(value: str | datetime) -> datetime:
         try:
             value = datetime.fromisoformat(given)
         except ValueError:
-            raise ValueError(
-                f"must be a date and time such as {TIME_EXAMPLE} (or a date), not {given!r}"
+            raise TimeRefused(
+                f"must be a date and time such as {TIME_EXAMPLE} (or a date), not {given!r}",
+                given,
+                parsed=False,
             ) from None
     low, high = YEARS
     try:
@@ -111,15 +147,34 @@ def utc_time(value: str | datetime) -> datetime:
             return (value if value.tzinfo else value.astimezone()).astimezone(UTC)
     except (OverflowError, ValueError):  # 9999-12-31T23:00-05:00 is in the year 10000 in UTC
         pass
-    raise ValueError(f"must be in the years {low}–{high} (e.g. {TIME_EXAMPLE}), not {given!r}")
+    raise TimeRefused(
+        f"must be in the years {low}–{high} (e.g. {TIME_EXAMPLE}), not {given!r}",
+        given,
+        parsed=True,
+    )
 
 
 def instant(name: str, value: str | datetime) -> datetime:
     """A named user-given time as aware UTC (see ``utc_time``), or ``InvalidInput`` naming it."""
     try:
         return utc_time(value)
-    except ValueError as e:
-        raise InvalidInput(f"{name} {e}") from None
+    except TimeRefused as e:
+        if e.parsed:
+            low, high = YEARS
+            raise InvalidInput(
+                "%(name)s must be in the years %(low)s–%(high)s (e.g. %(example)s), not %(given)r",
+                name=name,
+                low=low,
+                high=high,
+                example=TIME_EXAMPLE,
+                given=e.given,
+            ) from None
+        raise InvalidInput(
+            "%(name)s must be a date and time such as %(example)s (or a date), not %(given)r",
+            name=name,
+            example=TIME_EXAMPLE,
+            given=e.given,
+        ) from None
 
 
 def moment(name: str, value: str | datetime | None, now: datetime) -> datetime:
@@ -128,7 +183,7 @@ def moment(name: str, value: str | datetime | None, now: datetime) -> datetime:
         return now
     value = instant(name, value)
     if value > now + timedelta(minutes=5):
-        raise InvalidInput(f"{name} {value.isoformat()} is in the future")
+        raise InvalidInput("%(name)s %(time)s is in the future", name=name, time=value.isoformat())
     return value
 
 
@@ -136,5 +191,10 @@ def payload(name: str, value: dict) -> dict:
     """Refuse oversized field sets before any further work."""
     size = len(json.dumps(value, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass"))
     if size > MAX_PAYLOAD:
-        raise InvalidInput(f"{name} take {size:,} bytes; the limit is {MAX_PAYLOAD:,} bytes")
+        raise InvalidInput(
+            "%(name)s take %(size)s bytes; the limit is %(limit)s bytes",
+            name=name,
+            size=f"{size:,}",
+            limit=f"{MAX_PAYLOAD:,}",
+        )
     return value

@@ -45,7 +45,9 @@ class BundleWriter:
         try:
             handle, name = tempfile.mkstemp(prefix=".between-fhir.", suffix=".tmp")
         except OSError as e:
-            raise InvalidInput(f"cannot write in the temporary folder: {e.strerror or e}") from None
+            raise InvalidInput(
+                "cannot write in the temporary folder: %(reason)s", reason=str(e.strerror or e)
+            ) from None
         self.path = Path(name)
         self.file = os.fdopen(handle, "w", encoding="utf-8")
 

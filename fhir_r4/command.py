@@ -19,8 +19,11 @@ import click
 from between.commands.output_file import STDOUT, output_target, shown
 from between.engine.errors import BetweenError, InvalidInput, NotFound
 from between.events.catalog import CLIENT_REGISTERED
+from between.language import gettext as _
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from between.audit.log_source import RecordSource
 
 
@@ -63,7 +66,11 @@ def fhir(
     start = since_of(since) if since else None  # a time, or an earlier export's checkpoint
     end = moment(until, "--until") if until else None
     if isinstance(start, datetime) and end and start >= end:
-        raise InvalidInput(f"--since {since} is not before --until {until}: swap or widen them")
+        raise InvalidInput(
+            "--since %(since)s is not before --until %(until)s: swap or widen them",
+            since=since,
+            until=until,
+        )
     if output == "":
         output_target(output, "")  # refused before opening the store
     app = session.app(read_only=True)
@@ -81,12 +88,26 @@ def fhir(
         writer.discard()
         if target is not None and isinstance(e, OSError):  # a full disk, say
             raise BetweenError(
-                f"cannot write {shown(target)}: {e.strerror or e}; it was left as it was"
+                "cannot write %(path)s: %(reason)s; it was left as it was",
+                path=shown(target),
+                reason=str(e.strerror or e),
             ) from None
         raise
-    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no resources"
-    where = f" to {shown(target)}" if target else ""
-    click.echo(f"exported {sum(counts.values())} resources{where}: {summary}", err=True)
+    click.echo(_exported(counts, target), err=True)
+
+
+def _exported(counts: dict[str, int], target: Path | None) -> str:
+    """The line saying how many resources of each type were exported, and where."""
+    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or _("no resources")
+    total = sum(counts.values())
+    if target:
+        return _(
+            "exported %(total)s resources to %(path)s: %(summary)s",
+            total=total,
+            path=shown(target),
+            summary=summary,
+        )
+    return _("exported %(total)s resources: %(summary)s", total=total, summary=summary)
 
 
 def _file_name(client_ref: str | None) -> str:
@@ -107,7 +128,9 @@ def _client(app: RecordSource, ref: str) -> UUID:
         first = next(iter(app.events.get(parsed, limit=1)), None)
         found = parsed if getattr(first, "TOPIC", None) == CLIENT_REGISTERED else None
     if found is None:
-        raise NotFound(f"no client {ref!r}; see 'between client list' for the codes")
+        raise NotFound(
+            "no client %(code)s; see 'between client list' for the codes", code=repr(ref)
+        )
     return found
 
 

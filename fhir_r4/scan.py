@@ -49,7 +49,7 @@ def since_of(text: str) -> datetime | Checkpoint:
         try:
             return Checkpoint.parse(text)
         except ValueError as e:
-            raise InvalidInput(f"--since: {e}") from None
+            raise InvalidInput("--since: %(problem)s", problem=e) from None
     return moment(text, "--since")
 
 
@@ -74,8 +74,10 @@ def events(
             raise
         except Exception as e:
             raise StoreError(
-                f"the event at position {position} cannot be read ({type(e).__name__}); "
-                "run 'between verify'"
+                "the event at position %(position)s cannot be read (%(error)s); "
+                "run 'between verify'",
+                position=position,
+                error=type(e).__name__,
             ) from None
         yield position, seq, chain, event
     if tick is not None:
@@ -151,9 +153,18 @@ def index(app: RecordSource, scope: Scope, tick: Callable[[int], Any] | None = N
             if found.changed is not None:
                 found.changed.update((record, client))
     if isinstance(since, Checkpoint) and (found.head is None or found.head.seq < since.seq):
+        if found.end:
+            raise InvalidInput(
+                "--since %(since)s: the log before --until ends before event #%(seq)s; "
+                "run 'between verify --against %(since)s'",
+                since=since,
+                seq=since.seq,
+            )
         raise InvalidInput(
-            f"--since {since}: the log{' before --until' if found.end else ''} ends before "
-            f"event #{since.seq}; run 'between verify --against {since}'"
+            "--since %(since)s: the log ends before event #%(seq)s; "
+            "run 'between verify --against %(since)s'",
+            since=since,
+            seq=since.seq,
         )
     return found
 
@@ -164,7 +175,9 @@ def _starts(since: datetime | Checkpoint | None, now: datetime, head: Checkpoint
         return since is None or now >= since
     if head.seq == since.seq and head.chain != since.chain:
         raise InvalidInput(
-            f"--since {since} is not a checkpoint of this log (event #{since.seq} differs); "
-            f"run 'between verify --against {since}'"
+            "--since %(since)s is not a checkpoint of this log (event #%(seq)s differs); "
+            "run 'between verify --against %(since)s'",
+            since=since,
+            seq=since.seq,
         )
     return head.seq > since.seq

@@ -56,7 +56,8 @@ def workers_for(events: int, setting: str | None = None) -> int:
             from between.engine.errors import InvalidInput
 
             raise InvalidInput(
-                f"BETWEEN_FHIR_WORKERS must be a whole number, not {setting!r}"
+                "BETWEEN_FHIR_WORKERS must be a whole number, not %(setting)s",
+                setting=repr(setting),
             ) from None
     if events < AUTO_FROM:
         return 0
@@ -122,5 +123,9 @@ def invalid(kind: str, about: str, found: str) -> InvalidResource:
     """The one-line error for a resource of ``about`` that has ``found`` wrong."""
     where, _, message = found.partition(": ")
     return InvalidResource(
-        f"the FHIR {kind} of {about} is invalid at {where}: {message}; nothing was written"
+        "the FHIR %(kind)s of %(about)s is invalid at %(where)s: %(problem)s; nothing was written",
+        kind=kind,
+        about=about,
+        where=where,
+        problem=message,
     )

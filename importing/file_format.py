@@ -19,6 +19,7 @@ from typing import IO, Any, TypeGuard
 
 from between.engine.errors import InvalidInput
 from between.importing.source import MAX_LINE, Source
+from between.language import N_, Word
 
 #: What a change to homework may give, as ``between assign`` and ``between adjust`` name it.
 HOMEWORK = ("instructions", "rationale", "stage", "difficulty", "due", "entries", "fields")
@@ -50,15 +51,25 @@ RECORD_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 #: The keys that hold numbers; every other key not in ``SHAPES`` holds text.
 NUMBERS = ("difficulty", "entries", "confidence", "quantity", "quality")
 #: The shapes of keys that are not text (their values are checked by the commands).
+#: (Each a ``Word`` phrase: a refusal keeps the English, the command line words it.)
 SHAPES: dict[str, tuple[type, str]] = {
-    **{key: (int, "a whole number") for key in NUMBERS},
-    "fields": (dict, "a JSON object of fields"),
-    "agreed": (dict, 'a JSON object such as {"confidence": 7, "obstacles": "…"}'),
-    "adjustments": (list, "a list of JSON objects of changes"),
-    "observers": (list, "a list of collaborators' names"),
-    "withdraw": (bool, "true or false"),
-    "allow_past_due": (bool, "true or false"),
+    **{key: (int, Word(N_("a whole number"))) for key in NUMBERS},
+    "fields": (dict, Word(N_("a JSON object of fields"))),
+    "agreed": (dict, Word(N_('a JSON object such as {"confidence": 7, "obstacles": "…"}'))),
+    "adjustments": (list, Word(N_("a list of JSON objects of changes"))),
+    "observers": (list, Word(N_("a list of collaborators' names"))),
+    "withdraw": (bool, Word(N_("true or false"))),
+    "allow_past_due": (bool, Word(N_("true or false"))),
 }
+TEXT = Word(N_("text"))
+#: What JSON calls a value that is not an object (``_json_kind``).
+JSON_KINDS = {
+    list: Word(N_("an array")),
+    str: Word(N_("a string")),
+    int: Word(N_("a number")),
+    float: Word(N_("a number")),
+}
+NOT_AN_OBJECT = Word(N_("not an object"))
 MAX_ID = 160  # characters of a record's id (with the key prefix, a request key)
 MAX_ADJUSTMENTS = 20
 RESUME_RULE = "resume-2"  # part of a checkpoint's name (see ``ImportFile.checkpoint_name``)
@@ -69,8 +80,8 @@ class BadRecord(InvalidInput):
     """One line is not a record the import can run; the import goes on with the next.
     Its type and id, when the line has them, name it in the report."""
 
-    def __init__(self, message: str, record: Any = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, record: Any = None, **values: Any) -> None:
+        super().__init__(message, **values)
         known = isinstance(record, dict) and _known(record.get("type"))
         self.record = {k: record.get(k) for k in ("type", "id")} if known else {}
 
@@ -79,39 +90,50 @@ def check_record(record: Any) -> dict[str, Any]:
     """The record, with its id as text, or ``BadRecord`` naming what is wrong with it."""
     if not isinstance(record, dict):
         raise BadRecord(
-            f"not a JSON object but {_json_kind(record)}; each line is one record: "
-            '{"type": …, "id": …, …}'
+            'not a JSON object but %(kind)s; each line is one record: {"type": …, "id": …, …}',
+            kind=_json_kind(record),
         )
     kind = record.get("type")
     if not _known(kind):
         known = ", ".join(RECORD_TYPES)
-        raise BadRecord(f"unknown record type {kind!r}; types: {known}")
+        raise BadRecord(
+            "unknown record type %(kind)s; types: %(known)s", kind=repr(kind), known=known
+        )
     required, optional = RECORD_TYPES[kind]
     record_id = record.get("id")
     if isinstance(record_id, int) and not isinstance(record_id, bool):
         record_id = str(record_id)
     if not isinstance(record_id, str) or not record_id.strip() or len(record_id) > MAX_ID:
-        raise BadRecord(f'"id" must be text of 1–{MAX_ID} characters: the record\'s import key')
+        raise BadRecord(
+            '"id" must be text of 1–%(most)s characters: the record\'s import key', most=MAX_ID
+        )
     missing = [k for k in required if record.get(k) is None]
     if missing:
-        raise BadRecord(f"missing {', '.join(missing)}")
+        raise BadRecord("missing %(keys)s", keys=", ".join(missing))
     unknown = sorted(set(record) - {"type", "id", *required, *optional})
     if unknown:
-        raise BadRecord(f"unknown {', '.join(unknown)}; {kind} records have: {_keys(kind)}")
+        raise BadRecord(
+            "unknown %(unknown)s; %(kind)s records have: %(keys)s",
+            unknown=", ".join(unknown),
+            kind=kind,
+            keys=_keys(kind),
+        )
     _check_values(record, "")
     if len(record.get("adjustments") or ()) > MAX_ADJUSTMENTS:
-        raise BadRecord(f"at most {MAX_ADJUSTMENTS} adjustments")
+        raise BadRecord("at most %(most)s adjustments", most=MAX_ADJUSTMENTS)
     for n, change in enumerate(record.get("adjustments") or (), 1):
         extra = set(change) - set(RECORD_TYPES["adjust"][1]) if isinstance(change, dict) else {0}
         if extra:
-            raise BadRecord(f"each adjustment is an object of {', '.join(HOMEWORK)}, observers")
+            raise BadRecord(
+                "each adjustment is an object of %(keys)s, observers", keys=", ".join(HOMEWORK)
+            )
         _check_values(change, f"adjustment {n}: ")
     if set(record.get("agreed") or ()) - {"confidence", "obstacles"}:
         raise BadRecord("agreed may have confidence and obstacles only")
     _check_values(record.get("agreed") or {}, "agreed: ")
     for one, other in (("agreed", "declined"), ("due", "next_due")):
         if record.get(one) is not None and record.get(other) is not None:
-            raise BadRecord(f"give {one} or {other}, not both")
+            raise BadRecord("give %(one)s or %(other)s, not both", one=one, other=other)
     return {**record, "id": record_id}
 
 
@@ -119,8 +141,7 @@ def _json_kind(value: Any) -> str:
     """What JSON calls a value: an array, a string, a number, true, false or null."""
     if value is None or isinstance(value, bool):
         return json.dumps(value)
-    kinds = {list: "an array", str: "a string", int: "a number", float: "a number"}
-    return kinds.get(type(value), "not an object")
+    return JSON_KINDS.get(type(value), NOT_AN_OBJECT)
 
 
 def _known(kind: Any) -> TypeGuard[str]:
@@ -132,9 +153,11 @@ def _check_values(values: dict[str, Any], where: str) -> None:
     for key, value in values.items():
         if key in ("type", "id") or value is None:
             continue
-        shape, described = SHAPES.get(key, (str, "text"))
+        shape, described = SHAPES.get(key, (str, TEXT))
         if not isinstance(value, shape) or (shape is int and isinstance(value, bool)):
-            raise BadRecord(f"{where}{key} must be {described}")
+            raise BadRecord(
+                "%(where)s%(key)s must be %(described)s", where=where, key=key, described=described
+            )
 
 
 def _keys(kind: str) -> str:
@@ -204,7 +227,7 @@ class ImportFile:
                 try:
                     record = check_record(record)
                 except BadRecord as e:
-                    record = BadRecord(str(e), record)
+                    record = BadRecord(e.template, record, **e.values)
             yield line, record
 
     def _json_lines(self, after: int) -> Iterator[tuple[int, Any]]:
@@ -213,15 +236,22 @@ class ImportFile:
                 if line <= after or not raw.strip():
                     continue
                 if len(raw) > MAX_LINE:
-                    yield line, BadRecord(f"the line is over {MAX_LINE:,} bytes")
+                    yield line, BadRecord("the line is over %(most)s bytes", most=f"{MAX_LINE:,}")
                     continue
                 try:
                     text = raw.decode("utf-8-sig" if line == 1 else "utf-8").strip()
                     yield line, json.loads(text)
                 except json.JSONDecodeError as e:
-                    yield line, BadRecord(f"not a JSON object: {e.msg} (column {e.pos + 1})")
+                    yield (
+                        line,
+                        BadRecord(
+                            "not a JSON object: %(reason)s (column %(column)s)",
+                            reason=e.msg,
+                            column=e.pos + 1,
+                        ),
+                    )
                 except ValueError as e:
-                    yield line, BadRecord(f"not a JSON object: {e}")
+                    yield line, BadRecord("not a JSON object: %(reason)s", reason=e)
                 except RecursionError:
                     yield line, BadRecord("nested too deeply")
 
@@ -237,7 +267,7 @@ class ImportFile:
                 except StopIteration:
                     return
                 except csv.Error as e:
-                    cells = BadRecord(f"not a CSV row: {e}")
+                    cells = BadRecord("not a CSV row: %(reason)s", reason=e)
                 start, line = line, rows.line_num + 1
                 if start <= after or cells == []:
                     continue
@@ -245,7 +275,11 @@ class ImportFile:
 
     def _entry(self, line: int, cells: list[str]) -> dict[str, Any] | BadRecord:
         if len(cells) != len(self.columns):
-            return BadRecord(f"has {len(cells)} cells; the header has {len(self.columns)}")
+            return BadRecord(
+                "has %(cells)s cells; the header has %(columns)s",
+                cells=len(cells),
+                columns=len(self.columns),
+            )
         row = {k: v for k, v in zip(self.columns, cells, strict=True) if v.strip()}
         record: dict[str, Any] = {"type": "entry", "fields": {}}
         for name, value in row.items():
@@ -264,23 +298,38 @@ class ImportFile:
             try:
                 header = tuple(c.strip() for c in next(csv.reader(f), []))
             except csv.Error as e:
-                raise InvalidInput(f"{self.name}: the header is not a CSV row: {e}") from None
-        where = f"{self.name}: the header"
+                raise InvalidInput(
+                    "%(name)s: the header is not a CSV row: %(reason)s", name=self.name, reason=e
+                ) from None
         if not header or not any(header):
-            raise InvalidInput(f"{where} is empty; name the fields of {self.task_type} in it")
+            raise InvalidInput(
+                "%(name)s: the header is empty; name the fields of %(type)s in it",
+                name=self.name,
+                type=self.task_type,
+            )
         twice = sorted({c for c in header if header.count(c) > 1})
         if twice:
-            raise InvalidInput(f"{where} names {', '.join(twice)} more than once")
+            raise InvalidInput(
+                "%(name)s: the header names %(twice)s more than once",
+                name=self.name,
+                twice=", ".join(twice),
+            )
         unknown = [c for c in header if c not in fields and c not in CSV_COLUMNS]
         if unknown:
             raise InvalidInput(
-                f"{where} has {', '.join(map(repr, unknown))}: not a field of {self.task_type} "
-                f"({', '.join(fields)}) nor one of {', '.join(CSV_COLUMNS)}"
+                "%(name)s: the header has %(unknown)s: not a field of %(type)s (%(fields)s) nor "
+                "one of %(columns)s",
+                name=self.name,
+                unknown=", ".join(map(repr, unknown)),
+                type=self.task_type,
+                fields=", ".join(fields),
+                columns=", ".join(CSV_COLUMNS),
             )
         if ("assignment" in header) == (self.assignment is not None):
             raise InvalidInput(
-                f"{where}: say which assignment the entries are for, either with --assignment "
-                "or with an 'assignment' column (not both)"
+                "%(name)s: the header: say which assignment the entries are for, either with "
+                "--assignment or with an 'assignment' column (not both)",
+                name=self.name,
             )
         return header
 

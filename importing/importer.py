@@ -107,9 +107,11 @@ class Importer:
                 found = UUID(value).hex  # the command says if there is no such assignment
             except ValueError:
                 raise NotFound(
-                    f"unknown assignment {value!r}: no assignment record with this id was "
-                    f"imported (key prefix {self.prefix!r}); name an assignment record's id, or "
-                    "an existing assignment's UUID"
+                    "unknown assignment %(value)s: no assignment record with this id was "
+                    "imported (key prefix %(prefix)s); name an assignment record's id, or an "
+                    "existing assignment's UUID",
+                    value=repr(value),
+                    prefix=repr(self.prefix),
                 ) from None
         if len(self._refs) >= 10_000:
             del self._refs[next(iter(self._refs))]

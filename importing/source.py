@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import IO, Any, BinaryIO
 
 from between.engine.errors import InvalidInput
+from between.language import N_, Word
 
 STDIN = "-"
 MAX_LINE = 1 << 20  # bytes of one line (its newline aside)
@@ -45,16 +46,18 @@ class Source:
         if given == STDIN:
             if sys.stdin is None:  # started with standard input closed
                 raise InvalidInput("standard input is closed; give an import file, or pipe one in")
-            source = cls("standard input", None, _spool())
+            source = cls(Word(N_("standard input")), None, _spool())
             try:
                 source._take(sys.stdin.buffer)
             except OSError as e:
-                raise InvalidInput(f"standard input cannot be read: {e.strerror}") from None
+                raise InvalidInput(
+                    "standard input cannot be read: %(reason)s", reason=e.strerror
+                ) from None
             return source
         try:
             mode = os.stat(given).st_mode
             if stat.S_ISDIR(mode):
-                raise InvalidInput(f"{given} is a folder; give an import file")
+                raise InvalidInput("%(given)s is a folder; give an import file", given=given)
             regular = stat.S_ISREG(mode)
             with open(given, "rb") as f:
                 source = cls(given, given if regular else None, None)
@@ -62,9 +65,11 @@ class Source:
                     source._spool = _spool()
                 source._take(f)
         except FileNotFoundError:
-            raise InvalidInput(f"{given} does not exist") from None
+            raise InvalidInput("%(given)s does not exist", given=given) from None
         except OSError as e:
-            raise InvalidInput(f"{given} cannot be read: {e.strerror}") from None
+            raise InvalidInput(
+                "%(given)s cannot be read: %(reason)s", given=given, reason=e.strerror
+            ) from None
         return source
 
     def close(self) -> None:
@@ -103,9 +108,11 @@ class Source:
                 if spool is not None:
                     if scan.size > MAX_STREAM:
                         raise InvalidInput(
-                            f"{self.name} is over {MAX_STREAM >> 20} MiB, the most read from "
-                            "a pipe or standard input; save it to a file and import that file "
-                            "— nothing was imported"
+                            "%(name)s is over %(most)s MiB, the most read from a pipe or "
+                            "standard input; save it to a file and import that file — nothing "
+                            "was imported",
+                            name=self.name,
+                            most=MAX_STREAM >> 20,
                         )
                     _copy(spool, chunk, self.name)
             scan.end()
@@ -122,8 +129,11 @@ def _copy(spool: IO[bytes], chunk: bytes, name: str) -> None:
         spool.write(chunk)
     except OSError as e:
         raise InvalidInput(
-            f"{name} could not be copied to a temporary file ({e.strerror}); set TMPDIR to a "
-            "folder with room, or save the input to a file and import that — nothing was imported"
+            "%(name)s could not be copied to a temporary file (%(reason)s); set TMPDIR to a "
+            "folder with room, or save the input to a file and import that — nothing was "
+            "imported",
+            name=name,
+            reason=e.strerror,
         ) from None
 
 
@@ -133,8 +143,9 @@ def _spool() -> IO[bytes]:
         return tempfile.TemporaryFile()  # ``Source.close`` closes it
     except OSError as e:
         raise InvalidInput(
-            f"no temporary file for a copy of the input could be made ({e}); set TMPDIR to a "
-            "folder with room, or save the input to a file and import that"
+            "no temporary file for a copy of the input could be made (%(reason)s); set TMPDIR "
+            "to a folder with room, or save the input to a file and import that",
+            reason=e,
         ) from None
 
 
@@ -158,8 +169,11 @@ class _Scan:
         except UnicodeDecodeError as e:
             line = self.lines + e.object[: e.start].count(b"\n") + 1
             raise InvalidInput(
-                f"{self.name} is not UTF-8 text (line {line} has the byte "
-                f"{e.object[e.start]:#04x}); re-save it as UTF-8 — nothing was imported"
+                "%(name)s is not UTF-8 text (line %(line)s has the byte %(byte)s); re-save it "
+                "as UTF-8 — nothing was imported",
+                name=self.name,
+                line=line,
+                byte=f"{e.object[e.start]:#04x}",
             ) from None
         # A line inside one chunk is shorter than CHUNK: only lines across chunks may be long.
         first = chunk.find(b"\n")
@@ -177,13 +191,16 @@ class _Scan:
             self.decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             raise InvalidInput(
-                f"{self.name} is not UTF-8 text (it ends inside a character)"
+                "%(name)s is not UTF-8 text (it ends inside a character)", name=self.name
             ) from None
         self.lines += self.last != b"\n"
 
     def _check(self, length: int) -> None:
         if length > MAX_LINE:
             raise InvalidInput(
-                f"{self.name}: line {self.lines + 1:,} is over {MAX_LINE >> 20} MiB, the most "
-                "one line may hold (one record a line); nothing was imported"
+                "%(name)s: line %(line)s is over %(most)s MiB, the most one line may hold (one "
+                "record a line); nothing was imported",
+                name=self.name,
+                line=f"{self.lines + 1:,}",
+                most=MAX_LINE >> 20,
             )

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from between.language import Word, worded
+from between.language import gettext as _
+
 KEPT_REFUSALS = 1000  # refusals kept for the summary (every one is reported as it happens)
 
 
@@ -15,10 +18,16 @@ class Refusal:
     line: int
     type: str | None
     id: str | None
-    error: str
+    error: str  # English (a ``Word`` line, worded when printed)
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.type + ': ' if self.type else ''}{self.error}"
+        """The refusal as the command line prints it, in the operator's language."""
+        error = worded(self.error)
+        if self.type:
+            return _(
+                "line %(line)s: %(type)s: %(error)s", line=self.line, type=self.type, error=error
+            )
+        return _("line %(line)s: %(error)s", line=self.line, error=error)
 
 
 @dataclass
@@ -39,7 +48,7 @@ class Summary:
     def refuse(self, line: int, record: Any, error: Exception) -> Refusal:
         """Count a refused record; the refusal, naming each bad field of an entry."""
         problems = getattr(error, "fields", None)  # ``InvalidEntry``: each field's problem
-        message = "; ".join(f"{k} {v}" for k, v in problems.items()) if problems else str(error)
+        message = "; ".join(f"{k} {v}" for k, v in problems.items()) if problems else _kept(error)
         named = record if isinstance(record, dict) else getattr(record, "record", {})
         refusal = Refusal(line, named.get("type"), named.get("id"), message)
         self.refused += 1
@@ -49,3 +58,11 @@ class Summary:
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)  # fields are only ever added (docs/import.md)
+
+
+def _kept(error: Exception) -> str:
+    """The error's English: a ``Word`` line when it is a Between refusal from a template."""
+    template, values = getattr(error, "template", None), getattr(error, "values", None) or {}
+    if isinstance(template, str) and str(error) == (template % values if values else template):
+        return Word(template, **values)
+    return str(error)

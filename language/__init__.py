@@ -12,23 +12,29 @@ See docs/translating.md.
 from between.language.catalogs import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
+    N_,
     Translator,
+    Word,
     check_language,
     current,
     gettext,
     ngettext,
     translator,
     use,
+    worded,
 )
 
 __all__ = [
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
+    "N_",
     "Translator",
+    "Word",
     "check_language",
     "current",
     "gettext",
     "ngettext",
     "translator",
     "use",
+    "worded",
 ]

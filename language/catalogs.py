@@ -8,15 +8,16 @@ stays in English, never an error: ``tests/test_translations.py`` is what keeps S
 
 from __future__ import annotations
 
-import gettext as stdlib_gettext
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where used: the command line's English needs none of them
+    import gettext as stdlib_gettext
+    from datetime import date, datetime, time
 
 #: The languages Between's own catalogs cover completely; English is the source.
 LANGUAGES = ("en", "es")
@@ -49,15 +50,22 @@ class Translator:
         self.locale = FORMAT_LOCALE.get(language, language)
         self._catalog = catalog
 
-    def gettext(self, message: str, **values: Any) -> str:
+    def gettext(self, message: str, /, **values: Any) -> str:
         """``message`` in this language, its ``%(name)s`` placeholders filled from ``values``
-        (the gettext convention, as in the portal's templates)."""
-        text = self._catalog.gettext(message)
-        return text % values if values else text
+        (the gettext convention, as in the portal's templates); a value marked with ``N_``
+        (a ``Word``) is translated too."""
+        text = self._catalog.gettext(message) if message else message  # "" is the header's id
+        return text % self._worded(values) if values else text
 
-    def ngettext(self, singular: str, plural: str, n: int, **values: Any) -> str:
+    def ngettext(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
         """The singular or plural form for ``n`` (``%(n)s`` is filled in too)."""
-        return self.plural(singular, plural, n) % {"n": n, **values}
+        return self.plural(singular, plural, n) % {"n": n, **self._worded(values)}
+
+    def _worded(self, values: dict[str, Any]) -> dict[str, Any]:
+        return {
+            k: self.gettext(v.template, **v.values) if isinstance(v, Word) else v
+            for k, v in values.items()
+        }
 
     def plural(self, singular: str, plural: str, n: int) -> str:
         """The singular or plural form for ``n`` with its placeholders left unfilled (for a
@@ -79,6 +87,8 @@ class Translator:
     def moment(self, instant: datetime, zone: str) -> str:
         """An instant as the client's local day and time, labelled with their zone:
         "Thursday, 10 December 2026, 19:00 (Honolulu time)"."""
+        from zoneinfo import ZoneInfo
+
         from babel.dates import get_timezone_location
 
         local = instant.astimezone(ZoneInfo(zone))
@@ -111,35 +121,36 @@ def translator(language: str | None = None, extra: Iterable[str | Path] = ()) ->
 
 @lru_cache(maxsize=32)
 def _translator(language: str, extra: tuple[str, ...]) -> Translator:
-    catalog = _load(LOCALES, language, (DOMAIN,))
-    for folder in extra:
-        path = Path(folder)
-        domains = sorted({mo.stem for mo in path.glob(f"{language}/LC_MESSAGES/*.mo")})
-        if domains:
-            catalog = _merged(catalog, _load(path, language, domains))
+    import gettext
+
+    found = _read(LOCALES, language, (DOMAIN,))
+    for folder in map(Path, extra):
+        found += _read(
+            folder,
+            language,
+            sorted({mo.stem for mo in folder.glob(f"{language}/LC_MESSAGES/*.mo")}),
+        )
+    catalog = gettext.NullTranslations()
+    for over in found:  # the last read wins: a plugin's word over Between's own
+        over.add_fallback(catalog)
+        catalog = over
     return Translator(language, catalog)
 
 
-def _load(folder: Path, language: str, domains: Iterable[str]) -> stdlib_gettext.NullTranslations:
-    """The catalogs of ``domains`` in ``folder`` for ``language``, merged (empty when none)."""
-    from babel.support import NullTranslations, Translations
+def _read(
+    folder: Path, language: str, domains: Iterable[str]
+) -> list[stdlib_gettext.GNUTranslations]:
+    """The compiled catalogs of ``domains`` in ``folder`` for ``language`` (read with the
+    standard library: Babel's loader costs a command line ~40 ms)."""
+    import gettext
 
-    merged: Any = NullTranslations()
+    catalogs = []
     for domain in domains:
-        found = Translations.load(str(folder), [language], domain)
-        if isinstance(found, Translations):
-            merged = found if not isinstance(merged, Translations) else _merged(merged, found)
-    return merged
-
-
-def _merged(base: Any, over: Any) -> Any:
-    from babel.support import Translations
-
-    if not isinstance(over, Translations):
-        return base
-    if not isinstance(base, Translations):
-        return over
-    return base.merge(over)
+        path = folder / language / "LC_MESSAGES" / f"{domain}.mo"
+        if path.is_file():
+            with path.open("rb") as mo:
+                catalogs.append(gettext.GNUTranslations(mo))
+    return catalogs
 
 
 _current: ContextVar[Translator | None] = ContextVar("between_translator", default=None)
@@ -160,11 +171,46 @@ def use(language: str | None, extra: Iterable[str | Path] = ()) -> Iterator[Tran
         _current.reset(token)
 
 
-def gettext(message: str, **values: Any) -> str:
+class Word(str):
+    """English words that remember how to be translated: ``Word("event #%(seq)s is missing",
+    seq=4)`` *is* the English ``str`` (so JSON, ``==`` and ``in`` see the English, and it
+    crosses to worker processes), and is translated where a person reads it — by ``worded``,
+    or when given as a placeholder's value (``cannot %(doing)s`` with ``doing=N_("agree
+    to")``). Words a user typed are never ``Word``s, so never translated. Its template is
+    found by ``make messages`` when marked with ``N_``."""
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, **values: Any) -> Word:
+        word = super().__new__(cls, template % values if values else template)
+        word.template, word.values = str(template), values
+        return word
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_word, (self.template, self.values))
+
+
+def _word(template: str, values: dict[str, Any]) -> Word:
+    return Word(template, **values)
+
+
+def worded(text: Any) -> Any:
+    """``text`` in the current language when it is a ``Word``, else ``text`` as it is."""
+    return gettext(text.template, **text.values) if isinstance(text, Word) else text
+
+
+def N_(message: str) -> Word:
+    """``message`` unchanged, marked for ``make messages`` (a word kept in a constant, or given
+    as a value to fill a message's placeholder) and translated where it is shown."""
+    return Word(message)
+
+
+def gettext(message: str, /, **values: Any) -> str:
     """``message`` in the current language (see ``use``)."""
     return current().gettext(message, **values)
 
 
-def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
+def ngettext(singular: str, plural: str, n: int, /, **values: Any) -> str:
     """The singular or plural form for ``n`` in the current language."""
     return current().ngettext(singular, plural, n, **values)

@@ -118,7 +118,9 @@ def send_timeout(value: Any, where: str) -> float:
         seconds = math.nan
     if isinstance(value, bool) or not 0 < seconds <= MAX_SEND_TIMEOUT:
         raise InvalidInput(
-            f"{where} = {value!r} must be a number of seconds above 0 and up to "
-            f"{MAX_SEND_TIMEOUT:g}"
+            "%(where)s = %(value)r must be a number of seconds above 0 and up to %(limit)s",
+            where=where,
+            value=value,
+            limit=f"{MAX_SEND_TIMEOUT:g}",
         )
     return seconds

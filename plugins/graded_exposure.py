@@ -23,6 +23,7 @@ from between import (
     trend,
     values_of,
 )
+from between.language import N_
 
 #: SUDS explained where it appears, in the client's words.
 SUDS_HELP = "Your distress score (SUDS): 0 is calm, 100 the most anxious you can imagine."
@@ -99,7 +100,13 @@ def between_register_task_types(registry: TaskTypeRegistry) -> None:
     registry.add(GRADED_EXPOSURE)
 
 
-RATINGS = (("before", "suds_before"), ("peak", "suds_peak"), ("after", "suds_after"))
+#: Each rating: its series' label in each chart (marked: a label made at run time is not found
+#: by ``make messages``), and its field.
+RATINGS = (
+    (N_("before"), N_("mean before"), "suds_before"),
+    (N_("peak"), N_("mean peak"), "suds_peak"),
+    (N_("after"), N_("mean after"), "suds_after"),
+)
 
 
 @hookimpl
@@ -115,7 +122,7 @@ def between_report_charts(task_type: str, assignments: list[dict[str, Any]]) -> 
     ]
     sessions = Chart(
         "SUDS in each exposure session",
-        [Series(label, points_of(entries, name)) for label, name in RATINGS],
+        [Series(label, points_of(entries, name)) for label, _, name in RATINGS],
         y_label="SUDS (0–100)",
         y_min=0,
         y_max=100,
@@ -124,8 +131,8 @@ def between_report_charts(task_type: str, assignments: list[dict[str, Any]]) -> 
     ladder = Chart(
         "SUDS across the hierarchy",
         [
-            Series(f"mean {label}", [(step, mean_of(done, name)) for step, done in steps])
-            for label, name in RATINGS
+            Series(averaged, [(step, mean_of(done, name)) for step, done in steps])
+            for _, averaged, name in RATINGS
         ],
         kind="bar",
         x="category",

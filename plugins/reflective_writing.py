@@ -16,8 +16,11 @@ class ReflectiveWriting(TaskType):
         minimum = parameters.get("min_length") or 0
         if len(clean["text"].strip()) < minimum:
             raise InvalidInput(
-                f"invalid entry for {self.name}: text is {len(clean['text'].strip())} "
-                f"characters; this assignment asks for at least {minimum}"
+                "invalid entry for %(kind)s: text is %(length)s "
+                "characters; this assignment asks for at least %(minimum)s",
+                kind=self.name,
+                length=len(clean["text"].strip()),
+                minimum=minimum,
             )
         return clean
 

@@ -11,6 +11,9 @@ ANXIETY_SCALE = (
     "how anxious you feel, from 0 (calm) to 100 (the most anxious you can imagine); "
     "the form calls this SUDS"
 )
+#: How each exposure step's instructions end (written out in full in each, so that the whole
+#: text is a literal ``make messages`` finds and a Spanish client reads it translated).
+RATE_ANXIETY = f"Before, at the hardest moment and after, rate {ANXIETY_SCALE}."
 
 RELAXATION_LADDER = (
     Template(
@@ -158,14 +161,14 @@ def _exposure(
     minutes: int,
     due: int = 7,
 ) -> Template:
+    if not instructions.endswith(f" {RATE_ANXIETY}"):
+        raise ValueError(f"exposure step {step}: its instructions must end: {RATE_ANXIETY}")
     return Template(
         f"graded-exposure-{step}",
         "graded-exposure",
         title=title,
         summary=summary,
-        instructions=(
-            f"{instructions} Before, at the hardest moment and after, rate {ANXIETY_SCALE}."
-        ),
+        instructions=instructions,
         rationale=rationale,
         stage=stage,
         difficulty=difficulty,
@@ -184,7 +187,9 @@ EXPOSURE_LADDER = (
         instructions=(
             "Together we made a list of situations you avoid, from easiest to hardest. This "
             "week, try the easiest one once or twice, for as long as you can. There is no need "
-            "to push yourself: this week is about finding out where you are starting from."
+            "to push yourself: this week is about finding out where you are starting from. "
+            "Before, at the hardest moment and after, rate how anxious you feel, from 0 "
+            "(calm) to 100 (the most anxious you can imagine); the form calls this SUDS."
         ),
         rationale=(
             "Knowing how anxious the easiest step makes you now shows us where to begin, and "
@@ -204,7 +209,9 @@ EXPOSURE_LADDER = (
             "Three times this week, go into the easiest situation on your list and stay until "
             "your anxiety has come down by about half, or for 20 minutes. Try not to use the "
             "little things that make you feel safer, like checking your phone or keeping "
-            "close to the door."
+            "close to the door. "
+            "Before, at the hardest moment and after, rate how anxious you feel, from 0 "
+            "(calm) to 100 (the most anxious you can imagine); the form calls this SUDS."
         ),
         rationale=(
             "Staying until anxiety eases teaches your body that the situation is safe and "
@@ -226,7 +233,9 @@ EXPOSURE_LADDER = (
             "Move up to the next situation on your list. Three times this week, stay with it "
             "until your anxiety has come down by about half, or for 30 minutes. If it feels too "
             "much, go back to the step before for a few days: that is part of the plan, not a "
-            "failure."
+            "failure. "
+            "Before, at the hardest moment and after, rate how anxious you feel, from 0 "
+            "(calm) to 100 (the most anxious you can imagine); the form calls this SUDS."
         ),
         rationale=(
             "Taking one step at a time lets your confidence grow steadily, without being "
@@ -245,7 +254,9 @@ EXPOSURE_LADDER = (
         instructions=(
             "Choose a situation from the middle of your list. Three times this week, stay with "
             "it until your anxiety has come down by about half, or for 30 minutes, and let go "
-            "of one more of the little things you do to feel safer."
+            "of one more of the little things you do to feel safer. "
+            "Before, at the hardest moment and after, rate how anxious you feel, from 0 "
+            "(calm) to 100 (the most anxious you can imagine); the form calls this SUDS."
         ),
         rationale=(
             "Each step you manage makes the next one feel smaller; dropping the things you do "
@@ -264,7 +275,9 @@ EXPOSURE_LADDER = (
         instructions=(
             "When the step before feels manageable, try the hardest situation on your list. "
             "Stay with it until your anxiety has come down by about half, or for 45 minutes. "
-            "Plan it for a day when you have some time afterwards to rest."
+            "Plan it for a day when you have some time afterwards to rest. "
+            "Before, at the hardest moment and after, rate how anxious you feel, from 0 "
+            "(calm) to 100 (the most anxious you can imagine); the form calls this SUDS."
         ),
         rationale=(
             "Facing the hardest situation, after the steps that led up to it, shows you how "
@@ -285,7 +298,9 @@ EXPOSURE_LADDER = (
             "Over the next four weeks, go back to steps from your list now and then, including "
             "the harder ones, in everyday places and at different times. If anxiety comes back "
             "on a bad day, that is normal: go back a step and build up again. Note which early "
-            "signs tell you to practise more."
+            "signs tell you to practise more. "
+            "Before, at the hardest moment and after, rate how anxious you feel, from 0 "
+            "(calm) to 100 (the most anxious you can imagine); the form calls this SUDS."
         ),
         rationale=(
             "Practising on your own, now and then, keeps the gains going and prepares you for "

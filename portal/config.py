@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from between import InvalidInput, Settings
 from between.engine.configuration import Check, text, whole
+from between.language import gettext as _
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -27,15 +28,17 @@ DNS_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 def _secret(value: Any) -> str | None:
     ok = isinstance(value, str) and len(value) >= MIN_SECRET
-    return None if ok else f"text of at least {MIN_SECRET} characters"
+    return None if ok else _("text of at least %(count)s characters", count=MIN_SECRET)
 
 
 def _url(value: Any) -> str | None:
-    return None if isinstance(value, str) and url_problem(value) is None else "an http(s):// URL"
+    if isinstance(value, str) and url_problem(value) is None:
+        return None
+    return _("an http(s):// URL")
 
 
 def _yes_no(value: Any) -> str | None:
-    return None if isinstance(value, bool) else "true or false"
+    return None if isinstance(value, bool) else _("true or false")
 
 
 #: The portal's settings and what each must be (docs/portal.md documents them).
@@ -88,20 +91,20 @@ class PortalConfig:
 def url_problem(url: str) -> str | None:
     """What is wrong with a public base URL, or None."""
     if any(c.isspace() or not c.isprintable() for c in url) or any(c in url for c in '<>"\\^`{|}'):
-        return 'must not hold spaces, control characters or any of <>"\\^`{|}'
+        return _('must not hold spaces, control characters or any of <>"\\^`{|}')
     try:
         parts = urlsplit(url)
         port = parts.port  # read to be checked: urlsplit checks a port only when it is read
     except ValueError:  # an unclosed [IPv6 address], a port that is not a number
-        return "is not a well-formed URL, e.g. https://homework.clinic.example"
+        return _("is not a well-formed URL, e.g. https://homework.clinic.example")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "must be an http:// or https:// URL, e.g. https://homework.clinic.example"
+        return _("must be an http:// or https:// URL, e.g. https://homework.clinic.example")
     if parts.query or parts.fragment or parts.username or parts.password is not None:
-        return "must be a plain base URL, without a query, fragment or user"
+        return _("must be a plain base URL, without a query, fragment or user")
     if not valid_host(parts.netloc.rpartition(":")[0] if port is not None else parts.netloc):
-        return "has no valid host: give a DNS name, an IPv4 address or a [bracketed IPv6] one"
+        return _("has no valid host: give a DNS name, an IPv4 address or a [bracketed IPv6] one")
     if port == 0:
-        return "has port 0; give a port from 1 to 65535, or none"
+        return _("has port 0; give a port from 1 to 65535, or none")
     return None
 
 
@@ -126,8 +129,9 @@ def portal_config(
 ) -> PortalConfig:
     """The portal's settings: ``serve``'s options over the checked ``[portal]`` table."""
     table = check_portal_table(settings.section("portal"), settings.config_file)
-    if url is not None and url_problem(url):
-        raise InvalidInput(f"--url {url!r} {url_problem(url)}")
+    problem = url_problem(url) if url is not None else None
+    if problem:
+        raise InvalidInput("--url %(url)s %(problem)s", url=repr(url), problem=problem)
     integrations = table.pop("integrations", {})
     chosen = {k: v for k, v in table.items() if k in PortalConfig.__dataclass_fields__}
     given = {"host": host, "port": port, "url": url}
@@ -138,31 +142,40 @@ def portal_config(
 
 def check_portal_table(table: dict[str, Any], path: Path | None) -> dict[str, Any]:
     """A copy of ``[portal]`` if it has the documented shape, else ``InvalidInput``."""
-    where = f"configuration file {path}" if path else "the configuration file"
 
     def refuse(setting: str, problem: str) -> InvalidInput:
-        return InvalidInput(f"{where}: {setting} {problem}")
+        if path:
+            return InvalidInput(
+                "configuration file %(path)s: %(setting)s %(problem)s",
+                path=path,
+                setting=setting,
+                problem=problem,
+            )
+        return InvalidInput(
+            "the configuration file: %(setting)s %(problem)s", setting=setting, problem=problem
+        )
 
     table = dict(table)
     integrations = table.pop("integrations", {})
     _check(table, SETTINGS, "portal", refuse)
     if not isinstance(integrations, dict):
-        raise refuse("[portal] integrations", "must be a table ([portal.integrations.NAME])")
+        raise refuse("[portal] integrations", _("must be a table ([portal.integrations.NAME])"))
     for name, values in integrations.items():
         label = f"portal.integrations.{name}"
         if not isinstance(values, dict):
-            raise refuse(f"[{label}]", 'must be a table with secret = "…"')
+            raise refuse(f"[{label}]", _('must be a table with secret = "…"'))
         _check(values, INTEGRATION, label, refuse)
         if "secret" not in values:
-            raise refuse(f"[{label}]", 'needs secret = "…" (the integration signs with it)')
+            raise refuse(f"[{label}]", _('needs secret = "…" (the integration signs with it)'))
     return {**table, "integrations": integrations}
 
 
 def _check(table: dict[str, Any], checks: dict[str, Check], label: str, refuse: Any) -> None:
     for key, value in table.items():
         if key not in checks:
-            raise refuse(f"[{label}] {key}", f"is not a setting (known: {', '.join(checks)})")
+            known = ", ".join(checks)
+            raise refuse(f"[{label}] {key}", _("is not a setting (known: %(known)s)", known=known))
         problem = checks[key](value)
         if problem:
             shown = "…" if "secret" in key else repr(value)
-            raise refuse(f"[{label}] {key} = {shown}", f"must be {problem}")
+            raise refuse(f"[{label}] {key} = {shown}", _("must be %(wanted)s", wanted=problem))

@@ -9,7 +9,14 @@ from typing import Any
 
 from between.engine.reading.clock_zones import zone_of
 from between.language import gettext as _
-from between.portal.homework_page import due_line, heading, progress, status_of, status_words
+from between.portal.homework_page import (
+    due_line,
+    heading,
+    progress,
+    recorded,
+    status_of,
+    status_words,
+)
 
 
 def sections(items: list[dict], is_client: bool, today: date) -> dict[str, list[dict]]:
@@ -32,8 +39,9 @@ LINE = 80
 
 def telling_line(item: dict, summary: str) -> str:
     """One short line telling this homework from others of its task type: its template's
-    summary, else the first line of its instructions, cut to ``LINE`` characters with "…"."""
-    text = summary or next((s.strip() for s in (item.get("instructions") or "").splitlines()
+    summary, else the first line of its instructions (in the reader's language when they are a
+    starter template's), cut to ``LINE`` characters with "…"."""
+    text = summary or next((s.strip() for s in recorded(item.get("instructions")).splitlines()
                             if s.strip()), "")  # fmt: skip
     if len(text) <= LINE:
         return text

@@ -111,6 +111,13 @@ def heading(item: dict) -> tuple[str, str]:
     return _(title), (_(summary) if summary else "")
 
 
+def recorded(text: str | None) -> str:
+    """A homework's recorded instructions or rationale in the reader's language: a starter
+    template's text is looked up by its English and comes back translated; a therapist's own
+    words match no entry and come back as written."""
+    return _(text) if text else ""
+
+
 def local_day(now: datetime, zone: str | None) -> date:
     """Today in the client's zone (the server's when none is known)."""
     return now.astimezone(zone_of(zone)).date()
@@ -147,8 +154,8 @@ def page(
         "id": item["id"],
         "title": title,
         "summary": summary,
-        "instructions": item["instructions"],
-        "rationale": item["rationale"],
+        "instructions": recorded(item["instructions"]),
+        "rationale": recorded(item["rationale"]),
         "due": due_line(item, local_day(now, zone)),
         "status": status,
         "status_words": status_words(status),

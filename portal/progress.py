@@ -71,7 +71,7 @@ def charts(homework: Any, item: dict) -> list[Markup]:
     or when the plugin has none or fails: the page is shown without them)."""
     if not item["entries"]:
         return []
-    from between.reports.charts import plugin_charts
+    from between.reports.charts import plugin_charts, worded
     from between.reports.html import chart_figure
 
     shown = {
@@ -90,7 +90,8 @@ def charts(homework: Any, item: dict) -> list[Markup]:
     figures = []
     for number, sourced in enumerate(found, 1):
         try:
-            figures.append(Markup(without_inline_styles(chart_figure(sourced.chart, number))))
+            figure = chart_figure(worded(sourced.chart), number)  # its words in theirs
+            figures.append(Markup(without_inline_styles(figure)))
         except Exception:  # the plugin's data broke the drawing: leave this one out
             log.exception("a %s chart could not be drawn", item["task_type"])
     return figures

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from between import BetweenError
+from between.language import gettext as _
 from between.portal.config import PortalConfig
 from between.portal.stores import PerThread
 
@@ -69,7 +70,10 @@ def serve(
     first = open_app()  # the store's problems are said now, in one line, not at the first visit
     if first.read_only:
         first.close()
-        raise ServeError(f"{first.read_only_reason}; the portal records entries: it needs to write")
+        raise ServeError(
+            "%(reason)s; the portal records entries: it needs to write",
+            reason=first.read_only_reason,
+        )
     catalogs = plugin_catalogs(first.plugins.manager)  # the plugins' words, found once
     homework = PerThread(open_app, spare=first)
     app = create_app(config, homework, catalogs, template_words)
@@ -79,15 +83,23 @@ def serve(
         )
     except OSError as e:
         homework.close()
-        raise ServeError(_listen_problem(config, e)) from None
+        raise _listen_problem(config, e) from None
     except ValueError as e:  # waitress: a host it cannot resolve
         homework.close()
-        raise ServeError(f"cannot listen on {config.host}:{config.port}: {e}") from None
-    url = config.url.rstrip("/") or "not set: links need --url or [portal] url"
+        raise ServeError(
+            "cannot listen on %(where)s: %(problem)s", where=_where(config), problem=e
+        ) from None
+    url = config.url.rstrip("/") or _("not set: links need --url or [portal] url")
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     try:
-        say(f"serving the portal on http://{_address(server)} (public URL {url}); Ctrl-C stops")
+        say(
+            _(
+                "serving the portal on http://%(address)s (public URL %(url)s); Ctrl-C stops",
+                address=_address(server),
+                url=url,
+            )
+        )
         server.run()  # returns on KeyboardInterrupt: SIGINT or SIGTERM
     except KeyboardInterrupt:
         pass  # before the loop started
@@ -107,12 +119,28 @@ def _address(server: Any) -> str:
     return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
 
 
-def _listen_problem(config: PortalConfig, error: OSError) -> str:
-    where = f"{config.host}:{config.port}"
+def _where(config: PortalConfig) -> str:
+    return f"{config.host}:{config.port}"
+
+
+def _listen_problem(config: PortalConfig, error: OSError) -> ServeError:
+    """Why the portal cannot listen where ``config`` says, in one line."""
+    where = _where(config)
     if error.errno == errno.EADDRINUSE:
-        return f"cannot listen on {where}: the port is in use (another server?); choose --port"
+        return ServeError(
+            "cannot listen on %(where)s: the port is in use (another server?); choose --port",
+            where=where,
+        )
     if error.errno == errno.EACCES:
-        return f"cannot listen on {where}: permission denied; choose a port above 1023"
+        return ServeError(
+            "cannot listen on %(where)s: permission denied; choose a port above 1023",
+            where=where,
+        )
     if error.errno == errno.EADDRNOTAVAIL:
-        return f"cannot listen on {where}: this machine has no such address; check --host"
-    return f"cannot listen on {where}: {error.strerror or error}"
+        return ServeError(
+            "cannot listen on %(where)s: this machine has no such address; check --host",
+            where=where,
+        )
+    return ServeError(
+        "cannot listen on %(where)s: %(problem)s", where=where, problem=error.strerror or error
+    )

@@ -27,15 +27,22 @@ def N_(text: str) -> str:
 
 
 def worded(chart: Chart) -> Chart:
-    """One of the report's own charts with its words in the current language."""
+    """A chart with its words — title, axis labels, description, series labels — in the
+    current language, for drawing: the report's own (``N_``) and a plugin's (found by
+    ``between.language.extract``) alike. A word with no translation, and every data value,
+    stays as it is."""
     from between.language import gettext
+
+    def word(text: str) -> str:
+        return gettext(text) if text else text  # gettext("") is the catalog's header
 
     return replace(
         chart,
-        title=gettext(chart.title),
-        y_label=gettext(chart.y_label) if chart.y_label else chart.y_label,
-        description=gettext(chart.description),
-        series=tuple(replace(s, label=gettext(s.label)) for s in chart.series),
+        title=word(chart.title),
+        x_label=word(chart.x_label),
+        y_label=word(chart.y_label),
+        description=word(chart.description),
+        series=tuple(replace(s, label=word(s.label)) for s in chart.series),
     )
 
 

@@ -316,9 +316,10 @@ def _task_types(f: dict[str, Any], charts: list[Sourced], numbers: Any) -> str:
     for c in charts:
         if c.task_type != kind:
             kind = c.task_type
-            parts.append(f"<h3>{escape(titles.get(kind or '', kind or ''))}</h3>")
+            heading = titles.get(kind or "") or kind or ""
+            parts.append(f"<h3>{escape(_(heading) if heading else heading)}</h3>")
         try:
-            parts.append(chart_figure(c.chart, next(numbers)))
+            parts.append(chart_figure(worded(c.chart), next(numbers)))
         except Exception as e:  # the plugin's data broke the drawing: say so, draw the rest
             parts.append(
                 para(

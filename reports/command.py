@@ -17,6 +17,7 @@ from between.commands.output_file import (
     shown,
     write_output,
 )
+from between.language import gettext as _
 
 HELP = """A report, read-only: a client's homework (CODE, or their id once erased) or the
 clinic's (--clinic). HTML unless --json. Without -o, HTML goes to
@@ -47,17 +48,17 @@ def report(
     from between.engine.errors import InvalidInput
     from between.reports import build
 
+    if bool(client) == clinic and not clinic:
+        raise InvalidInput("give a client's CODE, or --clinic for the clinic's report")
     if bool(client) == clinic:
-        raise InvalidInput(
-            "give a client's CODE, or --clinic for the clinic's report"
-            if not clinic
-            else "give a client's CODE or --clinic, not both"
-        )
+        raise InvalidInput("give a client's CODE or --clinic, not both")
     if clinic and (since or until):
         raise InvalidInput("--since and --until go with a client's report, not --clinic")
     start, end = _moment("--since", since), _moment("--until", until)
     if start and end and start >= end:
-        raise InvalidInput(f"--since {since} is not before --until {until}")
+        raise InvalidInput(
+            "--since %(since)s is not before --until %(until)s", since=since, until=until
+        )
     target = None
     if output is not None and names_folder(output):
         output_folder(output)  # checked before any work; the name comes with the figures
@@ -87,7 +88,7 @@ def report(
         target = output_target(output, default)
     assert target is not None
     write_output(target, text)
-    click.echo(f"wrote {shown(target)}")
+    click.echo(_("wrote %(path)s", path=shown(target)))
 
 
 def _protocol_steps(session: Any, homework: list[dict[str, Any]]) -> None:

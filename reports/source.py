@@ -42,8 +42,13 @@ def client_history(app: ReportSource, ref: str, until: datetime | None) -> Clien
     events = list(app.events.get(client_id)) if client_id else []
     client = _fold(events, until)
     if client_id is None or not isinstance(client, Client):
-        when = f" before {until.isoformat()}" if until and events else ""
-        raise NotFound(f"no client {ref!r}{when}; see 'between client list'")
+        if until and events:
+            raise NotFound(
+                "no client %(code)s before %(until)s; see 'between client list'",
+                code=repr(ref),
+                until=until.isoformat(),
+            )
+        raise NotFound("no client %(code)s; see 'between client list'", code=repr(ref))
     with app.reading() as c:
         rows = app.readmodel.assignments(c, client_id=client_id.hex)
     homework = []

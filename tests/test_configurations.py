@@ -452,3 +452,53 @@ def test_a_plugin_folder_adds_its_command_by_option_as_by_variable(clinics, tmp_
     ):
         assert "clinic-hello  " in ran.out and "Greet from the clinic's own" in ran.out
     assert "clinic-hello" not in c.run("--help").out
+
+
+def spanish(c: Clinic) -> Clinic:
+    """The same clinic read by operators in Spanish (``[clinic] operator_language``)."""
+    assert c.config is not None
+    config = c.folder / "clinic-es.toml"
+    config.write_text(c.config.read_text() + '\n[clinic]\noperator_language = "es"\n')
+    return replace(c, config=config)
+
+
+#: What each reading command says in Spanish (a line or words of it).
+IN_SPANISH = {
+    "show": ["instrucciones: Do the self-monitoring homework", "anotaciones: 2 de 5"],
+    "agenda": ["Agenda de C-104", "Por revisar:", "ANOTACIONES"],
+    "list": ["CLIENTE", "ESTADO", "VENCE"],
+    "client-show": ["(active, terapeuta dr.lee)", "zona horaria:"],
+    "verify": ["íntegro: "],
+}
+#: The JSON a Spanish clinic reads is the English clinic's, byte for byte.
+JSON_COMMANDS = ["list-json", "show-json", "agenda-json", "client-list-json", "log-json"]
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_a_spanish_clinic_reads_the_command_line_in_spanish(clinics, store):
+    """Issue 24: the CLI's text in the operator language, its JSON unchanged, a refusal in
+    Spanish in one line that records nothing — on every store, as separate processes."""
+    c = clinics.get(store)
+    es = spanish(c)
+    known = {f"@{what}": aid for what, aid in c.ids.items()}
+    for command, words in IN_SPANISH.items():
+        out = es.run(*[known.get(a, a) for a in READING[command]]).out
+        for said in words:
+            assert said in out, f"{command} on {store}: {said!r} not in\n{out}"
+    for command in JSON_COMMANDS:
+        args = [known.get(a, a) for a in READING[command]]
+        assert c.normal(es.run(*args).out) == c.normal(c.run(*args).out), command
+
+    before = es.run("checkpoint").out
+    said = es.run("agree", c.ids["declined"], code=1).err
+    assert said.startswith("error: no se puede aceptar la tarea ") and "declined" in said
+    too_hard = ["assign", "C-104", "relaxation", "--stage", "practice", "--due", "+3",
+                "--instructions", "i", "--rationale", "r", "--difficulty", "11",
+                "--field", "technique=other"]  # fmt: skip
+    assert "difficulty debe estar entre 1 y 10, no 11" in es.run(*too_hard, code=2).err
+    assert "no hay ningún cliente con el código 'C-999'" in es.run("agenda", "C-999", code=1).err
+    assert es.run("checkpoint").out == before
+
+    # Spanish is read with the standard library's gettext: Babel stays unloaded
+    imported = es.run("list", PYTHONPROFILEIMPORTTIME="1").err
+    assert "babel" not in imported and "between.language" in imported

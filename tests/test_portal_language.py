@@ -149,3 +149,61 @@ def test_an_edited_template_no_longer_names_homework_given_under_the_old(tmp_pat
         page = html.unescape(visitor.get(f"/homework/{aid}").body)
     assert "walk to notice" not in page and "Each day" not in page
     assert f'<h1 id="f-{aid}-title">Self-monitoring log</h1>' in page  # the task type's
+
+
+def spanish_client(clinic, code: str) -> str:
+    """A new client reading Spanish; their link's token."""
+    clinic.cli("client", "add", code, "--name", "Inés", "--therapist", "dr.lee",
+               "--language", "es", "--timezone", "Europe/Madrid")  # fmt: skip
+    return json.loads(clinic.cli("client", "link", code, "--json"))["token"]
+
+
+def test_a_spanish_client_reads_a_starter_templates_instructions_in_spanish(server, clinic):
+    """A starter template's recorded English is looked up in the catalog where it is shown;
+    the therapist's own words are shown as written."""
+    token = spanish_client(clinic, "C-302")
+    starter = assigned(clinic, "C-302", "--template", "self-monitoring-baseline")
+    own = assigned(clinic, "C-302", "self-monitoring", "--instructions",
+                   "Camina diez minutos y apunta cómo te sentiste.", "--rationale",
+                   "Each walk tells us something.", "--stage", "baseline", "--difficulty", "1",
+                   "--field", "target=low mood")  # fmt: skip
+    visitor = Visitor(server)
+    home = html.unescape(visitor.open_link(token).body)
+    assert "Camina diez minutos y apunta cómo te sentiste." in home  # the card's line
+    page = html.unescape(visitor.get(f"/homework/{starter}").body)
+    texts = re.findall(r'<p class="text">(.*?)</p>', page, re.S)
+    assert texts == [
+        "Cada vez que notes que sientes ansiedad o el ánimo bajo, escribe unas pocas palabras: "
+        "dónde estabas, qué se te pasó por la cabeza, qué sentiste, qué tan fuerte fue del 0 al "
+        "100 y qué hiciste. No hay respuestas correctas ni incorrectas, y todavía no tienes que "
+        "cambiar nada. Darte cuenta ya es toda la tarea.",
+        "Ver cuándo y dónde aparecen las emociones difíciles nos da a los dos un punto de "
+        "partida, para que más adelante podamos saber qué te está ayudando.",
+    ]
+    page = html.unescape(visitor.get(f"/homework/{own}").body)
+    assert re.findall(r'<p class="text">(.*?)</p>', page, re.S) == [
+        "Camina diez minutos y apunta cómo te sentiste.",
+        "Each walk tells us something.",
+    ]
+    recorded = json.loads(clinic.cli("show", starter[:8], "--json"))
+    assert recorded["instructions"].startswith("Each time you notice yourself")  # as recorded
+
+
+def test_a_spanish_client_reads_the_charts_of_their_entries_in_spanish(server, clinic):
+    token = spanish_client(clinic, "C-303")
+    aid = assigned(clinic, "C-303", "--template", "self-monitoring-baseline")
+    visitor = Visitor(server)
+    visitor.open_link(token)
+    form = visitor.get(f"/homework/{aid}").form(aid)
+    done = visitor.post(
+        f"/homework/{aid}", {**form, "field.situation": "en el trabajo", "field.intensity": "60"}
+    )
+    assert done.status == 303
+    page = html.unescape(visitor.get(f"/homework/{aid}").body)
+    progress = page.split('class="your-progress"', 1)[1].split("</section>", 1)[0]
+    captions = re.findall(r"<figcaption[^>]*><strong>([^<]+)</strong>", progress)
+    assert captions == ["Anotaciones por día.", "Intensidad por día."]
+    assert "La intensidad media de la emoción en cada día con anotaciones puntuadas." in progress
+    assert "intensidad media" in progress and "intensidad (0–100)" in progress
+    for english in ("Entries per day", "Intensity per day", "mean intensity", "intensity (0–100)"):
+        assert english not in progress, english

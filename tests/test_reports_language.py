@@ -5,6 +5,7 @@ keeps the JSON's keys English, and refuses a language Between does not speak."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,24 @@ def test_an_operator_language_between_does_not_speak_is_refused(spanish_clinic, 
     [line] = refused.stderr.strip().splitlines()
     assert str(config) in line and "[clinic] operator_language = 'fr'" in line
     assert '"en", "es"' in line and "Traceback" not in refused.stderr
+
+
+def test_a_spanish_report_shows_the_plugins_chart_words_in_spanish(spanish_clinic, tmp_path):
+    """A task-type plugin's chart words are translated by their English text; the data —
+    dates, numbers, a collaborator's name — are shown as recorded."""
+    env, config = spanish_clinic
+    page = tmp_path / "x.html"
+    run_installed(env, "--config", str(config), "report", "C-104", "-o", str(page), check=True)
+    html = page.read_text(encoding="utf-8")
+    charts = html.split('id="task-types"', 1)[1]
+    captions = re.findall(r"<figcaption[^>]*><strong>([^<]+)</strong>", charts)
+    for title in ("Anotaciones por día.", "Intensidad por día.",
+                  "Tensión antes y después de cada práctica.", "SUDS en cada sesión de exposición."):  # fmt: skip
+        assert title in captions, (title, captions)
+    for english in ("Entries per day", "Intensity per day", "mean intensity", "Tension before"):
+        assert english not in charts, english
+    assert "<th>Sam</th>" in charts or ">Sam<" in charts  # a collaborator's name, as recorded
+
+    figures = run_installed(env, "--config", str(config), "report", "C-104", "--json", check=True)
+    titles = [c["title"] for c in json.loads(figures.stdout)["charts"]]
+    assert "Entries per day" in titles  # the JSON stays English

@@ -19,6 +19,7 @@ from between.engine.folds.assignment_state import AssignmentState
 from between.engine.work.envelope import Envelope
 from between.events import assignments as ev
 from between.events.base import stable_topic
+from between.language import N_
 
 NEXT_STEPS = ("continue", "step-up", "modify", "close")
 ADJUSTABLE = (
@@ -85,7 +86,7 @@ class Assignment(AssignmentState, Aggregate):
     # -- commands ------------------------------------------------------------------------
 
     def adjust(self, changes: dict, envelope: Envelope) -> None:
-        self._require("adjust", "proposed")
+        self._require(N_("adjust"), "proposed")
         self.trigger_event(
             ev.AssignmentAdjusted, client_id=self.client_id, changes=changes, **envelope
         )
@@ -98,7 +99,7 @@ class Assignment(AssignmentState, Aggregate):
         *,
         via: str | None = None,
     ) -> None:
-        self._require("agree to", "proposed")
+        self._require(N_("agree to"), "proposed")
         self.trigger_event(
             ev.AssignmentAgreed,
             client_id=self.client_id,
@@ -109,7 +110,7 @@ class Assignment(AssignmentState, Aggregate):
         )
 
     def decline(self, reason: str, envelope: Envelope, *, via: str | None = None) -> None:
-        self._require("decline", "proposed")
+        self._require(N_("decline"), "proposed")
         self.trigger_event(
             ev.AssignmentDeclined, client_id=self.client_id, reason=reason, via=via, **envelope
         )
@@ -118,7 +119,10 @@ class Assignment(AssignmentState, Aggregate):
         """A note from the client (or a collaborator) to the therapist: on homework proposed
         or agreed, never once it has ended."""
         self._require(
-            "send a note about", "proposed", "agreed", why="notes are for homework still open"
+            N_("send a note about"),
+            "proposed",
+            "agreed",
+            why=N_("notes are for homework still open"),
         )
         self.trigger_event(
             ev.ClientNoteSent,
@@ -158,7 +162,7 @@ class Assignment(AssignmentState, Aggregate):
         return entry_id
 
     def require_entries_allowed(self) -> None:
-        self._require("record an entry on", "agreed", why="no entries before agreement")
+        self._require(N_("record an entry on"), "agreed", why=N_("no entries before agreement"))
 
     def review(
         self,
@@ -172,7 +176,7 @@ class Assignment(AssignmentState, Aggregate):
         obstacles: str,
         notes: str,
     ) -> None:
-        self._require("review", "agreed", why="a review needs an agreed assignment")
+        self._require(N_("review"), "agreed", why=N_("a review needs an agreed assignment"))
         self.trigger_event(
             ev.AssignmentReviewed,
             client_id=self.client_id,
@@ -189,13 +193,15 @@ class Assignment(AssignmentState, Aggregate):
             self._closed(f"reviewed: {next_step}", envelope)
 
     def cancel(self, reason: str, envelope: Envelope) -> None:
-        self._require("cancel", "proposed", "agreed")
+        self._require(N_("cancel"), "proposed", "agreed")
         self.trigger_event(
             ev.AssignmentCancelled, client_id=self.client_id, reason=reason, **envelope
         )
 
     def close(self, reason: str, envelope: Envelope) -> None:
-        self._require("close", "agreed", why="only agreed homework is closed; cancel a proposal")
+        self._require(
+            N_("close"), "agreed", why=N_("only agreed homework is closed; cancel a proposal")
+        )
         self._closed(reason, envelope)
 
     def _closed(self, reason: str, envelope: Envelope) -> None:
@@ -203,14 +209,25 @@ class Assignment(AssignmentState, Aggregate):
 
     def _require(self, doing: str, *allowed: str, why: str = "") -> None:
         status = self.row["status"]
-        if status not in allowed:
-            if status in ("closed", "cancelled", "declined"):
-                rule = "no changes after it has ended"
-            else:
-                rule = why or f"only {' or '.join(allowed)} homework can be changed this way"
+        if status in allowed:
+            return
+        said = {"doing": doing, "ref": self.short_id, "status": status}
+        if status in ("closed", "cancelled", "declined"):
             raise RuleViolation(
-                f"cannot {doing} assignment {self.short_id}: it is {status} ({rule})"
+                "cannot %(doing)s assignment %(ref)s: it is %(status)s "
+                "(no changes after it has ended)",
+                **said,
             )
+        if why:
+            raise RuleViolation(
+                "cannot %(doing)s assignment %(ref)s: it is %(status)s (%(why)s)", why=why, **said
+            )
+        raise RuleViolation(
+            "cannot %(doing)s assignment %(ref)s: it is %(status)s "
+            "(only %(allowed)s homework can be changed this way)",
+            allowed=" or ".join(allowed),
+            **said,
+        )
 
 
 stable_topic(Assignment, Assignment.AGGREGATE_TOPIC)

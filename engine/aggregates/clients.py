@@ -19,6 +19,7 @@ from between.engine.folds.client_state import ClientState
 from between.engine.work.envelope import Envelope
 from between.events import clients as ev
 from between.events.base import stable_topic
+from between.language import N_
 
 CLIENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://between.invalid/client")
 
@@ -47,32 +48,38 @@ class Client(ClientState, Aggregate):
     # -- commands ------------------------------------------------------------------------
 
     def add_collaborator(self, name: str, relationship: str, envelope: Envelope) -> None:
-        self.require_active("add a collaborator")
+        self.require_active(N_("add a collaborator"))
         if name == "client" or name in self.collaborators:
             raise RuleViolation(
-                f"client {self.code} already has a collaborator called {name!r}; "
-                "choose another name"
+                "client %(code)s already has a collaborator called %(name)r; choose another name",
+                code=self.code,
+                name=name,
             )
         self.trigger_event(ev.CollaboratorAdded, name=name, relationship=relationship, **envelope)
 
     def change_contacts(self, person: str, contacts: dict, envelope: Envelope) -> None:
-        self.require_active("change contact details")
+        self.require_active(N_("change contact details"))
         if person != "client" and person not in self.collaborators:
             raise RuleViolation(
-                f"client {self.code} has no collaborator called {person!r}; "
-                f"add them first with 'between client collaborator {self.code} {person}'"
+                "client %(code)s has no collaborator called %(person)r; "
+                "add them first with 'between client collaborator %(code)s %(name)s'",
+                code=self.code,
+                person=person,
+                name=person,
             )
         self.trigger_event(ev.ContactDetailsChanged, person=person, contacts=contacts, **envelope)
 
     def issue_link(
         self, link_id: UUID, person: str, token_hash: str, expires: datetime, envelope: Envelope
     ) -> None:
-        self.require_active("issue a link")
+        self.require_active(N_("issue a link"))
         if person != "client" and person not in self.collaborators:
             raise RuleViolation(
-                f"client {self.code} has no collaborator called {person!r}; links are for the "
-                f"client or a collaborator they added ('between client collaborator {self.code} "
-                "NAME')"
+                "client %(code)s has no collaborator called %(person)r; links are for the "
+                "client or a collaborator they added ('between client collaborator %(code)s "
+                "NAME')",
+                code=self.code,
+                person=person,
             )
         self.trigger_event(
             ev.LinkIssued,
@@ -107,29 +114,42 @@ class Client(ClientState, Aggregate):
 
     def set_preferences(self, preferences: dict[str, str], envelope: Envelope) -> None:
         """Record the client's zone, language, reminder time or quiet hours (the keys given)."""
-        self.require_active("change preferences")
+        self.require_active(N_("change preferences"))
         self.trigger_event(ev.ClientPreferencesSet, **preferences, **envelope)
 
     def record_consent(self, person: str, channel: str, granted: bool, envelope: Envelope) -> None:
-        self.require_active("record consent")
+        self.require_active(N_("record consent"))
         if person != "client" and person not in self.collaborators:
             raise RuleViolation(
-                f"client {self.code} has no collaborator called {person!r}; consent is recorded "
-                "for the client or a collaborator they added"
+                "client %(code)s has no collaborator called %(person)r; consent is recorded "
+                "for the client or a collaborator they added",
+                code=self.code,
+                person=person,
             )
         if (channel in self.consents.get(person, set())) == granted:
-            state = "already consented" if granted else "has not consented"
-            raise RuleViolation(f"{person} {state} to {channel}; nothing to change")
+            if granted:
+                raise RuleViolation(
+                    "%(person)s already consented to %(channel)s; nothing to change",
+                    person=person,
+                    channel=channel,
+                )
+            raise RuleViolation(
+                "%(person)s has not consented to %(channel)s; nothing to change",
+                person=person,
+                channel=channel,
+            )
         self.trigger_event(
             ev.ConsentRecorded, person=person, channel=channel, granted=granted, **envelope
         )
 
     def discharge(self, reason: str, open_assignments: list[str], envelope: Envelope) -> None:
-        self.require_active("discharge")
+        self.require_active(N_("discharge"))
         if open_assignments:
             raise RuleViolation(
-                f"client {self.code} still has open homework ({', '.join(open_assignments)}); "
-                "close, cancel or record the decline of each before discharging"
+                "client %(code)s still has open homework (%(open)s); "
+                "close, cancel or record the decline of each before discharging",
+                code=self.code,
+                open=", ".join(open_assignments),
             )
         self.trigger_event(ev.ClientDischarged, reason=reason, **envelope)
         self.revoke_links(None, "discharged", envelope)
@@ -137,16 +157,21 @@ class Client(ClientState, Aggregate):
     def erase(self, reason: str, envelope: Envelope) -> None:
         if self.row["status"] != "discharged":
             raise RuleViolation(
-                f"cannot erase client {self.code}: they are {self.row['status']} (erasure "
-                "follows discharge; discharge them first)"
+                "cannot erase client %(code)s: they are %(status)s (erasure "
+                "follows discharge; discharge them first)",
+                code=self.code,
+                status=self.row["status"],
             )
         self.trigger_event(ev.ClientErased, reason=reason, **envelope)
 
     def require_active(self, doing: str) -> None:
         if self.row["status"] != "active":
             raise RuleViolation(
-                f"cannot {doing}: client {self.code} is {self.row['status']} "
-                "(a discharged client gets no new homework or changes)"
+                "cannot %(doing)s: client %(code)s is %(status)s "
+                "(a discharged client gets no new homework or changes)",
+                doing=doing,
+                code=self.code,
+                status=self.row["status"],
             )
 
 

@@ -99,14 +99,19 @@ class Notification(Aggregate):
     def retry(self, envelope: Envelope) -> None:
         if self.status != "failed":
             raise RuleViolation(
-                f"notification {self.id.hex[:8]} is {self.status}; only failed ones are retried"
+                "notification %(ref)s is %(status)s; only failed ones are retried",
+                ref=self.id.hex[:8],
+                status=self.status,
             )
         self.trigger_event(ev.DeliveryRetryRequested, client_id=self.client_id, **envelope)
 
     def _require(self, becoming: str, statuses: tuple[str, ...]) -> None:
         if self.status not in statuses:
             raise RuleViolation(
-                f"notification {self.id.hex[:8]} is {self.status}; it cannot be {becoming}"
+                "notification %(ref)s is %(status)s; it cannot be %(becoming)s",
+                ref=self.id.hex[:8],
+                status=self.status,
+                becoming=becoming,
             )
 
     @property

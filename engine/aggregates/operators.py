@@ -72,14 +72,16 @@ class Operators(Aggregate):
 
     def add(self, name: str, role: str, envelope: Envelope) -> None:
         if role not in ROLES:
-            raise InvalidInput(f"role must be one of {', '.join(ROLES)}; got {role!r}")
+            raise InvalidInput(
+                "role must be one of %(roles)s; got %(role)r", roles=", ".join(ROLES), role=role
+            )
         if self.roles.get(name) == role:
-            raise RuleViolation(f"{name} is already a {role}")
+            raise RuleViolation("%(name)s is already a %(role)s", name=name, role=role)
         self.trigger_event(ev.OperatorAdded, name=name, role=role, **envelope)
 
     def remove(self, name: str, envelope: Envelope) -> None:
         if name not in self.roles:
-            raise RuleViolation(f"{name} is not an operator")
+            raise RuleViolation("%(name)s is not an operator", name=name)
         if self.required and self._therapists_without(name) == 0:
             raise RuleViolation(
                 "cannot remove the last therapist while operators are required; "
@@ -99,14 +101,19 @@ class Operators(Aggregate):
         role = self.roles.get(actor)
         if role is None:
             raise RuleViolation(
-                f"{actor!r} is not an operator of this store, which requires actors from its "
-                "operator list (see 'between operators')"
+                "%(actor)r is not an operator of this store, which requires actors from its "
+                "operator list (see 'between operators')",
+                actor=actor,
             )
         if command not in PERMISSIONS.get(role, frozenset()):
             allowed = [r for r, commands in PERMISSIONS.items() if command in commands]
             raise RuleViolation(
-                f"{actor} ({role}) may not {command}: this store requires operators, and "
-                f"{command} needs the role {' or '.join(allowed)}"
+                "%(actor)s (%(role)s) may not %(command)s: this store requires operators, and "
+                "%(command)s needs the role %(allowed)s",
+                actor=actor,
+                role=role,
+                command=command,
+                allowed=" or ".join(allowed),
             )
 
     label = "the operator list"

@@ -42,14 +42,24 @@ def validated(plugins: Plugins, kind: TaskType, hook: str, *args: Any) -> dict[s
         raise InvalidInput("a field value is nested too deeply; fields are flat") from None
     except Exception as e:
         raise PluginError(
-            fault(plugins, kind, hook, _describe(e)) + "; nothing was recorded"
+            "plugin %(plugin)s failed in %(hook)s (task type %(kind)s): %(problem)s; "
+            "nothing was recorded",
+            problem=_describe(e),
+            **_naming(plugins, kind, hook),
         ) from None
     if not isinstance(clean, Mapping):
         raise PluginError(
-            fault(plugins, kind, hook, f"it returned {type(clean).__name__}, not a dict of fields")
-            + "; nothing was recorded"
+            "plugin %(plugin)s failed in %(hook)s (task type %(kind)s): it returned %(returned)s, "
+            "not a dict of fields; nothing was recorded",
+            returned=type(clean).__name__,
+            **_naming(plugins, kind, hook),
         )
     return dict(clean)
+
+
+def _naming(plugins: Plugins, kind: TaskType, hook: str) -> dict[str, str]:
+    """The values that name a fault's plugin, hook and task type (as ``fault`` does)."""
+    return {"plugin": owner(plugins, kind), "hook": hook, "kind": kind.name}
 
 
 def described(

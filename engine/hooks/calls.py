@@ -29,6 +29,7 @@ from typing import Any, NamedTuple, cast
 import pluggy
 
 from between.engine.errors import BetweenError
+from between.language import N_
 
 
 class PluginError(BetweenError):
@@ -39,7 +40,8 @@ class HookFault(PluginError):
     """An implementation (or wrapper) of ``hook`` in ``plugin`` raised ``error``."""
 
     def __init__(self, plugin: str, hook: str, error: BaseException) -> None:
-        super().__init__(f"plugin {plugin} failed in {hook}: {error}")
+        template = N_("plugin %(plugin)s failed in %(hook)s: %(error)s")
+        super().__init__(template, plugin=plugin, hook=hook, error=error)
         self.plugin, self.hook, self.error = plugin, hook, error
 
 

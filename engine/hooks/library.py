@@ -69,11 +69,16 @@ class Library:
         if name not in self.protocols and name not in self.broken_protocols:
             known = ", ".join(self.protocol_names()) or "none"
             raise InvalidInput(
-                f"unknown protocol {name!r}; known protocols: {known} (see 'between protocol list')"
+                "unknown protocol %(name)r; known protocols: %(known)s "
+                "(see 'between protocol list')",
+                name=name,
+                known=known,
             )
         problem = self.protocol_problem(name)
         if problem:
-            raise InvalidInput(f"{problem}; fix the protocol, or assign without it")
+            raise InvalidInput(
+                "%(problem)s; fix the protocol, or assign without it", problem=problem
+            )
         return self.protocols[name]
 
     def problem(self, name: str) -> str | None:
@@ -94,11 +99,16 @@ class Library:
         if name not in self.templates and name not in self.broken:
             known = ", ".join(self.names()) or "none"
             raise InvalidInput(
-                f"unknown template {name!r}; known templates: {known} (see 'between template list')"
+                "unknown template %(name)r; known templates: %(known)s "
+                "(see 'between template list')",
+                name=name,
+                known=known,
             )
         problem = self.problem(name)
         if problem:
-            raise InvalidInput(f"{problem}; fix the template, or assign without it")
+            raise InvalidInput(
+                "%(problem)s; fix the template, or assign without it", problem=problem
+            )
         return self.templates[name]
 
 

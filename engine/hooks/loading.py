@@ -58,9 +58,18 @@ class Plugins:
             return self.task_types[name]
         except KeyError:
             known = ", ".join(sorted(self.task_types)) or "none"
-            hint = f", which also lists {len(self.problems)} problem(s)" if self.problems else ""
+            if self.problems:
+                raise InvalidInput(
+                    "unknown task type %(name)r; known task types: %(known)s (see 'between "
+                    "types', which also lists %(count)s problem(s))",
+                    name=name,
+                    known=known,
+                    count=len(self.problems),
+                ) from None
             raise InvalidInput(
-                f"unknown task type {name!r}; known task types: {known} (see 'between types'{hint})"
+                "unknown task type %(name)r; known task types: %(known)s (see 'between types')",
+                name=name,
+                known=known,
             ) from None
 
     def describe(self) -> list[dict[str, Any]]:
@@ -141,9 +150,12 @@ def _register(pm: pluggy.PluginManager, obj: object, name: str) -> None:
     try:
         pm.register(obj, name=name)
     except pluggy.PluginValidationError as e:  # what _check_hooks leaves to pluggy
-        raise PluginError(f"plugin {name}: {'; '.join(str(e).splitlines())}") from None
+        problem = "; ".join(str(e).splitlines())
+        raise PluginError("plugin %(name)s: %(problem)s", name=name, problem=problem) from None
     except ValueError as e:
-        raise PluginError(f"plugin {name} could not be registered: {e}") from None
+        raise PluginError(
+            "plugin %(name)s could not be registered: %(error)s", name=name, error=e
+        ) from None
 
 
 def _check_hooks(pm: pluggy.PluginManager, obj: object, name: str) -> None:
@@ -159,22 +171,31 @@ def _check_hooks(pm: pluggy.PluginManager, obj: object, name: str) -> None:
             if opts.get("optionalhook"):
                 continue
             raise PluginError(
-                f"plugin {name} implements {hook}, which is not a hook; the hooks are "
-                f"{', '.join(known)} (see docs/plugins.md)"
+                "plugin %(name)s implements %(hook)s, which is not a hook; the hooks are "
+                "%(known)s (see docs/plugins.md)",
+                name=name,
+                hook=hook,
+                known=", ".join(known),
             )
         function = getattr(obj, attr)
         taken = pluggy.HookImpl(obj, name, function, opts).argnames
         unknown = [a for a in taken if a not in caller.spec.argnames]
         if unknown:
             raise PluginError(
-                f"plugin {name}: {hook}{inspect.signature(function)} asks for "
-                f"{', '.join(unknown)}, which the hook does not pass; it passes "
-                f"{', '.join(caller.spec.argnames)}"
+                "plugin %(name)s: %(hook)s%(signature)s asks for "
+                "%(unknown)s, which the hook does not pass; it passes %(passed)s",
+                name=name,
+                hook=hook,
+                signature=inspect.signature(function),
+                unknown=", ".join(unknown),
+                passed=", ".join(caller.spec.argnames),
             )
         if hook in REGISTRATION_HOOKS and (opts.get("wrapper") or opts.get("hookwrapper")):
             raise PluginError(
-                f"plugin {name}: {hook} may not be a wrapper; order it with "
-                "@hookimpl(tryfirst=True) or @hookimpl(trylast=True) instead"
+                "plugin %(name)s: %(hook)s may not be a wrapper; order it with "
+                "@hookimpl(tryfirst=True) or @hookimpl(trylast=True) instead",
+                name=name,
+                hook=hook,
             )
 
 
@@ -209,7 +230,11 @@ def _load_entry_points(
             plugin = ep.load()
         except Exception as e:
             raise PluginError(
-                f"installed plugin {ep.name} ({ep.value}) failed to import: {type(e).__name__}: {e}"
+                "installed plugin %(name)s (%(value)s) failed to import: %(kind)s: %(error)s",
+                name=ep.name,
+                value=ep.value,
+                kind=type(e).__name__,
+                error=e,
             ) from None
         _register(pm, plugin, name)
         versions[name] = ep.version
@@ -221,7 +246,8 @@ def _load_directory(pm: pluggy.PluginManager, directory: Path) -> None:
 
     if not directory.is_dir():
         raise PluginError(
-            f"plugins directory {directory} does not exist; fix --plugins-dir/BETWEEN_PLUGINS_DIR"
+            "plugins directory %(path)s does not exist; fix --plugins-dir/BETWEEN_PLUGINS_DIR",
+            path=directory,
         )
     for path in sorted(directory.glob("*.py")):
         name = f"between_local_{path.stem}"
@@ -234,7 +260,10 @@ def _load_directory(pm: pluggy.PluginManager, directory: Path) -> None:
         except Exception as e:
             sys.modules.pop(name, None)
             raise PluginError(
-                f"plugin file {path} failed to import: {type(e).__name__}: {e}"
+                "plugin file %(path)s failed to import: %(kind)s: %(error)s",
+                path=path,
+                kind=type(e).__name__,
+                error=e,
             ) from None
         _register(pm, module, f"local:{path.name}")
 

@@ -38,11 +38,19 @@ class Registry:
     def add(self, item: Any) -> None:
         name = getattr(item, "name", None)
         if not isinstance(name, str) or not name:
-            raise PluginError(f"plugin {self.plugin} registered a {self.kind} without a name")
+            raise PluginError(
+                "plugin %(plugin)s registered a %(kind)s without a name",
+                plugin=self.plugin,
+                kind=self.kind,
+            )
         if name in self.items:
             raise PluginError(
-                f"{self.kind} {name!r} is registered by both {self.owners[name]} and "
-                f"{self.plugin}; rename one, or disable a plugin with BETWEEN_PLUGINS"
+                "%(kind)s %(name)r is registered by both %(first)s and "
+                "%(plugin)s; rename one, or disable a plugin with BETWEEN_PLUGINS",
+                kind=self.kind,
+                name=name,
+                first=self.owners[name],
+                plugin=self.plugin,
             )
         self.items[name] = item
         self.owners[name] = self.plugin
@@ -57,11 +65,15 @@ class TaskTypeRegistry(Registry):
 
     def add(self, item: TaskType) -> None:
         if not isinstance(item, TaskType):
-            raise PluginError(f"plugin {self.plugin} registered {item!r}, which is not a TaskType")
+            raise PluginError(
+                "plugin %(plugin)s registered %(item)r, which is not a TaskType",
+                plugin=self.plugin,
+                item=item,
+            )
         try:
             check_task_type_name(item.name)
         except ValueError as e:
-            raise PluginError(f"plugin {self.plugin}: {e}") from None
+            raise PluginError("plugin %(plugin)s: %(error)s", plugin=self.plugin, error=e) from None
         super().add(item)
 
 
@@ -71,8 +83,10 @@ class ChannelRegistry(Registry):
     def add(self, item: Any) -> None:
         if not callable(getattr(item, "send", None)) or not hasattr(item, "address_key"):
             raise PluginError(
-                f"plugin {self.plugin} registered {item!r}, which is not a channel "
-                "(it needs name, address_key and send(message, settings))"
+                "plugin %(plugin)s registered %(item)r, which is not a channel "
+                "(it needs name, address_key and send(message, settings))",
+                plugin=self.plugin,
+                item=item,
             )
         super().add(item)
 
@@ -88,18 +102,30 @@ class TemplateRegistry(Registry):
 
     def add_protocol(self, item: Protocol) -> None:
         if not isinstance(item, Protocol):
-            raise PluginError(f"plugin {self.plugin} registered {item!r}, which is not a Protocol")
+            raise PluginError(
+                "plugin %(plugin)s registered %(item)r, which is not a Protocol",
+                plugin=self.plugin,
+                item=item,
+            )
         if not isinstance(item.name, str) or not item.name:
-            raise PluginError(f"plugin {self.plugin} registered a protocol without a name")
+            raise PluginError(
+                "plugin %(plugin)s registered a protocol without a name", plugin=self.plugin
+            )
         if item.name in self.protocols:
             raise PluginError(
-                f"protocol {item.name!r} is registered by both "
-                f"{self.protocol_owners[item.name]} and {self.plugin}; rename one"
+                "protocol %(name)r is registered by both %(first)s and %(plugin)s; rename one",
+                name=item.name,
+                first=self.protocol_owners[item.name],
+                plugin=self.plugin,
             )
         self.protocols[item.name] = item
         self.protocol_owners[item.name] = self.plugin
 
     def add(self, item: Template) -> None:
         if not isinstance(item, Template):
-            raise PluginError(f"plugin {self.plugin} registered {item!r}, which is not a Template")
+            raise PluginError(
+                "plugin %(plugin)s registered %(item)r, which is not a Template",
+                plugin=self.plugin,
+                item=item,
+            )
         super().add(item)

@@ -50,7 +50,10 @@ def check_zone(name: str, option: str = "--timezone") -> str:
         _zone(name)
     except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
         raise InvalidInput(
-            f"{option} {name!r} is not a time zone: give an IANA name, e.g. {ZONE_EXAMPLE}"
+            "%(option)s %(name)r is not a time zone: give an IANA name, e.g. %(example)s",
+            option=option,
+            name=name,
+            example=ZONE_EXAMPLE,
         ) from None
     return name
 
@@ -59,7 +62,11 @@ def check_clock_time(value: str, option: str = "--remind-at") -> str:
     """``HH:MM`` (24-hour), else one line naming ``option``."""
     value = (value or "").strip()
     if not _HHMM.fullmatch(value):
-        raise InvalidInput(f"{option} {value!r} is not a time of day: give HH:MM, e.g. 19:00")
+        raise InvalidInput(
+            "%(option)s %(value)r is not a time of day: give HH:MM, e.g. 19:00",
+            option=option,
+            value=value,
+        )
     return value
 
 
@@ -75,8 +82,10 @@ def check_quiet_hours(value: str, option: str = "--quiet-hours") -> str:
         or (parts[0].strip() == parts[1].strip())
     ):
         raise InvalidInput(
-            f"{option} {value!r} is not a span of hours: give HH:MM-HH:MM, e.g. 21:00-08:00, "
-            "or none"
+            "%(option)s %(value)r is not a span of hours: give HH:MM-HH:MM, e.g. 21:00-08:00, "
+            "or none",
+            option=option,
+            value=value,
         )
     return f"{parts[0].strip()}-{parts[1].strip()}"
 
@@ -85,19 +94,29 @@ def check_language(value: str, option: str = "--language") -> str:
     """A language tag such as ``en``, ``es`` or ``pt-BR``."""
     value = (value or "").strip()
     if not re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*", value):
-        raise InvalidInput(f"{option} {value!r} is not a language: give a code, e.g. en or es")
+        raise InvalidInput(
+            "%(option)s %(value)r is not a language: give a code, e.g. en or es",
+            option=option,
+            value=value,
+        )
     return value.replace("_", "-")
 
 
 def check_operator_language(value: str, option: str = "operator_language") -> str:
     """A language Between's own catalogs cover completely (``en``, ``es``): the therapist's
     messages and reports are worded in it."""
+    from between.language.catalogs import LANGUAGES
     from between.language.catalogs import check_language as covered
 
     try:
         return covered(value, option)
-    except ValueError as error:
-        raise InvalidInput(str(error)) from None
+    except ValueError:
+        raise InvalidInput(
+            "%(option)s %(value)r is not one Between speaks; use one of: %(languages)s",
+            option=option,
+            value=value,
+            languages=", ".join(LANGUAGES),
+        ) from None
 
 
 def _clock(value: str) -> time:

@@ -117,7 +117,7 @@ class Reading:
 
         assignment = self.work.load(Assignment, self.resolve(ref))
         if assignment is None:
-            raise NotFound(f"no assignment {ref}")
+            raise NotFound("no assignment %(ref)s", ref=ref)
         return assignment
 
     def resolve(self, ref: str | UUID) -> UUID:
@@ -254,18 +254,26 @@ def resolve(ref: str | UUID, starting_with: Callable[[str], list[str]]) -> UUID:
         except ValueError:
             pass
     if not prefix or any(ch not in "0123456789abcdef" for ch in prefix) or len(prefix) > 32:
-        raise InvalidInput(f"{ref!r} is not an assignment id (hex digits, e.g. 3f2a9c1e)")
+        raise InvalidInput("%(ref)r is not an assignment id (hex digits, e.g. 3f2a9c1e)", ref=ref)
     ids = starting_with(prefix)
     if not ids:
-        raise NotFound(f"no assignment id starts with {ref!r}; see 'between list'")
+        raise NotFound("no assignment id starts with %(ref)r; see 'between list'", ref=ref)
     if len(ids) > 1:
         shown = ", ".join(i[:12] for i in ids[:5])
-        raise InvalidInput(f"{ref!r} matches several assignments ({shown}…); give more digits")
+        raise InvalidInput(
+            "%(ref)r matches several assignments (%(shown)s…); give more digits",
+            ref=ref,
+            shown=shown,
+        )
     return UUID(ids[0])
 
 
 def no_client(ref: str) -> NotFound:
-    return NotFound(f"no client with code {ref!r}; register them with 'between client add {ref}'")
+    return NotFound(
+        "no client with code %(ref)r; register them with 'between client add %(code)s'",
+        ref=ref,
+        code=ref,
+    )
 
 
 def client_detail(

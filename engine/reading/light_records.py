@@ -94,7 +94,7 @@ def show(reader: RecordReader, ref: str) -> dict:
     """One assignment in full, as ``Reading.show`` gives it."""
     assignment = _load(reader, AssignmentState, _resolve(reader, ref))
     if assignment is None:
-        raise NotFound(f"no assignment {ref}")
+        raise NotFound("no assignment %(ref)s", ref=ref)
     follow_ups = reader.queries.assignments(reader.cursor, steps_up_from=assignment.id.hex)
     plugins = reader.plugins()
     whose = reader.queries.client_by_id(reader.cursor, assignment.client_id) or {}
@@ -125,7 +125,7 @@ def decline_reason(reader: RecordReader, ref: str) -> str | None:
     """Why the homework was declined, from its record (no plugins are loaded for it)."""
     assignment = _load(reader, AssignmentState, _resolve(reader, ref))
     if assignment is None:
-        raise NotFound(f"no assignment {ref}")
+        raise NotFound("no assignment %(ref)s", ref=ref)
     return assignment.decline_reason
 
 

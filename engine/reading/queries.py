@@ -220,7 +220,7 @@ def assignment_filters(
     if client:
         found = q.client(c, validate.code(client))
         if found is None:
-            raise NotFound(f"no client with code {client!r}")
+            raise NotFound("no client with code %(code)r", code=client)
         filters["client_id"] = hex_id(found["id"])
     if status:
         validate.choice("status", status, (*ASSIGNMENT_STATUSES, "open"))
@@ -265,7 +265,7 @@ def agenda(q: Queries, c: Any, code: str, *, days: Days) -> dict:
     homework's lateness by their own calendar)."""
     client = q.client(c, validate.code(code))
     if client is None:
-        raise NotFound(f"no client with code {code!r}")
+        raise NotFound("no client with code %(code)r", code=code)
     today = days.of(client.get("timezone"))
     rows = [with_timeliness(r, today) for r in q.assignments(c, client_id=hex_id(client["id"]))]
     last_review = max((r["last_review"]["at"] for r in rows if r["last_review"]), default="")

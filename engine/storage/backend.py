@@ -12,8 +12,9 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from between.engine.errors import StoreError
+
 if TYPE_CHECKING:
-    from between.engine.errors import StoreError
     from between.engine.storage.dialect import Dialect
     from between.engine.storage.lease import Lease
     from between.engine.storage.store import Store
@@ -31,11 +32,13 @@ def read_model_current(meta: dict[str, str], position: Any, head: Any) -> bool:
     return bool(meta) and meta.get("format") == STORE_FORMAT and position == (head or 0)
 
 
-def creation_busy(where: str) -> str:
-    """Why a creator gave up waiting for another's creation lock."""
-    return (
-        f"another 'between init' on {where} has not finished after {CREATION_LOCK_WAIT} s; "
-        "nothing was created — try again when it has"
+def creation_busy(where: str) -> StoreError:
+    """A creator gave up waiting for another's creation lock."""
+    return StoreError(
+        "another 'between init' on %(where)s has not finished after %(seconds)s s; "
+        "nothing was created — try again when it has",
+        where=where,
+        seconds=CREATION_LOCK_WAIT,
     )
 
 

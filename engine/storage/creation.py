@@ -48,8 +48,9 @@ def create_store(
         if existing is not None:
             if encrypt and existing.get("encrypted") != "yes":
                 raise RuleViolation(
-                    f"{store.describe()} already exists unencrypted; encryption is chosen when "
-                    "a store is created (create a new one and copy with 'between rekey')"
+                    "%(where)s already exists unencrypted; encryption is chosen when a store is "
+                    "created (create a new one and copy with 'between rekey')",
+                    where=store.describe(),
                 )
             return {**existing, "created": "no"}, None
         meta = {"format": STORE_FORMAT, "store_id": uuid4().hex, "encrypted": "no"}

@@ -33,40 +33,65 @@ def postgres_problem(store: Store, error: BaseException) -> StoreError:
     """A failed connection, diagnosed from libpq's message."""
     text = " ".join(str(error).split())
     low = text.lower()
+    where = store.describe()
     server = f"{store.host}:{store.port}"
-    where = f"cannot connect to {store.describe()}"
     if "connection refused" in low:
-        advice = (
-            f"nothing is listening at {server}: is the PostgreSQL server running there, "
-            "and is the port right?"
+        return StoreError(
+            "cannot connect to %(where)s: nothing is listening at %(server)s: is the PostgreSQL "
+            "server running there, and is the port right?",
+            where=where,
+            server=server,
         )
-    elif "resolve host" in low or "translate host name" in low or "name or service" in low:
-        advice = f"unknown host {store.host!r}: check the host name in the store address"
-    elif re.search(r'database ".*" does not exist', low):
-        advice = (
-            f"the server at {server} has no database {store.dbname!r}: create it "
-            f"(createdb -h {store.host} -p {store.port} {store.dbname}) or correct the name"
+    if "resolve host" in low or "translate host name" in low or "name or service" in low:
+        return StoreError(
+            "cannot connect to %(where)s: unknown host %(host)s: check the host name in the "
+            "store address",
+            where=where,
+            host=repr(store.host),
         )
-    elif re.search(r'role ".*" does not exist', low):
-        advice = (
-            f"the server at {server} has no role {store.user!r}: correct the user in the "
-            "store address, or ask the database administrator to create the role"
+    if re.search(r'database ".*" does not exist', low):
+        return StoreError(
+            "cannot connect to %(where)s: the server at %(server)s has no database %(name)s: "
+            "create it (%(command)s) or correct the name",
+            where=where,
+            server=server,
+            name=repr(store.dbname),
+            command=f"createdb -h {store.host} -p {store.port} {store.dbname}",
         )
-    elif "authentication failed" in low or "no password supplied" in low or "pg_hba" in low:
-        advice = (
-            f"the server refused the login of {store.user!r}: check the user and password "
-            "(in the address, PGPASSWORD or ~/.pgpass) and the server's pg_hba.conf"
+    if re.search(r'role ".*" does not exist', low):
+        return StoreError(
+            "cannot connect to %(where)s: the server at %(server)s has no role %(user)s: "
+            "correct the user in the store address, or ask the database administrator to "
+            "create the role",
+            where=where,
+            server=server,
+            user=repr(store.user),
         )
-    elif "timeout" in low or "timed out" in low:
-        advice = (
-            f"no answer from {server} within {store.connect_timeout} s: is the host "
-            "reachable (network, firewall, VPN)? On a slow network raise ?connect_timeout=N"
+    if "authentication failed" in low or "no password supplied" in low or "pg_hba" in low:
+        return StoreError(
+            "cannot connect to %(where)s: the server refused the login of %(user)s: check the "
+            "user and password (in the address, PGPASSWORD or ~/.pgpass) and the server's "
+            "pg_hba.conf",
+            where=where,
+            user=repr(store.user),
         )
-    elif "no route to host" in low or "network is unreachable" in low:
-        advice = f"the host {store.host!r} is unreachable from here (network, firewall, VPN)"
-    else:
-        advice = text
-    return StoreError(f"{where}: {advice}")
+    if "timeout" in low or "timed out" in low:
+        return StoreError(
+            "cannot connect to %(where)s: no answer from %(server)s within %(seconds)s s: is "
+            "the host reachable (network, firewall, VPN)? On a slow network raise "
+            "?connect_timeout=N",
+            where=where,
+            server=server,
+            seconds=store.connect_timeout,
+        )
+    if "no route to host" in low or "network is unreachable" in low:
+        return StoreError(
+            "cannot connect to %(where)s: the host %(host)s is unreachable from here (network, "
+            "firewall, VPN)",
+            where=where,
+            host=repr(store.host),
+        )
+    return StoreError("cannot connect to %(where)s: %(reason)s", where=where, reason=text)
 
 
 def check_sqlite_path(store: Store) -> None:
@@ -74,8 +99,9 @@ def check_sqlite_path(store: Store) -> None:
     assert store.path is not None
     if store.path.is_dir():
         raise InvalidInput(
-            f"--store {store.path} is a folder; give the store's file, "
-            f"e.g. {store.path / 'between.db'}"
+            "--store %(path)s is a folder; give the store's file, e.g. %(example)s",
+            path=store.path,
+            example=store.path / "between.db",
         )
 
 
@@ -86,32 +112,52 @@ def sqlite_problem(store: Store, error: BaseException) -> StoreError:
     low = str(error).lower()
     if "not a database" in low or "malformed" in low:
         return StoreError(
-            f"{path} is not a SQLite database (or is damaged): point --store at a Between "
-            "store, or at a new file for 'between init'"
+            "%(path)s is not a SQLite database (or is damaged): point --store at a Between "
+            "store, or at a new file for 'between init'",
+            path=path,
         )
     if "readonly" in low or "read-only" in low:
         return StoreError(
-            f"the store {path} is read-only here; nothing was recorded (copy it somewhere "
-            "writable, or fix the permissions of the file and its folder)"
+            "the store %(path)s is read-only here; nothing was recorded (copy it somewhere "
+            "writable, or fix the permissions of the file and its folder)",
+            path=path,
         )
     if "locked" in low or "busy" in low:
-        return StoreError(f"the store {path} is busy (locked by another program); try again")
-    if "unable to open" in low:
-        reason = location_problem(path) or (
-            "the file cannot be created or opened there (permissions, or a read-only or "
-            "special file system); choose a writable place with --store"
+        return StoreError(
+            "the store %(path)s is busy (locked by another program); try again", path=path
         )
-        return StoreError(f"cannot open the store {path}: {reason}")
-    return StoreError(f"cannot open the store {path}: {' '.join(str(error).split())}")
+    if "unable to open" in low:
+        return unopenable(path)
+    reason = " ".join(str(error).split())
+    return StoreError("cannot open the store %(path)s: %(reason)s", path=path, reason=reason)
 
 
-def location_problem(path: Path) -> str | None:
-    """What is wrong with the place a file is (or would be) at, if anything."""
+def unopenable(path: Path) -> StoreError:
+    """Why the SQLite file at ``path`` cannot be opened: what is wrong with its place."""
+    blocker = file_in_the_way(path)
+    if blocker is not None:
+        return StoreError(
+            "cannot open the store %(path)s: %(parent)s is a file, not a folder",
+            path=path,
+            parent=blocker,
+        )
+    if not path.parent.exists():
+        return StoreError(
+            "cannot open the store %(path)s: the folder %(folder)s does not exist",
+            path=path,
+            folder=path.parent,
+        )
+    return StoreError(
+        "cannot open the store %(path)s: the file cannot be created or opened there "
+        "(permissions, or a read-only or special file system); choose a writable place "
+        "with --store",
+        path=path,
+    )
+
+
+def file_in_the_way(path: Path) -> Path | None:
+    """The nearest existing folder above ``path`` when it is a file instead, if it is."""
     for parent in path.parents:
         if parent.exists():
-            if not parent.is_dir():
-                return f"{parent} is a file, not a folder"
-            break
-    if not path.parent.exists():
-        return f"the folder {path.parent} does not exist"
+            return None if parent.is_dir() else parent
     return None

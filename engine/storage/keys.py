@@ -65,9 +65,13 @@ def decode_key(text: str, where: str) -> bytes:
     try:
         key = base64.b64decode(text.strip(), validate=True)
     except ValueError:
-        raise StoreError(f"the key in {where} is not base64 text") from None
+        raise StoreError("the key in %(where)s is not base64 text", where=where) from None
     if len(key) != 32:
-        raise StoreError(f"the key in {where} is {len(key)} bytes; a Between key is 32 bytes")
+        raise StoreError(
+            "the key in %(where)s is %(size)s bytes; a Between key is 32 bytes",
+            where=where,
+            size=len(key),
+        )
     return key
 
 
@@ -79,14 +83,17 @@ def check_new_key_file(path: Path) -> None:
     """Refuse, before anything is created, a place a new key file cannot be written to."""
     try:
         if path.is_dir():
-            raise InvalidInput(f"key file {path} is a folder; name a file, e.g. {path}/between.key")
+            raise InvalidInput(
+                "key file %(path)s is a folder; name a file, e.g. %(path)s/between.key", path=path
+            )
         if path.exists():
             raise StoreError(
-                f"key file {path} already exists; a new key never overwrites one: name another "
-                "file, or move that one away (to open a store with it, use --key-file)"
+                "key file %(path)s already exists; a new key never overwrites one: name another "
+                "file, or move that one away (to open a store with it, use --key-file)",
+                path=path,
             )
     except OSError as e:
-        raise InvalidInput(f"key file {path}: {e.strerror}") from None
+        raise InvalidInput("key file %(path)s: %(reason)s", path=path, reason=e.strerror) from None
 
 
 def write_key_file(path: Path, key: bytes) -> None:
@@ -96,7 +103,9 @@ def write_key_file(path: Path, key: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as e:
-        raise StoreError(f"cannot write the key file {path}: {e.strerror}") from None
+        raise StoreError(
+            "cannot write the key file %(path)s: %(reason)s", path=path, reason=e.strerror
+        ) from None
     with os.fdopen(fd, "w") as f:
         f.write(encode_key(key) + "\n")
 
@@ -118,15 +127,18 @@ def find_master_key(store_id: str, environ: dict[str, str], key_file: Path | Non
     path = path or default_key_file(store_id)
     try:
         if path.is_dir():
-            raise InvalidInput(f"key file {path} is a folder; name the key file itself")
+            raise InvalidInput("key file %(path)s is a folder; name the key file itself", path=path)
         if not path.exists():
             raise StoreError(
-                f"this store is encrypted and its key was not found at {path}; give it with "
-                "--key-file, BETWEEN_KEY_FILE or BETWEEN_KEY (nothing was read or written)"
+                "this store is encrypted and its key was not found at %(path)s; give it with "
+                "--key-file, BETWEEN_KEY_FILE or BETWEEN_KEY (nothing was read or written)",
+                path=path,
             )
         text = path.read_text(encoding="ascii", errors="replace")
     except OSError as e:
-        raise StoreError(f"cannot read the key file {path}: {e.strerror}") from None
+        raise StoreError(
+            "cannot read the key file %(path)s: %(reason)s", path=path, reason=e.strerror
+        ) from None
     return decode_key(text, str(path))
 
 
@@ -179,8 +191,9 @@ class KeyStore:
                 raise
             if not found:
                 raise StoreError(
-                    f"the key store has no key for client {client_id}: it is damaged or belongs "
-                    "to another store; restore it from the backup taken with the store"
+                    "the key store has no key for client %(client)s: it is damaged or belongs "
+                    "to another store; restore it from the backup taken with the store",
+                    client=client_id,
                 )
             self._cache[client_id] = None if stored is None else self._unwrap(client_id, stored)
         return self._cache[client_id]
@@ -235,7 +248,8 @@ class KeyStore:
             if not is_invalid_tag(e):
                 raise
             raise StoreError(
-                f"the key of client {client_id} does not open with this master key"
+                "the key of client %(client)s does not open with this master key",
+                client=client_id,
             ) from None
 
 
@@ -251,8 +265,9 @@ class SQLiteKeys:
         if self._db is None:
             if not self.path.exists():
                 raise StoreError(
-                    f"the key store {self.path} is missing; restore it from the backup taken "
-                    "with the store (without it, personal data cannot be read)"
+                    "the key store %(path)s is missing; restore it from the backup taken "
+                    "with the store (without it, personal data cannot be read)",
+                    path=self.path,
                 )
             mode = "ro" if self.read_only else "rw"
             self._db = sqlite3.connect(

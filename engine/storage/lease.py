@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from between.engine.errors import BetweenError, StoreError
+from between.language import gettext as _
 
 if TYPE_CHECKING:
     from between.engine.storage.store import Store
@@ -78,16 +79,25 @@ class Lease:
         """Take the lease; if another dispatcher has it, wait (``wait``) or raise."""
         told = False
         while not self.try_acquire():
-            busy = f"another dispatcher is working {self.store.describe()} ({self.holder()})"
+            busy = {"where": self.store.describe(), "holder": self.holder()}
             if not wait:
                 self.release()
-                raise DispatcherBusy(f"{busy}; this one sent nothing")
+                raise DispatcherBusy(
+                    "another dispatcher is working %(where)s (%(holder)s); this one sent nothing",
+                    **busy,
+                )
             if on_wait is not None and not told:
-                on_wait(f"waiting: {busy}; this one takes over when it stops")
+                on_wait(
+                    _(
+                        "waiting: another dispatcher is working %(where)s (%(holder)s); this one "
+                        "takes over when it stops",
+                        **busy,
+                    )
+                )
                 told = True
             time.sleep(poll)
         if self.took_over and on_wait is not None:
-            on_wait(f"took over the dispatcher's lease: {self.took_over}")
+            on_wait(_("took over the dispatcher's lease: %(how)s", how=self.took_over))
         self.held = True
         self.renewed = time.monotonic()
 
@@ -109,7 +119,11 @@ class Lease:
         limit = theirs or self.seconds
         if age <= limit:
             return None
-        return f"its holder has not renewed it for {age:.0f} s (lease {limit:g} s)"
+        return _(
+            "its holder has not renewed it for %(age)s s (lease %(limit)s s)",
+            age=format(age, ".0f"),
+            limit=format(limit, "g"),
+        )
 
     def try_acquire(self) -> bool:
         raise NotImplementedError
@@ -127,8 +141,9 @@ class Lease:
     def _lost(self, why: str) -> LeaseLost:
         self.release()
         return LeaseLost(
-            f"{why}; stopped before sending more (start it again: it takes the lease back "
-            "when it is free)"
+            "%(why)s; stopped before sending more (start it again: it takes the lease back "
+            "when it is free)",
+            why=why,
         )
 
 
@@ -141,7 +156,7 @@ class FileLease(Lease):
         self.fd: int | None = None
 
     def try_acquire(self) -> bool:
-        for _ in range(3):  # the file may be replaced by a takeover between the steps
+        for _attempt in range(3):  # the file may be replaced by a takeover between the steps
             fd = self._open()
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -165,15 +180,18 @@ class FileLease(Lease):
     def heartbeat(self) -> None:
         if self.fd is None or not self._current(self.fd):
             raise self._lost(
-                "the dispatcher's lease was taken over by another dispatcher (this one had not "
-                f"renewed it within its lease of {self.seconds:g} s)"
+                _(
+                    "the dispatcher's lease was taken over by another dispatcher (this one had "
+                    "not renewed it within its lease of %(seconds)s s)",
+                    seconds=format(self.seconds, "g"),
+                )
             )
         os.utime(self.fd)  # the lock file's mtime: when it was last renewed
 
     def holder(self) -> str:
         text = self._line()
         text = text.removeprefix("between notify ").split(" (lock file", 1)[0]
-        return text.split("; lease ", 1)[0] or "unknown"
+        return text.split("; lease ", 1)[0] or _("unknown")
 
     def release(self) -> None:
         self._close()  # closing the file releases the lock
@@ -186,7 +204,11 @@ class FileLease(Lease):
             try:
                 self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             except OSError as e:
-                raise StoreError(f"cannot open the dispatcher's lock {self.path}: {e}") from None
+                raise StoreError(
+                    "cannot open the dispatcher's lock %(path)s: %(reason)s",
+                    path=self.path,
+                    reason=e,
+                ) from None
             if os.fstat(self.fd).st_mode & 0o077:  # made by hand, or under another umask
                 with contextlib.suppress(PermissionError):
                     os.fchmod(self.fd, 0o600)
@@ -271,13 +293,17 @@ class AdvisoryLease(Lease):
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:  # its locks go when its session has ended
                 if self._lock():
-                    self.took_over = f"{why} ({holder}); ended its lease session"
+                    self.took_over = _(
+                        "%(why)s (%(holder)s); ended its lease session", why=why, holder=holder
+                    )
                     return True
                 time.sleep(0.05)
             return False
         except psycopg.Error as e:
             self.release()
-            raise StoreError(f"cannot take the dispatcher's lease: {_first_line(e)}") from None
+            raise StoreError(
+                "cannot take the dispatcher's lease: %(reason)s", reason=_first_line(e)
+            ) from None
 
     def _lock(self) -> bool:
         row = self._session().execute("SELECT pg_try_advisory_lock(%s)", (self.key,))
@@ -305,11 +331,11 @@ class AdvisoryLease(Lease):
         try:
             found = self._found()
         except psycopg.Error:
-            return "unknown"
+            return _("unknown")
         if not found:
-            return "no one now"
+            return _("no one now")
         if not found[0]:
-            return "a session of another program"
+            return _("a session of another program")
         name = _LEASE_IN_NAME.sub("", str(found[0]))
         if found[1] is None:
             return name
@@ -322,9 +348,12 @@ class AdvisoryLease(Lease):
             self.conn.execute("SELECT 1")  # the session's activity is the heartbeat
         except (psycopg.Error, AttributeError):
             raise self._lost(
-                "lost the database session that held the dispatcher's lease (ended by the "
-                "server, or by another dispatcher after this one had not renewed it within "
-                f"{self.seconds:g} s)"
+                _(
+                    "lost the database session that held the dispatcher's lease (ended by the "
+                    "server, or by another dispatcher after this one had not renewed it within "
+                    "%(seconds)s s)",
+                    seconds=format(self.seconds, "g"),
+                )
             ) from None
 
     def release(self) -> None:

@@ -21,6 +21,7 @@ from between.engine.storage.backend import (
 )
 from between.engine.storage.diagnosis import postgres_problem, probe_postgres
 from between.engine.storage.dialect import Dialect
+from between.language import gettext as _
 
 if TYPE_CHECKING:
     from between.engine.storage.lease import Lease
@@ -75,24 +76,31 @@ class PostgresBackend(Backend):
     def read_problem(self, store: Store, error: BaseException, text: str) -> StoreError:
         if "permission denied" in text:
             return StoreError(
-                f"role {store.user!r} may not read {store.describe()} ({text}); "
-                "ask the database owner to grant it USAGE on the schema and SELECT on its tables"
+                "role %(user)s may not read %(where)s (%(reason)s); ask the database owner to "
+                "grant it USAGE on the schema and SELECT on its tables",
+                user=repr(store.user),
+                where=store.describe(),
+                reason=text,
             )
-        return StoreError(f"cannot read the store {store.describe()}: {text}")
+        return StoreError(
+            "cannot read the store %(where)s: %(reason)s", where=store.describe(), reason=text
+        )
 
     def write_refusal(self, cursor: Any, store: Store) -> str | None:
         cursor.execute(CAN_WRITE)
         allowed = cursor.fetchone()
         if allowed["standby"]:
-            return (
-                f"{store.describe()} is a read-only standby server; nothing was "
-                "recorded — write on the primary"
+            return _(
+                "%(where)s is a read-only standby server; nothing was recorded — write on the "
+                "primary",
+                where=store.describe(),
             )
         if not allowed["granted"]:
-            return (
-                f"the store is read-only for role {store.user!r} (it may not write "
-                "Between's tables); nothing was recorded — act as a role that may write, "
-                "or ask the database owner to grant INSERT, UPDATE and DELETE on them"
+            return _(
+                "the store is read-only for role %(user)s (it may not write Between's tables); "
+                "nothing was recorded — act as a role that may write, or ask the database owner "
+                "to grant INSERT, UPDATE and DELETE on them",
+                user=repr(store.user),
             )
         return None
 
@@ -122,14 +130,17 @@ class PostgresBackend(Backend):
                     "SELECT pg_advisory_lock(%s, hashtext(%s))", (LOCK_CLASS, store.schema)
                 )
             except psycopg.errors.LockNotAvailable:
-                raise StoreError(creation_busy(store.describe())) from None
+                raise creation_busy(store.describe()) from None
             _ensure_schema(conn, store)
             yield lambda: _meta(conn, store)
 
     def creation_problem(self, store: Store, error: BaseException) -> StoreError:
         return StoreError(
-            f"cannot create the store {store.describe()} as {store.user!r}: "
-            f"{' '.join(str(error).split())} (the role needs CREATE on the schema)"
+            "cannot create the store %(where)s as %(user)s: %(reason)s (the role needs CREATE "
+            "on the schema)",
+            where=store.describe(),
+            user=repr(store.user),
+            reason=" ".join(str(error).split()),
         )
 
     # -- reading rows --------------------------------------------------------------------
@@ -220,7 +231,11 @@ def _meta(conn: Any, store: Store) -> dict[str, str] | None:
     except psycopg.errors.UndefinedTable:
         return None
     except psycopg.Error as e:
-        raise StoreError(f"cannot read {store.describe()}: {' '.join(str(e).split())}") from None
+        raise StoreError(
+            "cannot read %(where)s: %(reason)s",
+            where=store.describe(),
+            reason=" ".join(str(e).split()),
+        ) from None
     return dict(rows) or None
 
 
@@ -235,6 +250,10 @@ def _ensure_schema(conn: Any, store: Store) -> None:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(store.schema)))
     except psycopg.Error as e:
         raise StoreError(
-            f"cannot create the schema {store.schema!r} in {store.dbname!r} as {store.user!r} "
-            f"({' '.join(str(e).split())}); ask the database owner to create it"
+            "cannot create the schema %(schema)s in %(database)s as %(user)s (%(reason)s); ask "
+            "the database owner to create it",
+            schema=repr(store.schema),
+            database=repr(store.dbname),
+            user=repr(store.user),
+            reason=" ".join(str(e).split()),
         ) from None

@@ -23,8 +23,9 @@ from between.engine.storage.backend import (
     creation_busy,
     read_model_current,
 )
-from between.engine.storage.diagnosis import check_sqlite_path, location_problem, sqlite_problem
+from between.engine.storage.diagnosis import check_sqlite_path, file_in_the_way, sqlite_problem
 from between.engine.storage.dialect import Dialect
+from between.language import gettext as _
 
 if TYPE_CHECKING:
     from between.engine.storage.lease import Lease
@@ -47,14 +48,17 @@ class SQLiteBackend(Backend):
         assert path is not None
         if not path.exists():
             raise StoreError(
-                f"no store at {path}; create one with 'between init' "
-                "(or point --store / BETWEEN_STORE at an existing store)"
+                "no store at %(path)s; create one with 'between init' "
+                "(or point --store / BETWEEN_STORE at an existing store)",
+                path=path,
             )
         problem = None if read_only else store.write_problem()
         if problem:
-            return (
-                f"the store {path} is read-only here ({problem}); nothing was recorded — "
-                "copy it somewhere writable, or fix the permissions"
+            return _(
+                "the store %(path)s is read-only here (%(problem)s); nothing was recorded — "
+                "copy it somewhere writable, or fix the permissions",
+                path=path,
+                problem=problem,
             )
         return None
 
@@ -110,8 +114,10 @@ class SQLiteBackend(Backend):
             create_private_file(store.path)
         except OSError as e:
             raise StoreError(
-                f"cannot create the store at {store.path}: {e.strerror} (choose a writable "
-                "place with --store)"
+                "cannot create the store at %(path)s: %(reason)s (choose a writable "
+                "place with --store)",
+                path=store.path,
+                reason=e.strerror,
             ) from None
 
     def creation_problem(self, store: Store, error: BaseException) -> StoreError:
@@ -174,19 +180,26 @@ def _folder(store: Store) -> Path:
     path = store.path
     assert path is not None
     check_sqlite_path(store)
-    problem = location_problem(path)
-    if problem and "is a file" in problem:
-        raise StoreError(f"cannot create the store at {path}: {problem}")
+    blocker = file_in_the_way(path)
+    if blocker is not None:
+        raise StoreError(
+            "cannot create the store at %(path)s: %(parent)s is a file, not a folder",
+            path=path,
+            parent=blocker,
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise StoreError(
-            f"cannot create the folder {path.parent} for the store: {e.strerror}"
+            "cannot create the folder %(folder)s for the store: %(reason)s",
+            folder=path.parent,
+            reason=e.strerror,
         ) from None
     if not path.exists() and not os.access(path.parent, os.W_OK):
         raise StoreError(
-            f"cannot create the store at {path}: its folder cannot be written (permissions, or "
-            "a read-only file system); choose a writable place with --store"
+            "cannot create the store at %(path)s: its folder cannot be written (permissions, "
+            "or a read-only file system); choose a writable place with --store",
+            path=path,
         )
     return path.parent
 
@@ -207,7 +220,7 @@ def _folder_lock(folder: Path) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise StoreError(creation_busy(str(folder))) from None
+                    raise creation_busy(str(folder)) from None
                 time.sleep(0.01)
         yield
     finally:
@@ -226,8 +239,9 @@ def _meta(store: Store) -> dict[str, str] | None:
             if "between_meta" not in tables:
                 if tables and "stored_events" not in tables:
                     raise StoreError(
-                        f"{path} is a SQLite database of something else (it has tables, none of "
-                        "them Between's); choose a new file for the store"
+                        "%(path)s is a SQLite database of something else (it has tables, none "
+                        "of them Between's); choose a new file for the store",
+                        path=path,
                     )
                 return None
             meta = dict(db.execute("SELECT key, value FROM between_meta").fetchall())

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from between.engine.errors import InvalidInput
+from between.language import gettext as _
 
 #: Seconds to wait for a PostgreSQL server to answer, unless the address says otherwise.
 CONNECT_TIMEOUT = 5
@@ -52,8 +53,9 @@ class Store:
             address = address.removeprefix("sqlite:").removeprefix("//")
         if "://" in address:
             raise InvalidInput(
-                f"unknown store address {address!r}: use a file path for SQLite or "
-                "postgresql://user@host:port/dbname"
+                "unknown store address %(address)s: use a file path for SQLite or "
+                "postgresql://user@host:port/dbname",
+                address=repr(address),
             )
         return cls("sqlite", path=Path(address).expanduser().absolute())
 
@@ -63,27 +65,32 @@ class Store:
         dbname = unquote(parts.path.lstrip("/"))
         if not parts.hostname or not dbname:
             raise InvalidInput(
-                f"incomplete PostgreSQL address {address!r}: "
-                "expected postgresql://user@host:port/dbname"
+                "incomplete PostgreSQL address %(address)s: "
+                "expected postgresql://user@host:port/dbname",
+                address=repr(address),
             )
         try:
             port = str(parts.port or 5432)
         except ValueError:
             raise InvalidInput(
-                f"the port in {address!r} is not a port number (1–65535); the default is 5432"
+                "the port in %(address)s is not a port number (1–65535); the default is 5432",
+                address=repr(address),
             ) from None
         query = parse_qs(parts.query, keep_blank_values=True)
         unknown = sorted(set(query) - set(POSTGRES_PARAMETERS))
         if unknown:
             raise InvalidInput(
-                f"unknown parameter {', '.join(unknown)} in the store address; it may carry "
-                f"{' and '.join(POSTGRES_PARAMETERS)} (e.g. ?schema=clinic&connect_timeout=10)"
+                "unknown parameter %(unknown)s in the store address; it may carry "
+                "%(known)s (e.g. ?schema=clinic&connect_timeout=10)",
+                unknown=", ".join(unknown),
+                known=" and ".join(POSTGRES_PARAMETERS),
             )
         schema = query.get("schema", ["public"])[-1]
         if not SCHEMA_NAME.fullmatch(schema):
             raise InvalidInput(
-                f"schema {schema!r} in the store address is not a plain PostgreSQL name: use "
-                "up to 63 letters, digits and '_', not starting with a digit"
+                "schema %(schema)s in the store address is not a plain PostgreSQL name: use "
+                "up to 63 letters, digits and '_', not starting with a digit",
+                schema=repr(schema),
             )
         return cls(
             "postgresql",
@@ -136,11 +143,11 @@ class Store:
         assert self.path is not None
         keys = self.path.with_suffix(".keys")
         if not os.access(self.path, os.W_OK):
-            return f"no permission to write {self.path.name}"
+            return _("no permission to write %(name)s", name=self.path.name)
         if keys.exists() and not os.access(keys, os.W_OK):
-            return f"no permission to write its key store {keys.name}"
+            return _("no permission to write its key store %(name)s", name=keys.name)
         if not os.access(self.path.parent, os.W_OK):
-            return f"its folder {self.path.parent} cannot be written"
+            return _("its folder %(folder)s cannot be written", folder=self.path.parent)
         return None
 
     def connect_args(self) -> dict[str, Any]:
@@ -188,6 +195,7 @@ def _timeout(text: str) -> int:
     """``connect_timeout``: whole seconds from 1 to 600."""
     if not re.fullmatch(r"\d{1,3}", text.strip()) or not 1 <= int(text) <= 600:
         raise InvalidInput(
-            f"connect_timeout={text!r} in the store address must be whole seconds from 1 to 600"
+            "connect_timeout=%(text)s in the store address must be whole seconds from 1 to 600",
+            text=repr(text),
         )
     return int(text)

@@ -29,6 +29,7 @@ from between.events.catalog import (
     ASSIGNMENT_PROPOSED,
     ASSIGNMENT_REVIEWED,
 )
+from between.language import N_
 
 ASSIGNMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://between.invalid/assignment")
 
@@ -69,8 +70,10 @@ def not_past(due: str, today: date, allow_past_due: bool) -> str:
     late. ``allow_past_due`` is for back-filling records of homework set earlier."""
     if not allow_past_due and due < today.isoformat():
         raise InvalidInput(
-            f"due date {due} is before today ({today.isoformat()}): give today or a later date, "
-            "or +N days; to back-fill an earlier record, add --allow-past-due"
+            "due date %(due)s is before today (%(today)s): give today or a later date, "
+            "or +N days; to back-fill an earlier record, add --allow-past-due",
+            due=due,
+            today=today.isoformat(),
         )
     return due
 
@@ -87,8 +90,9 @@ def require_collaborators(client: Client | None, observers: list[str]) -> None:
     unknown = [o for o in observers if client is None or o not in client.collaborators]
     if unknown:
         raise RuleViolation(
-            f"{', '.join(unknown)} not a collaborator of this client; add them first with "
-            "'between client collaborator'"
+            "%(unknown)s not a collaborator of this client; add them first with "
+            "'between client collaborator'",
+            unknown=", ".join(unknown),
         )
 
 
@@ -159,13 +163,14 @@ class AssignmentCommands(Reading):
             first = self.work.recorded(Assignment, assignment_id, request_key, ASSIGNMENT_PROPOSED)
             if first is not None:
                 return first
-        client.require_active("propose homework")
+        client.require_active(N_("propose homework"))
         require_collaborators(client, fields["observers"])
         previous = self._assignment(steps_up_from) if steps_up_from else None
         if previous and previous.client_id != client.id:
             raise RuleViolation(
-                f"assignment {previous.short_id} belongs to another client; a step-up "
-                "follows on from the same client's homework"
+                "assignment %(ref)s belongs to another client; a step-up "
+                "follows on from the same client's homework",
+                ref=previous.short_id,
             )
         assignment = Assignment.propose(
             envelope,
@@ -193,10 +198,15 @@ class AssignmentCommands(Reading):
     ) -> Outcome:
         envelope = self.work.authorise(actor, "adjust", request_key, changes=changes)
         unknown = set(changes) - set(ADJUSTABLE)
-        if unknown or not changes:
+        if unknown:
             raise InvalidInput(
-                f"nothing to adjust{': unknown ' + ', '.join(sorted(unknown)) if unknown else ''}"
-                f"; adjustable: {', '.join(ADJUSTABLE)}"
+                "nothing to adjust: unknown %(unknown)s; adjustable: %(adjustable)s",
+                unknown=", ".join(sorted(unknown)),
+                adjustable=", ".join(ADJUSTABLE),
+            )
+        if not changes:
+            raise InvalidInput(
+                "nothing to adjust; adjustable: %(adjustable)s", adjustable=", ".join(ADJUSTABLE)
             )
         today = self.client_today(self._assignment(ref).client_id) if "due" in changes else None
         clean = check_fields(changes, today or self.today(), allow_past_due)

@@ -21,6 +21,7 @@ from between.engine.work.assignments import checked_agreement
 from between.engine.work.links import NotObserved, require_observer
 from between.engine.work.unit import Outcome
 from between.events.catalog import ASSIGNMENT_AGREED, ASSIGNMENT_DECLINED, CLIENT_NOTE_SENT
+from between.language import N_
 
 if TYPE_CHECKING:
     from between.engine.aggregates.assignments import Assignment
@@ -40,7 +41,7 @@ NOTE_LIMIT = 1000
 #: The ways a note comes in (``ClientNoteSent.via``).
 NOTE_WAYS = ("portal", "api", "cli")
 #: What a collaborator's link is told when it tries to agree or decline.
-CLIENT_ONLY = "no such homework for this link; only the client agrees to or declines homework"
+CLIENT_ONLY = N_("no such homework for this link; only the client agrees to or declines homework")
 
 
 def checked_note(kind: str, text: str | None) -> tuple[str, str]:
@@ -92,7 +93,9 @@ class ClientVoice(Reading):
 
         def command(a: Assignment) -> str:
             if kind == "change":
-                a._require("ask for a change to", "proposed", why="only a proposal is changed")
+                a._require(
+                    N_("ask for a change to"), "proposed", why=N_("only a proposal is changed")
+                )
             a.send_note(kind, text, grant.person, via, envelope)
             return kind
 
@@ -127,7 +130,9 @@ class ClientVoice(Reading):
         def command(a: Assignment) -> str:
             require_observer(by, a)
             if kind == "change":
-                a._require("ask for a change to", "proposed", why="only a proposal is changed")
+                a._require(
+                    N_("ask for a change to"), "proposed", why=N_("only a proposal is changed")
+                )
             a.send_note(kind, text, by, via, envelope)
             return kind
 

@@ -63,7 +63,9 @@ class ClientCommands(Reading):
         code = validate.code(code)
         name = validate.text("name", name, limit=200)
         therapist = validate.text("therapist", therapist, limit=200)
-        taken = RuleViolation(f"client code {code!r} is already registered; codes are unique")
+        taken = RuleViolation(
+            "client code %(code)r is already registered; codes are unique", code=code
+        )
         first = self.work.recorded(
             Client, new_client_id(request_key), request_key, CLIENT_REGISTERED
         )
@@ -148,7 +150,11 @@ class ClientCommands(Reading):
         )
         if channel not in self.plugins.channels:
             known = ", ".join(sorted(self.plugins.channels))
-            raise InvalidInput(f"unknown channel {channel!r}; known channels: {known}")
+            raise InvalidInput(
+                "unknown channel %(channel)r; known channels: %(known)s",
+                channel=channel,
+                known=known,
+            )
         return self.work.change(
             lambda: self._client(code),
             lambda c: c.record_consent(person, channel, granted, envelope),
@@ -214,8 +220,9 @@ def checked_preferences(given: Mapping[str, str | None]) -> dict[str, str]:
     unknown = set(given) - set(PREFERENCE_CHECKS)
     if unknown:
         raise InvalidInput(
-            f"unknown preference {sorted(unknown)[0]!r}: known ones are "
-            f"{', '.join(PREFERENCE_CHECKS)}"
+            "unknown preference %(name)r: known ones are %(known)s",
+            name=sorted(unknown)[0],
+            known=", ".join(PREFERENCE_CHECKS),
         )
     return {
         key: PREFERENCE_CHECKS[key](value, "--" + key.replace("_", "-"))

@@ -58,8 +58,10 @@ def record_entry(
             client = app.work.load(Client, a.client_id)
             if client is None or by not in client.collaborators:
                 raise RuleViolation(
-                    f"{by!r} is not a collaborator of client {a.row['client']}; entries come "
-                    "from the client or a collaborator they added"
+                    "%(by)r is not a collaborator of client %(code)s; entries come "
+                    "from the client or a collaborator they added",
+                    by=by,
+                    code=a.row["client"],
                 )
         return str(a.submit(by, when, clean, kind.entries.version, envelope, entry_id, via=via))
 

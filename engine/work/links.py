@@ -27,10 +27,11 @@ from between.engine.reading.full import Reading
 from between.engine.work.entries import checked_fields, record_entry
 from between.engine.work.unit import Outcome
 from between.events.catalog import LINK_ISSUED, LINK_REVOKED
+from between.language import N_
 
 LINK_NAMESPACE = uuid5(NAMESPACE_URL, "https://between.invalid/link")
 #: What a link that stopped working is refused with (it says nothing about why).
-NO_LONGER_WORKS = "this link no longer works; ask your therapist for a new one"
+NO_LONGER_WORKS = N_("this link no longer works; ask your therapist for a new one")
 #: The ways in of entries recorded with a link.
 LINK_WAYS = ("portal", "api")
 #: How many times ``submit_as`` runs the unit of work's retries again when others kept saving
@@ -92,8 +93,10 @@ class LinkCommands(Reading):
         def command(c: Client) -> str:
             if person not in (None, "client") and person not in c.collaborators:
                 raise RuleViolation(
-                    f"client {c.code} has no collaborator called {person!r}; links are for the "
-                    "client or a collaborator they added"
+                    "client %(code)s has no collaborator called %(person)r; links are for the "
+                    "client or a collaborator they added",
+                    code=c.code,
+                    person=person,
                 )
             return str(c.revoke_links(person, reason, envelope))
 
@@ -290,7 +293,7 @@ class LinkCommands(Reading):
     def _client_by_id(self, client_id: UUID) -> Client:
         client = self.work.load(Client, client_id)
         if client is None:
-            raise NotFound(f"no client with id {client_id}")
+            raise NotFound("no client with id %(id)s", id=client_id)
         return client
 
     def _still_works(self, grant: Grant) -> bool:
@@ -319,7 +322,8 @@ def require_observer(person: str, assignment: Assignment) -> Assignment:
     """The assignment, if ``person`` may record on it (see ``observes``); else NotObserved."""
     if not observes(person, assignment):
         raise NotObserved(
-            f"{person!r} does not observe this homework; entries come from the client or a "
-            "collaborator who observes it"
+            "%(person)r does not observe this homework; entries come from the client or a "
+            "collaborator who observes it",
+            person=person,
         )
     return assignment

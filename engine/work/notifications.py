@@ -35,7 +35,11 @@ class NotificationCommands(Reading):
             r for r in self.notifications("failed") if r["id"].replace("-", "").startswith(prefix)
         ]
         if len(matches) != 1:
-            raise NotFound(f"{len(matches)} failed notifications start with {ref!r}; give one id")
+            raise NotFound(
+                "%(count)s failed notifications start with %(ref)r; give one id",
+                count=len(matches),
+                ref=ref,
+            )
         return self.work.change(
             lambda: self.work.load(Notification, UUID(matches[0]["id"])),
             lambda n: n.retry(envelope),

@@ -80,13 +80,18 @@ def check_repeat(
     )
     if first_event in expected and (not comparable or recorded == asked):
         return
+    if first is None:
+        raise RuleViolation(
+            "idempotency key %(key)r was already used for %(event)s"
+            " with a different request; nothing was recorded — use a new key for a new request",
+            key=request_key,
+            event=first_event,
+        )
     raise RuleViolation(
-        f"idempotency key {request_key!r} was already used for {first_event}{_by_whom(first)}"
-        " with a different request; nothing was recorded — use a new key for a new request"
+        "idempotency key %(key)r was already used for %(event)s by %(actor)s at %(time)s"
+        " with a different request; nothing was recorded — use a new key for a new request",
+        key=request_key,
+        event=first_event,
+        actor=first.actor,
+        time=first.timestamp.isoformat(timespec="seconds"),
     )
-
-
-def _by_whom(event: Any) -> str:
-    if event is None:
-        return ""
-    return f" by {event.actor} at {event.timestamp.isoformat(timespec='seconds')}"

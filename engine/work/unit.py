@@ -36,6 +36,7 @@ from between.engine.storage.keys import KeyStore
 from between.engine.work.envelope import Envelope
 from between.engine.work.requests import ask, check_repeat
 from between.events.catalog import CATALOG
+from between.language import N_
 
 ATTEMPTS = 8
 RECENT = 256  # aggregates kept in memory after a save (fast-forwarded on the next load)
@@ -83,7 +84,7 @@ class UnitOfWork:
         self.clock = clock
         self.read_only = read_only
         #: What a write on a read-only store is refused with (the store says why it is).
-        self.read_only_reason = "this store was opened read-only; nothing was written"
+        self.read_only_reason = N_("this store was opened read-only; nothing was written")
         self._bulk: _Bulk | None = None
         self._recent: dict[UUID, Any] = {}
         self._trusting = False  # the next load may skip reading what was saved since
@@ -165,7 +166,7 @@ class UnitOfWork:
         except AggregateNotFoundError:
             return None
         except (OperationalError, InterfaceError) as e:
-            raise StoreError(f"cannot read the store: {first_line(e)}") from None
+            raise StoreError("cannot read the store: %(problem)s", problem=first_line(e)) from None
         return found if isinstance(found, cls) else None
 
     def held(self, cls: type[A]) -> list[A]:
@@ -226,8 +227,10 @@ class UnitOfWork:
             self._keep(aggregate)
             return Outcome(aggregate.detail(), result)
         raise Conflict(
-            f"{aggregate.label} was changed by someone else while this command ran "
-            f"({ATTEMPTS} attempts); nothing was recorded — check it and run the command again"
+            "%(record)s was changed by someone else while this command ran "
+            "(%(attempts)s attempts); nothing was recorded — check it and run the command again",
+            record=aggregate.label,
+            attempts=ATTEMPTS,
         )
 
     def create(self, aggregate: Any, request_key: str | None, expected: str) -> Outcome:
@@ -272,7 +275,8 @@ class UnitOfWork:
             self.write(*aggregates)
         except (OperationalError, InterfaceError) as e:
             raise StoreError(
-                f"the store is busy or unavailable; nothing was recorded: {first_line(e)}"
+                "the store is busy or unavailable; nothing was recorded: %(problem)s",
+                problem=first_line(e),
             ) from None
 
     def write(self, *aggregates: Any, **kwargs: Any) -> list:
