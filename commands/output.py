@@ -266,6 +266,24 @@ def _review_line(r: dict) -> str:
     )
 
 
+def library_heading(described: dict) -> None:
+    """The first line of ``template show`` and ``protocol show``: name, version, source."""
+    click.echo(
+        _(
+            "%(name)s  version %(version)s  (%(source)s)",
+            name=described["name"],
+            version=described["version"],
+            source=described["source"],
+        )
+    )
+
+
+def warn_problems(problems: Iterable[str]) -> None:
+    """One warning line on standard error for each library entry that cannot be used."""
+    for problem in problems:
+        click.secho(_("problem: %(problem)s", problem=problem), err=True, fg="yellow")
+
+
 def warn_unavailable(detail: dict) -> None:
     """One warning line for each part of ``show`` a plugin could not describe."""
     from between.engine.contracts.guarded import unavailable

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from between.commands.inputs import json_option
-from between.commands.output import print_json, table
+from between.commands.output import library_heading, print_json, table, warn_problems
 from between.language import N_
 from between.language import gettext as _
 
@@ -99,8 +99,7 @@ def list_protocols(session: Session, as_json: bool) -> None:
         return
     shown = [{**r, "count": len(r["steps"])} for r in rows]
     table(shown, PROTOCOL_COLUMNS)
-    for problem in problems:
-        click.secho(_("problem: %(problem)s", problem=problem), err=True, fg="yellow")
+    warn_problems(problems)
 
 
 @click.command("show")
@@ -114,14 +113,7 @@ def show_protocol(session: Session, name: str, as_json: bool) -> None:
     if as_json:
         print_json(described)
         return
-    click.echo(
-        _(
-            "%(name)s  version %(version)s  (%(source)s)",
-            name=described["name"],
-            version=described["version"],
-            source=described["source"],
-        )
-    )
+    library_heading(described)
     for key, label in SHOWN_FIELDS:
         if described[key]:
             click.echo(f"  {_(label):<14}{described[key]}")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from between.commands.inputs import json_option
-from between.commands.output import print_json, table
+from between.commands.output import library_heading, print_json, table, warn_problems
 from between.language import N_
 from between.language import gettext as _
 
@@ -111,8 +111,7 @@ def list_templates(session: Session, as_json: bool) -> None:
         print_json({"templates": rows, "problems": problems})
         return
     table([{**row, "title": _(row.get("title") or "")} for row in rows], TEMPLATE_COLUMNS)
-    for problem in problems:
-        click.secho(_("problem: %(problem)s", problem=problem), err=True, fg="yellow")
+    warn_problems(problems)
 
 
 @click.command("show")
@@ -126,14 +125,7 @@ def show_template(session: Session, name: str, as_json: bool) -> None:
     if as_json:
         print_json(described)
         return
-    click.echo(
-        _(
-            "%(name)s  version %(version)s  (%(source)s)",
-            name=described["name"],
-            version=described["version"],
-            source=described["source"],
-        )
-    )
+    library_heading(described)
     for key, label in SHOWN_FIELDS:  # the library's own words are read in the current language
         if described[key] is not None:
             value = described[key]

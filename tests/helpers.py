@@ -190,3 +190,21 @@ def run_installed(
     if check:
         assert done.returncode == 0, done.stderr
     return done
+
+
+def library_clinic(folder: Path) -> dict[str, str]:
+    """A SQLite clinic in ``folder`` with client C-104, its own (empty) library and plugin
+    folders and only Between's built-in plugins: the environment that reaches it."""
+    for name in ("library", "plugins"):
+        (folder / name).mkdir()
+    environment = {
+        "BETWEEN_STORE": str(folder / "t.db"),
+        "BETWEEN_ACTOR": "dr.lee",
+        "BETWEEN_LIBRARY_DIR": str(folder / "library"),
+        "BETWEEN_PLUGINS_DIR": str(folder / "plugins"),
+        "BETWEEN_WORKSHEETS_DIR": str(folder / "worksheets"),
+        "BETWEEN_PLUGINS": "",
+    }
+    cli(environment, "init")
+    cli(environment, "client", "add", "C-104", "--name", "Alex", "--therapist", "dr.lee")
+    return environment

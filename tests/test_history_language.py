@@ -8,24 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import cli, run_installed
+from helpers import cli, library_clinic, run_installed
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     """A client whose protocol homework was agreed and reviewed with a step-up."""
-    for folder in ("library", "plugins"):
-        (tmp_path / folder).mkdir()
-    environment = {
-        "BETWEEN_STORE": str(tmp_path / "t.db"),
-        "BETWEEN_ACTOR": "dr.lee",
-        "BETWEEN_LIBRARY_DIR": str(tmp_path / "library"),
-        "BETWEEN_PLUGINS_DIR": str(tmp_path / "plugins"),
-        "BETWEEN_WORKSHEETS_DIR": str(tmp_path / "worksheets"),
-        "BETWEEN_PLUGINS": "",
-    }
-    cli(environment, "init")
-    cli(environment, "client", "add", "C-104", "--name", "Alex", "--therapist", "dr.lee")
+    environment = library_clinic(tmp_path)
     cli(environment, "client", "consent", "C-104", "--channel", "console")
     return environment
 

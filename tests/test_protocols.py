@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fhir.resources.R4B import get_fhir_model_class
-from helpers import cli, run_installed
+from helpers import library_clinic, run_installed
 
 ROOT = Path(__file__).parent.parent
 LIBRARY_DOC = (ROOT / "docs" / "library.md").read_text(encoding="utf-8")
@@ -22,18 +22,7 @@ FILES = [
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    for folder in ("library", "plugins"):
-        (tmp_path / folder).mkdir()
-    environment = {
-        "BETWEEN_STORE": str(tmp_path / "t.db"),
-        "BETWEEN_ACTOR": "dr.lee",
-        "BETWEEN_LIBRARY_DIR": str(tmp_path / "library"),
-        "BETWEEN_PLUGINS_DIR": str(tmp_path / "plugins"),
-        "BETWEEN_WORKSHEETS_DIR": str(tmp_path / "worksheets"),
-        "BETWEEN_PLUGINS": "",
-    }
-    cli(environment, "init")
-    cli(environment, "client", "add", "C-104", "--name", "Alex", "--therapist", "dr.lee")
+    environment = library_clinic(tmp_path)
     for name, text in FILES:
         (tmp_path / "library" / name).write_text(text, encoding="utf-8")
     return environment

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import cli, cli_stdout, invoke, run_installed
+from helpers import cli_stdout, invoke, library_clinic, run_installed
 
 from between.engine.contracts.templates import STAGES, Template
 from between.engine.reading.views import STAGES as ENGINE_STAGES
@@ -35,19 +35,7 @@ PLUGIN_EXAMPLE = doc_block(
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    for folder in ("library", "plugins"):
-        (tmp_path / folder).mkdir()
-    environment = {
-        "BETWEEN_STORE": str(tmp_path / "t.db"),
-        "BETWEEN_ACTOR": "dr.lee",
-        "BETWEEN_LIBRARY_DIR": str(tmp_path / "library"),
-        "BETWEEN_PLUGINS_DIR": str(tmp_path / "plugins"),
-        "BETWEEN_WORKSHEETS_DIR": str(tmp_path / "worksheets"),
-        "BETWEEN_PLUGINS": "",
-    }
-    cli(environment, "init")
-    cli(environment, "client", "add", "C-104", "--name", "Alex", "--therapist", "dr.lee")
-    return environment
+    return library_clinic(tmp_path)
 
 
 def write(env: dict[str, str], name: str, text: str) -> Path:
