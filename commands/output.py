@@ -266,6 +266,12 @@ def _review_line(r: dict) -> str:
     )
 
 
+def own_words(text: str | None) -> str:
+    """A task type's or library's own words (a title, instructions) in the current language —
+    ``make messages`` finds them where they are written — and nothing as ''."""
+    return _(text) if text else ""
+
+
 def library_heading(described: dict) -> None:
     """The first line of ``template show`` and ``protocol show``: name, version, source."""
     click.echo(

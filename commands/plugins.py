@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from between.commands.inputs import json_option
-from between.commands.output import print_json, table
+from between.commands.output import own_words, print_json, table
 from between.language import N_
 from between.language import gettext as _
 
@@ -30,7 +30,7 @@ def list_types(plugins: Any, as_json: bool) -> None:
     if as_json:
         print_json({"task_types": rows, "problems": plugins.problems})
         return
-    titled = [{**row, "title": _(row["title"] or "")} for row in rows]
+    titled = [{**row, "title": own_words(row["title"])} for row in rows]
     columns = [(N_("NAME"), "name"), (N_("CATEGORY"), "category"), (N_("TITLE"), "title")]
     table(titled, [*columns, (N_("PLUGIN"), "plugin")])
     for problem in plugins.problems:
@@ -47,7 +47,7 @@ def show_type(session: Session, name: str, as_json: bool) -> None:
     if as_json:
         print_json(described)
         return
-    title = _(described["title"] or "")
+    title = own_words(described["title"])
     click.echo(f"{described['name']}: {title} ({described['category']})")
     click.echo(described["description"])
     for part in ("parameters", "entries"):

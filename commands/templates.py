@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from between.commands.inputs import json_option
-from between.commands.output import library_heading, print_json, table, warn_problems
+from between.commands.output import library_heading, own_words, print_json, table, warn_problems
 from between.language import N_
 from between.language import gettext as _
 
@@ -110,7 +110,7 @@ def list_templates(session: Session, as_json: bool) -> None:
     if as_json:
         print_json({"templates": rows, "problems": problems})
         return
-    table([{**row, "title": _(row.get("title") or "")} for row in rows], TEMPLATE_COLUMNS)
+    table([{**row, "title": own_words(row.get("title"))} for row in rows], TEMPLATE_COLUMNS)
     warn_problems(problems)
 
 
@@ -129,11 +129,11 @@ def show_template(session: Session, name: str, as_json: bool) -> None:
     for key, label in SHOWN_FIELDS:  # the library's own words are read in the current language
         if described[key] is not None:
             value = described[key]
-            _show_field(_(label), _(value) if key in WORDED else value)
+            _show_field(_(label), own_words(value) if key in WORDED else value)
     due = _("+%(days)s days", days=described["due_days"])
     _show_field(_("due:"), due)
-    _show_field(_("instructions:"), _(described["instructions"]))
-    _show_field(_("rationale:"), _(described["rationale"]))
+    _show_field(_("instructions:"), own_words(described["instructions"]))
+    _show_field(_("rationale:"), own_words(described["rationale"]))
     for key, value in sorted(described["parameters"].items()):
         _show_field(_("parameter:"), f"{key}={value}")
 

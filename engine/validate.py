@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from between.engine.errors import InvalidInput
+from between.language import N_, Word
 
 #: The most characters one text value may hold.
 MAX_TEXT = 20_000
@@ -115,31 +116,24 @@ YEARS = (1900, 9999)
 TIME_EXAMPLE = "2026-11-25T18:30"
 
 
-class TimeRefused(ValueError):
-    """``utc_time``'s refusal: ``str`` is the English reason, ``given`` the text refused, and
-    ``parsed`` whether it was a time at all (one outside ``YEARS`` if so)."""
-
-    def __init__(self, reason: str, given: str, *, parsed: bool) -> None:
-        super().__init__(reason)
-        self.given = given
-        self.parsed = parsed
-
-
 def utc_time(value: str | datetime) -> datetime:
     """The one parser of user-given times: an ISO 8601 date-time or date as aware UTC.
 
     Naive times are local time (a bare date is 00:00 local that day); ``ValueError`` says
-    what is wrong with an example, ready to follow the name of the input.
+    what is wrong with an example, ready to follow the name of the input (its message is a
+    ``Word``: the English, translated where it is shown).
     """
     given = value.strip() if isinstance(value, str) else value.isoformat()
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(given)
         except ValueError:
-            raise TimeRefused(
-                f"must be a date and time such as {TIME_EXAMPLE} (or a date), not {given!r}",
-                given,
-                parsed=False,
+            raise ValueError(
+                Word(
+                    N_("must be a date and time such as %(example)s (or a date), not %(given)r"),
+                    example=TIME_EXAMPLE,
+                    given=given,
+                )
             ) from None
     low, high = YEARS
     try:
@@ -147,10 +141,14 @@ def utc_time(value: str | datetime) -> datetime:
             return (value if value.tzinfo else value.astimezone()).astimezone(UTC)
     except (OverflowError, ValueError):  # 9999-12-31T23:00-05:00 is in the year 10000 in UTC
         pass
-    raise TimeRefused(
-        f"must be in the years {low}–{high} (e.g. {TIME_EXAMPLE}), not {given!r}",
-        given,
-        parsed=True,
+    raise ValueError(
+        Word(
+            N_("must be in the years %(low)s–%(high)s (e.g. %(example)s), not %(given)r"),
+            low=low,
+            high=high,
+            example=TIME_EXAMPLE,
+            given=given,
+        )
     )
 
 
@@ -158,23 +156,8 @@ def instant(name: str, value: str | datetime) -> datetime:
     """A named user-given time as aware UTC (see ``utc_time``), or ``InvalidInput`` naming it."""
     try:
         return utc_time(value)
-    except TimeRefused as e:
-        if e.parsed:
-            low, high = YEARS
-            raise InvalidInput(
-                "%(name)s must be in the years %(low)s–%(high)s (e.g. %(example)s), not %(given)r",
-                name=name,
-                low=low,
-                high=high,
-                example=TIME_EXAMPLE,
-                given=e.given,
-            ) from None
-        raise InvalidInput(
-            "%(name)s must be a date and time such as %(example)s (or a date), not %(given)r",
-            name=name,
-            example=TIME_EXAMPLE,
-            given=e.given,
-        ) from None
+    except ValueError as e:
+        raise InvalidInput("%(name)s %(problem)s", name=name, problem=e.args[0]) from None
 
 
 def moment(name: str, value: str | datetime | None, now: datetime) -> datetime:
