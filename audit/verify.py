@@ -37,16 +37,18 @@ class Checkpoint:
         prefix, _, rest = text.strip().partition(":")
         seq, _, chain = rest.partition(":")
         if prefix != cls.PREFIX or not seq.isdigit() or len(chain) != CHECKPOINT_HEX:
-            raise NotACheckpoint(f"{text!r} is not a checkpoint (expected {cls.PREFIX}:N:HEX)")
+            raise ValueError(
+                Word(
+                    N_("%(text)r is not a checkpoint (expected %(prefix)s:N:HEX)"),
+                    text=text,
+                    prefix=cls.PREFIX,
+                )
+            )
         int(chain, 16)
         return cls(int(seq), chain.lower())
 
 
 CHECKPOINT_HEX = 32
-
-
-class NotACheckpoint(ValueError):
-    """Text not shaped like a checkpoint (``Checkpoint.PREFIX:N:HEX``)."""
 
 
 @dataclass(frozen=True)

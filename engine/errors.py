@@ -3,10 +3,14 @@
 The CLI maps them to exit codes: ``InvalidInput`` → 2 (usage), everything else → 1. A message
 is written in English with ``%(name)s`` placeholders filled from keyword arguments —
 ``NotFound("no client %(code)s", code=code)`` — so the command line can print it in the
-clinic's operator language (``worded``); ``str(error)`` is always the English.
+clinic's operator language (``worded``); ``str(error)`` is always the English. A ``Word``
+given alone (``InvalidInput(error.args[0])`` for a ``ValueError`` worded where it was found)
+brings its own template and values.
 """
 
 from typing import Any
+
+from between.language import Word
 
 
 class BetweenError(Exception):
@@ -15,6 +19,9 @@ class BetweenError(Exception):
     exit_code = 1
 
     def __init__(self, message: str = "", **values: Any) -> None:
+        if isinstance(message, Word) and not values:  # a refusal worded elsewhere: its words
+            values = message.values
+            message = message.template
         super().__init__(message % values if values else message)
         self.template = message
         self.values = values

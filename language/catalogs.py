@@ -37,7 +37,12 @@ def check_language(value: Any, what: str = "language") -> str:
     code = str(value or "").strip().replace("_", "-").split("-")[0].lower()
     if code not in LANGUAGES:
         raise ValueError(
-            f"{what} {value!r} is not one Between speaks; use one of: " + ", ".join(LANGUAGES)
+            Word(
+                N_("%(what)s %(value)r is not one Between speaks; use one of: %(languages)s"),
+                what=what,
+                value=value,
+                languages=", ".join(LANGUAGES),
+            )
         )
     return code
 
